@@ -1,0 +1,193 @@
+//! The command line: argument definitions and dispatch to the library.
+//!
+//! `main` parses the arguments with [`Cli`], calls [`run`] and turns the [`Exit`] into
+//! the process exit code. Nothing here decides what to change; it only wires layers.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Process exit codes (PRODUCT section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Success, or no changes.
+    Success = 0,
+    /// An error: bad file, bad answer, bad arguments.
+    Error = 1,
+    /// Changes present (only with `--detailed-exitcode`).
+    Changes = 2,
+    /// Blocked by a safety gate or an ownership refusal: nothing was sent.
+    Blocked = 3,
+    /// Apply partly failed.
+    Partial = 4,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tagsync",
+    version,
+    about = "Keep a WeCom corp's customer tags equal to a YAML file kept in git",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the desired-state file offline; every problem at once; exit 1 on any error.
+    Validate {
+        /// The desired-state file.
+        #[arg(short, long, default_value = "tags.yaml")]
+        config: PathBuf,
+    },
+    /// Read the corp, print the plan; change nothing unless --apply.
+    Plan(PlanArgs),
+    /// Apply a plan saved with `plan --out`, refusing it if anything changed since.
+    Apply {
+        /// The saved plan file.
+        plan: PathBuf,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Write the live corp as a desired-state file that plans to zero changes.
+    Export {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Record existing remote items as owned by tagsync.
+    Adopt {
+        /// Ids of groups or tags to record as owned.
+        ids: Vec<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Run the local WeCom emulator.
+    Emulator(EmulatorArgs),
+    /// Print the JSON Schema of the desired-state file, for editors.
+    Schema,
+    /// Print shell completions.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Where the corp is and how to reach it. Credentials come from the environment only.
+#[derive(Debug, Args, Clone)]
+pub struct RemoteArgs {
+    /// API base URL (plain http is refused except for loopback addresses).
+    #[arg(long, env = "WECOM_API_BASE")]
+    pub api_base: Option<String>,
+    /// Read the corp secret from this file instead of WECOM_CORP_SECRET.
+    #[arg(long)]
+    pub secret_file: Option<PathBuf>,
+    /// The ownership ledger (default: beside the config file).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Plan against an in-process emulator seeded from this snapshot file.
+    #[arg(long, value_name = "SEED")]
+    pub emulator: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The desired-state file.
+    #[arg(short, long, default_value = "tags.yaml")]
+    pub config: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 2 when the plan has changes.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Execute the plan just shown.
+    #[arg(long)]
+    pub apply: bool,
+    /// Save the plan to this file for `tagsync apply`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Allow up to N deleted or replaced tags past the safety gate.
+    #[arg(long, value_name = "N")]
+    pub allow_delete: Option<usize>,
+    /// Steps run at once during apply.
+    #[arg(long, default_value_t = 4)]
+    pub parallelism: usize,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: String,
+    /// Seed snapshot, in the get_corp_tag_list answer shape.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Apps file (YAML): corp_id and apps [{name, secret, legacy?}].
+    #[arg(long)]
+    pub apps: Option<PathBuf>,
+}
+
+/// Run a parsed command line. Diagnostics and errors go to stderr, results to stdout.
+pub fn run(cli: Cli) -> Exit {
+    init_logging(cli.verbose);
+    match cli.command {
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "tagsync", &mut std::io::stdout());
+            Exit::Success
+        }
+        other => {
+            let name = match other {
+                Command::Validate { .. } => "validate",
+                Command::Plan(_) => "plan",
+                Command::Apply { .. } => "apply",
+                Command::Export { .. } => "export",
+                Command::Adopt { .. } => "adopt",
+                Command::Emulator(_) => "emulator",
+                Command::Schema => "schema",
+                Command::Completions { .. } => unreachable!(),
+            };
+            eprintln!("error: `tagsync {name}` is not yet available");
+            Exit::Error
+        }
+    }
+}
+
+/// Logs go to stderr; `-v` raises the level, `RUST_LOG` overrides it.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

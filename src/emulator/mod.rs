@@ -1,0 +1,1 @@
+//! A faithful, stateful local WeCom server (axum) for tests and the demo.

@@ -1,0 +1,1 @@
+//! The ownership ledger: the ids tagsync created (or adopted), per corp.

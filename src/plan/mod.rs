@@ -1,0 +1,1 @@
+//! The planner: (desired, snapshot, ledger, options) → plan. Pure: no I/O.

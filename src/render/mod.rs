@@ -1,0 +1,1 @@
+//! Renderers of a plan and of an apply report: text, markdown, json.

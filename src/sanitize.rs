@@ -1,0 +1,66 @@
+//! Strings from elsewhere (the remote side, the file) made safe for a terminal or Markdown.
+
+/// True for characters that must never reach a terminal raw: C0/C1 controls (escape
+/// sequences start here), bidi overrides and isolates, and zero-width characters.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}' // zero-width space/joiners, LRM, RLM
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{FEFF}' // BOM / zero-width no-break space
+        )
+}
+
+/// Replace every unsafe character by its `\u{…}` escape, so it is visible and inert.
+pub fn for_terminal(s: &str) -> String {
+    if !s.chars().any(is_unsafe_char) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Escape a string for Markdown text (inline, in a table cell or a list item).
+pub fn for_markdown(s: &str) -> String {
+    let s = for_terminal(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
+            | '!' | '|' | '~' | '>' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '&' => out.push_str("&amp;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_bidi_are_made_visible() {
+        assert_eq!(for_terminal("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(for_terminal("x\u{202E}y"), "x\\u{202e}y");
+        assert_eq!(for_terminal("重要客户"), "重要客户");
+    }
+
+    #[test]
+    fn markdown_is_escaped() {
+        assert_eq!(for_markdown("<b>|x*"), "&lt;b\\>\\|x\\*");
+    }
+}

@@ -1,0 +1,252 @@
+//! The JSON shapes of the WeCom API (see `shared/spec/wecom-api.md`).
+//!
+//! This is the only module the client and the emulator share. Optional request fields
+//! are omitted when unset, never sent empty; a missing `errcode` in an answer reads as 0.
+
+use serde::{Deserialize, Serialize};
+
+/// Paths under the API base (`https://qyapi.weixin.qq.com/cgi-bin/`).
+pub mod path {
+    pub const GET_TOKEN: &str = "gettoken";
+    pub const GET_SUITE_TOKEN: &str = "service/get_suite_token";
+    pub const GET_CORP_TOKEN: &str = "service/get_corp_token";
+    pub const GET_CORP_TAG_LIST: &str = "externalcontact/get_corp_tag_list";
+    pub const ADD_CORP_TAG: &str = "externalcontact/add_corp_tag";
+    pub const EDIT_CORP_TAG: &str = "externalcontact/edit_corp_tag";
+    pub const DEL_CORP_TAG: &str = "externalcontact/del_corp_tag";
+}
+
+/// Error codes the project branches on. Branch on these, never on `errmsg`.
+pub mod errcode {
+    pub const OK: i64 = 0;
+    pub const SYSTEM_BUSY: i64 = -1;
+    pub const DATA_VERSION_CONFLICT: i64 = 6000;
+    pub const INVALID_SECRET: i64 = 40001;
+    pub const INVALID_ACCESS_TOKEN: i64 = 40014;
+    pub const INVALID_PARAMETER: i64 = 40058;
+    pub const INVALID_TAG_ID: i64 = 40068;
+    pub const TAG_NAME_EXISTS: i64 = 40071;
+    pub const TAG_LIMIT: i64 = 40126;
+    pub const MISSING_ACCESS_TOKEN: i64 = 41001;
+    pub const ACCESS_TOKEN_EXPIRED: i64 = 42001;
+    pub const FREQUENCY_LIMIT: i64 = 45009;
+    pub const CONCURRENCY_LIMIT: i64 = 45033;
+    pub const API_NOT_PERMITTED: i64 = 48002;
+    pub const NO_PRIVILEGE: i64 = 60011;
+    pub const IP_NOT_TRUSTED: i64 = 60020;
+    pub const NO_PRIVILEGE_ALT: i64 = 301002;
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// `errcode` and `errmsg`, present in every answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    #[serde(default)]
+    pub errcode: i64,
+    #[serde(default)]
+    pub errmsg: String,
+}
+
+impl Status {
+    pub fn ok() -> Self {
+        Status {
+            errcode: 0,
+            errmsg: "ok".into(),
+        }
+    }
+    pub fn error(errcode: i64, errmsg: impl Into<String>) -> Self {
+        Status {
+            errcode,
+            errmsg: errmsg.into(),
+        }
+    }
+}
+
+/// Answer of `gettoken` and of `service/get_corp_token`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    #[serde(flatten)]
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
+/// Body of `service/get_suite_token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteTokenRequest {
+    pub suite_id: String,
+    pub suite_secret: String,
+    pub suite_ticket: String,
+}
+
+/// Answer of `service/get_suite_token`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteTokenResponse {
+    #[serde(flatten)]
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite_access_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
+/// Body of `service/get_corp_token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorpTokenRequest {
+    pub auth_corpid: String,
+    pub permanent_code: String,
+}
+
+/// Body of `get_corp_tag_list`. Both lists empty: every live tag.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagListRequest {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tag_id: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_id: Vec<String>,
+}
+
+/// A tag as the list and add calls return it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub create_time: i64,
+    #[serde(default)]
+    pub order: u32,
+    /// Present only on lookups by id; missing reads as false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+/// A tag group as the list and add calls return it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagGroup {
+    pub group_id: String,
+    pub group_name: String,
+    #[serde(default)]
+    pub create_time: i64,
+    #[serde(default)]
+    pub order: u32,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+    #[serde(default)]
+    pub tag: Vec<Tag>,
+}
+
+/// Answer of `get_corp_tag_list` (also the seed and dump format of the emulator).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagListResponse {
+    #[serde(flatten)]
+    pub status: Status,
+    #[serde(default)]
+    pub tag_group: Vec<TagGroup>,
+}
+
+/// One tag in an `add_corp_tag` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTag {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<u32>,
+}
+
+/// Body of `add_corp_tag`. Never send `"group_id": ""`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddTagRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<u32>,
+    pub tag: Vec<NewTag>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agentid: Option<i64>,
+}
+
+/// Answer of `add_corp_tag`: the group with only the tags just created.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddTagResponse {
+    #[serde(flatten)]
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_group: Option<TagGroup>,
+}
+
+/// Body of `edit_corp_tag`: send only the fields that change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditTagRequest {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agentid: Option<i64>,
+}
+
+/// Body of `del_corp_tag`; not both lists empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelTagRequest {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tag_id: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_id: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agentid: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_errcode_reads_as_zero() {
+        let t: TokenResponse =
+            serde_json::from_str(r#"{"access_token":"x","expires_in":7200}"#).unwrap();
+        assert_eq!(t.status.errcode, 0);
+        assert_eq!(t.access_token.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn optional_fields_are_omitted() {
+        let add = AddTagRequest {
+            group_name: Some("g".into()),
+            tag: vec![NewTag {
+                name: "t".into(),
+                order: None,
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&add).unwrap(),
+            r#"{"group_name":"g","tag":[{"name":"t"}]}"#
+        );
+        let edit = EditTagRequest {
+            id: "et1".into(),
+            name: Some("n".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&edit).unwrap(),
+            r#"{"id":"et1","name":"n"}"#
+        );
+    }
+
+    #[test]
+    fn missing_deleted_reads_as_false() {
+        let g: TagGroup = serde_json::from_str(
+            r#"{"group_id":"g","group_name":"n","create_time":1,"order":2,"tag":[{"id":"t","name":"a","create_time":1,"order":0}]}"#,
+        )
+        .unwrap();
+        assert!(!g.deleted);
+        assert!(!g.tag[0].deleted);
+    }
+}
