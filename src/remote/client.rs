@@ -1,0 +1,917 @@
+//! The one place tagsync talks to WeCom.
+//!
+//! - **Tokens**: fetched on first use, cached, renewed shortly before `expires_in` runs
+//!   out; on 40014/42001 the token is dropped and the call is repeated once with a fresh
+//!   one. 40001 (bad secret) stops at once: retrying it gets the IP banned.
+//! - **Retries** (exponential backoff with jitter, bounded by `max_retries` and
+//!   `retry_budget`): errcodes -1, 6000, 45009, 45033; HTTP 5xx; timeouts, refused and
+//!   dropped connections; truncated bodies.
+//! - **Lost answers** (request sent, no complete answer: timeout, dropped connection,
+//!   truncated body, HTTP 5xx):
+//!   - `add_corp_tag` is never resent: the error is [`ErrorKind::Ambiguous`] and the
+//!     caller re-reads the group. Only failures that prove nothing was done are retried
+//!     for add: a refused connection and the retryable errcodes (-1, 6000, 45009, 45033).
+//!   - `edit_corp_tag` and `del_corp_tag` are resent: neither creates anything, and
+//!     repeating one that was already applied leaves the same end state. If the resent
+//!     call is then refused in a way the first call's success explains (40068: the id is
+//!     gone; 40071: the name is already taken — by the item itself), the result is
+//!     reported as [`ErrorKind::Ambiguous`] rather than as a failure, so the caller
+//!     re-reads instead of reporting a false error.
+//! - **Limits**: a rate limiter per API (default 80% of the vendor's 10,000/minute) and a
+//!   cap on calls in flight.
+//! - **Redaction**: the access token rides in the URL query, so no URL is ever kept in an
+//!   error (`reqwest::Error::without_url`) or logged, and every free-text part of an error
+//!   is scrubbed of the secrets and tokens this client knows.
+
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::{Mutex, Semaphore};
+use url::Url;
+
+use super::base_url::{DEFAULT_API_BASE, parse_api_base};
+use super::credentials::{Credentials, Secret};
+use super::error::{Call, ClientError, ErrorKind};
+use super::snapshot::Snapshot;
+use crate::wire::{self, errcode};
+
+/// Environment variable naming the API base (`--api-base` wins over it).
+pub const ENV_API_BASE: &str = "WECOM_API_BASE";
+
+/// How the client reaches WeCom and how hard it tries.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Validated by [`parse_api_base`]; always ends with `/`.
+    pub api_base: Url,
+    pub credentials: Credentials,
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for one whole request and its answer.
+    pub request_timeout: Duration,
+    /// Retries after the first attempt (not counting the one token refresh).
+    pub max_retries: usize,
+    /// Retrying stops once this much time has passed since the first attempt.
+    pub retry_budget: Duration,
+    /// First backoff delay; it doubles each retry, plus jitter.
+    pub min_backoff: Duration,
+    /// Largest backoff delay.
+    pub max_backoff: Duration,
+    /// Calls per minute, per API (the vendor allows 10,000 per corp per API).
+    pub rate_per_minute: u32,
+    /// Calls in flight at once, all APIs together.
+    pub concurrency: usize,
+}
+
+impl ClientConfig {
+    /// Defaults: 5 s to connect, 30 s per request, 5 retries within 60 s, backoff from
+    /// 250 ms to 8 s, 8,000 calls/minute per API (80% of the vendor limit), 4 in flight.
+    pub fn new(api_base: &str, credentials: Credentials) -> Result<Self, ClientError> {
+        Ok(ClientConfig {
+            api_base: parse_api_base(api_base)?,
+            credentials,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            max_retries: 5,
+            retry_budget: Duration::from_secs(60),
+            min_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(8),
+            rate_per_minute: 8_000,
+            concurrency: 4,
+        })
+    }
+
+    /// API base from `api_base` (the `--api-base` flag), else `WECOM_API_BASE`, else
+    /// WeCom itself; credentials from the environment (see [`Credentials::from_env`]).
+    pub fn from_env(
+        api_base: Option<&str>,
+        secret_file: Option<&Path>,
+    ) -> Result<Self, ClientError> {
+        let from_env = std::env::var(ENV_API_BASE).ok();
+        let base = api_base
+            .or(from_env.as_deref().filter(|s| !s.trim().is_empty()))
+            .unwrap_or(DEFAULT_API_BASE);
+        Self::new(base, Credentials::from_env(secret_file)?)
+    }
+
+    /// The backoff delays one call may use, in order.
+    pub fn backoff(&self) -> ExponentialBackoff {
+        ExponentialBuilder::new()
+            .with_jitter()
+            .with_factor(2.0)
+            .with_min_delay(self.min_backoff)
+            .with_max_delay(self.max_backoff)
+            .with_max_times(self.max_retries)
+            .with_total_delay(Some(self.retry_budget))
+            .build()
+    }
+}
+
+/// Requests sent so far (every attempt counts), retries and token refreshes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    pub gettoken: u64,
+    pub get_suite_token: u64,
+    pub get_corp_token: u64,
+    pub list: u64,
+    pub add: u64,
+    pub edit: u64,
+    pub delete: u64,
+    /// Attempts repeated after a retryable failure.
+    pub retries: u64,
+    /// Tokens dropped after 40014/42001.
+    pub token_refreshes: u64,
+}
+
+impl ClientStats {
+    /// Requests to the four tag calls.
+    pub fn tag_calls(&self) -> u64 {
+        self.list + self.add + self.edit + self.delete
+    }
+}
+
+/// The WeCom client. Cheap to clone; clones share token, limits and statistics.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("api_base", &self.inner.config.api_base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    config: ClientConfig,
+    http: reqwest::Client,
+    token: Mutex<Option<CachedToken>>,
+    limiters: Vec<DefaultDirectRateLimiter>,
+    in_flight: Semaphore,
+    sent: [AtomicU64; Call::ALL.len()],
+    retries: AtomicU64,
+    refreshes: AtomicU64,
+    redactor: Redactor,
+}
+
+struct CachedToken {
+    token: Secret,
+    renew_at: Instant,
+    generation: u64,
+}
+
+/// Scrubs known secrets from text.
+struct Redactor {
+    secrets: RwLock<Vec<String>>,
+}
+
+/// Tokens remembered for redaction besides the credentials (old ones may still show up
+/// in late errors).
+const REMEMBERED_TOKENS: usize = 8;
+
+impl Redactor {
+    fn new(credentials: &Credentials) -> Self {
+        Redactor {
+            secrets: RwLock::new(
+                credentials
+                    .secrets()
+                    .into_iter()
+                    .map(|s| s.expose().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            ),
+        }
+    }
+
+    fn remember(&self, base: usize, token: &Secret) {
+        if token.expose().is_empty() {
+            return;
+        }
+        if let Ok(mut list) = self.secrets.write() {
+            if list.len() >= base + REMEMBERED_TOKENS {
+                list.remove(base);
+            }
+            list.push(token.expose().to_owned());
+        }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        if let Ok(list) = self.secrets.read() {
+            for s in list.iter() {
+                if out.contains(s.as_str()) {
+                    out = out.replace(s.as_str(), "***");
+                }
+            }
+        }
+        out
+    }
+}
+
+/// An answer shape: its status, and the field that must be present on success.
+trait Answer: DeserializeOwned {
+    const REQUIRED: Option<&'static str>;
+    fn status(&self) -> &wire::Status;
+}
+
+impl Answer for wire::Status {
+    const REQUIRED: Option<&'static str> = None;
+    fn status(&self) -> &wire::Status {
+        self
+    }
+}
+
+impl Answer for wire::TokenResponse {
+    const REQUIRED: Option<&'static str> = Some("access_token");
+    fn status(&self) -> &wire::Status {
+        &self.status
+    }
+}
+
+impl Answer for wire::SuiteTokenResponse {
+    const REQUIRED: Option<&'static str> = Some("suite_access_token");
+    fn status(&self) -> &wire::Status {
+        &self.status
+    }
+}
+
+impl Answer for wire::TagListResponse {
+    const REQUIRED: Option<&'static str> = Some("tag_group");
+    fn status(&self) -> &wire::Status {
+        &self.status
+    }
+}
+
+impl Answer for wire::AddTagResponse {
+    const REQUIRED: Option<&'static str> = Some("tag_group");
+    fn status(&self) -> &wire::Status {
+        &self.status
+    }
+}
+
+/// The retry bookkeeping of one logical call.
+struct Attempts {
+    call: Call,
+    backoff: ExponentialBackoff,
+    budget: Duration,
+    started: Instant,
+    count: u32,
+}
+
+impl Attempts {
+    fn new(call: Call, config: &ClientConfig) -> Self {
+        Attempts {
+            call,
+            backoff: config.backoff(),
+            budget: config.retry_budget,
+            started: Instant::now(),
+            count: 0,
+        }
+    }
+
+    /// After a failed attempt: sleep before the next one, or hand back the error.
+    async fn next(&mut self, err: ClientError, retries: &AtomicU64) -> Result<(), ClientError> {
+        self.count += 1;
+        if err.kind() != ErrorKind::Retryable {
+            return Err(err);
+        }
+        let elapsed = self.started.elapsed();
+        let delay = self
+            .backoff
+            .next()
+            .filter(|d| elapsed.saturating_add(*d) <= self.budget);
+        let Some(delay) = delay else {
+            return Err(ClientError::GaveUp {
+                attempts: self.count,
+                elapsed,
+                last: Box::new(err),
+            });
+        };
+        tracing::warn!(
+            call = %self.call,
+            attempt = self.count,
+            delay_ms = delay.as_millis() as u64,
+            "{err}; retrying"
+        );
+        retries.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+}
+
+/// A short description of a lost answer, for [`ClientError::Ambiguous`].
+fn lost_detail(err: &ClientError) -> String {
+    match err {
+        ClientError::Transport { detail, .. } | ClientError::Decode { detail, .. } => {
+            detail.clone()
+        }
+        ClientError::Http { status, .. } => format!("HTTP status {status}"),
+        other => other.to_string(),
+    }
+}
+
+/// After a lost answer, can the first attempt's success explain this refusal of the resend?
+fn explained_by_commit(call: Call, err: &ClientError) -> bool {
+    matches!(
+        (call, err.errcode()),
+        (Call::Delete, Some(errcode::INVALID_TAG_ID))
+            | (
+                Call::Edit,
+                Some(errcode::INVALID_TAG_ID | errcode::TAG_NAME_EXISTS)
+            )
+    )
+}
+
+fn transport_error(call: Call, err: reqwest::Error) -> ClientError {
+    let err = err.without_url();
+    let sent = !err.is_connect();
+    let mut detail = if err.is_timeout() {
+        format!("timed out ({err})")
+    } else {
+        err.to_string()
+    };
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    ClientError::Transport { call, detail, sent }
+}
+
+fn decode<A: Answer>(call: Call, body: &[u8]) -> Result<A, ClientError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ClientError::Decode {
+            call,
+            truncated: e.is_eof(),
+            detail: if e.is_eof() {
+                format!("the body ends early: {e}")
+            } else {
+                format!("not JSON: {e}")
+            },
+        })?;
+    let wrong = |detail: String| ClientError::Decode {
+        call,
+        detail,
+        truncated: false,
+    };
+    let Some(object) = value.as_object() else {
+        return Err(wrong("not a JSON object".into()));
+    };
+    let code = match object.get("errcode") {
+        None => errcode::OK,
+        Some(v) => v
+            .as_i64()
+            .ok_or_else(|| wrong("`errcode` is not an integer".into()))?,
+    };
+    if code == errcode::OK
+        && let Some(field) = A::REQUIRED
+        && object.get(field).is_none_or(|v| v.is_null())
+    {
+        return Err(wrong(format!("missing field `{field}`")));
+    }
+    let answer: A = serde_json::from_value(value).map_err(|e| wrong(e.to_string()))?;
+    let status = answer.status();
+    if status.errcode != errcode::OK {
+        return Err(ClientError::Api {
+            call,
+            errcode: status.errcode,
+            errmsg: status.errmsg.clone(),
+        });
+    }
+    Ok(answer)
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Client, ClientError> {
+        let config_error = |message: String| ClientError::Config { message };
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            // A redirect would carry the token in its URL to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("tagsync/", env!("CARGO_PKG_VERSION")));
+        if config.api_base.scheme() == "http" {
+            // Loopback only (checked by parse_api_base): never through a proxy.
+            builder = builder.no_proxy();
+        }
+        let http = builder
+            .build()
+            .map_err(|e| config_error(format!("cannot set up HTTP: {}", e.without_url())))?;
+        let rate = NonZeroU32::new(config.rate_per_minute)
+            .ok_or_else(|| config_error("rate_per_minute must be at least 1".into()))?;
+        if config.concurrency == 0 {
+            return Err(config_error("concurrency must be at least 1".into()));
+        }
+        // Burst of about one second's worth, so the rate stays smooth across the minute.
+        let burst = NonZeroU32::new((rate.get() / 60).max(1)).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_minute(rate).allow_burst(burst);
+        let limiters = Call::ALL
+            .iter()
+            .map(|_| RateLimiter::direct(quota))
+            .collect();
+        let redactor = Redactor::new(&config.credentials);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                in_flight: Semaphore::new(config.concurrency),
+                config,
+                http,
+                token: Mutex::new(None),
+                limiters,
+                sent: Default::default(),
+                retries: AtomicU64::new(0),
+                refreshes: AtomicU64::new(0),
+                redactor,
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// Read tags: all live tags when both id lists are empty.
+    pub async fn list(
+        &self,
+        req: &wire::TagListRequest,
+    ) -> Result<Vec<wire::TagGroup>, ClientError> {
+        let answer: wire::TagListResponse = self.tag_call(Call::List, req).await?;
+        Ok(answer.tag_group)
+    }
+
+    /// Every live group and tag.
+    pub async fn snapshot(&self) -> Result<Snapshot, ClientError> {
+        let groups = self.list(&wire::TagListRequest::default()).await?;
+        Ok(Snapshot::from_wire(groups))
+    }
+
+    /// Create tags; the answer holds the group and only the tags just created. A lost
+    /// answer is [`ErrorKind::Ambiguous`] and is not resent.
+    pub async fn add(&self, req: &wire::AddTagRequest) -> Result<wire::TagGroup, ClientError> {
+        let refuse = |what: &str| ClientError::Config {
+            message: format!("add_corp_tag not sent: {what}"),
+        };
+        if req.tag.is_empty() {
+            return Err(refuse("a group cannot be created without tags"));
+        }
+        if req.group_id.as_deref() == Some("") {
+            return Err(refuse("the group id is empty"));
+        }
+        if req.group_id.is_none() && req.group_name.as_deref().is_none_or(str::is_empty) {
+            return Err(refuse("neither a group id nor a group name"));
+        }
+        let answer: wire::AddTagResponse = self.tag_call(Call::Add, req).await?;
+        answer.tag_group.ok_or_else(|| ClientError::Decode {
+            call: Call::Add,
+            detail: "missing field `tag_group`".into(),
+            truncated: false,
+        })
+    }
+
+    /// Rename and/or reorder one tag or group.
+    pub async fn edit(&self, req: &wire::EditTagRequest) -> Result<(), ClientError> {
+        if req.id.is_empty() || (req.name.is_none() && req.order.is_none()) {
+            return Err(ClientError::Config {
+                message: "edit_corp_tag not sent: it needs an id and a name or an order".into(),
+            });
+        }
+        let _: wire::Status = self.tag_call(Call::Edit, req).await?;
+        Ok(())
+    }
+
+    /// Delete tags and/or groups.
+    pub async fn delete(&self, req: &wire::DelTagRequest) -> Result<(), ClientError> {
+        if req.tag_id.is_empty() && req.group_id.is_empty() {
+            return Err(ClientError::Config {
+                message: "del_corp_tag not sent: no tag or group id".into(),
+            });
+        }
+        let _: wire::Status = self.tag_call(Call::Delete, req).await?;
+        Ok(())
+    }
+
+    pub fn stats(&self) -> ClientStats {
+        let sent = |c: Call| self.inner.sent[c.index()].load(Ordering::Relaxed);
+        ClientStats {
+            gettoken: sent(Call::GetToken),
+            get_suite_token: sent(Call::GetSuiteToken),
+            get_corp_token: sent(Call::GetCorpToken),
+            list: sent(Call::List),
+            add: sent(Call::Add),
+            edit: sent(Call::Edit),
+            delete: sent(Call::Delete),
+            retries: self.inner.retries.load(Ordering::Relaxed),
+            token_refreshes: self.inner.refreshes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// A tag call with token handling, retries and the lost-answer rules.
+    async fn tag_call<A: Answer>(
+        &self,
+        call: Call,
+        body: &impl Serialize,
+    ) -> Result<A, ClientError> {
+        let body = self.encode(call, body)?;
+        let mut attempts = Attempts::new(call, &self.inner.config);
+        let mut refreshed = false;
+        let mut lost_before = false;
+        loop {
+            let (token, generation) = self.token().await?;
+            let result = self
+                .send::<A>(call, &[("access_token", token.expose())], Some(&body))
+                .await;
+            drop(token);
+            let err = match result {
+                Ok(answer) => return Ok(answer),
+                Err(err) => err,
+            };
+            let code = err.errcode();
+            if matches!(
+                code,
+                Some(errcode::INVALID_ACCESS_TOKEN | errcode::ACCESS_TOKEN_EXPIRED)
+            ) && !refreshed
+            {
+                refreshed = true;
+                tracing::info!(call = %call, errcode = code, "access token refused; fetching a new one");
+                self.inner.refreshes.fetch_add(1, Ordering::Relaxed);
+                self.invalidate(generation).await;
+                continue;
+            }
+            if err.answer_lost() {
+                if call == Call::Add {
+                    return Err(self.scrub(ClientError::Ambiguous {
+                        call,
+                        detail: lost_detail(&err),
+                    }));
+                }
+                lost_before = true;
+            } else if lost_before && explained_by_commit(call, &err) {
+                return Err(self.scrub(ClientError::Ambiguous {
+                    call,
+                    detail: format!("the resent call was refused: {err}"),
+                }));
+            }
+            attempts.next(err, &self.inner.retries).await?;
+        }
+    }
+
+    fn encode(&self, call: Call, body: &impl Serialize) -> Result<Vec<u8>, ClientError> {
+        serde_json::to_vec(body).map_err(|e| ClientError::Config {
+            message: format!("{call}: cannot encode the request: {e}"),
+        })
+    }
+
+    /// One HTTP request and its decoded answer; errors are scrubbed of secrets.
+    async fn send<A: Answer>(
+        &self,
+        call: Call,
+        query: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<A, ClientError> {
+        let inner = &self.inner;
+        inner.limiters[call.index()].until_ready().await;
+        let _permit = inner
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| ClientError::Config {
+                message: "the client was shut down".into(),
+            })?;
+        let mut url = inner
+            .config
+            .api_base
+            .join(call.path())
+            .map_err(|e| ClientError::Config {
+                message: format!("{call}: cannot build the URL: {e}"),
+            })?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let request = match body {
+            Some(body) => inner
+                .http
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec()),
+            None => inner.http.get(url),
+        };
+        inner.sent[call.index()].fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(call = %call, "sending");
+        let result = async {
+            let response = request.send().await.map_err(|e| transport_error(call, e))?;
+            let status = response.status();
+            let bytes = response.bytes().await.map_err(|e| {
+                let mut err = transport_error(call, e);
+                if let ClientError::Transport { sent, .. } = &mut err {
+                    *sent = true;
+                }
+                err
+            })?;
+            if !status.is_success() {
+                return Err(ClientError::Http {
+                    call,
+                    status: status.as_u16(),
+                });
+            }
+            decode::<A>(call, &bytes)
+        }
+        .await;
+        result.map_err(|e| self.scrub(e))
+    }
+
+    fn scrub(&self, err: ClientError) -> ClientError {
+        err.redact(|s| self.inner.redactor.redact(s))
+    }
+
+    /// The cached token, or a fresh one. Holding the lock while fetching makes
+    /// concurrent callers wait for one fetch instead of each starting their own.
+    async fn token(&self) -> Result<(Secret, u64), ClientError> {
+        let mut cached = self.inner.token.lock().await;
+        if let Some(c) = cached.as_ref()
+            && Instant::now() < c.renew_at
+        {
+            return Ok((c.token.clone(), c.generation));
+        }
+        let (token, expires_in) = self.fetch_token().await?;
+        let generation = cached.as_ref().map_or(1, |c| c.generation + 1);
+        let lifetime = Duration::from_secs(expires_in.unwrap_or(7200));
+        // Renew 5 minutes early, or a fifth of the lifetime early if that is shorter.
+        let margin = (lifetime / 5).min(Duration::from_secs(300));
+        *cached = Some(CachedToken {
+            token: token.clone(),
+            renew_at: Instant::now() + (lifetime - margin),
+            generation,
+        });
+        tracing::debug!(generation, "fetched an access token");
+        Ok((token, generation))
+    }
+
+    /// Drop the cached token if it is still the one that was refused.
+    async fn invalidate(&self, generation: u64) {
+        let mut cached = self.inner.token.lock().await;
+        if cached.as_ref().is_some_and(|c| c.generation == generation) {
+            *cached = None;
+        }
+    }
+
+    async fn fetch_token(&self) -> Result<(Secret, Option<u64>), ClientError> {
+        let answer: wire::TokenResponse = match &self.inner.config.credentials {
+            Credentials::Corp { corp_id, secret } => {
+                let query = [
+                    ("corpid", corp_id.as_str()),
+                    ("corpsecret", secret.expose()),
+                ];
+                self.token_call(Call::GetToken, &query, None).await?
+            }
+            Credentials::Suite {
+                suite_id,
+                suite_secret,
+                suite_ticket,
+                auth_corp_id,
+                permanent_code,
+            } => {
+                let body = self.encode(
+                    Call::GetSuiteToken,
+                    &wire::SuiteTokenRequest {
+                        suite_id: suite_id.clone(),
+                        suite_secret: suite_secret.expose().to_owned(),
+                        suite_ticket: suite_ticket.expose().to_owned(),
+                    },
+                )?;
+                let suite: wire::SuiteTokenResponse = self
+                    .token_call(Call::GetSuiteToken, &[], Some(&body))
+                    .await?;
+                let suite_token = Secret::new(suite.suite_access_token.unwrap_or_default());
+                self.remember(&suite_token);
+                let body = self.encode(
+                    Call::GetCorpToken,
+                    &wire::CorpTokenRequest {
+                        auth_corpid: auth_corp_id.clone(),
+                        permanent_code: permanent_code.expose().to_owned(),
+                    },
+                )?;
+                let query = [("suite_access_token", suite_token.expose())];
+                self.token_call(Call::GetCorpToken, &query, Some(&body))
+                    .await?
+            }
+        };
+        let token = Secret::new(answer.access_token.unwrap_or_default());
+        self.remember(&token);
+        Ok((token, answer.expires_in))
+    }
+
+    fn remember(&self, token: &Secret) {
+        let base = self.inner.config.credentials.secrets().len();
+        self.inner.redactor.remember(base, token);
+    }
+
+    /// A token call: retried like the others; nothing to lose, since it changes nothing.
+    async fn token_call<A: Answer>(
+        &self,
+        call: Call,
+        query: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<A, ClientError> {
+        let mut attempts = Attempts::new(call, &self.inner.config);
+        loop {
+            match self.send::<A>(call, query, body).await {
+                Ok(answer) => return Ok(answer),
+                Err(err) => attempts.next(err, &self.inner.retries).await?,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> ClientConfig {
+        config_at("http://127.0.0.1:9/cgi-bin/")
+    }
+
+    fn config_at(base: &str) -> ClientConfig {
+        ClientConfig::new(
+            base,
+            Credentials::Corp {
+                corp_id: "ww1".into(),
+                secret: Secret::new("s3cr3t-value"),
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn backoff_is_bounded_in_count_and_time() {
+        let mut c = config();
+        c.max_retries = 4;
+        c.min_backoff = Duration::from_millis(100);
+        c.max_backoff = Duration::from_millis(300);
+        c.retry_budget = Duration::from_secs(10);
+        let delays: Vec<Duration> = c.backoff().collect();
+        assert_eq!(delays.len(), 4, "{delays:?}");
+        for d in &delays {
+            // Jitter adds up to one more delay on top of the capped delay.
+            assert!(*d >= Duration::from_millis(100), "{delays:?}");
+            assert!(*d <= Duration::from_millis(600), "{delays:?}");
+        }
+        c.max_retries = 100;
+        c.retry_budget = Duration::from_secs(2);
+        let total: Duration = c.backoff().sum();
+        assert!(total <= Duration::from_secs(2), "{total:?}");
+    }
+
+    #[test]
+    fn backoff_grows() {
+        let mut c = config();
+        c.max_retries = 3;
+        c.min_backoff = Duration::from_millis(100);
+        c.max_backoff = Duration::from_secs(100);
+        let delays: Vec<Duration> = c.backoff().collect();
+        // Without jitter 100, 200, 400: with jitter each stays in [base, 2*base).
+        assert!(delays[2] >= Duration::from_millis(400), "{delays:?}");
+        assert!(delays[0] < Duration::from_millis(200), "{delays:?}");
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let c = config();
+        let text = format!("{c:?} {:?}", Client::new(c.clone()).unwrap());
+        assert!(!text.contains("s3cr3t-value"), "{text}");
+    }
+
+    #[test]
+    fn redactor_scrubs_secrets_and_tokens() {
+        let c = config();
+        let r = Redactor::new(&c.credentials);
+        r.remember(1, &Secret::new("TOKEN123"));
+        assert_eq!(
+            r.redact("corpsecret=s3cr3t-value&access_token=TOKEN123"),
+            "corpsecret=***&access_token=***"
+        );
+        for i in 0..20 {
+            r.remember(1, &Secret::new(format!("tok{i:02}")));
+        }
+        // The credentials stay; old tokens roll off.
+        assert_eq!(r.redact("s3cr3t-value tok19"), "*** ***");
+    }
+
+    #[test]
+    fn decode_classifies_bad_answers() {
+        let e =
+            decode::<wire::TagListResponse>(Call::List, br#"{"errcode":0,"tag_gr"#).unwrap_err();
+        assert!(e.answer_lost() && e.kind() == ErrorKind::Retryable, "{e}");
+        let e = decode::<wire::TagListResponse>(Call::List, b"<html>502</html>").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Fatal, "{e}");
+        let e = decode::<wire::TagListResponse>(Call::List, br#"{"errcode":0,"errmsg":"ok"}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("missing field `tag_group`"), "{e}");
+        let e = decode::<wire::TagListResponse>(Call::List, br#"{"tag_group":"x"}"#).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Fatal, "{e}");
+        let e = decode::<wire::TagListResponse>(Call::List, br#"[1]"#).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Fatal, "{e}");
+        let e =
+            decode::<wire::Status>(Call::Edit, br#"{"errcode":60011,"errmsg":"no"}"#).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Ownership, "{e}");
+        // An error answer need not carry the success field.
+        let e =
+            decode::<wire::TokenResponse>(Call::GetToken, br#"{"errcode":40001,"errmsg":"bad"}"#)
+                .unwrap_err();
+        assert_eq!(e.errcode(), Some(40001));
+        // A missing errcode reads as 0.
+        let t = decode::<wire::TokenResponse>(
+            Call::GetCorpToken,
+            br#"{"access_token":"x","expires_in":7200}"#,
+        )
+        .unwrap();
+        assert_eq!(t.access_token.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn commit_explains_only_matching_refusals() {
+        let api = |code| ClientError::Api {
+            call: Call::Delete,
+            errcode: code,
+            errmsg: String::new(),
+        };
+        assert!(explained_by_commit(Call::Delete, &api(40068)));
+        assert!(explained_by_commit(Call::Edit, &api(40071)));
+        assert!(!explained_by_commit(Call::Delete, &api(40071)));
+        assert!(!explained_by_commit(Call::Edit, &api(48002)));
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        let mut c = config();
+        c.rate_per_minute = 0;
+        assert!(Client::new(c).is_err());
+        let mut c = config();
+        c.concurrency = 0;
+        assert!(Client::new(c).is_err());
+    }
+
+    #[tokio::test]
+    async fn refused_connection_is_retried_then_reported_without_secrets() {
+        // A port that was just free: connecting to it is refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut c = config_at(&format!("http://127.0.0.1:{port}/cgi-bin/"));
+        c.max_retries = 2;
+        c.min_backoff = Duration::from_millis(1);
+        c.max_backoff = Duration::from_millis(2);
+        let client = Client::new(c).unwrap();
+        let e = client.snapshot().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Retryable, "{e}");
+        assert_eq!(e.call(), Some(Call::GetToken), "{e}");
+        let text = format!("{e} {e:?}");
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(!text.contains("corpsecret"), "{text}");
+        assert_eq!(client.stats().gettoken, 3);
+        assert_eq!(client.stats().retries, 2);
+    }
+
+    #[tokio::test]
+    async fn invalid_requests_are_not_sent() {
+        let client = Client::new(config()).unwrap();
+        let add = wire::AddTagRequest {
+            group_id: Some(String::new()),
+            tag: vec![wire::NewTag {
+                name: "t".into(),
+                order: None,
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            client.add(&add).await.unwrap_err().kind(),
+            ErrorKind::Config
+        );
+        let empty = wire::AddTagRequest {
+            group_name: Some("g".into()),
+            ..Default::default()
+        };
+        assert!(client.add(&empty).await.is_err());
+        assert!(
+            client
+                .delete(&wire::DelTagRequest::default())
+                .await
+                .is_err()
+        );
+        let edit = wire::EditTagRequest {
+            id: "et1".into(),
+            ..Default::default()
+        };
+        assert!(client.edit(&edit).await.is_err());
+        assert_eq!(client.stats(), ClientStats::default());
+    }
+}
