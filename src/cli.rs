@@ -158,6 +158,7 @@ pub fn run(cli: Cli) -> Exit {
             clap_complete::generate(shell, &mut cmd, "tagsync", &mut std::io::stdout());
             Exit::Success
         }
+        Command::Emulator(args) => crate::emulator::cmd_emulator(&args),
         other => {
             let name = match other {
                 Command::Validate { .. } => "validate",
@@ -165,7 +166,7 @@ pub fn run(cli: Cli) -> Exit {
                 Command::Apply { .. } => "apply",
                 Command::Export { .. } => "export",
                 Command::Adopt { .. } => "adopt",
-                Command::Emulator(_) => "emulator",
+                Command::Emulator(_) => unreachable!(),
                 Command::Schema => "schema",
                 Command::Completions { .. } => unreachable!(),
             };

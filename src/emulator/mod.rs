@@ -1,1 +1,191 @@
 //! A faithful, stateful local WeCom server (axum) for tests and the demo.
+//!
+//! It shares only [`crate::wire`] with the client. [`start`] runs one in-process on a
+//! free loopback port and returns an [`EmulatorHandle`]; `tagsync emulator` runs one
+//! until stopped ([`cmd_emulator`]).
+//!
+//! Choices where WeCom's documentation is silent (see also `state` and `server`):
+//! - list order: larger `order` first, ties by earlier `create_time`, then creation order;
+//! - unknown paths: HTTP 404 with an HTML page, no errcode; non-POST tag calls: 43002;
+//! - list filters: ids that never existed are left out of the answer (no error);
+//! - an edit that gives neither `name` nor `order`: 40058;
+//! - deleting a group needs ownership of the group only (its tags go with it);
+//! - `"group_id": ""` and unknown/deleted ids: 40068;
+//! - a body that is not JSON, has wrong types, lacks a field or exceeds
+//!   [`server::MAX_BODY_BYTES`]: 40058 (checked after the token).
+
+mod config;
+mod server;
+mod state;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use config::{
+    App, AppsFile, CallKind, EmulatorConfig, EmulatorError, FaultKind, Faults, KindFaults, Latency,
+    ScriptedFault, SeedFile, SeedGroup, SeedTag, load_apps, load_seed,
+};
+pub use server::{CallRecord, MAX_BODY_BYTES};
+pub use state::MAX_NAME_CHARS;
+
+use crate::cli;
+
+/// A running emulator. Dropping it without [`EmulatorHandle::shutdown`] leaves the
+/// server running until the runtime ends.
+pub struct EmulatorHandle {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl std::fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts an emulator on a free port of 127.0.0.1.
+pub async fn start(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
+    start_on(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+}
+
+/// Starts an emulator on `addr` (port 0: a free port).
+pub async fn start_on(addr: SocketAddr, config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
+    let shared = Arc::new(
+        server::Shared::new(config)
+            .map_err(|m| std::io::Error::new(std::io::ErrorKind::InvalidInput, m))?,
+    );
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = server::router(shared.clone());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(EmulatorHandle {
+        addr,
+        shared,
+        stop: Some(stop),
+        task,
+    })
+}
+
+impl EmulatorHandle {
+    /// The API base, e.g. `http://127.0.0.1:PORT/cgi-bin/` (join `wire::path::*` onto it).
+    pub fn base_url(&self) -> String {
+        format!("http://{}/cgi-bin/", self.addr)
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The live state with owners, in list order.
+    pub fn dump(&self) -> Vec<SeedGroup> {
+        self.shared.dump()
+    }
+
+    /// Every call answered so far, oldest first.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.shared.calls()
+    }
+
+    /// Replaces the faults (scripts and random streams start afresh).
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.set_faults(faults);
+    }
+
+    /// Makes every token issued so far answer 42001.
+    pub fn expire_tokens(&self) {
+        self.shared.expire_tokens();
+    }
+
+    /// Stops the server; waits up to 5 s for calls in flight.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if tokio::time::timeout(Duration::from_secs(5), &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+        }
+    }
+}
+
+/// `tagsync emulator`: run until ctrl-c or SIGTERM.
+pub fn cmd_emulator(args: &cli::EmulatorArgs) -> cli::Exit {
+    match run_cli(args) {
+        Ok(()) => cli::Exit::Success,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            cli::Exit::Error
+        }
+    }
+}
+
+fn run_cli(args: &cli::EmulatorArgs) -> Result<(), String> {
+    let mut config = EmulatorConfig::default();
+    if let Some(path) = &args.apps {
+        let apps = load_apps(path).map_err(|e| e.to_string())?;
+        config.corp_id = apps.corp_id;
+        config.apps = apps.apps;
+    } else {
+        eprintln!(
+            "note: no --apps file; corp_id {:?}, one app {:?}",
+            config.corp_id, config.apps[0].name
+        );
+    }
+    if let Some(path) = &args.seed {
+        config.seed = load_seed(path).map_err(|e| e.to_string())?;
+    }
+    let addr: SocketAddr = args.listen.parse().map_err(|e| {
+        format!(
+            "--listen {:?} is not an address like 127.0.0.1:8080: {e}",
+            args.listen
+        )
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        let handle = start_on(addr, config)
+            .await
+            .map_err(|e| format!("cannot start the emulator on {addr}: {e}"))?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{}", handle.addr())
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
+        drop(out);
+        wait_for_stop().await;
+        handle.shutdown().await;
+        Ok(())
+    })
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,433 @@
+//! What an emulator starts from: the corp id, the apps (secrets), the seed snapshot, the
+//! limits and the faults to inject.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire;
+
+/// Errors while loading the emulator's files.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path} is not a seed snapshot (the get_corp_tag_list answer shape, \
+         {{\"tag_group\": [...]}}): {source}"
+    )]
+    SeedFormat {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{path} is not an apps file (corp_id, apps: [{{name, secret, legacy?}}]): {source}")]
+    AppsFormat {
+        path: PathBuf,
+        source: Box<serde_saphyr::Error>,
+    },
+    #[error("invalid seed: {0}")]
+    InvalidSeed(String),
+    #[error("invalid apps: {0}")]
+    InvalidApps(String),
+}
+
+/// One app of the corp: its secret gets tokens; what it creates it owns.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    pub name: String,
+    pub secret: String,
+    /// The legacy "客户联系" system secret: may edit and delete everything.
+    #[serde(default)]
+    pub legacy: bool,
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("name", &self.name)
+            .field("secret", &"<redacted>")
+            .field("legacy", &self.legacy)
+            .finish()
+    }
+}
+
+/// A tag of the seed and dump: the wire shape plus its owner app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedTag {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub create_time: i64,
+    #[serde(default)]
+    pub order: u32,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+    /// The app that created it; absent: the admin console (nobody's app).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// A group of the seed and dump: the wire shape plus its owner app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedGroup {
+    pub group_id: String,
+    pub group_name: String,
+    #[serde(default)]
+    pub create_time: i64,
+    #[serde(default)]
+    pub order: u32,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub tag: Vec<SeedTag>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl From<&SeedTag> for wire::Tag {
+    fn from(t: &SeedTag) -> Self {
+        wire::Tag {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            create_time: t.create_time,
+            order: t.order,
+            deleted: t.deleted,
+        }
+    }
+}
+
+impl From<&SeedGroup> for wire::TagGroup {
+    fn from(g: &SeedGroup) -> Self {
+        wire::TagGroup {
+            group_id: g.group_id.clone(),
+            group_name: g.group_name.clone(),
+            create_time: g.create_time,
+            order: g.order,
+            deleted: g.deleted,
+            tag: g.tag.iter().map(wire::Tag::from).collect(),
+        }
+    }
+}
+
+/// The seed file: a `get_corp_tag_list` answer (`errcode`/`errmsg` optional).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SeedFile {
+    #[serde(default)]
+    pub errcode: i64,
+    #[serde(default = "ok_msg")]
+    pub errmsg: String,
+    pub tag_group: Vec<SeedGroup>,
+}
+
+fn ok_msg() -> String {
+    "ok".into()
+}
+
+impl SeedFile {
+    pub fn new(tag_group: Vec<SeedGroup>) -> Self {
+        SeedFile {
+            errcode: 0,
+            errmsg: ok_msg(),
+            tag_group,
+        }
+    }
+}
+
+/// Read a seed snapshot (the `get_corp_tag_list` answer shape, optional `owner` fields).
+pub fn load_seed(path: &Path) -> Result<Vec<SeedGroup>, EmulatorError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let file: SeedFile =
+        serde_json::from_str(&text).map_err(|source| EmulatorError::SeedFormat {
+            path: path.to_owned(),
+            source,
+        })?;
+    Ok(file.tag_group)
+}
+
+/// The apps file (YAML).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppsFile {
+    pub corp_id: String,
+    pub apps: Vec<App>,
+}
+
+/// Read the apps file (YAML: `corp_id`, `apps: [{name, secret, legacy?}]`).
+pub fn load_apps(path: &Path) -> Result<AppsFile, EmulatorError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    serde_saphyr::from_str(&text).map_err(|source| EmulatorError::AppsFormat {
+        path: path.to_owned(),
+        source: Box::new(source),
+    })
+}
+
+/// The kinds of call the emulator answers (and can inject faults into).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallKind {
+    GetToken,
+    List,
+    Add,
+    Edit,
+    Del,
+}
+
+impl CallKind {
+    pub const ALL: [CallKind; 5] = [
+        CallKind::GetToken,
+        CallKind::List,
+        CallKind::Add,
+        CallKind::Edit,
+        CallKind::Del,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallKind::GetToken => "gettoken",
+            CallKind::List => "get_corp_tag_list",
+            CallKind::Add => "add_corp_tag",
+            CallKind::Edit => "edit_corp_tag",
+            CallKind::Del => "del_corp_tag",
+        }
+    }
+}
+
+/// A fault the emulator can inject instead of (or after) the real answer.
+///
+/// `SystemBusy`, `VersionConflict`, `FrequencyLimit`, `ConcurrencyLimit`, `Http500` and
+/// `BadGateway` answer *instead of* the call: nothing changes. `TruncatedJson` and
+/// `CommitThenDrop` run the call (its change is committed) and then spoil the answer:
+/// cut the JSON short, or drop the connection before the body arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// errcode -1.
+    SystemBusy,
+    /// errcode 6000.
+    VersionConflict,
+    /// errcode 45009.
+    FrequencyLimit,
+    /// errcode 45033.
+    ConcurrencyLimit,
+    /// HTTP 500 with a plain-text body.
+    Http500,
+    /// HTTP 502 with an HTML page (a non-JSON answer from a gateway).
+    BadGateway,
+    /// The call is committed; the JSON answer is cut in the middle.
+    TruncatedJson,
+    /// The call is committed; the connection drops before the answer's body.
+    CommitThenDrop,
+}
+
+impl FaultKind {
+    /// Whether the call is executed (and its change committed) before the fault.
+    pub fn commits(self) -> bool {
+        matches!(self, FaultKind::TruncatedJson | FaultKind::CommitThenDrop)
+    }
+}
+
+/// Added delay before a call of one kind is answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Latency {
+    pub fixed: Duration,
+    /// A uniformly drawn extra delay in [0, jitter].
+    pub jitter: Duration,
+}
+
+/// Random faults of one call kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KindFaults {
+    pub latency: Latency,
+    /// Each entry fires with its probability (checked in list order; the first that
+    /// fires wins).
+    pub random: Vec<(FaultKind, f64)>,
+}
+
+/// A script: the next `count` calls of `kind` fail with `fault`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptedFault {
+    pub kind: CallKind,
+    pub count: u32,
+    pub fault: FaultKind,
+}
+
+/// Faults to inject, deterministic from `seed` (one random stream per call kind, so
+/// calls of other kinds do not disturb it). Scripted faults come before random ones.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Faults {
+    pub seed: u64,
+    pub per_kind: BTreeMap<CallKind, KindFaults>,
+    pub scripted: Vec<ScriptedFault>,
+}
+
+impl Faults {
+    /// No faults at all.
+    pub fn none() -> Self {
+        Faults::default()
+    }
+
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The next `count` calls of `kind` fail with `fault` (appended after earlier scripts).
+    pub fn script(mut self, kind: CallKind, count: u32, fault: FaultKind) -> Self {
+        self.scripted.push(ScriptedFault { kind, count, fault });
+        self
+    }
+
+    /// Calls of `kind` fail with `fault` with this probability (0.0..=1.0).
+    pub fn random(mut self, kind: CallKind, fault: FaultKind, probability: f64) -> Self {
+        self.per_kind
+            .entry(kind)
+            .or_default()
+            .random
+            .push((fault, probability));
+        self
+    }
+
+    /// Calls of `kind` wait `fixed` plus up to `jitter` before they are answered.
+    pub fn latency(mut self, kind: CallKind, fixed: Duration, jitter: Duration) -> Self {
+        self.per_kind.entry(kind).or_default().latency = Latency { fixed, jitter };
+        self
+    }
+
+    /// The same latency on every call kind.
+    pub fn latency_all(mut self, fixed: Duration, jitter: Duration) -> Self {
+        for kind in CallKind::ALL {
+            self = self.latency(kind, fixed, jitter);
+        }
+        self
+    }
+}
+
+/// Everything an emulator starts from.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    pub corp_id: String,
+    pub apps: Vec<App>,
+    pub seed: Vec<SeedGroup>,
+    pub token_lifetime: Duration,
+    /// Most live corp tags (40126 past it).
+    pub tag_limit: usize,
+    /// Calls per app per minute before 45009; `None`: no limit.
+    pub rate_limit_per_minute: Option<u32>,
+    /// Calls of one app in flight at once before 45033; `None`: no limit.
+    pub concurrency_limit: Option<usize>,
+    pub faults: Faults,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            corp_id: "ww-test-corp".into(),
+            apps: vec![App {
+                name: "tagsync".into(),
+                secret: "test-secret".into(),
+                legacy: false,
+            }],
+            seed: Vec::new(),
+            token_lifetime: Duration::from_secs(7200),
+            tag_limit: 10_000,
+            rate_limit_per_minute: None,
+            concurrency_limit: None,
+            faults: Faults::none(),
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// Checks that the apps are usable: names and secrets unique and non-empty, at most
+    /// one legacy secret.
+    pub fn validate_apps(&self) -> Result<(), EmulatorError> {
+        let bad = |m: String| Err(EmulatorError::InvalidApps(m));
+        if self.apps.is_empty() {
+            return bad("no apps: give at least one {name, secret}".into());
+        }
+        for (i, a) in self.apps.iter().enumerate() {
+            if a.name.is_empty() || a.secret.is_empty() {
+                return bad(format!("app #{} has an empty name or secret", i + 1));
+            }
+            if self.apps[..i].iter().any(|b| b.name == a.name) {
+                return bad(format!("app name {:?} is used twice", a.name));
+            }
+            if self.apps[..i].iter().any(|b| b.secret == a.secret) {
+                return bad(format!("app {:?} reuses another app's secret", a.name));
+            }
+        }
+        if self.apps.iter().filter(|a| a.legacy).count() > 1 {
+            return bad("more than one legacy secret".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_debug_hides_secret() {
+        let app = App {
+            name: "a".into(),
+            secret: "s3cr3t-value".into(),
+            legacy: false,
+        };
+        assert!(!format!("{app:?}").contains("s3cr3t-value"));
+        let cfg = EmulatorConfig {
+            apps: vec![app],
+            ..Default::default()
+        };
+        assert!(!format!("{cfg:?}").contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn apps_file_parses_yaml() {
+        let f: AppsFile = serde_saphyr::from_str(
+            "corp_id: ww1\napps:\n  - name: a\n    secret: x\n  - name: b\n    secret: y\n    legacy: true\n",
+        )
+        .unwrap();
+        assert_eq!(f.corp_id, "ww1");
+        assert_eq!(f.apps.len(), 2);
+        assert!(f.apps[1].legacy && !f.apps[0].legacy);
+    }
+
+    #[test]
+    fn seed_file_accepts_list_answer_with_owner() {
+        let f: SeedFile = serde_json::from_str(
+            r#"{"errcode":0,"errmsg":"ok","tag_group":[{"group_id":"g","group_name":"G","create_time":1,"order":2,"owner":"tagsync","tag":[{"id":"t","name":"T","create_time":1,"order":0}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(f.tag_group[0].owner.as_deref(), Some("tagsync"));
+        assert_eq!(f.tag_group[0].tag[0].owner, None);
+    }
+
+    #[test]
+    fn duplicate_secrets_are_rejected() {
+        let mut cfg = EmulatorConfig::default();
+        cfg.apps.push(App {
+            name: "other".into(),
+            secret: "test-secret".into(),
+            legacy: false,
+        });
+        assert!(cfg.validate_apps().is_err());
+    }
+}

@@ -1,0 +1,616 @@
+//! The HTTP face of the emulator: routes, token auth, limits, the fault layer, the call log.
+//!
+//! Answers are HTTP 200 with `errcode`/`errmsg` as WeCom gives them, except: unknown paths
+//! get HTTP 404 with an HTML page (as a web front end would answer; no errcode), and
+//! the injected HTTP faults (500, 502 HTML, truncated JSON, dropped connection).
+
+use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use super::config::{App, CallKind, EmulatorConfig, FaultKind, Faults, ScriptedFault};
+use super::state::{ApiError, Caller, Corp};
+use crate::wire::{self, errcode};
+
+/// Bodies up to this size are read; larger ones answer 40058.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Bodies are drained up to this size so the client can read the answer.
+const DRAIN_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Codes the emulator answers that the client does not branch on.
+const INVALID_CORPID: i64 = 40013;
+const MISSING_CORPID: i64 = 41002;
+const MISSING_SECRET: i64 = 41004;
+const REQUIRE_POST: i64 = 43002;
+
+/// One call as the emulator saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub kind: CallKind,
+    /// The app whose token (or secret) was used; `None` when unknown.
+    pub app: Option<String>,
+    /// The JSON request body (`Null` for `gettoken` and for bodies that are not JSON).
+    pub body: serde_json::Value,
+    /// The errcode answered (for a committed call whose answer was spoiled: the errcode it
+    /// would have had); `None` when the answer had no errcode (HTTP 500/502).
+    pub errcode: Option<i64>,
+    pub fault: Option<FaultKind>,
+}
+
+struct Token {
+    app: usize,
+    issued: Instant,
+    revoked: bool,
+}
+
+struct FaultState {
+    faults: Faults,
+    scripted: VecDeque<ScriptedFault>,
+    rngs: HashMap<CallKind, StdRng>,
+}
+
+impl FaultState {
+    fn new(faults: Faults) -> Self {
+        let rngs = CallKind::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let seed = faults.seed ^ (0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(i as u64 + 1));
+                (*k, StdRng::seed_from_u64(seed))
+            })
+            .collect();
+        FaultState {
+            scripted: faults.scripted.iter().cloned().collect(),
+            faults,
+            rngs,
+        }
+    }
+
+    /// The latency and the fault (if any) of the next call of `kind`.
+    fn decide(&mut self, kind: CallKind) -> (Duration, Option<FaultKind>) {
+        let mut fault = None;
+        if let Some(pos) = self
+            .scripted
+            .iter()
+            .position(|s| s.kind == kind && s.count > 0)
+        {
+            let s = &mut self.scripted[pos];
+            s.count -= 1;
+            fault = Some(s.fault);
+            if s.count == 0 {
+                self.scripted.remove(pos);
+            }
+        }
+        let Some(kf) = self.faults.per_kind.get(&kind) else {
+            return (Duration::ZERO, fault);
+        };
+        let Some(rng) = self.rngs.get_mut(&kind) else {
+            return (kf.latency.fixed, fault);
+        };
+        let jitter_ns = u64::try_from(kf.latency.jitter.as_nanos()).unwrap_or(u64::MAX);
+        let latency = kf.latency.fixed + Duration::from_nanos(rng.random_range(0..=jitter_ns));
+        for (f, p) in &kf.random {
+            let fired = rng.random_bool(p.clamp(0.0, 1.0));
+            if fired && fault.is_none() {
+                fault = Some(*f);
+            }
+        }
+        (latency, fault)
+    }
+}
+
+/// Everything the server and the handle share.
+pub(crate) struct Shared {
+    corp_id: String,
+    apps: Vec<App>,
+    token_lifetime: Duration,
+    rate_limit: Option<u32>,
+    concurrency_limit: Option<usize>,
+    corp: Mutex<Corp>,
+    tokens: Mutex<HashMap<String, Token>>,
+    windows: Mutex<HashMap<usize, (Instant, u32)>>,
+    in_flight: Mutex<HashMap<usize, usize>>,
+    faults: Mutex<FaultState>,
+    calls: Mutex<Vec<CallRecord>>,
+}
+
+/// Locks a mutex; a poisoned one still holds consistent data (every change is made in
+/// one step after all checks), so its content is used.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn new(config: EmulatorConfig) -> Result<Self, String> {
+        config.validate_apps().map_err(|e| e.to_string())?;
+        let corp = Corp::from_seed(&config.seed, config.tag_limit)?;
+        Ok(Shared {
+            corp_id: config.corp_id,
+            apps: config.apps,
+            token_lifetime: config.token_lifetime,
+            rate_limit: config.rate_limit_per_minute,
+            concurrency_limit: config.concurrency_limit,
+            corp: Mutex::new(corp),
+            tokens: Mutex::new(HashMap::new()),
+            windows: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
+            faults: Mutex::new(FaultState::new(config.faults)),
+            calls: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub(crate) fn dump(&self) -> Vec<super::SeedGroup> {
+        lock(&self.corp).dump()
+    }
+
+    pub(crate) fn calls(&self) -> Vec<CallRecord> {
+        lock(&self.calls).clone()
+    }
+
+    pub(crate) fn set_faults(&self, faults: Faults) {
+        *lock(&self.faults) = FaultState::new(faults);
+    }
+
+    pub(crate) fn expire_tokens(&self) {
+        for t in lock(&self.tokens).values_mut() {
+            t.revoked = true;
+        }
+    }
+
+    fn record(&self, rec: CallRecord) {
+        lock(&self.calls).push(rec);
+    }
+
+    /// The app a token belongs to.
+    fn authenticate(&self, query: &HashMap<String, String>) -> Result<usize, ApiError> {
+        let token = match query.get("access_token") {
+            Some(t) if !t.is_empty() => t,
+            _ => {
+                return Err(ApiError::new(
+                    errcode::MISSING_ACCESS_TOKEN,
+                    "access_token missing",
+                ));
+            }
+        };
+        let tokens = lock(&self.tokens);
+        match tokens.get(token) {
+            None => Err(ApiError::new(
+                errcode::INVALID_ACCESS_TOKEN,
+                "invalid access_token",
+            )),
+            Some(t) if t.revoked || t.issued.elapsed() >= self.token_lifetime => Err(
+                ApiError::new(errcode::ACCESS_TOKEN_EXPIRED, "access_token expired"),
+            ),
+            Some(t) => Ok(t.app),
+        }
+    }
+
+    /// 45009 when the app has used up its calls of the current minute.
+    fn check_rate(&self, app: usize) -> Result<(), ApiError> {
+        let Some(limit) = self.rate_limit else {
+            return Ok(());
+        };
+        let mut windows = lock(&self.windows);
+        let now = Instant::now();
+        let w = windows.entry(app).or_insert((now, 0));
+        if now.duration_since(w.0) >= Duration::from_secs(60) {
+            *w = (now, 0);
+        }
+        w.1 += 1;
+        if w.1 > limit {
+            return Err(ApiError::new(
+                errcode::FREQUENCY_LIMIT,
+                format!("api freq out of limit: more than {limit} calls per minute"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn gettoken(&self, query: &HashMap<String, String>) -> (Option<usize>, Result<Json, ApiError>) {
+        let corp_id = query.get("corpid").filter(|s| !s.is_empty());
+        let secret = query.get("corpsecret").filter(|s| !s.is_empty());
+        let Some(corp_id) = corp_id else {
+            return (None, Err(ApiError::new(MISSING_CORPID, "corpid missing")));
+        };
+        let Some(secret) = secret else {
+            return (
+                None,
+                Err(ApiError::new(MISSING_SECRET, "corpsecret missing")),
+            );
+        };
+        if *corp_id != self.corp_id {
+            return (None, Err(ApiError::new(INVALID_CORPID, "invalid corpid")));
+        }
+        let Some(app) = self.apps.iter().position(|a| &a.secret == secret) else {
+            return (
+                None,
+                Err(ApiError::new(
+                    errcode::INVALID_SECRET,
+                    "invalid credential: corpsecret",
+                )),
+            );
+        };
+        // Within its lifetime, the app's token is given again (as WeCom does).
+        let mut tokens = lock(&self.tokens);
+        let reuse = tokens.iter().find_map(|(tok, t)| {
+            let age = t.issued.elapsed();
+            (t.app == app && !t.revoked && age < self.token_lifetime)
+                .then(|| (tok.clone(), self.token_lifetime - age))
+        });
+        let (token, left) = reuse.unwrap_or_else(|| {
+            let tok = new_token();
+            tokens.insert(
+                tok.clone(),
+                Token {
+                    app,
+                    issued: Instant::now(),
+                    revoked: false,
+                },
+            );
+            (tok, self.token_lifetime)
+        });
+        let answer = wire::TokenResponse {
+            status: wire::Status::ok(),
+            access_token: Some(token),
+            expires_in: Some(left.as_secs().max(1)),
+        };
+        (Some(app), Ok(to_json(&answer)))
+    }
+
+    fn caller(&self, app: usize) -> Caller {
+        let a = &self.apps[app];
+        Caller {
+            app: a.name.clone(),
+            legacy: a.legacy,
+        }
+    }
+
+    /// Runs one tag call against the corp.
+    fn execute(
+        &self,
+        kind: CallKind,
+        app: usize,
+        body: &serde_json::Value,
+    ) -> Result<Json, ApiError> {
+        let caller = self.caller(app);
+        let bad = |e: serde_json::Error| ApiError::invalid_param(format!("bad body: {e}"));
+        let mut corp = lock(&self.corp);
+        match kind {
+            CallKind::List => {
+                let req: wire::TagListRequest =
+                    serde_json::from_value(body.clone()).map_err(bad)?;
+                let tag_group = corp.list(&req);
+                Ok(to_json(&wire::TagListResponse {
+                    status: wire::Status::ok(),
+                    tag_group,
+                }))
+            }
+            CallKind::Add => {
+                let req: wire::AddTagRequest = serde_json::from_value(body.clone()).map_err(bad)?;
+                let group = corp.add(&req, &caller, unix_now())?;
+                Ok(to_json(&wire::AddTagResponse {
+                    status: wire::Status::ok(),
+                    tag_group: Some(group),
+                }))
+            }
+            CallKind::Edit => {
+                let req: wire::EditTagRequest =
+                    serde_json::from_value(body.clone()).map_err(bad)?;
+                corp.edit(&req, &caller)?;
+                Ok(to_json(&wire::Status::ok()))
+            }
+            CallKind::Del => {
+                let req: wire::DelTagRequest = serde_json::from_value(body.clone()).map_err(bad)?;
+                corp.del(&req, &caller)?;
+                Ok(to_json(&wire::Status::ok()))
+            }
+            CallKind::GetToken => Err(ApiError::invalid_param("not a tag call")),
+        }
+    }
+}
+
+/// A serialised JSON answer and its errcode.
+struct Json {
+    errcode: i64,
+    bytes: Vec<u8>,
+}
+
+fn to_json<T: Serialize>(value: &T) -> Json {
+    let bytes = serde_json::to_vec(value).unwrap_or_else(|_| {
+        br#"{"errcode":-1,"errmsg":"system error: answer not serialisable"}"#.to_vec()
+    });
+    let errcode = serde_json::from_slice::<wire::Status>(&bytes)
+        .map(|s| s.errcode)
+        .unwrap_or(-1);
+    Json { errcode, bytes }
+}
+
+fn error_json(e: &ApiError) -> Json {
+    Json {
+        errcode: e.errcode,
+        bytes: serde_json::to_vec(&wire::Status::error(e.errcode, e.errmsg.clone()))
+            .unwrap_or_default(),
+    }
+}
+
+fn new_token() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut rng = rand::rng();
+    (0..64)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn parse_query(raw: Option<String>) -> HashMap<String, String> {
+    raw.map(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .into_owned()
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn json_response(status: StatusCode, bytes: Vec<u8>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
+        bytes,
+    )
+        .into_response()
+}
+
+fn html_response(status: StatusCode, title: &str) -> Response {
+    let page = format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    );
+    (status, [(header::CONTENT_TYPE, "text/html")], page).into_response()
+}
+
+/// A body that announces `len` bytes and then fails: hyper drops the connection.
+struct Dropped {
+    len: u64,
+}
+
+impl http_body::Body for Dropped {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "emulator fault: connection dropped after commit",
+        ))))
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.len)
+    }
+}
+
+/// The answer of a call hit by a fault that answers instead of it.
+fn fault_answer(fault: FaultKind) -> (Option<i64>, Response) {
+    let status = |code: i64, msg: &str| {
+        let bytes = serde_json::to_vec(&wire::Status::error(code, msg)).unwrap_or_default();
+        (Some(code), json_response(StatusCode::OK, bytes))
+    };
+    match fault {
+        FaultKind::SystemBusy => status(errcode::SYSTEM_BUSY, "system busy"),
+        FaultKind::VersionConflict => {
+            status(errcode::DATA_VERSION_CONFLICT, "data version conflict")
+        }
+        FaultKind::FrequencyLimit => status(errcode::FREQUENCY_LIMIT, "api freq out of limit"),
+        FaultKind::ConcurrencyLimit => {
+            status(errcode::CONCURRENCY_LIMIT, "api concurrent out of limit")
+        }
+        FaultKind::Http500 => (
+            None,
+            html_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "500 Internal Server Error",
+            ),
+        ),
+        FaultKind::BadGateway | FaultKind::TruncatedJson | FaultKind::CommitThenDrop => (
+            None,
+            html_response(StatusCode::BAD_GATEWAY, "502 Bad Gateway"),
+        ),
+    }
+}
+
+/// The answer of a committed call, spoiled by `fault` when it is one that commits.
+fn committed_answer(json: Json, fault: Option<FaultKind>) -> Response {
+    match fault {
+        Some(FaultKind::TruncatedJson) => {
+            let mut bytes = json.bytes;
+            bytes.truncate((bytes.len() / 2).max(1));
+            json_response(StatusCode::OK, bytes)
+        }
+        Some(FaultKind::CommitThenDrop) => {
+            let len = json.bytes.len() as u64;
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json; charset=UTF-8")
+                .body(Body::new(Dropped { len }))
+                .unwrap_or_else(|_| html_response(StatusCode::BAD_GATEWAY, "502 Bad Gateway"))
+        }
+        _ => json_response(StatusCode::OK, json.bytes),
+    }
+}
+
+/// Counts a call in flight for one app until dropped.
+struct InFlight<'a> {
+    shared: &'a Shared,
+    app: usize,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared, app: usize) -> Result<Self, ApiError> {
+        let mut map = lock(&shared.in_flight);
+        let n = map.entry(app).or_insert(0);
+        if shared.concurrency_limit.is_some_and(|limit| *n >= limit) {
+            return Err(ApiError::new(
+                errcode::CONCURRENCY_LIMIT,
+                "api concurrent out of limit",
+            ));
+        }
+        *n += 1;
+        Ok(InFlight { shared, app })
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(n) = lock(&self.shared.in_flight).get_mut(&self.app) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+type AppState = Arc<Shared>;
+
+pub(crate) fn router(shared: AppState) -> Router {
+    let tag_route = |kind: CallKind| {
+        any(
+            move |State(s): State<AppState>, method: Method, RawQuery(q): RawQuery, body: Body| {
+                tag_call(s, kind, method, q, body)
+            },
+        )
+    };
+    Router::new()
+        .route(
+            &format!("/cgi-bin/{}", wire::path::GET_TOKEN),
+            any(gettoken),
+        )
+        .route(
+            &format!("/cgi-bin/{}", wire::path::GET_CORP_TAG_LIST),
+            tag_route(CallKind::List),
+        )
+        .route(
+            &format!("/cgi-bin/{}", wire::path::ADD_CORP_TAG),
+            tag_route(CallKind::Add),
+        )
+        .route(
+            &format!("/cgi-bin/{}", wire::path::EDIT_CORP_TAG),
+            tag_route(CallKind::Edit),
+        )
+        .route(
+            &format!("/cgi-bin/{}", wire::path::DEL_CORP_TAG),
+            tag_route(CallKind::Del),
+        )
+        .fallback(|| async { html_response(StatusCode::NOT_FOUND, "404 Not Found") })
+        .with_state(shared)
+}
+
+async fn gettoken(State(s): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let query = parse_query(q);
+    let (latency, fault) = lock(&s.faults).decide(CallKind::GetToken);
+    tokio::time::sleep(latency).await;
+    let mut rec = CallRecord {
+        kind: CallKind::GetToken,
+        app: None,
+        body: serde_json::Value::Null,
+        errcode: None,
+        fault,
+    };
+    if let Some(f) = fault.filter(|f| !f.commits()) {
+        let (code, resp) = fault_answer(f);
+        rec.errcode = code;
+        s.record(rec);
+        return resp;
+    }
+    let (app, answer) = s.gettoken(&query);
+    rec.app = app.map(|i| s.apps[i].name.clone());
+    let json = answer.unwrap_or_else(|e| error_json(&e));
+    rec.errcode = Some(json.errcode);
+    s.record(rec);
+    committed_answer(json, fault)
+}
+
+async fn tag_call(
+    s: AppState,
+    kind: CallKind,
+    method: Method,
+    query: Option<String>,
+    body: Body,
+) -> Response {
+    // Read (and so drain) the body first, so that even a refused call is answered cleanly.
+    let raw = axum::body::to_bytes(body, DRAIN_BODY_BYTES).await;
+    let query = parse_query(query);
+    let body_json: Result<serde_json::Value, ApiError> = match &raw {
+        Ok(b) if b.len() > MAX_BODY_BYTES => Err(ApiError::invalid_param(format!(
+            "body is {} bytes, more than {MAX_BODY_BYTES}",
+            b.len()
+        ))),
+        Ok(b) => serde_json::from_slice(b)
+            .map_err(|e| ApiError::invalid_param(format!("body is not valid JSON: {e}"))),
+        Err(_) => Err(ApiError::invalid_param("body too large or unreadable")),
+    };
+    let mut rec = CallRecord {
+        kind,
+        app: None,
+        body: body_json.as_ref().ok().cloned().unwrap_or_default(),
+        errcode: None,
+        fault: None,
+    };
+    let answer = |s: &Shared, mut rec: CallRecord, e: ApiError| {
+        rec.errcode = Some(e.errcode);
+        s.record(rec);
+        json_response(StatusCode::OK, error_json(&e).bytes)
+    };
+    let app = match s.authenticate(&query) {
+        Ok(app) => app,
+        Err(e) => return answer(&s, rec, e),
+    };
+    rec.app = Some(s.apps[app].name.clone());
+    if method != Method::POST {
+        return answer(&s, rec, ApiError::new(REQUIRE_POST, "require POST method"));
+    }
+    if let Err(e) = s.check_rate(app) {
+        return answer(&s, rec, e);
+    }
+    let _in_flight = match InFlight::enter(&s, app) {
+        Ok(guard) => guard,
+        Err(e) => return answer(&s, rec, e),
+    };
+    let (latency, fault) = lock(&s.faults).decide(kind);
+    rec.fault = fault;
+    tokio::time::sleep(latency).await;
+    if let Some(f) = fault.filter(|f| !f.commits()) {
+        let (code, resp) = fault_answer(f);
+        rec.errcode = code;
+        s.record(rec);
+        return resp;
+    }
+    let body_json = match body_json {
+        Ok(v) => v,
+        Err(e) => return answer(&s, rec, e),
+    };
+    let json = s
+        .execute(kind, app, &body_json)
+        .unwrap_or_else(|e| error_json(&e));
+    rec.errcode = Some(json.errcode);
+    s.record(rec);
+    committed_answer(json, fault)
+}

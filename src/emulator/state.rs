@@ -1,0 +1,630 @@
+//! The corp: groups and tags with their owners, and every rule of the four tag calls.
+//! Pure (no I/O, no clock: the caller passes `now`), so the rules are unit-testable.
+//!
+//! Deleted items stay as tombstones (flag `deleted`) so that lookups by id can report
+//! them, as WeCom does. List order: groups, and tags inside a group, by larger `order`
+//! first, ties by earlier `create_time`, then by creation sequence.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::config::{SeedGroup, SeedTag};
+use crate::wire::{self, errcode};
+
+/// Longest group or tag name, in characters.
+pub const MAX_NAME_CHARS: usize = 30;
+
+/// The WeCom error an operation answers with; nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub errcode: i64,
+    pub errmsg: String,
+}
+
+impl ApiError {
+    pub fn new(errcode: i64, errmsg: impl Into<String>) -> Self {
+        ApiError {
+            errcode,
+            errmsg: errmsg.into(),
+        }
+    }
+    pub fn invalid_param(what: impl Into<String>) -> Self {
+        ApiError::new(
+            errcode::INVALID_PARAMETER,
+            format!("invalid parameter: {}", what.into()),
+        )
+    }
+    fn invalid_id(id: &str) -> Self {
+        ApiError::new(errcode::INVALID_TAG_ID, format!("invalid tagid: {id:?}"))
+    }
+    fn no_privilege(id: &str) -> Self {
+        ApiError::new(
+            errcode::NO_PRIVILEGE,
+            format!(
+                "no privilege to access/modify contact/party/agent: {id} was not created by this app"
+            ),
+        )
+    }
+    fn name_exists(name: &str) -> Self {
+        ApiError::new(
+            errcode::TAG_NAME_EXISTS,
+            format!("tag name exists: {name:?}"),
+        )
+    }
+}
+
+/// Who calls: an app name, and whether it holds the legacy all-powerful secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub app: String,
+    pub legacy: bool,
+}
+
+impl Caller {
+    fn may_change(&self, owner: &Option<String>) -> bool {
+        self.legacy || owner.as_deref() == Some(self.app.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Item {
+    id: String,
+    name: String,
+    create_time: i64,
+    order: u32,
+    deleted: bool,
+    owner: Option<String>,
+    seq: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Group {
+    item: Item,
+    tags: Vec<Item>,
+}
+
+impl Group {
+    fn live_tags(&self) -> impl Iterator<Item = &Item> {
+        self.tags.iter().filter(|t| !t.deleted)
+    }
+}
+
+fn display_cmp(a: &Item, b: &Item) -> std::cmp::Ordering {
+    b.order
+        .cmp(&a.order)
+        .then(a.create_time.cmp(&b.create_time))
+        .then(a.seq.cmp(&b.seq))
+}
+
+fn wire_tag(t: &Item, with_deleted: bool) -> wire::Tag {
+    wire::Tag {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        create_time: t.create_time,
+        order: t.order,
+        deleted: with_deleted && t.deleted,
+    }
+}
+
+fn wire_group(g: &Item, tags: Vec<wire::Tag>, with_deleted: bool) -> wire::TagGroup {
+    wire::TagGroup {
+        group_id: g.id.clone(),
+        group_name: g.name.clone(),
+        create_time: g.create_time,
+        order: g.order,
+        deleted: with_deleted && g.deleted,
+        tag: tags,
+    }
+}
+
+fn sorted<'a>(items: impl Iterator<Item = &'a Item>) -> Vec<&'a Item> {
+    let mut v: Vec<&Item> = items.collect();
+    v.sort_by(|a, b| display_cmp(a, b));
+    v
+}
+
+/// Checks a group or tag name: 1..=30 characters (counted as characters, not bytes).
+pub fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
+    let n = name.chars().count();
+    if n == 0 {
+        return Err(ApiError::invalid_param(format!("{what} is empty")));
+    }
+    if n > MAX_NAME_CHARS {
+        return Err(ApiError::invalid_param(format!(
+            "{what} is {n} characters, more than {MAX_NAME_CHARS}"
+        )));
+    }
+    Ok(())
+}
+
+const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+/// The corp's tags, live and deleted.
+#[derive(Debug)]
+pub struct Corp {
+    groups: Vec<Group>,
+    tag_limit: usize,
+    next_seq: u64,
+    ids: StdRng,
+}
+
+impl Corp {
+    /// A corp from a seed; rejects seeds that break WeCom's own rules.
+    pub fn from_seed(seed: &[SeedGroup], tag_limit: usize) -> Result<Self, String> {
+        let mut corp = Corp {
+            groups: Vec::new(),
+            tag_limit,
+            next_seq: 0,
+            ids: StdRng::seed_from_u64(0x7a65_6e73_796e_6321),
+        };
+        let mut seen = std::collections::HashSet::new();
+        for g in seed {
+            if !seen.insert(g.group_id.clone()) || g.group_id.is_empty() {
+                return Err(format!("group id {:?} is empty or repeated", g.group_id));
+            }
+            check_name(&g.group_name, "group_name").map_err(|e| e.errmsg)?;
+            let mut tags = Vec::with_capacity(g.tag.len());
+            for t in &g.tag {
+                if !seen.insert(t.id.clone()) || t.id.is_empty() {
+                    return Err(format!("tag id {:?} is empty or repeated", t.id));
+                }
+                check_name(&t.name, "tag name").map_err(|e| e.errmsg)?;
+                let live_same = tags
+                    .iter()
+                    .any(|x: &Item| !x.deleted && !t.deleted && x.name == t.name);
+                if live_same {
+                    return Err(format!(
+                        "tag name {:?} twice in group {:?}",
+                        t.name, g.group_name
+                    ));
+                }
+                let item = corp.seed_item(&t.id, &t.name, t.create_time, t.order, t.deleted);
+                tags.push(Item {
+                    owner: t.owner.clone(),
+                    deleted: t.deleted || g.deleted,
+                    ..item
+                });
+            }
+            let group = Group {
+                item: Item {
+                    owner: g.owner.clone(),
+                    ..corp.seed_item(
+                        &g.group_id,
+                        &g.group_name,
+                        g.create_time,
+                        g.order,
+                        g.deleted,
+                    )
+                },
+                tags,
+            };
+            if !g.deleted && group.live_tags().next().is_none() {
+                return Err(format!(
+                    "group {:?} has no live tag (WeCom has no empty groups)",
+                    g.group_name
+                ));
+            }
+            if !g.deleted && corp.live_group_by_name(&g.group_name).is_some() {
+                return Err(format!("group name {:?} twice", g.group_name));
+            }
+            corp.groups.push(group);
+        }
+        if corp.live_tag_count() > tag_limit {
+            return Err(format!("more than {tag_limit} live tags"));
+        }
+        Ok(corp)
+    }
+
+    fn seed_item(
+        &mut self,
+        id: &str,
+        name: &str,
+        create_time: i64,
+        order: u32,
+        deleted: bool,
+    ) -> Item {
+        Item {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            create_time,
+            order,
+            deleted,
+            owner: None,
+            seq: self.seq(),
+        }
+    }
+
+    fn seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    fn new_id(&mut self) -> String {
+        loop {
+            let mut id = String::with_capacity(32);
+            id.push_str("et");
+            for _ in 0..30 {
+                let i = self.ids.random_range(0..ID_ALPHABET.len());
+                id.push(char::from(ID_ALPHABET[i]));
+            }
+            if self.find(&id).is_none() {
+                return id;
+            }
+        }
+    }
+
+    fn new_item(&mut self, name: &str, order: u32, now: i64, caller: &Caller) -> Item {
+        Item {
+            id: self.new_id(),
+            name: name.to_owned(),
+            create_time: now,
+            order,
+            deleted: false,
+            owner: Some(caller.app.clone()),
+            seq: self.seq(),
+        }
+    }
+
+    /// Live tags in the corp.
+    pub fn live_tag_count(&self) -> usize {
+        self.groups
+            .iter()
+            .filter(|g| !g.item.deleted)
+            .map(|g| g.live_tags().count())
+            .sum()
+    }
+
+    fn live_group_by_name(&self, name: &str) -> Option<usize> {
+        self.groups
+            .iter()
+            .position(|g| !g.item.deleted && g.item.name == name)
+    }
+
+    /// Where an id is: (group index, None) for a group, (group, Some(tag)) for a tag.
+    fn find(&self, id: &str) -> Option<(usize, Option<usize>)> {
+        for (gi, g) in self.groups.iter().enumerate() {
+            if g.item.id == id {
+                return Some((gi, None));
+            }
+            if let Some(ti) = g.tags.iter().position(|t| t.id == id) {
+                return Some((gi, Some(ti)));
+            }
+        }
+        None
+    }
+
+    /// `get_corp_tag_list`. Both filters empty: every live group and tag, no `deleted`
+    /// flags. `group_id` given (it wins over `tag_id`): those groups with all their tags,
+    /// deleted ones included and flagged. `tag_id` given: those tags in their groups,
+    /// flagged. Ids that never existed are left out of the answer.
+    pub fn list(&self, req: &wire::TagListRequest) -> Vec<wire::TagGroup> {
+        if !req.group_id.is_empty() {
+            let mut out: Vec<&Group> = Vec::new();
+            for id in &req.group_id {
+                if let Some(g) = self.groups.iter().find(|g| &g.item.id == id)
+                    && !out.iter().any(|o| o.item.id == g.item.id)
+                {
+                    out.push(g);
+                }
+            }
+            out.sort_by(|a, b| display_cmp(&a.item, &b.item));
+            return out
+                .into_iter()
+                .map(|g| {
+                    let tags = sorted(g.tags.iter()).into_iter().map(|t| wire_tag(t, true));
+                    wire_group(&g.item, tags.collect(), true)
+                })
+                .collect();
+        }
+        if !req.tag_id.is_empty() {
+            let groups = sorted(self.groups.iter().map(|g| &g.item));
+            let mut out = Vec::new();
+            for gi in groups {
+                let Some(g) = self.groups.iter().find(|g| g.item.id == gi.id) else {
+                    continue;
+                };
+                let wanted = g.tags.iter().filter(|t| req.tag_id.contains(&t.id));
+                let tags: Vec<wire::Tag> = sorted(wanted)
+                    .into_iter()
+                    .map(|t| wire_tag(t, true))
+                    .collect();
+                if !tags.is_empty() {
+                    out.push(wire_group(&g.item, tags, true));
+                }
+            }
+            return out;
+        }
+        self.live_groups()
+            .into_iter()
+            .map(|g| {
+                let tags = sorted(g.live_tags())
+                    .into_iter()
+                    .map(|t| wire_tag(t, false));
+                wire_group(&g.item, tags.collect(), false)
+            })
+            .collect()
+    }
+
+    fn live_groups(&self) -> Vec<&Group> {
+        let mut v: Vec<&Group> = self.groups.iter().filter(|g| !g.item.deleted).collect();
+        v.sort_by(|a, b| display_cmp(&a.item, &b.item));
+        v
+    }
+
+    /// The live state with owners, in list order.
+    pub fn dump(&self) -> Vec<SeedGroup> {
+        let seed_tag = |t: &Item| SeedTag {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            create_time: t.create_time,
+            order: t.order,
+            deleted: false,
+            owner: t.owner.clone(),
+        };
+        self.live_groups()
+            .into_iter()
+            .map(|g| SeedGroup {
+                group_id: g.item.id.clone(),
+                group_name: g.item.name.clone(),
+                create_time: g.item.create_time,
+                order: g.item.order,
+                deleted: false,
+                owner: g.item.owner.clone(),
+                tag: sorted(g.live_tags()).into_iter().map(seed_tag).collect(),
+            })
+            .collect()
+    }
+
+    /// `add_corp_tag`: answers the group with only the tags just created.
+    pub fn add(
+        &mut self,
+        req: &wire::AddTagRequest,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<wire::TagGroup, ApiError> {
+        if req.tag.is_empty() {
+            return Err(ApiError::invalid_param(
+                "tag is empty (empty groups cannot be created)",
+            ));
+        }
+        // The target group: an existing one by id, an existing one by name, or a new one.
+        let target = match (&req.group_id, &req.group_name) {
+            (Some(id), _) => match self.find(id) {
+                Some((gi, None)) if !self.groups[gi].item.deleted => Some(gi),
+                _ => return Err(ApiError::invalid_id(id)),
+            },
+            (None, Some(name)) => {
+                check_name(name, "group_name")?;
+                self.live_group_by_name(name)
+            }
+            (None, None) => {
+                return Err(ApiError::invalid_param(
+                    "group_id or group_name is required",
+                ));
+            }
+        };
+        // Tag names: checked, then de-duplicated (several equal names create one tag).
+        let mut new: Vec<(&str, u32)> = Vec::new();
+        for t in &req.tag {
+            check_name(&t.name, "tag name")?;
+            if !new.iter().any(|(n, _)| *n == t.name) {
+                new.push((&t.name, t.order.unwrap_or(0)));
+            }
+        }
+        if let Some(gi) = target
+            && let Some(t) = self.groups[gi]
+                .live_tags()
+                .find(|t| new.iter().any(|(n, _)| *n == t.name))
+        {
+            return Err(ApiError::name_exists(&t.name));
+        }
+        if self.live_tag_count() + new.len() > self.tag_limit {
+            return Err(ApiError::new(
+                errcode::TAG_LIMIT,
+                format!(
+                    "corp tag count would exceed the limit of {}",
+                    self.tag_limit
+                ),
+            ));
+        }
+        let gi = match target {
+            Some(gi) => gi,
+            None => {
+                let name = req.group_name.as_deref().unwrap_or_default();
+                let item = self.new_item(name, req.order.unwrap_or(0), now, caller);
+                self.groups.push(Group {
+                    item,
+                    tags: Vec::new(),
+                });
+                self.groups.len() - 1
+            }
+        };
+        let mut created = Vec::with_capacity(new.len());
+        for (name, order) in new {
+            let item = self.new_item(name, order, now, caller);
+            created.push(wire_tag(&item, false));
+            self.groups[gi].tags.push(item);
+        }
+        Ok(wire_group(&self.groups[gi].item, created, false))
+    }
+
+    /// `edit_corp_tag`: rename and/or reorder one tag or group.
+    pub fn edit(&mut self, req: &wire::EditTagRequest, caller: &Caller) -> Result<(), ApiError> {
+        let (gi, ti) = match self.find(&req.id) {
+            Some((gi, ti)) if !self.item(gi, ti).deleted => (gi, ti),
+            _ => return Err(ApiError::invalid_id(&req.id)),
+        };
+        if req.name.is_none() && req.order.is_none() {
+            return Err(ApiError::invalid_param(
+                "nothing to change: give name or order",
+            ));
+        }
+        if !caller.may_change(&self.item(gi, ti).owner) {
+            return Err(ApiError::no_privilege(&req.id));
+        }
+        if let Some(name) = &req.name {
+            check_name(name, "name")?;
+            let clash = match ti {
+                None => self
+                    .live_group_by_name(name)
+                    .is_some_and(|other| other != gi),
+                Some(ti) => self.groups[gi]
+                    .tags
+                    .iter()
+                    .enumerate()
+                    .any(|(i, t)| i != ti && !t.deleted && &t.name == name),
+            };
+            if clash {
+                return Err(ApiError::name_exists(name));
+            }
+        }
+        let item = self.item_mut(gi, ti);
+        if let Some(name) = &req.name {
+            item.name = name.clone();
+        }
+        if let Some(order) = req.order {
+            item.order = order;
+        }
+        Ok(())
+    }
+
+    fn item(&self, gi: usize, ti: Option<usize>) -> &Item {
+        match ti {
+            None => &self.groups[gi].item,
+            Some(ti) => &self.groups[gi].tags[ti],
+        }
+    }
+
+    fn item_mut(&mut self, gi: usize, ti: Option<usize>) -> &mut Item {
+        match ti {
+            None => &mut self.groups[gi].item,
+            Some(ti) => &mut self.groups[gi].tags[ti],
+        }
+    }
+
+    /// `del_corp_tag`: all or nothing. Every id must name a live item of its kind that the
+    /// caller may delete; otherwise nothing changes. A group whose last live tag goes is
+    /// deleted too.
+    pub fn del(&mut self, req: &wire::DelTagRequest, caller: &Caller) -> Result<(), ApiError> {
+        if req.tag_id.is_empty() && req.group_id.is_empty() {
+            return Err(ApiError::invalid_param(
+                "tag_id and group_id are both empty",
+            ));
+        }
+        let mut targets = Vec::new();
+        for id in &req.group_id {
+            match self.find(id) {
+                Some((gi, None)) if !self.groups[gi].item.deleted => targets.push((gi, None)),
+                _ => return Err(ApiError::invalid_id(id)),
+            }
+        }
+        for id in &req.tag_id {
+            match self.find(id) {
+                Some((gi, Some(ti)))
+                    if !self.groups[gi].item.deleted && !self.groups[gi].tags[ti].deleted =>
+                {
+                    targets.push((gi, Some(ti)))
+                }
+                _ => return Err(ApiError::invalid_id(id)),
+            }
+        }
+        if let Some(&(gi, ti)) = targets
+            .iter()
+            .find(|(gi, ti)| !caller.may_change(&self.item(*gi, *ti).owner))
+        {
+            return Err(ApiError::no_privilege(&self.item(gi, ti).id));
+        }
+        for (gi, ti) in targets {
+            self.item_mut(gi, ti).deleted = true;
+            let group = &mut self.groups[gi];
+            if ti.is_none() || group.live_tags().next().is_none() {
+                group.item.deleted = true;
+                for t in &mut group.tags {
+                    t.deleted = true;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn me() -> Caller {
+        Caller {
+            app: "tagsync".into(),
+            legacy: false,
+        }
+    }
+
+    fn add(corp: &mut Corp, group: &str, tags: &[&str]) -> Result<wire::TagGroup, ApiError> {
+        let req = wire::AddTagRequest {
+            group_name: Some(group.into()),
+            tag: tags
+                .iter()
+                .map(|n| wire::NewTag {
+                    name: (*n).into(),
+                    order: None,
+                })
+                .collect(),
+            ..Default::default()
+        };
+        corp.add(&req, &me(), 100)
+    }
+
+    #[test]
+    fn ids_have_the_wecom_shape() {
+        let mut corp = Corp::from_seed(&[], 10).unwrap();
+        let g = add(&mut corp, "G", &["a"]).unwrap();
+        for id in [&g.group_id, &g.tag[0].id] {
+            assert_eq!(id.len(), 32);
+            assert!(id.starts_with("et"));
+            assert!(id.bytes().all(|b| ID_ALPHABET.contains(&b)));
+        }
+    }
+
+    #[test]
+    fn add_merges_by_group_name_and_dedups() {
+        let mut corp = Corp::from_seed(&[], 10).unwrap();
+        let first = add(&mut corp, "G", &["a", "b", "a"]).unwrap();
+        assert_eq!(first.tag.len(), 2);
+        let second = add(&mut corp, "G", &["c"]).unwrap();
+        assert_eq!(first.group_id, second.group_id);
+        assert_eq!(corp.live_tag_count(), 3);
+        assert_eq!(
+            add(&mut corp, "G", &["c"]).unwrap_err().errcode,
+            errcode::TAG_NAME_EXISTS
+        );
+    }
+
+    #[test]
+    fn deleting_last_tag_deletes_group() {
+        let mut corp = Corp::from_seed(&[], 10).unwrap();
+        let g = add(&mut corp, "G", &["a"]).unwrap();
+        corp.del(
+            &wire::DelTagRequest {
+                tag_id: vec![g.tag[0].id.clone()],
+                ..Default::default()
+            },
+            &me(),
+        )
+        .unwrap();
+        assert!(corp.dump().is_empty());
+        let look = corp.list(&wire::TagListRequest {
+            group_id: vec![g.group_id.clone()],
+            ..Default::default()
+        });
+        assert!(look[0].deleted && look[0].tag[0].deleted);
+    }
+
+    #[test]
+    fn names_count_characters() {
+        assert!(check_name(&"标".repeat(30), "n").is_ok());
+        assert_eq!(
+            check_name(&"标".repeat(31), "n").unwrap_err().errcode,
+            errcode::INVALID_PARAMETER
+        );
+    }
+}
