@@ -1,0 +1,569 @@
+//! The WeCom client against the emulator, over HTTP on loopback, with the emulator's
+//! fault injection for the bad answers.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tagsync::emulator::{self, App, CallKind, EmulatorConfig, EmulatorHandle, FaultKind, Faults};
+use tagsync::remote::{
+    Call, Client, ClientConfig, ClientError, Credentials, ErrorKind, Secret, Snapshot,
+};
+use tagsync::wire;
+
+const CORP: &str = "ww-test-corp";
+const SECRET: &str = "test-secret";
+
+async fn start(config: EmulatorConfig) -> EmulatorHandle {
+    emulator::start(config).await.expect("the emulator starts")
+}
+
+async fn emulator() -> EmulatorHandle {
+    start(EmulatorConfig::default()).await
+}
+
+/// Fast backoff so retries do not slow the suite; everything else default.
+fn config_with(handle: &EmulatorHandle, secret: &str) -> ClientConfig {
+    let credentials = Credentials::Corp {
+        corp_id: CORP.into(),
+        secret: Secret::new(secret),
+    };
+    let mut c = ClientConfig::new(&handle.base_url(), credentials).expect("loopback base");
+    c.min_backoff = Duration::from_millis(1);
+    c.max_backoff = Duration::from_millis(4);
+    c
+}
+
+fn client(handle: &EmulatorHandle) -> Client {
+    Client::new(config_with(handle, SECRET)).expect("client")
+}
+
+fn add_request(group: &str, tags: &[&str]) -> wire::AddTagRequest {
+    wire::AddTagRequest {
+        group_name: Some(group.into()),
+        tag: tags
+            .iter()
+            .map(|t| wire::NewTag {
+                name: (*t).into(),
+                order: None,
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// One group of three tags, made through the client.
+async fn seed(client: &Client) -> wire::TagGroup {
+    client
+        .add(&add_request("客户等级", &["重要", "普通", "潜在"]))
+        .await
+        .expect("seed add")
+}
+
+fn names(snapshot: &Snapshot) -> Vec<(String, Vec<String>)> {
+    snapshot
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.name.clone(),
+                g.tags.iter().map(|t| t.name.clone()).collect(),
+            )
+        })
+        .collect()
+}
+
+fn dumped_names(handle: &EmulatorHandle) -> Vec<(String, Vec<String>)> {
+    handle
+        .dump()
+        .into_iter()
+        .map(|g| (g.group_name, g.tag.into_iter().map(|t| t.name).collect()))
+        .collect()
+}
+
+fn calls_of(handle: &EmulatorHandle, kind: CallKind) -> usize {
+    handle.calls().iter().filter(|c| c.kind == kind).count()
+}
+
+fn faults() -> Faults {
+    Faults::none()
+}
+
+#[tokio::test]
+async fn add_list_edit_delete_round_trip() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    let group = seed(&client).await;
+    assert_eq!(group.group_name, "客户等级");
+    assert_eq!(group.tag.len(), 3);
+    assert!(group.tag.iter().all(|t| !t.id.is_empty()));
+
+    let snap = client.snapshot().await.unwrap();
+    assert_eq!(names(&snap), dumped_names(&handle));
+    assert_eq!(snap.tag_count(), 3);
+
+    let by_group = client
+        .list(&wire::TagListRequest {
+            group_id: vec![group.group_id.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_group.len(), 1);
+    assert_eq!(by_group[0].group_id, group.group_id);
+
+    client
+        .edit(&wire::EditTagRequest {
+            id: group.tag[0].id.clone(),
+            name: Some("最重要".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    client
+        .delete(&wire::DelTagRequest {
+            tag_id: vec![group.tag[1].id.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let snap = client.snapshot().await.unwrap();
+    assert_eq!(
+        names(&snap),
+        vec![(
+            "客户等级".to_string(),
+            vec!["最重要".to_string(), "潜在".to_string()]
+        )]
+    );
+    assert_eq!(names(&snap), dumped_names(&handle));
+
+    let stats = client.stats();
+    assert_eq!(
+        (
+            stats.gettoken,
+            stats.add,
+            stats.list,
+            stats.edit,
+            stats.delete
+        ),
+        (1, 1, 3, 1, 1),
+        "{stats:?}"
+    );
+    assert_eq!(stats.retries, 0);
+    assert_eq!(stats.tag_calls(), 6);
+}
+
+#[tokio::test]
+async fn vendor_errors_are_classified_and_explained() {
+    let mut config = EmulatorConfig::default();
+    config.apps.push(App {
+        name: "other".into(),
+        secret: "other-secret".into(),
+        legacy: false,
+    });
+    let handle = start(config).await;
+    let ours = client(&handle);
+    let theirs = Client::new(config_with(&handle, "other-secret")).unwrap();
+    let foreign = seed(&theirs).await;
+
+    // Ownership: another app's tag.
+    let e = ours
+        .edit(&wire::EditTagRequest {
+            id: foreign.tag[0].id.clone(),
+            name: Some("x".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Ownership, "{e}");
+    assert_eq!(e.call(), Some(Call::Edit));
+    assert!(e.errmsg().is_some_and(|m| !m.is_empty()), "{e:?}");
+    assert!(e.to_string().contains("did not create"), "{e}");
+
+    // Invalid request: an id that does not exist.
+    let e = ours
+        .delete(&wire::DelTagRequest {
+            tag_id: vec!["etDOESNOTEXIST".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidRequest, "{e}");
+    assert_eq!(e.errcode(), Some(40068));
+
+    // A bad secret: one gettoken, no loop, a clear message.
+    let bad = Client::new(config_with(&handle, "wrong-secret")).unwrap();
+    let e = bad.snapshot().await.unwrap_err();
+    assert_eq!(e.errcode(), Some(40001), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Token);
+    assert!(e.to_string().contains("WECOM_CORP_SECRET"), "{e}");
+    assert_eq!(bad.stats().gettoken, 1);
+    assert_eq!(bad.stats().list, 0);
+}
+
+#[tokio::test]
+async fn html_502_is_retried() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    seed(&client).await;
+    handle.set_faults(faults().script(CallKind::List, 2, FaultKind::BadGateway));
+    let snap = client.snapshot().await.unwrap();
+    assert_eq!(names(&snap), dumped_names(&handle));
+    assert_eq!(client.stats().list, 3);
+    assert_eq!(client.stats().retries, 2);
+}
+
+#[tokio::test]
+async fn html_502_past_the_retry_count_gives_up() {
+    let handle = emulator().await;
+    let mut config = config_with(&handle, SECRET);
+    config.max_retries = 2;
+    let client = Client::new(config).unwrap();
+    handle.set_faults(faults().script(CallKind::List, 10, FaultKind::BadGateway));
+    let e = client.snapshot().await.unwrap_err();
+    assert!(
+        matches!(e, ClientError::GaveUp { attempts: 3, .. }),
+        "{e:?}"
+    );
+    assert_eq!(e.kind(), ErrorKind::Retryable);
+    assert!(e.to_string().contains("HTTP status 502"), "{e}");
+    assert_eq!(client.stats().list, 3);
+}
+
+#[tokio::test]
+async fn truncated_json_on_a_read_is_retried() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    seed(&client).await;
+    handle.set_faults(faults().script(CallKind::List, 1, FaultKind::TruncatedJson));
+    let snap = client.snapshot().await.unwrap();
+    assert_eq!(snap.tag_count(), 3);
+    assert_eq!(client.stats().list, 2);
+}
+
+#[tokio::test]
+async fn truncated_json_on_add_is_ambiguous_and_not_resent() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    handle.set_faults(faults().script(CallKind::Add, 1, FaultKind::TruncatedJson));
+    let e = client
+        .add(&add_request("来源", &["官网"]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Ambiguous, "{e}");
+    assert!(e.to_string().contains("may have been made"), "{e}");
+    assert_eq!(calls_of(&handle, CallKind::Add), 1);
+    // It was committed: a re-read finds it.
+    let snap = client.snapshot().await.unwrap();
+    assert_eq!(
+        names(&snap),
+        vec![("来源".to_string(), vec!["官网".to_string()])]
+    );
+}
+
+#[tokio::test]
+async fn http_500_on_add_is_ambiguous_and_not_resent() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    handle.set_faults(faults().script(CallKind::Add, 1, FaultKind::Http500));
+    let e = client
+        .add(&add_request("来源", &["官网"]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Ambiguous, "{e}");
+    assert_eq!(calls_of(&handle, CallKind::Add), 1);
+    assert_eq!(client.stats().add, 1);
+}
+
+#[tokio::test]
+async fn system_busy_five_times_in_a_row_then_success() {
+    let handle = emulator().await;
+    let client = client(&handle); // default: 5 retries
+    handle.set_faults(
+        faults()
+            .script(CallKind::Add, 5, FaultKind::SystemBusy)
+            .script(CallKind::List, 5, FaultKind::SystemBusy),
+    );
+    // -1 answers say nothing was done: add is retried, and exactly one group results.
+    seed(&client).await;
+    assert_eq!(calls_of(&handle, CallKind::Add), 6);
+    let snap = client.snapshot().await.unwrap();
+    assert_eq!(snap.groups.len(), 1);
+    assert_eq!(snap.tag_count(), 3);
+    assert_eq!(client.stats().retries, 10);
+
+    // A sixth -1 in a row is past the retry count.
+    handle.set_faults(faults().script(CallKind::List, 6, FaultKind::SystemBusy));
+    let e = client.snapshot().await.unwrap_err();
+    assert_eq!(e.errcode(), Some(-1), "{e}");
+    assert!(
+        matches!(e, ClientError::GaveUp { attempts: 6, .. }),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn token_expiring_between_two_calls_is_refreshed_once() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    seed(&client).await;
+    handle.expire_tokens();
+    let snap = client.snapshot().await.unwrap();
+    assert_eq!(snap.tag_count(), 3);
+    let stats = client.stats();
+    assert_eq!(stats.gettoken, 2, "{stats:?}");
+    assert_eq!(stats.token_refreshes, 1);
+    assert_eq!(stats.retries, 0);
+    assert_eq!(stats.list, 2);
+}
+
+#[tokio::test]
+async fn frequency_limit_longer_than_the_budget_gives_up() {
+    let handle = emulator().await;
+    let mut config = config_with(&handle, SECRET);
+    config.max_retries = 10_000;
+    config.min_backoff = Duration::from_millis(2);
+    config.max_backoff = Duration::from_millis(10);
+    config.retry_budget = Duration::from_millis(60);
+    let client = Client::new(config).unwrap();
+    handle.set_faults(faults().script(CallKind::List, 100_000, FaultKind::FrequencyLimit));
+    let e = client.snapshot().await.unwrap_err();
+    assert_eq!(e.errcode(), Some(45009), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Retryable);
+    assert!(matches!(e, ClientError::GaveUp { .. }), "{e:?}");
+    assert!(e.to_string().contains("frequency limit"), "{e}");
+    // Bounded by the time budget long before the retry count.
+    assert!(client.stats().list < 100, "{:?}", client.stats());
+}
+
+#[tokio::test]
+async fn dropped_connection_after_add_commit_is_ambiguous() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    handle.set_faults(faults().script(CallKind::Add, 1, FaultKind::CommitThenDrop));
+    let e = client
+        .add(&add_request("来源", &["官网"]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Ambiguous, "{e}");
+    assert_eq!(e.call(), Some(Call::Add));
+    assert_eq!(calls_of(&handle, CallKind::Add), 1);
+    assert_eq!(
+        dumped_names(&handle),
+        vec![("来源".to_string(), vec!["官网".to_string()])]
+    );
+}
+
+#[tokio::test]
+async fn dropped_connection_after_delete_commit_is_resent_and_reported_ambiguous() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    let group = seed(&client).await;
+    handle.set_faults(faults().script(CallKind::Del, 1, FaultKind::CommitThenDrop));
+    let e = client
+        .delete(&wire::DelTagRequest {
+            tag_id: vec![group.tag[0].id.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    // The resend found the tag gone (40068): the first call most likely did it.
+    assert_eq!(e.kind(), ErrorKind::Ambiguous, "{e}");
+    assert!(e.to_string().contains("40068"), "{e}");
+    assert_eq!(calls_of(&handle, CallKind::Del), 2);
+    assert_eq!(
+        dumped_names(&handle),
+        vec![(
+            "客户等级".to_string(),
+            vec!["普通".to_string(), "潜在".to_string()]
+        )]
+    );
+}
+
+#[tokio::test]
+async fn dropped_connection_after_edit_commit_is_resent() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    let group = seed(&client).await;
+    handle.set_faults(faults().script(CallKind::Edit, 1, FaultKind::CommitThenDrop));
+    let result = client
+        .edit(&wire::EditTagRequest {
+            id: group.tag[0].id.clone(),
+            order: Some(7),
+            ..Default::default()
+        })
+        .await;
+    // Setting the same order again is harmless: the resend succeeds.
+    result.unwrap();
+    assert_eq!(calls_of(&handle, CallKind::Edit), 2);
+    let dump = handle.dump();
+    assert_eq!(
+        dump[0]
+            .tag
+            .iter()
+            .find(|t| t.id == group.tag[0].id)
+            .map(|t| t.order),
+        Some(7)
+    );
+}
+
+#[tokio::test]
+async fn two_hundred_reads_under_twenty_percent_system_busy() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    seed(&client).await;
+    client
+        .add(&add_request("来源", &["官网", "展会"]))
+        .await
+        .unwrap();
+    let expected = client.snapshot().await.unwrap();
+    assert_eq!(expected.tag_count(), 5);
+    handle.set_faults(
+        faults()
+            .with_seed(20)
+            .random(CallKind::List, FaultKind::SystemBusy, 0.2),
+    );
+    for i in 0..200 {
+        let snap = client
+            .snapshot()
+            .await
+            .unwrap_or_else(|e| panic!("read {i}: {e}"));
+        assert_eq!(snap, expected, "read {i}");
+    }
+    let stats = client.stats();
+    let busy = handle
+        .calls()
+        .iter()
+        .filter(|c| c.kind == CallKind::List && c.errcode == Some(-1))
+        .count() as u64;
+    // The faults did fire, and every one of them was retried.
+    assert!(busy > 10, "{busy} faults");
+    assert_eq!(stats.retries, busy);
+    assert_eq!(stats.list, 201 + busy);
+}
+
+#[tokio::test]
+async fn concurrency_stays_under_the_cap() {
+    let handle = start(EmulatorConfig {
+        // One more than the client's cap, for the moment between an answer and the
+        // release of its slot.
+        concurrency_limit: Some(3),
+        faults: faults().latency(CallKind::List, Duration::from_millis(5), Duration::ZERO),
+        ..Default::default()
+    })
+    .await;
+    let mut client_config = config_with(&handle, SECRET);
+    client_config.concurrency = 2;
+    client_config.max_retries = 0;
+    let client = Client::new(client_config).unwrap();
+    seed(&client).await;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.snapshot().await })
+        })
+        .collect();
+    for t in tasks {
+        let snap = t.await.unwrap().unwrap();
+        assert_eq!(snap.tag_count(), 3);
+    }
+    assert_eq!(client.stats().list, 16);
+}
+
+/// Collects everything `tracing` writes.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn a_failing_run_never_shows_the_token_or_secret() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+        .finish();
+    // current_thread runtime: every task of this test logs into this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let handle = emulator().await;
+    let mut config = config_with(&handle, SECRET);
+    config.max_retries = 2;
+    let client = Client::new(config).unwrap();
+    let group = seed(&client).await;
+
+    let mut errors: Vec<ClientError> = Vec::new();
+    handle.set_faults(
+        faults()
+            .script(CallKind::List, 3, FaultKind::TruncatedJson)
+            .script(CallKind::Add, 1, FaultKind::CommitThenDrop)
+            .script(CallKind::Edit, 3, FaultKind::Http500)
+            .script(CallKind::Del, 1, FaultKind::CommitThenDrop),
+    );
+    errors.push(client.snapshot().await.unwrap_err());
+    errors.push(
+        client
+            .add(&add_request("来源", &["官网"]))
+            .await
+            .unwrap_err(),
+    );
+    let edit = wire::EditTagRequest {
+        id: group.tag[0].id.clone(),
+        name: Some("新".into()),
+        ..Default::default()
+    };
+    errors.push(client.edit(&edit).await.unwrap_err());
+    let del = wire::DelTagRequest {
+        tag_id: vec![group.tag[1].id.clone()],
+        ..Default::default()
+    };
+    errors.push(client.delete(&del).await.unwrap_err());
+    handle.expire_tokens();
+    handle.set_faults(faults().script(CallKind::List, 3, FaultKind::BadGateway));
+    errors.push(client.snapshot().await.unwrap_err());
+    let bad = Client::new(config_with(&handle, "wrong-secret")).unwrap();
+    errors.push(bad.snapshot().await.unwrap_err());
+
+    // The emulator hands the same token out again within its lifetime.
+    let url = format!(
+        "{}gettoken?corpid={CORP}&corpsecret={SECRET}",
+        handle.base_url()
+    );
+    let answer: wire::TokenResponse = reqwest::get(url).await.unwrap().json().await.unwrap();
+    let token = answer.access_token.expect("a token");
+    assert!(token.len() >= 16);
+
+    let mut seen = capture.text();
+    for e in &errors {
+        seen.push_str(&format!("\n{e}\n{e:?}\n"));
+    }
+    seen.push_str(&format!("{client:?} {:?}", client.config()));
+    assert!(
+        seen.contains("retrying"),
+        "the run logged its retries:\n{seen}"
+    );
+    assert!(seen.contains("may have been made"), "{seen}");
+    assert!(!seen.contains(&token), "the token leaked:\n{seen}");
+    assert!(!seen.contains(SECRET), "the secret leaked:\n{seen}");
+    assert!(
+        !seen.contains("access_token="),
+        "a URL query leaked:\n{seen}"
+    );
+    assert!(!seen.contains("corpsecret="), "a URL query leaked:\n{seen}");
+}
