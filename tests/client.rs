@@ -31,6 +31,7 @@ fn config_with(handle: &EmulatorHandle, secret: &str) -> ClientConfig {
     let mut c = ClientConfig::new(&handle.base_url(), credentials).expect("loopback base");
     c.min_backoff = Duration::from_millis(1);
     c.max_backoff = Duration::from_millis(4);
+    c.limit_backoff = Duration::from_millis(1);
     c
 }
 
@@ -324,6 +325,7 @@ async fn frequency_limit_longer_than_the_budget_gives_up() {
     config.max_retries = 10_000;
     config.min_backoff = Duration::from_millis(2);
     config.max_backoff = Duration::from_millis(10);
+    config.limit_backoff = Duration::from_millis(3);
     config.retry_budget = Duration::from_millis(60);
     let client = Client::new(config).unwrap();
     handle.set_faults(faults().script(CallKind::List, 100_000, FaultKind::FrequencyLimit));
@@ -566,4 +568,48 @@ async fn a_failing_run_never_shows_the_token_or_secret() {
         "a URL query leaked:\n{seen}"
     );
     assert!(!seen.contains("corpsecret="), "a URL query leaked:\n{seen}");
+}
+
+#[tokio::test]
+async fn request_timeouts_are_retried_for_reads_and_ambiguous_for_add() {
+    let handle = start(EmulatorConfig {
+        faults: faults()
+            .latency(CallKind::List, Duration::from_secs(2), Duration::ZERO)
+            .latency(CallKind::Add, Duration::from_secs(2), Duration::ZERO),
+        ..Default::default()
+    })
+    .await;
+    let mut config = config_with(&handle, SECRET);
+    config.request_timeout = Duration::from_millis(100);
+    config.max_retries = 1;
+    let client = Client::new(config).unwrap();
+    let e = client.snapshot().await.unwrap_err();
+    assert!(
+        matches!(e, ClientError::GaveUp { attempts: 2, .. }),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("timed out"), "{e}");
+    assert_eq!(client.stats().list, 2);
+
+    let e = client
+        .add(&add_request("来源", &["官网"]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Ambiguous, "{e}");
+    assert_eq!(client.stats().add, 1);
+}
+
+#[tokio::test]
+async fn a_wrong_api_base_path_is_fatal_with_a_hint() {
+    let handle = emulator().await;
+    let base = handle.base_url().replace("/cgi-bin/", "/elsewhere/");
+    let credentials = Credentials::Corp {
+        corp_id: CORP.into(),
+        secret: Secret::new(SECRET),
+    };
+    let client = Client::new(ClientConfig::new(&base, credentials).unwrap()).unwrap();
+    let e = client.snapshot().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Fatal, "{e}");
+    assert!(e.to_string().contains("--api-base"), "{e}");
+    assert_eq!(client.stats().gettoken, 1);
 }

@@ -63,6 +63,9 @@ pub struct ClientConfig {
     pub min_backoff: Duration,
     /// Largest backoff delay.
     pub max_backoff: Duration,
+    /// Shortest delay after a frequency-limit answer (45009): the vendor counts calls per
+    /// minute, so an early retry is only refused again.
+    pub limit_backoff: Duration,
     /// Calls per minute, per API (the vendor allows 10,000 per corp per API).
     pub rate_per_minute: u32,
     /// Calls in flight at once, all APIs together.
@@ -71,7 +74,8 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// Defaults: 5 s to connect, 30 s per request, 5 retries within 60 s, backoff from
-    /// 250 ms to 8 s, 8,000 calls/minute per API (80% of the vendor limit), 4 in flight.
+    /// 250 ms to 8 s (at least 5 s after 45009), 8,000 calls/minute per API (80% of the
+    /// vendor limit), 4 in flight.
     pub fn new(api_base: &str, credentials: Credentials) -> Result<Self, ClientError> {
         Ok(ClientConfig {
             api_base: parse_api_base(api_base)?,
@@ -82,6 +86,7 @@ impl ClientConfig {
             retry_budget: Duration::from_secs(60),
             min_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
+            limit_backoff: Duration::from_secs(5),
             rate_per_minute: 8_000,
             concurrency: 4,
         })
@@ -94,9 +99,7 @@ impl ClientConfig {
         secret_file: Option<&Path>,
     ) -> Result<Self, ClientError> {
         let from_env = std::env::var(ENV_API_BASE).ok();
-        let base = api_base
-            .or(from_env.as_deref().filter(|s| !s.trim().is_empty()))
-            .unwrap_or(DEFAULT_API_BASE);
+        let base = choose_api_base(api_base, from_env.as_deref());
         Self::new(base, Credentials::from_env(secret_file)?)
     }
 
@@ -111,6 +114,22 @@ impl ClientConfig {
             .with_total_delay(Some(self.retry_budget))
             .build()
     }
+}
+
+/// The flag wins over the environment; an empty value counts as unset; default WeCom.
+fn choose_api_base<'a>(flag: Option<&'a str>, env: Option<&'a str>) -> &'a str {
+    let set = |v: &&str| !v.trim().is_empty();
+    flag.filter(set)
+        .or(env.filter(set))
+        .unwrap_or(DEFAULT_API_BASE)
+}
+
+/// How long a token is used: until 5 minutes before it expires, or a fifth of its
+/// lifetime before if that is shorter. A missing `expires_in` reads as WeCom's 7200 s.
+fn token_use_time(expires_in: Option<u64>) -> Duration {
+    let lifetime = Duration::from_secs(expires_in.unwrap_or(7200));
+    let margin = (lifetime / 5).min(Duration::from_secs(300));
+    lifetime - margin
 }
 
 /// Requests sent so far (every attempt counts), retries and token refreshes.
@@ -262,6 +281,7 @@ struct Attempts {
     call: Call,
     backoff: ExponentialBackoff,
     budget: Duration,
+    limit_backoff: Duration,
     started: Instant,
     count: u32,
 }
@@ -272,6 +292,7 @@ impl Attempts {
             call,
             backoff: config.backoff(),
             budget: config.retry_budget,
+            limit_backoff: config.limit_backoff,
             started: Instant::now(),
             count: 0,
         }
@@ -284,9 +305,15 @@ impl Attempts {
             return Err(err);
         }
         let elapsed = self.started.elapsed();
+        let floor = if err.errcode() == Some(errcode::FREQUENCY_LIMIT) {
+            self.limit_backoff
+        } else {
+            Duration::ZERO
+        };
         let delay = self
             .backoff
             .next()
+            .map(|d| d.max(floor))
             .filter(|d| elapsed.saturating_add(*d) <= self.budget);
         let Some(delay) = delay else {
             return Err(ClientError::GaveUp {
@@ -642,12 +669,9 @@ impl Client {
         }
         let (token, expires_in) = self.fetch_token().await?;
         let generation = cached.as_ref().map_or(1, |c| c.generation + 1);
-        let lifetime = Duration::from_secs(expires_in.unwrap_or(7200));
-        // Renew 5 minutes early, or a fifth of the lifetime early if that is shorter.
-        let margin = (lifetime / 5).min(Duration::from_secs(300));
         *cached = Some(CachedToken {
             token: token.clone(),
-            renew_at: Instant::now() + (lifetime - margin),
+            renew_at: Instant::now() + token_use_time(expires_in),
             generation,
         });
         tracing::debug!(generation, "fetched an access token");
@@ -779,6 +803,25 @@ mod tests {
         // Without jitter 100, 200, 400: with jitter each stays in [base, 2*base).
         assert!(delays[2] >= Duration::from_millis(400), "{delays:?}");
         assert!(delays[0] < Duration::from_millis(200), "{delays:?}");
+    }
+
+    #[test]
+    fn tokens_are_renewed_before_expiry() {
+        assert_eq!(token_use_time(Some(7200)), Duration::from_secs(6900));
+        assert_eq!(token_use_time(None), Duration::from_secs(6900));
+        assert_eq!(token_use_time(Some(100)), Duration::from_secs(80));
+        assert_eq!(token_use_time(Some(0)), Duration::ZERO);
+    }
+
+    #[test]
+    fn api_base_flag_wins_over_env() {
+        assert_eq!(
+            choose_api_base(Some("https://a/"), Some("https://b/")),
+            "https://a/"
+        );
+        assert_eq!(choose_api_base(None, Some("https://b/")), "https://b/");
+        assert_eq!(choose_api_base(Some(" "), Some("")), DEFAULT_API_BASE);
+        assert_eq!(choose_api_base(None, None), DEFAULT_API_BASE);
     }
 
     #[test]
