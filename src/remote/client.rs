@@ -40,6 +40,7 @@ use super::base_url::{DEFAULT_API_BASE, parse_api_base};
 use super::credentials::{Credentials, Secret};
 use super::error::{Call, ClientError, ErrorKind};
 use super::snapshot::Snapshot;
+use crate::sanitize::for_terminal;
 use crate::wire::{self, errcode};
 
 /// Environment variable naming the API base (`--api-base` wins over it).
@@ -385,9 +386,10 @@ fn decode<A: Answer>(call: Call, body: &[u8]) -> Result<A, ClientError> {
                 format!("not JSON: {e}")
             },
         })?;
+    // serde's messages may quote parts of the answer: make them safe to print.
     let wrong = |detail: String| ClientError::Decode {
         call,
-        detail,
+        detail: for_terminal(&detail),
         truncated: false,
     };
     let Some(object) = value.as_object() else {

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::sanitize::for_terminal;
 use crate::wire::{errcode, path};
 
 /// One WeCom call, for error messages and statistics.
@@ -167,8 +168,9 @@ pub fn hint(code: i64) -> &'static str {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// WeCom answered with a nonzero errcode.
-    #[error("{call}: WeCom error {errcode} ({errmsg}): {}", hint(*errcode))]
+    /// WeCom answered with a nonzero errcode. `errmsg` is the vendor's text as received;
+    /// the message shows it sanitised for a terminal.
+    #[error("{call}: WeCom error {errcode} ({}): {}", for_terminal(errmsg), hint(*errcode))]
     Api {
         call: Call,
         errcode: i64,
@@ -375,6 +377,17 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Ownership);
         assert_eq!(e.errcode(), Some(60011));
         assert_eq!(e.call(), Some(Call::Edit));
+    }
+
+    #[test]
+    fn vendor_text_is_sanitised_for_the_terminal() {
+        let e = ClientError::Api {
+            call: Call::List,
+            errcode: -1,
+            errmsg: "busy\u{1b}[31m\u{202e}".into(),
+        };
+        let s = e.to_string();
+        assert!(!s.contains('\u{1b}') && !s.contains('\u{202e}'), "{s:?}");
     }
 
     #[test]
