@@ -304,6 +304,23 @@ async fn system_busy_five_times_in_a_row_then_success() {
 }
 
 #[tokio::test]
+async fn concurrency_limit_answers_lower_the_cap() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    assert_eq!(client.stats().concurrency, 4);
+    seed(&client).await;
+    handle.set_faults(faults().script(CallKind::List, 2, FaultKind::ConcurrencyLimit));
+    let snap = client.snapshot().await.unwrap();
+    assert_eq!(snap.tag_count(), 3);
+    let stats = client.stats();
+    assert_eq!((stats.concurrency, stats.retries, stats.list), (2, 2, 3));
+    // Still at least one.
+    handle.set_faults(faults().script(CallKind::List, 5, FaultKind::ConcurrencyLimit));
+    client.snapshot().await.unwrap();
+    assert_eq!(client.stats().concurrency, 1);
+}
+
+#[tokio::test]
 async fn token_expiring_between_two_calls_is_refreshed_once() {
     let handle = emulator().await;
     let client = client(&handle);

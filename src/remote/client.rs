@@ -18,7 +18,8 @@
 //!     reported as [`ErrorKind::Ambiguous`] rather than as a failure, so the caller
 //!     re-reads instead of reporting a false error.
 //! - **Limits**: a rate limiter per API (default 80% of the vendor's 10,000/minute) and a
-//!   cap on calls in flight.
+//!   cap on calls in flight, lowered by one on each 45033 (down to one). After 45009 the
+//!   next attempt waits at least `limit_backoff`.
 //! - **Redaction**: the access token rides in the URL query, so no URL is ever kept in an
 //!   error (`reqwest::Error::without_url`) or logged, and every free-text part of an error
 //!   is scrubbed of the secrets and tokens this client knows.
@@ -147,6 +148,8 @@ pub struct ClientStats {
     pub retries: u64,
     /// Tokens dropped after 40014/42001.
     pub token_refreshes: u64,
+    /// The cap on calls in flight now (lowered by one on each 45033, down to 1).
+    pub concurrency: usize,
 }
 
 impl ClientStats {
@@ -176,6 +179,8 @@ struct Inner {
     token: Mutex<Option<CachedToken>>,
     limiters: Vec<DefaultDirectRateLimiter>,
     in_flight: Semaphore,
+    /// Permits of `in_flight` not yet forgotten.
+    concurrency: std::sync::atomic::AtomicUsize,
     sent: [AtomicU64; Call::ALL.len()],
     retries: AtomicU64,
     refreshes: AtomicU64,
@@ -451,6 +456,7 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 in_flight: Semaphore::new(config.concurrency),
+                concurrency: std::sync::atomic::AtomicUsize::new(config.concurrency),
                 config,
                 http,
                 token: Mutex::new(None),
@@ -539,6 +545,7 @@ impl Client {
             delete: sent(Call::Delete),
             retries: self.inner.retries.load(Ordering::Relaxed),
             token_refreshes: self.inner.refreshes.load(Ordering::Relaxed),
+            concurrency: self.inner.concurrency.load(Ordering::Relaxed),
         }
     }
 
@@ -574,6 +581,9 @@ impl Client {
                 self.invalidate(generation).await;
                 continue;
             }
+            if code == Some(errcode::CONCURRENCY_LIMIT) {
+                self.lower_concurrency();
+            }
             if err.answer_lost() {
                 if call == Call::Add {
                     return Err(self.scrub(ClientError::Ambiguous {
@@ -589,6 +599,32 @@ impl Client {
                 }));
             }
             attempts.next(err, &self.inner.retries).await?;
+        }
+    }
+
+    /// After 45033: one call fewer in flight from now on (never below one).
+    fn lower_concurrency(&self) {
+        let inner = &self.inner;
+        let lowered = inner
+            .concurrency
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n > 1).then(|| n - 1)
+            });
+        if let Ok(before) = lowered {
+            // A permit held by another call now is forgotten when one is free: take it
+            // back from the semaphore as soon as it is.
+            if inner.in_flight.forget_permits(1) == 0 {
+                let client = self.clone();
+                tokio::spawn(async move {
+                    if let Ok(permit) = client.inner.in_flight.acquire().await {
+                        permit.forget();
+                    }
+                });
+            }
+            tracing::warn!(
+                concurrency = before - 1,
+                "WeCom's concurrency limit was hit; fewer calls at once from now on"
+            );
         }
     }
 
