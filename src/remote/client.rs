@@ -491,8 +491,9 @@ impl Client {
     /// Create tags; the answer holds the group and only the tags just created. A lost
     /// answer is [`ErrorKind::Ambiguous`] and is not resent.
     pub async fn add(&self, req: &wire::AddTagRequest) -> Result<wire::TagGroup, ClientError> {
-        let refuse = |what: &str| ClientError::Config {
-            message: format!("add_corp_tag not sent: {what}"),
+        let refuse = |reason: &str| ClientError::NotSent {
+            call: Call::Add,
+            reason: reason.into(),
         };
         if req.tag.is_empty() {
             return Err(refuse("a group cannot be created without tags"));
@@ -514,8 +515,9 @@ impl Client {
     /// Rename and/or reorder one tag or group.
     pub async fn edit(&self, req: &wire::EditTagRequest) -> Result<(), ClientError> {
         if req.id.is_empty() || (req.name.is_none() && req.order.is_none()) {
-            return Err(ClientError::Config {
-                message: "edit_corp_tag not sent: it needs an id and a name or an order".into(),
+            return Err(ClientError::NotSent {
+                call: Call::Edit,
+                reason: "it needs an id and a name or an order".into(),
             });
         }
         let _: wire::Status = self.tag_call(Call::Edit, req).await?;
@@ -525,8 +527,9 @@ impl Client {
     /// Delete tags and/or groups.
     pub async fn delete(&self, req: &wire::DelTagRequest) -> Result<(), ClientError> {
         if req.tag_id.is_empty() && req.group_id.is_empty() {
-            return Err(ClientError::Config {
-                message: "del_corp_tag not sent: no tag or group id".into(),
+            return Err(ClientError::NotSent {
+                call: Call::Delete,
+                reason: "no tag or group id".into(),
             });
         }
         let _: wire::Status = self.tag_call(Call::Delete, req).await?;
@@ -973,9 +976,11 @@ mod tests {
             }],
             ..Default::default()
         };
+        let e = client.add(&add).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidRequest);
         assert_eq!(
-            client.add(&add).await.unwrap_err().kind(),
-            ErrorKind::Config
+            e.to_string(),
+            "add_corp_tag not sent: the group id is empty"
         );
         let empty = wire::AddTagRequest {
             group_name: Some("g".into()),
@@ -993,6 +998,7 @@ mod tests {
             ..Default::default()
         };
         assert!(client.edit(&edit).await.is_err());
-        assert_eq!(client.stats(), ClientStats::default());
+        let stats = client.stats();
+        assert_eq!(stats.tag_calls() + stats.gettoken, 0, "{stats:?}");
     }
 }

@@ -210,6 +210,9 @@ pub enum ClientError {
         elapsed: Duration,
         last: Box<ClientError>,
     },
+    /// A request refused before sending: WeCom would reject it.
+    #[error("{call} not sent: {reason}")]
+    NotSent { call: Call, reason: String },
     /// Bad configuration: nothing was sent.
     #[error("{message}")]
     Config { message: String },
@@ -239,6 +242,7 @@ impl ClientError {
             }
             ClientError::Ambiguous { .. } => ErrorKind::Ambiguous,
             ClientError::GaveUp { last, .. } => last.kind(),
+            ClientError::NotSent { .. } => ErrorKind::InvalidRequest,
             ClientError::Config { .. } => ErrorKind::Config,
         }
     }
@@ -250,7 +254,8 @@ impl ClientError {
             | ClientError::Transport { call, .. }
             | ClientError::Http { call, .. }
             | ClientError::Decode { call, .. }
-            | ClientError::Ambiguous { call, .. } => Some(*call),
+            | ClientError::Ambiguous { call, .. }
+            | ClientError::NotSent { call, .. } => Some(*call),
             ClientError::GaveUp { last, .. } => last.call(),
             ClientError::Config { .. } => None,
         }
@@ -328,7 +333,7 @@ impl ClientError {
                 elapsed,
                 last: Box::new(last.redact(redact)),
             },
-            e @ ClientError::Http { .. } => e,
+            e @ (ClientError::Http { .. } | ClientError::NotSent { .. }) => e,
         }
     }
 }
