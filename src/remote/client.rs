@@ -57,7 +57,9 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Time allowed for one whole request and its answer.
     pub request_timeout: Duration,
-    /// Retries after the first attempt (not counting the one token refresh).
+    /// Retries after the first attempt (not counting the one token refresh). Default 5,
+    /// not the 3 the vendor suggests for -1: at a 20% fault rate a read then fails once
+    /// in 15,000 instead of once in 600, which a 200-call plan needs.
     pub max_retries: usize,
     /// Retrying stops once this much time has passed since the first attempt.
     pub retry_budget: Duration,
