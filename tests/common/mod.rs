@@ -1,0 +1,203 @@
+//! Helpers for the emulator tests: start one, get tokens, call it over HTTP.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use tagsync::emulator::{self, App, EmulatorConfig, EmulatorHandle, SeedGroup, SeedTag};
+use tagsync::wire;
+
+pub const SECRET: &str = "test-secret";
+pub const OTHER_SECRET: &str = "other-secret";
+pub const LEGACY_SECRET: &str = "legacy-secret";
+
+/// The apps of most tests: ours (`tagsync`), another app, and the legacy secret.
+pub fn three_apps() -> Vec<App> {
+    let app = |name: &str, secret: &str, legacy| App {
+        name: name.into(),
+        secret: secret.into(),
+        legacy,
+    };
+    vec![
+        app("tagsync", SECRET, false),
+        app("crm", OTHER_SECRET, false),
+        app("legacy", LEGACY_SECRET, true),
+    ]
+}
+
+pub fn tag(id: &str, name: &str, order: u32, owner: Option<&str>) -> SeedTag {
+    SeedTag {
+        id: id.into(),
+        name: name.into(),
+        create_time: 1_600_000_000,
+        order,
+        deleted: false,
+        owner: owner.map(String::from),
+    }
+}
+
+pub fn group(
+    id: &str,
+    name: &str,
+    order: u32,
+    owner: Option<&str>,
+    tags: Vec<SeedTag>,
+) -> SeedGroup {
+    SeedGroup {
+        group_id: id.into(),
+        group_name: name.into(),
+        create_time: 1_600_000_000,
+        order,
+        deleted: false,
+        owner: owner.map(String::from),
+        tag: tags,
+    }
+}
+
+/// A corp: 客户等级 (ours, 2 tags), 行业 (admin console), 来源 (the other app).
+pub fn small_seed() -> Vec<SeedGroup> {
+    vec![
+        group(
+            "etGroupOurs00000000000000000000",
+            "客户等级",
+            30,
+            Some("tagsync"),
+            vec![
+                tag(
+                    "etTagVip000000000000000000000000",
+                    "VIP",
+                    2,
+                    Some("tagsync"),
+                ),
+                tag(
+                    "etTagNormal000000000000000000000",
+                    "普通客户",
+                    1,
+                    Some("tagsync"),
+                ),
+            ],
+        ),
+        group(
+            "etGroupAdmin0000000000000000000",
+            "行业",
+            20,
+            None,
+            vec![
+                tag("etTagMaking000000000000000000000", "制造业", 0, None),
+                tag("etTagRetail000000000000000000000", "零售", 0, None),
+            ],
+        ),
+        group(
+            "etGroupCrm000000000000000000000",
+            "来源",
+            10,
+            Some("crm"),
+            vec![tag(
+                "etTagWeb0000000000000000000000000",
+                "官网",
+                0,
+                Some("crm"),
+            )],
+        ),
+    ]
+}
+
+pub struct Emu {
+    pub handle: EmulatorHandle,
+    pub http: reqwest::Client,
+    pub corp_id: String,
+}
+
+pub async fn start(config: EmulatorConfig) -> Emu {
+    let corp_id = config.corp_id.clone();
+    let handle = emulator::start(config).await.expect("emulator starts");
+    Emu {
+        handle,
+        http: reqwest::Client::new(),
+        corp_id,
+    }
+}
+
+/// Three apps and the small seed.
+pub async fn start_small() -> Emu {
+    start(EmulatorConfig {
+        apps: three_apps(),
+        seed: small_seed(),
+        ..Default::default()
+    })
+    .await
+}
+
+impl Emu {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.handle.base_url(), path)
+    }
+
+    /// The URL of `path` with these query parameters.
+    pub fn url_q(&self, path: &str, query: &[(&str, &str)]) -> String {
+        url::Url::parse_with_params(&self.url(path), query)
+            .expect("valid URL")
+            .to_string()
+    }
+
+    /// `gettoken` with this secret; the raw JSON answer.
+    pub async fn gettoken_raw(&self, corp_id: &str, secret: &str) -> Value {
+        self.http
+            .get(self.url_q(
+                wire::path::GET_TOKEN,
+                &[("corpid", corp_id), ("corpsecret", secret)],
+            ))
+            .send()
+            .await
+            .expect("gettoken answered")
+            .json()
+            .await
+            .expect("gettoken JSON")
+    }
+
+    pub async fn token(&self, secret: &str) -> String {
+        let v = self.gettoken_raw(&self.corp_id, secret).await;
+        assert_eq!(v["errcode"], 0, "{v}");
+        v["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// POSTs raw bytes to `path` with this token (`None`: no token in the query).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let url = match token {
+            Some(t) => self.url_q(path, &[("access_token", t)]),
+            None => self.url(path),
+        };
+        self.http
+            .post(url)
+            .body(body)
+            .send()
+            .await
+            .expect("answered")
+    }
+
+    /// POSTs JSON to `path` and returns the JSON answer.
+    pub async fn call(&self, path: &str, token: &str, body: Value) -> Value {
+        let bytes = serde_json::to_vec(&body).expect("body");
+        let resp = self.post_raw(path, Some(token), bytes).await;
+        assert_eq!(resp.status(), 200);
+        resp.json().await.expect("JSON answer")
+    }
+
+    /// Calls with the token of `secret`.
+    pub async fn call_as(&self, secret: &str, path: &str, body: Value) -> Value {
+        let token = self.token(secret).await;
+        self.call(path, &token, body).await
+    }
+
+    pub async fn list_all(&self) -> Value {
+        self.call_as(SECRET, wire::path::GET_CORP_TAG_LIST, json!({}))
+            .await
+    }
+}
+
+pub fn errcode(v: &Value) -> i64 {
+    v["errcode"].as_i64().unwrap_or(i64::MIN)
+}

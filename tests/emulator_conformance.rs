@@ -1,0 +1,899 @@
+//! The emulator against every rule of `wecom-api.md`, driven over HTTP only.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tagsync::emulator::{CallKind, EmulatorConfig};
+use tagsync::wire::{errcode as code, path};
+
+const OURS: &str = "etGroupOurs00000000000000000000";
+const ADMIN: &str = "etGroupAdmin0000000000000000000";
+const CRM: &str = "etGroupCrm000000000000000000000";
+const VIP: &str = "etTagVip000000000000000000000000";
+const NORMAL: &str = "etTagNormal000000000000000000000";
+const RETAIL: &str = "etTagRetail000000000000000000000";
+const WEB: &str = "etTagWeb0000000000000000000000000";
+
+fn names(list: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for g in list["tag_group"].as_array().into_iter().flatten() {
+        let tags: Vec<&str> = g["tag"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        out.push(format!(
+            "{}:{}",
+            g["group_name"].as_str().unwrap_or("?"),
+            tags.join(",")
+        ));
+    }
+    out
+}
+
+// ---- tokens ----
+
+#[tokio::test]
+async fn gettoken_issues_and_reuses_a_token() {
+    let emu = start_small().await;
+    let v = emu.gettoken_raw("ww-test-corp", SECRET).await;
+    assert_eq!(errcode(&v), 0);
+    assert_eq!(v["expires_in"], 7200);
+    let t1 = v["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        emu.token(SECRET).await,
+        t1,
+        "same token within its lifetime"
+    );
+    assert_ne!(emu.token(OTHER_SECRET).await, t1, "one token per app");
+}
+
+#[tokio::test]
+async fn gettoken_rejects_bad_credentials() {
+    let emu = start_small().await;
+    assert_eq!(
+        errcode(&emu.gettoken_raw("ww-test-corp", "nope").await),
+        code::INVALID_SECRET
+    );
+    assert_eq!(errcode(&emu.gettoken_raw("ww-other", SECRET).await), 40013);
+    let v: Value = emu
+        .http
+        .get(emu.url_q(path::GET_TOKEN, &[("corpid", "ww-test-corp")]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(errcode(&v), 41004);
+    assert!(v.get("access_token").is_none());
+}
+
+#[tokio::test]
+async fn missing_unknown_and_expired_tokens() {
+    let emu = start_small().await;
+    let before = emu.handle.dump();
+    let add = br#"{"group_name":"X","tag":[{"name":"a"}]}"#.to_vec();
+    let resp = emu.post_raw(path::ADD_CORP_TAG, None, add.clone()).await;
+    assert_eq!(
+        errcode(&resp.json().await.unwrap()),
+        code::MISSING_ACCESS_TOKEN
+    );
+    let resp = emu
+        .post_raw(path::ADD_CORP_TAG, Some("bogus"), add.clone())
+        .await;
+    assert_eq!(
+        errcode(&resp.json().await.unwrap()),
+        code::INVALID_ACCESS_TOKEN
+    );
+    let token = emu.token(SECRET).await;
+    emu.handle.expire_tokens();
+    let resp = emu.post_raw(path::ADD_CORP_TAG, Some(&token), add).await;
+    assert_eq!(
+        errcode(&resp.json().await.unwrap()),
+        code::ACCESS_TOKEN_EXPIRED
+    );
+    assert_eq!(emu.handle.dump(), before, "refused calls change nothing");
+    let fresh = emu.token(SECRET).await;
+    assert_ne!(fresh, token, "a new token after expiry");
+    assert_eq!(
+        errcode(&emu.call(path::GET_CORP_TAG_LIST, &fresh, json!({})).await),
+        0
+    );
+}
+
+#[tokio::test]
+async fn token_lifetime_is_configurable() {
+    let emu = start(EmulatorConfig {
+        token_lifetime: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let token = emu.token(SECRET).await;
+    let v = emu.call(path::GET_CORP_TAG_LIST, &token, json!({})).await;
+    assert_eq!(errcode(&v), code::ACCESS_TOKEN_EXPIRED);
+}
+
+// ---- get_corp_tag_list ----
+
+#[tokio::test]
+async fn full_list_in_display_order_without_deleted_flags() {
+    let emu = start_small().await;
+    let v = emu.list_all().await;
+    assert_eq!(errcode(&v), 0);
+    assert_eq!(
+        names(&v),
+        ["客户等级:VIP,普通客户", "行业:制造业,零售", "来源:官网"]
+    );
+    assert!(!v.to_string().contains("deleted"));
+    assert!(
+        !v.to_string().contains("owner"),
+        "the list never says who made what"
+    );
+}
+
+#[tokio::test]
+async fn vendor_example_group_id_wins_over_tag_id() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::GET_CORP_TAG_LIST,
+            json!({"tag_id": [VIP], "group_id": [ADMIN]}),
+        )
+        .await;
+    assert_eq!(names(&v), ["行业:制造业,零售"]);
+}
+
+#[tokio::test]
+async fn tag_id_filter_returns_only_those_tags() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::GET_CORP_TAG_LIST,
+            json!({"tag_id": [NORMAL, WEB, "etNeverExisted"]}),
+        )
+        .await;
+    assert_eq!(names(&v), ["客户等级:普通客户", "来源:官网"]);
+}
+
+#[tokio::test]
+async fn deleted_items_are_flagged_on_id_lookups_only() {
+    let emu = start_small().await;
+    let del = emu
+        .call_as(SECRET, path::DEL_CORP_TAG, json!({"tag_id": [NORMAL]}))
+        .await;
+    assert_eq!(errcode(&del), 0);
+    let by_tag = emu
+        .call_as(
+            SECRET,
+            path::GET_CORP_TAG_LIST,
+            json!({"tag_id": [NORMAL, VIP]}),
+        )
+        .await;
+    let tags = &by_tag["tag_group"][0]["tag"];
+    let vip = tags
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == VIP)
+        .unwrap();
+    let normal = tags
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == NORMAL)
+        .unwrap();
+    assert_eq!(normal["deleted"], true);
+    assert!(vip.get("deleted").is_none_or(|d| d == false));
+    let by_group = emu
+        .call_as(SECRET, path::GET_CORP_TAG_LIST, json!({"group_id": [OURS]}))
+        .await;
+    assert_eq!(
+        names(&by_group),
+        ["客户等级:VIP,普通客户"],
+        "group lookup shows the tombstone"
+    );
+    assert_eq!(
+        names(&emu.list_all().await)[0],
+        "客户等级:VIP",
+        "the full list does not"
+    );
+}
+
+// ---- add_corp_tag ----
+
+#[tokio::test]
+async fn vendor_example_add_creates_group_with_ids_and_create_time() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::ADD_CORP_TAG,
+            json!({"group_name": "GROUP_NAME", "order": 1, "tag": [{"name": "TAG_NAME_1", "order": 1}, {"name": "TAG_NAME_2", "order": 2}]}),
+        )
+        .await;
+    assert_eq!(errcode(&v), 0, "{v}");
+    let g = &v["tag_group"];
+    assert_eq!(g["group_name"], "GROUP_NAME");
+    assert_eq!(g["order"], 1);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for item in [g, &g["tag"][0], &g["tag"][1]] {
+        let id = item
+            .get("id")
+            .or(item.get("group_id"))
+            .unwrap()
+            .as_str()
+            .unwrap();
+        assert_eq!(id.len(), 32, "{id}");
+        assert!(id.starts_with("et"));
+        assert!(
+            id[2..]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        );
+        let t = item["create_time"].as_i64().unwrap();
+        assert!(
+            (now - 600..=now + 600).contains(&t),
+            "create_time {t} is now"
+        );
+    }
+    assert_eq!(g["tag"][1]["order"], 2);
+    let dump = emu.handle.dump();
+    let made = dump.iter().find(|g| g.group_name == "GROUP_NAME").unwrap();
+    assert_eq!(made.owner.as_deref(), Some("tagsync"));
+    assert!(
+        made.tag
+            .iter()
+            .all(|t| t.owner.as_deref() == Some("tagsync"))
+    );
+    // Larger order first: TAG_NAME_2 lists before TAG_NAME_1.
+    assert_eq!(made.tag[0].name, "TAG_NAME_2");
+}
+
+#[tokio::test]
+async fn add_by_existing_group_name_merges() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::ADD_CORP_TAG,
+            json!({"group_name": "行业", "order": 99, "tag": [{"name": "金融"}]}),
+        )
+        .await;
+    assert_eq!(errcode(&v), 0, "{v}");
+    assert_eq!(v["tag_group"]["group_id"], ADMIN);
+    assert_eq!(
+        v["tag_group"]["tag"].as_array().unwrap().len(),
+        1,
+        "only the new tags"
+    );
+    assert_eq!(emu.handle.dump().len(), 3, "no second group of that name");
+}
+
+#[tokio::test]
+async fn add_with_group_id_ignores_name_and_order() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::ADD_CORP_TAG,
+            json!({"group_id": CRM, "group_name": "别的", "order": 7, "tag": [{"name": "展会"}]}),
+        )
+        .await;
+    assert_eq!(errcode(&v), 0, "{v}");
+    let g = emu
+        .handle
+        .dump()
+        .into_iter()
+        .find(|g| g.group_id == CRM)
+        .unwrap();
+    assert_eq!((g.group_name.as_str(), g.order), ("来源", 10));
+    assert_eq!(g.owner.as_deref(), Some("crm"), "the group stays theirs");
+    let new = g.tag.iter().find(|t| t.name == "展会").unwrap();
+    assert_eq!(
+        new.owner.as_deref(),
+        Some("tagsync"),
+        "adding into another app's group is allowed; the tag is ours"
+    );
+}
+
+#[tokio::test]
+async fn empty_groups_cannot_be_created() {
+    let emu = start_small().await;
+    for body in [
+        json!({"group_name": "空", "tag": []}),
+        json!({"group_id": OURS, "tag": []}),
+    ] {
+        assert_eq!(
+            errcode(&emu.call_as(SECRET, path::ADD_CORP_TAG, body).await),
+            code::INVALID_PARAMETER
+        );
+    }
+    assert_eq!(emu.handle.dump(), small_seed());
+}
+
+#[tokio::test]
+async fn duplicate_names_in_one_add_create_one_tag() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::ADD_CORP_TAG,
+            json!({"group_name": "新组", "tag": [{"name": "甲"}, {"name": "乙"}, {"name": "甲"}]}),
+        )
+        .await;
+    assert_eq!(v["tag_group"]["tag"].as_array().unwrap().len(), 2);
+    let dump = emu.handle.dump();
+    assert_eq!(
+        dump.iter()
+            .find(|g| g.group_name == "新组")
+            .unwrap()
+            .tag
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn add_of_an_existing_name_in_the_group_is_40071() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::ADD_CORP_TAG,
+            json!({"group_id": OURS, "tag": [{"name": "新"}, {"name": "VIP"}]}),
+        )
+        .await;
+    assert_eq!(errcode(&v), code::TAG_NAME_EXISTS);
+    assert_eq!(
+        emu.handle.dump(),
+        small_seed(),
+        "nothing added, not even 新"
+    );
+    // The same name in another group is fine.
+    let v = emu
+        .call_as(
+            SECRET,
+            path::ADD_CORP_TAG,
+            json!({"group_id": CRM, "tag": [{"name": "VIP"}]}),
+        )
+        .await;
+    assert_eq!(errcode(&v), 0);
+}
+
+#[tokio::test]
+async fn names_are_at_most_30_characters() {
+    let emu = start_small().await;
+    let ok = "标".repeat(30);
+    let long = "标".repeat(31);
+    let v = emu
+        .call_as(
+            SECRET,
+            path::ADD_CORP_TAG,
+            json!({"group_name": ok, "tag": [{"name": ok}]}),
+        )
+        .await;
+    assert_eq!(errcode(&v), 0, "30 characters (90 bytes) pass");
+    let tag_id = v["tag_group"]["tag"][0]["id"].as_str().unwrap().to_owned();
+    let before = emu.handle.dump();
+    for body in [
+        json!({"group_name": long, "tag": [{"name": "a"}]}),
+        json!({"group_name": "短", "tag": [{"name": long}]}),
+        json!({"group_name": "", "tag": [{"name": "a"}]}),
+        json!({"group_name": "短", "tag": [{"name": ""}]}),
+    ] {
+        assert_eq!(
+            errcode(&emu.call_as(SECRET, path::ADD_CORP_TAG, body).await),
+            code::INVALID_PARAMETER
+        );
+    }
+    let v = emu
+        .call_as(
+            SECRET,
+            path::EDIT_CORP_TAG,
+            json!({"id": tag_id, "name": long}),
+        )
+        .await;
+    assert_eq!(errcode(&v), code::INVALID_PARAMETER);
+    assert_eq!(emu.handle.dump(), before);
+}
+
+#[tokio::test]
+async fn corp_tag_limit_is_40126() {
+    let emu = start(EmulatorConfig {
+        seed: small_seed(),
+        tag_limit: 7,
+        ..Default::default()
+    })
+    .await;
+    let three = json!({"group_name": "G", "tag": [{"name": "a"}, {"name": "b"}, {"name": "c"}]});
+    assert_eq!(
+        errcode(&emu.call_as(SECRET, path::ADD_CORP_TAG, three).await),
+        code::TAG_LIMIT
+    );
+    assert_eq!(emu.handle.dump(), small_seed());
+    let two = json!({"group_name": "G", "tag": [{"name": "a"}, {"name": "b"}]});
+    assert_eq!(
+        errcode(&emu.call_as(SECRET, path::ADD_CORP_TAG, two).await),
+        0,
+        "exactly at the limit"
+    );
+}
+
+#[tokio::test]
+async fn empty_group_id_is_rejected() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::ADD_CORP_TAG,
+            json!({"group_id": "", "group_name": "G", "tag": [{"name": "a"}]}),
+        )
+        .await;
+    assert_eq!(errcode(&v), code::INVALID_TAG_ID);
+    assert_eq!(emu.handle.dump(), small_seed());
+}
+
+#[tokio::test]
+async fn order_is_u32() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::EDIT_CORP_TAG,
+            json!({"id": VIP, "order": 4294967295u64}),
+        )
+        .await;
+    assert_eq!(errcode(&v), 0);
+    for bad in [json!(-1), json!(4294967296u64), json!("1"), json!(1.5)] {
+        let v = emu
+            .call_as(
+                SECRET,
+                path::EDIT_CORP_TAG,
+                json!({"id": NORMAL, "order": bad}),
+            )
+            .await;
+        assert_eq!(errcode(&v), code::INVALID_PARAMETER, "order {bad}");
+    }
+    let g = emu
+        .handle
+        .dump()
+        .into_iter()
+        .find(|g| g.group_id == OURS)
+        .unwrap();
+    assert_eq!((g.tag[0].order, g.tag[1].order), (4294967295, 1));
+}
+
+// ---- edit_corp_tag ----
+
+#[tokio::test]
+async fn vendor_example_edit_renames_and_reorders_in_one_call() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::EDIT_CORP_TAG,
+            json!({"id": NORMAL, "name": "NEW_TAG_NAME", "order": 9}),
+        )
+        .await;
+    assert_eq!(v, json!({"errcode": 0, "errmsg": "ok"}));
+    let v = emu
+        .call_as(
+            SECRET,
+            path::EDIT_CORP_TAG,
+            json!({"id": OURS, "name": "等级"}),
+        )
+        .await;
+    assert_eq!(errcode(&v), 0);
+    assert_eq!(names(&emu.list_all().await)[0], "等级:NEW_TAG_NAME,VIP");
+}
+
+#[tokio::test]
+async fn edit_keeps_names_unique() {
+    let emu = start_small().await;
+    let before = emu.handle.dump();
+    let v = emu
+        .call_as(
+            SECRET,
+            path::EDIT_CORP_TAG,
+            json!({"id": OURS, "name": "行业"}),
+        )
+        .await;
+    assert_eq!(
+        errcode(&v),
+        code::TAG_NAME_EXISTS,
+        "group names are unique among groups"
+    );
+    let v = emu
+        .call_as(
+            SECRET,
+            path::EDIT_CORP_TAG,
+            json!({"id": NORMAL, "name": "VIP"}),
+        )
+        .await;
+    assert_eq!(
+        errcode(&v),
+        code::TAG_NAME_EXISTS,
+        "tag names are unique within the group"
+    );
+    assert_eq!(emu.handle.dump(), before);
+    let v = emu
+        .call_as(
+            SECRET,
+            path::EDIT_CORP_TAG,
+            json!({"id": NORMAL, "name": "零售"}),
+        )
+        .await;
+    assert_eq!(
+        errcode(&v),
+        0,
+        "a tag may share a name with a tag of another group"
+    );
+    let v = emu
+        .call_as(
+            SECRET,
+            path::EDIT_CORP_TAG,
+            json!({"id": OURS, "name": "客户等级"}),
+        )
+        .await;
+    assert_eq!(errcode(&v), 0, "renaming to its own name is no clash");
+}
+
+#[tokio::test]
+async fn edit_of_unknown_or_deleted_id_is_40068() {
+    let emu = start_small().await;
+    for id in ["etNope00000000000000000000000000", "", "not-an-id"] {
+        let v = emu
+            .call_as(SECRET, path::EDIT_CORP_TAG, json!({"id": id, "name": "x"}))
+            .await;
+        assert_eq!(errcode(&v), code::INVALID_TAG_ID, "id {id:?}");
+    }
+    emu.call_as(SECRET, path::DEL_CORP_TAG, json!({"tag_id": [NORMAL]}))
+        .await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::EDIT_CORP_TAG,
+            json!({"id": NORMAL, "name": "x"}),
+        )
+        .await;
+    assert_eq!(errcode(&v), code::INVALID_TAG_ID);
+}
+
+// ---- del_corp_tag ----
+
+#[tokio::test]
+async fn del_needs_some_id() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::DEL_CORP_TAG,
+            json!({"tag_id": [], "group_id": []}),
+        )
+        .await;
+    assert_eq!(errcode(&v), code::INVALID_PARAMETER);
+}
+
+#[tokio::test]
+async fn deleting_the_last_tag_deletes_the_group() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(SECRET, path::DEL_CORP_TAG, json!({"tag_id": [VIP, NORMAL]}))
+        .await;
+    assert_eq!(errcode(&v), 0);
+    assert!(emu.handle.dump().iter().all(|g| g.group_id != OURS));
+    let v = emu
+        .call_as(SECRET, path::GET_CORP_TAG_LIST, json!({"group_id": [OURS]}))
+        .await;
+    assert_eq!(v["tag_group"][0]["deleted"], true);
+    let v = emu
+        .call_as(
+            SECRET,
+            path::ADD_CORP_TAG,
+            json!({"group_id": OURS, "tag": [{"name": "a"}]}),
+        )
+        .await;
+    assert_eq!(errcode(&v), code::INVALID_TAG_ID, "the group id is gone");
+}
+
+#[tokio::test]
+async fn deleting_a_group_deletes_its_tags() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(SECRET, path::DEL_CORP_TAG, json!({"group_id": [OURS]}))
+        .await;
+    assert_eq!(errcode(&v), 0);
+    let v = emu
+        .call_as(SECRET, path::GET_CORP_TAG_LIST, json!({"tag_id": [VIP]}))
+        .await;
+    assert_eq!(v["tag_group"][0]["tag"][0]["deleted"], true);
+    assert_eq!(
+        names(&emu.list_all().await),
+        ["行业:制造业,零售", "来源:官网"]
+    );
+}
+
+#[tokio::test]
+async fn del_is_all_or_nothing() {
+    let emu = start_small().await;
+    let cases = [
+        (json!({"tag_id": [VIP, RETAIL]}), code::NO_PRIVILEGE),
+        (
+            json!({"tag_id": [VIP], "group_id": [CRM]}),
+            code::NO_PRIVILEGE,
+        ),
+        (
+            json!({"tag_id": [VIP, "etNope00000000000000000000000000"]}),
+            code::INVALID_TAG_ID,
+        ),
+        (json!({"tag_id": [OURS]}), code::INVALID_TAG_ID),
+        (json!({"group_id": [VIP]}), code::INVALID_TAG_ID),
+    ];
+    for (body, want) in cases {
+        let v = emu.call_as(SECRET, path::DEL_CORP_TAG, body.clone()).await;
+        assert_eq!(errcode(&v), want, "{body}");
+        assert_eq!(emu.handle.dump(), small_seed(), "{body} changed nothing");
+    }
+}
+
+// ---- ownership ----
+
+#[tokio::test]
+async fn foreign_items_are_read_only_to_an_app() {
+    let emu = start_small().await;
+    for (id, who) in [
+        (RETAIL, "admin console"),
+        (ADMIN, "admin console"),
+        (WEB, "crm"),
+        (CRM, "crm"),
+    ] {
+        let v = emu
+            .call_as(SECRET, path::EDIT_CORP_TAG, json!({"id": id, "name": "改"}))
+            .await;
+        assert_eq!(errcode(&v), code::NO_PRIVILEGE, "edit of {who}'s {id}");
+        let key = if id.starts_with("etGroup") {
+            "group_id"
+        } else {
+            "tag_id"
+        };
+        let v = emu
+            .call_as(SECRET, path::DEL_CORP_TAG, json!({ key: [id] }))
+            .await;
+        assert_eq!(errcode(&v), code::NO_PRIVILEGE, "delete of {who}'s {id}");
+    }
+    assert_eq!(emu.handle.dump(), small_seed());
+    // The other app may change its own items but not ours.
+    assert_eq!(
+        errcode(
+            &emu.call_as(
+                OTHER_SECRET,
+                path::EDIT_CORP_TAG,
+                json!({"id": WEB, "order": 3})
+            )
+            .await
+        ),
+        0
+    );
+    assert_eq!(
+        errcode(
+            &emu.call_as(
+                OTHER_SECRET,
+                path::EDIT_CORP_TAG,
+                json!({"id": VIP, "order": 3})
+            )
+            .await
+        ),
+        code::NO_PRIVILEGE
+    );
+}
+
+#[tokio::test]
+async fn legacy_secret_may_change_everything() {
+    let emu = start_small().await;
+    let v = emu
+        .call_as(
+            LEGACY_SECRET,
+            path::EDIT_CORP_TAG,
+            json!({"id": RETAIL, "name": "零售业"}),
+        )
+        .await;
+    assert_eq!(errcode(&v), 0);
+    let v = emu
+        .call_as(
+            LEGACY_SECRET,
+            path::DEL_CORP_TAG,
+            json!({"group_id": [CRM], "tag_id": [VIP]}),
+        )
+        .await;
+    assert_eq!(errcode(&v), 0);
+    assert_eq!(
+        names(&emu.list_all().await),
+        ["客户等级:普通客户", "行业:制造业,零售业"]
+    );
+}
+
+// ---- bad input ----
+
+#[tokio::test]
+async fn bad_bodies_are_40058_and_change_nothing() {
+    let emu = start_small().await;
+    let token = emu.token(SECRET).await;
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("malformed", b"{\"group_name\": \"G\", ".to_vec()),
+        ("not an object", b"[1,2]".to_vec()),
+        ("empty", Vec::new()),
+        (
+            "wrong type",
+            br#"{"group_name": 5, "tag": [{"name": "a"}]}"#.to_vec(),
+        ),
+        (
+            "tag not a list",
+            br#"{"group_name": "G", "tag": {"name": "a"}}"#.to_vec(),
+        ),
+        ("missing tag", br#"{"group_name": "G"}"#.to_vec()),
+        (
+            "tag without name",
+            br#"{"group_name": "G", "tag": [{"order": 1}]}"#.to_vec(),
+        ),
+        ("no group", br#"{"tag": [{"name": "a"}]}"#.to_vec()),
+    ];
+    for (what, body) in bodies {
+        let resp = emu.post_raw(path::ADD_CORP_TAG, Some(&token), body).await;
+        assert_eq!(resp.status(), 200, "{what}");
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(errcode(&v), code::INVALID_PARAMETER, "{what}: {v}");
+    }
+    let v = emu
+        .call(path::EDIT_CORP_TAG, &token, json!({"name": "x"}))
+        .await;
+    assert_eq!(errcode(&v), code::INVALID_PARAMETER, "edit without id");
+    let v = emu
+        .call(path::DEL_CORP_TAG, &token, json!({"tag_id": VIP}))
+        .await;
+    assert_eq!(errcode(&v), code::INVALID_PARAMETER, "tag_id not a list");
+    assert_eq!(emu.handle.dump(), small_seed());
+}
+
+#[tokio::test]
+async fn ten_megabyte_body_is_refused() {
+    let emu = start_small().await;
+    let token = emu.token(SECRET).await;
+    let filler = "x".repeat(10 * 1024 * 1024);
+    let body =
+        serde_json::to_vec(&json!({"group_name": "G", "tag": [{"name": "a"}], "pad": filler}))
+            .unwrap();
+    let resp = emu.post_raw(path::ADD_CORP_TAG, Some(&token), body).await;
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(errcode(&v), code::INVALID_PARAMETER);
+    assert_eq!(emu.handle.dump(), small_seed());
+}
+
+#[tokio::test]
+async fn unknown_endpoints_are_http_404() {
+    let emu = start_small().await;
+    let token = emu.token(SECRET).await;
+    let resp = emu
+        .post_raw(
+            "externalcontact/move_corp_tag",
+            Some(&token),
+            b"{}".to_vec(),
+        )
+        .await;
+    assert_eq!(resp.status(), 404);
+    let text = resp.text().await.unwrap();
+    assert!(
+        serde_json::from_str::<Value>(&text).is_err(),
+        "not JSON: {text}"
+    );
+}
+
+#[tokio::test]
+async fn tag_calls_need_post() {
+    let emu = start_small().await;
+    let token = emu.token(SECRET).await;
+    let v: Value = emu
+        .http
+        .get(emu.url_q(path::GET_CORP_TAG_LIST, &[("access_token", token.as_str())]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(errcode(&v), 43002);
+}
+
+// ---- limits ----
+
+#[tokio::test]
+async fn frequency_limit_per_app_is_45009() {
+    let emu = start(EmulatorConfig {
+        apps: three_apps(),
+        rate_limit_per_minute: Some(3),
+        ..Default::default()
+    })
+    .await;
+    let token = emu.token(SECRET).await;
+    for _ in 0..3 {
+        assert_eq!(
+            errcode(&emu.call(path::GET_CORP_TAG_LIST, &token, json!({})).await),
+            0
+        );
+    }
+    let v = emu
+        .call(
+            path::ADD_CORP_TAG,
+            &token,
+            json!({"group_name": "G", "tag": [{"name": "a"}]}),
+        )
+        .await;
+    assert_eq!(errcode(&v), code::FREQUENCY_LIMIT);
+    assert!(
+        emu.handle.dump().is_empty(),
+        "the refused add changed nothing"
+    );
+    let other = emu.token(OTHER_SECRET).await;
+    assert_eq!(
+        errcode(&emu.call(path::GET_CORP_TAG_LIST, &other, json!({})).await),
+        0,
+        "per app"
+    );
+}
+
+#[tokio::test]
+async fn concurrency_limit_per_app_is_45033() {
+    use tagsync::emulator::Faults;
+    let emu = start(EmulatorConfig {
+        concurrency_limit: Some(1),
+        faults: Faults::none().latency(CallKind::List, Duration::from_millis(400), Duration::ZERO),
+        ..Default::default()
+    })
+    .await;
+    let token = emu.token(SECRET).await;
+    let slow = emu.call(path::GET_CORP_TAG_LIST, &token, json!({}));
+    let second = async {
+        // Starts while the first call is held by its latency.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        emu.call(path::GET_CORP_TAG_LIST, &token, json!({})).await
+    };
+    let (a, b) = tokio::join!(slow, second);
+    assert_eq!(errcode(&a), 0);
+    assert_eq!(errcode(&b), code::CONCURRENCY_LIMIT);
+    assert_eq!(
+        errcode(&emu.call(path::GET_CORP_TAG_LIST, &token, json!({})).await),
+        0,
+        "free again"
+    );
+}
+
+// ---- call log ----
+
+#[tokio::test]
+async fn every_call_is_logged() {
+    let emu = start_small().await;
+    emu.call_as(
+        SECRET,
+        path::EDIT_CORP_TAG,
+        json!({"id": RETAIL, "name": "x"}),
+    )
+    .await;
+    let calls = emu.handle.calls();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].kind, CallKind::GetToken);
+    assert_eq!(calls[0].app.as_deref(), Some("tagsync"));
+    assert_eq!(calls[1].kind, CallKind::Edit);
+    assert_eq!(calls[1].body, json!({"id": RETAIL, "name": "x"}));
+    assert_eq!(calls[1].errcode, Some(code::NO_PRIVILEGE));
+    assert_eq!(calls[1].fault, None);
+    let log = format!("{calls:?}");
+    assert!(!log.contains(SECRET), "no secret in the log");
+}
