@@ -630,3 +630,40 @@ async fn a_wrong_api_base_path_is_fatal_with_a_hint() {
     assert!(e.to_string().contains("--api-base"), "{e}");
     assert_eq!(client.stats().gettoken, 1);
 }
+
+#[tokio::test]
+async fn optional_fields_never_go_on_the_wire() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    let group = seed(&client).await;
+    client
+        .edit(&wire::EditTagRequest {
+            id: group.tag[0].id.clone(),
+            name: Some("新名".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    client.snapshot().await.unwrap();
+    let bodies: Vec<(CallKind, serde_json::Value)> = handle
+        .calls()
+        .into_iter()
+        .map(|c| (c.kind, c.body))
+        .collect();
+    let body = |kind| {
+        bodies
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, b)| b.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        body(CallKind::Add),
+        serde_json::json!({"group_name": "客户等级", "tag": [{"name": "重要"}, {"name": "普通"}, {"name": "潜在"}]})
+    );
+    assert_eq!(
+        body(CallKind::Edit),
+        serde_json::json!({"id": group.tag[0].id, "name": "新名"})
+    );
+    assert_eq!(body(CallKind::List), serde_json::json!({}));
+}
