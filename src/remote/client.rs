@@ -849,6 +849,15 @@ mod tests {
     }
 
     #[test]
+    fn client_and_error_cross_threads() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<Client>();
+        shareable::<ClientError>();
+        let c = Client::new(config()).unwrap();
+        let _clone: Client = c.clone();
+    }
+
+    #[test]
     fn tokens_are_renewed_before_expiry() {
         assert_eq!(token_use_time(Some(7200)), Duration::from_secs(6900));
         assert_eq!(token_use_time(None), Duration::from_secs(6900));
