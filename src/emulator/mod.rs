@@ -138,9 +138,9 @@ pub fn cmd_emulator(args: &cli::EmulatorArgs) -> cli::Exit {
 fn run_cli(args: &cli::EmulatorArgs) -> Result<(), String> {
     let mut config = EmulatorConfig::default();
     if let Some(path) = &args.apps {
-        let apps = load_apps(path).map_err(|e| e.to_string())?;
-        config.corp_id = apps.corp_id;
-        config.apps = apps.apps;
+        load_apps(path)
+            .map_err(|e| e.to_string())?
+            .apply_to(&mut config);
     } else {
         eprintln!(
             "note: no --apps file; corp_id {:?}, one app {:?}",
