@@ -275,7 +275,14 @@ async fn add_by_existing_group_name_merges() {
         1,
         "only the new tags"
     );
-    assert_eq!(emu.handle.dump().len(), 3, "no second group of that name");
+    let dump = emu.handle.dump();
+    assert_eq!(dump.len(), 3, "no second group of that name");
+    let g = dump.iter().find(|g| g.group_id == ADMIN).unwrap();
+    assert_eq!(
+        (g.order, g.owner.as_deref()),
+        (20, None),
+        "the group keeps its order and owner"
+    );
 }
 
 #[tokio::test]

@@ -269,4 +269,34 @@ async fn tagsync_emulator_serves_the_demo_corp() {
         .map(|g| g["tag"].as_array().map_or(0, Vec::len))
         .sum();
     assert_eq!(tags, seed.iter().map(|g| g.tag.len()).sum::<usize>());
+    #[cfg(unix)]
+    {
+        let term = Command::new("kill")
+            .args(["-TERM", &child.0.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(term.success());
+        let status = child.0.wait().expect("exit status");
+        assert!(status.success(), "SIGTERM stops it cleanly: {status}");
+    }
+}
+
+#[test]
+fn tagsync_emulator_reports_a_bad_apps_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let apps = dir.path().join("apps.yaml");
+    std::fs::write(
+        &apps,
+        "corp_id: ww1\napps:\n  - name: a\n    secret: s\n    secrte: typo\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args(["emulator", "--apps"])
+        .arg(&apps)
+        .output()
+        .expect("tagsync runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("apps.yaml") && err.contains("secrte"), "{err}");
 }
