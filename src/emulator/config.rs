@@ -158,12 +158,38 @@ pub fn load_seed(path: &Path) -> Result<Vec<SeedGroup>, EmulatorError> {
     Ok(file.tag_group)
 }
 
-/// The apps file (YAML).
+/// The apps file (YAML). Besides the apps it may set the emulator's limits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppsFile {
     pub corp_id: String,
     pub apps: Vec<App>,
+    /// Token lifetime in seconds (default 7200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime_secs: Option<u64>,
+    /// Most live corp tags (default 10000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_limit: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_minute: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency_limit: Option<usize>,
+}
+
+impl AppsFile {
+    /// Puts the corp, the apps and any limits of this file into `config`.
+    pub fn apply_to(self, config: &mut EmulatorConfig) {
+        config.corp_id = self.corp_id;
+        config.apps = self.apps;
+        if let Some(secs) = self.token_lifetime_secs {
+            config.token_lifetime = Duration::from_secs(secs);
+        }
+        if let Some(limit) = self.tag_limit {
+            config.tag_limit = limit;
+        }
+        config.rate_limit_per_minute = self.rate_limit_per_minute.or(config.rate_limit_per_minute);
+        config.concurrency_limit = self.concurrency_limit.or(config.concurrency_limit);
+    }
 }
 
 /// Read the apps file (YAML: `corp_id`, `apps: [{name, secret, legacy?}]`).
@@ -270,6 +296,11 @@ pub struct ScriptedFault {
 
 /// Faults to inject, deterministic from `seed` (one random stream per call kind, so
 /// calls of other kinds do not disturb it). Scripted faults come before random ones.
+///
+/// Faults apply to calls that pass the token check and the app's frequency and
+/// concurrency limits (a call refused by those gets its errcode, no fault, and does not
+/// use up a script); `gettoken` calls are always eligible. Latency is served while the
+/// call counts as in flight.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Faults {
     pub seed: u64,

@@ -10,9 +10,18 @@
 //! - list filters: ids that never existed are left out of the answer (no error);
 //! - an edit that gives neither `name` nor `order`: 40058;
 //! - deleting a group needs ownership of the group only (its tags go with it);
+//! - items made with the legacy secret are owned by the legacy app's name: other apps
+//!   may not change them;
+//! - a name is checked only for length (1..=30 characters); no trimming;
+//! - `gettoken` within a token's lifetime answers the same token with the seconds left
+//!   (WeCom does so); other errors there: 40013 wrong corp id, 41002/41004 missing
+//!   corp id/secret;
+//! - the call log keeps the last [`CALL_LOG_CAP`] calls; unknown paths are not
+//!   logged (they are no call kind);
+//! - frequency window: fixed, one minute from the app's first call in it.
 //! - `"group_id": ""` and unknown/deleted ids: 40068;
 //! - a body that is not JSON, has wrong types, lacks a field or exceeds
-//!   [`server::MAX_BODY_BYTES`]: 40058 (checked after the token).
+//!   [`MAX_BODY_BYTES`]: 40058 (checked after the token).
 
 mod config;
 mod server;
@@ -27,7 +36,7 @@ pub use config::{
     App, AppsFile, CallKind, EmulatorConfig, EmulatorError, FaultKind, Faults, KindFaults, Latency,
     ScriptedFault, SeedFile, SeedGroup, SeedTag, load_apps, load_seed,
 };
-pub use server::{CallRecord, MAX_BODY_BYTES};
+pub use server::{CALL_LOG_CAP, CallRecord, MAX_BODY_BYTES};
 pub use state::MAX_NAME_CHARS;
 
 use crate::cli;
@@ -138,9 +147,9 @@ pub fn cmd_emulator(args: &cli::EmulatorArgs) -> cli::Exit {
 fn run_cli(args: &cli::EmulatorArgs) -> Result<(), String> {
     let mut config = EmulatorConfig::default();
     if let Some(path) = &args.apps {
-        let apps = load_apps(path).map_err(|e| e.to_string())?;
-        config.corp_id = apps.corp_id;
-        config.apps = apps.apps;
+        load_apps(path)
+            .map_err(|e| e.to_string())?
+            .apply_to(&mut config);
     } else {
         eprintln!(
             "note: no --apps file; corp_id {:?}, one app {:?}",

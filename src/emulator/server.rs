@@ -124,8 +124,11 @@ pub(crate) struct Shared {
     windows: Mutex<HashMap<usize, (Instant, u32)>>,
     in_flight: Mutex<HashMap<usize, usize>>,
     faults: Mutex<FaultState>,
-    calls: Mutex<Vec<CallRecord>>,
+    calls: Mutex<VecDeque<CallRecord>>,
 }
+
+/// The call log keeps the most recent calls only, so a long-running emulator stays small.
+pub const CALL_LOG_CAP: usize = 100_000;
 
 /// Locks a mutex; a poisoned one still holds consistent data (every change is made in
 /// one step after all checks), so its content is used.
@@ -148,7 +151,7 @@ impl Shared {
             windows: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
             faults: Mutex::new(FaultState::new(config.faults)),
-            calls: Mutex::new(Vec::new()),
+            calls: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -157,7 +160,7 @@ impl Shared {
     }
 
     pub(crate) fn calls(&self) -> Vec<CallRecord> {
-        lock(&self.calls).clone()
+        lock(&self.calls).iter().cloned().collect()
     }
 
     pub(crate) fn set_faults(&self, faults: Faults) {
@@ -171,7 +174,11 @@ impl Shared {
     }
 
     fn record(&self, rec: CallRecord) {
-        lock(&self.calls).push(rec);
+        let mut calls = lock(&self.calls);
+        if calls.len() >= CALL_LOG_CAP {
+            calls.pop_front();
+        }
+        calls.push_back(rec);
     }
 
     /// The app a token belongs to.

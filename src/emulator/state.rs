@@ -627,4 +627,163 @@ mod tests {
             errcode::INVALID_PARAMETER
         );
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        const NAMES: [&str; 6] = [
+            "甲",
+            "乙",
+            "丙",
+            "丁",
+            "",
+            "这是一个超过三十个字符的非常非常非常非常非常长的标签名称啊",
+        ];
+        const APPS: [(&str, bool); 3] = [("tagsync", false), ("crm", false), ("legacy", true)];
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Add {
+                app: usize,
+                by_id: Option<usize>,
+                group: usize,
+                tags: Vec<usize>,
+            },
+            Edit {
+                app: usize,
+                target: usize,
+                name: Option<usize>,
+                order: Option<u32>,
+            },
+            Del {
+                app: usize,
+                tags: Vec<usize>,
+                groups: Vec<usize>,
+            },
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            let app = 0..APPS.len();
+            let name = 0..NAMES.len();
+            prop_oneof![
+                (
+                    app.clone(),
+                    proptest::option::of(0..8usize),
+                    name.clone(),
+                    proptest::collection::vec(name.clone(), 0..4)
+                )
+                    .prop_map(|(app, by_id, group, tags)| Op::Add {
+                        app,
+                        by_id,
+                        group,
+                        tags
+                    }),
+                (
+                    app.clone(),
+                    0..16usize,
+                    proptest::option::of(name),
+                    proptest::option::of(any::<u32>())
+                )
+                    .prop_map(|(app, target, name, order)| Op::Edit {
+                        app,
+                        target,
+                        name,
+                        order
+                    }),
+                (
+                    app,
+                    proptest::collection::vec(0..16usize, 0..3),
+                    proptest::collection::vec(0..8usize, 0..2)
+                )
+                    .prop_map(|(app, tags, groups)| Op::Del { app, tags, groups }),
+            ]
+        }
+
+        /// Every id ever made, groups first: ops pick targets from these (some deleted).
+        fn ids(corp: &Corp) -> (Vec<String>, Vec<String>) {
+            let groups = corp.groups.iter().map(|g| g.item.id.clone()).collect();
+            let tags = corp
+                .groups
+                .iter()
+                .flat_map(|g| g.tags.iter().map(|t| t.id.clone()))
+                .collect();
+            (groups, tags)
+        }
+
+        fn pick(v: &[String], i: usize) -> String {
+            if v.is_empty() {
+                format!("etMissing{i}")
+            } else {
+                v[i % v.len()].clone()
+            }
+        }
+
+        fn check_invariants(corp: &Corp, limit: usize) {
+            let dump = corp.dump();
+            assert!(corp.live_tag_count() <= limit);
+            let mut group_names = std::collections::HashSet::new();
+            for g in &dump {
+                assert!(!g.tag.is_empty(), "no empty live group");
+                assert!(
+                    group_names.insert(g.group_name.clone()),
+                    "group names unique"
+                );
+                let mut tag_names = std::collections::HashSet::new();
+                for t in &g.tag {
+                    assert!(
+                        tag_names.insert(t.name.clone()),
+                        "tag names unique in a group"
+                    );
+                    assert!(check_name(&t.name, "t").is_ok());
+                }
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn rules_hold_and_refused_calls_change_nothing(ops in proptest::collection::vec(op(), 1..40)) {
+                let limit = 8;
+                let mut corp = Corp::from_seed(&[], limit).unwrap();
+                for op in ops {
+                    let (groups, tags) = ids(&corp);
+                    let caller = |app: usize| Caller { app: APPS[app].0.into(), legacy: APPS[app].1 };
+                    let before = corp.dump();
+                    let result = match &op {
+                        Op::Add { app, by_id, group, tags: names } => {
+                            let req = wire::AddTagRequest {
+                                group_id: by_id.map(|i| pick(&groups, i)),
+                                group_name: Some(NAMES[*group].into()),
+                                tag: names.iter().map(|n| wire::NewTag { name: NAMES[*n].into(), order: None }).collect(),
+                                ..Default::default()
+                            };
+                            corp.add(&req, &caller(*app), 1).map(|_| ())
+                        }
+                        Op::Edit { app, target, name, order } => {
+                            let all: Vec<String> = groups.iter().chain(&tags).cloned().collect();
+                            let req = wire::EditTagRequest {
+                                id: pick(&all, *target),
+                                name: name.map(|n| NAMES[n].into()),
+                                order: *order,
+                                agentid: None,
+                            };
+                            corp.edit(&req, &caller(*app))
+                        }
+                        Op::Del { app, tags: t, groups: g } => {
+                            let req = wire::DelTagRequest {
+                                tag_id: t.iter().map(|i| pick(&tags, *i)).collect(),
+                                group_id: g.iter().map(|i| pick(&groups, *i)).collect(),
+                                agentid: None,
+                            };
+                            corp.del(&req, &caller(*app))
+                        }
+                    };
+                    if result.is_err() {
+                        prop_assert_eq!(&corp.dump(), &before, "{:?} failed but changed the corp", op);
+                    }
+                    check_invariants(&corp, limit);
+                }
+            }
+        }
+    }
 }
