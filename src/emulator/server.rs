@@ -345,11 +345,19 @@ fn to_json<T: Serialize>(value: &T) -> Json {
     Json { errcode, bytes }
 }
 
+/// An error answer; the message ends like WeCom's (hint, caller IP, help link), so
+/// clients see realistic text, which they must not parse.
 fn error_json(e: &ApiError) -> Json {
+    let hint: u32 = rand::rng().random();
+    let errmsg = format!(
+        "{}, hint: [{}_{hint:08x}], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e={}",
+        e.errmsg,
+        unix_now(),
+        e.errcode
+    );
     Json {
         errcode: e.errcode,
-        bytes: serde_json::to_vec(&wire::Status::error(e.errcode, e.errmsg.clone()))
-            .unwrap_or_default(),
+        bytes: serde_json::to_vec(&wire::Status::error(e.errcode, errmsg)).unwrap_or_default(),
     }
 }
 
@@ -420,7 +428,7 @@ impl http_body::Body for Dropped {
 /// The answer of a call hit by a fault that answers instead of it.
 fn fault_answer(fault: FaultKind) -> (Option<i64>, Response) {
     let status = |code: i64, msg: &str| {
-        let bytes = serde_json::to_vec(&wire::Status::error(code, msg)).unwrap_or_default();
+        let bytes = error_json(&ApiError::new(code, msg)).bytes;
         (Some(code), json_response(StatusCode::OK, bytes))
     };
     match fault {
