@@ -313,10 +313,10 @@ impl Corp {
         if !req.group_id.is_empty() {
             let mut out: Vec<&Group> = Vec::new();
             for id in &req.group_id {
-                if let Some(g) = self.groups.iter().find(|g| &g.item.id == id)
-                    && !out.iter().any(|o| o.item.id == g.item.id)
+                if let Some((gi, None)) = self.find(id)
+                    && !out.iter().any(|o| o.item.id == *id)
                 {
-                    out.push(g);
+                    out.push(&self.groups[gi]);
                 }
             }
             out.sort_by(|a, b| display_cmp(&a.item, &b.item));
