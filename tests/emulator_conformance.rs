@@ -59,15 +59,11 @@ async fn gettoken_rejects_bad_credentials() {
         code::INVALID_SECRET
     );
     assert_eq!(errcode(&emu.gettoken_raw("ww-other", SECRET).await), 40013);
-    let v: Value = emu
-        .http
-        .get(emu.url_q(path::GET_TOKEN, &[("corpid", "ww-test-corp")]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = fetch_json(
+        emu.http
+            .get(emu.url_q(path::GET_TOKEN, &[("corpid", "ww-test-corp")])),
+    )
+    .await;
     assert_eq!(errcode(&v), 41004);
     assert!(v.get("access_token").is_none());
 }
@@ -807,15 +803,8 @@ async fn unknown_endpoints_are_http_404() {
 async fn tag_calls_need_post() {
     let emu = start_small().await;
     let token = emu.token(SECRET).await;
-    let v: Value = emu
-        .http
-        .get(emu.url_q(path::GET_CORP_TAG_LIST, &[("access_token", token.as_str())]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let url = emu.url_q(path::GET_CORP_TAG_LIST, &[("access_token", token.as_str())]);
+    let v = fetch_json(emu.http.get(url)).await;
     assert_eq!(errcode(&v), 43002);
 }
 

@@ -9,8 +9,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::errcode;
-use serde_json::{Value, json};
+use common::{errcode, fetch_json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use tagsync::emulator::{self, EmulatorConfig, SeedFile, SeedGroup, SeedTag};
 use tagsync::wire::path;
@@ -239,28 +239,18 @@ async fn tagsync_emulator_serves_the_demo_corp() {
             .unwrap()
             .to_string()
     };
-    let tok: Value = http
-        .get(url(
-            path::GET_TOKEN,
-            &[("corpid", "ww-demo-corp"), ("corpsecret", "demo-secret")],
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tok = fetch_json(http.get(url(
+        path::GET_TOKEN,
+        &[("corpid", "ww-demo-corp"), ("corpsecret", "demo-secret")],
+    )))
+    .await;
     assert_eq!(errcode(&tok), 0);
     let token = tok["access_token"].as_str().unwrap();
-    let list: Value = http
-        .post(url(path::GET_CORP_TAG_LIST, &[("access_token", token)]))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = fetch_json(
+        http.post(url(path::GET_CORP_TAG_LIST, &[("access_token", token)]))
+            .json(&json!({})),
+    )
+    .await;
     let seed = demo_corp();
     let groups = list["tag_group"].as_array().unwrap();
     assert_eq!(groups.len(), seed.len());
