@@ -648,6 +648,39 @@ async fn del_is_all_or_nothing() {
     }
 }
 
+#[tokio::test]
+async fn vendor_example_del_takes_tags_and_groups_in_one_call() {
+    let emu = start_small().await;
+    let made = emu
+        .call_as(
+            SECRET,
+            path::ADD_CORP_TAG,
+            json!({"group_name": "临时", "tag": [{"name": "a"}, {"name": "b"}]}),
+        )
+        .await;
+    let group = made["tag_group"]["group_id"].as_str().unwrap().to_owned();
+    let v = emu
+        .call_as(
+            SECRET,
+            path::DEL_CORP_TAG,
+            json!({"tag_id": [NORMAL], "group_id": [group]}),
+        )
+        .await;
+    assert_eq!(v, json!({"errcode": 0, "errmsg": "ok"}));
+    assert_eq!(
+        names(&emu.list_all().await),
+        ["客户等级:VIP", "行业:制造业,零售", "来源:官网"]
+    );
+    let again = emu
+        .call_as(SECRET, path::DEL_CORP_TAG, json!({"tag_id": [NORMAL]}))
+        .await;
+    assert_eq!(
+        errcode(&again),
+        code::INVALID_TAG_ID,
+        "a deleted id cannot be deleted again"
+    );
+}
+
 // ---- ownership ----
 
 #[tokio::test]
