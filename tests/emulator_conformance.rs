@@ -59,15 +59,11 @@ async fn gettoken_rejects_bad_credentials() {
         code::INVALID_SECRET
     );
     assert_eq!(errcode(&emu.gettoken_raw("ww-other", SECRET).await), 40013);
-    let v: Value = emu
-        .http
-        .get(emu.url_q(path::GET_TOKEN, &[("corpid", "ww-test-corp")]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = fetch_json(
+        emu.http
+            .get(emu.url_q(path::GET_TOKEN, &[("corpid", "ww-test-corp")])),
+    )
+    .await;
     assert_eq!(errcode(&v), 41004);
     assert!(v.get("access_token").is_none());
 }
@@ -652,6 +648,39 @@ async fn del_is_all_or_nothing() {
     }
 }
 
+#[tokio::test]
+async fn vendor_example_del_takes_tags_and_groups_in_one_call() {
+    let emu = start_small().await;
+    let made = emu
+        .call_as(
+            SECRET,
+            path::ADD_CORP_TAG,
+            json!({"group_name": "临时", "tag": [{"name": "a"}, {"name": "b"}]}),
+        )
+        .await;
+    let group = made["tag_group"]["group_id"].as_str().unwrap().to_owned();
+    let v = emu
+        .call_as(
+            SECRET,
+            path::DEL_CORP_TAG,
+            json!({"tag_id": [NORMAL], "group_id": [group]}),
+        )
+        .await;
+    assert_eq!(v, json!({"errcode": 0, "errmsg": "ok"}));
+    assert_eq!(
+        names(&emu.list_all().await),
+        ["客户等级:VIP", "行业:制造业,零售", "来源:官网"]
+    );
+    let again = emu
+        .call_as(SECRET, path::DEL_CORP_TAG, json!({"tag_id": [NORMAL]}))
+        .await;
+    assert_eq!(
+        errcode(&again),
+        code::INVALID_TAG_ID,
+        "a deleted id cannot be deleted again"
+    );
+}
+
 // ---- ownership ----
 
 #[tokio::test]
@@ -807,15 +836,8 @@ async fn unknown_endpoints_are_http_404() {
 async fn tag_calls_need_post() {
     let emu = start_small().await;
     let token = emu.token(SECRET).await;
-    let v: Value = emu
-        .http
-        .get(emu.url_q(path::GET_CORP_TAG_LIST, &[("access_token", token.as_str())]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let url = emu.url_q(path::GET_CORP_TAG_LIST, &[("access_token", token.as_str())]);
+    let v = fetch_json(emu.http.get(url)).await;
     assert_eq!(errcode(&v), 43002);
 }
 

@@ -9,8 +9,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::errcode;
-use serde_json::{Value, json};
+use common::{errcode, fetch_json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use tagsync::emulator::{self, EmulatorConfig, SeedFile, SeedGroup, SeedTag};
 use tagsync::wire::path;
@@ -36,8 +36,9 @@ const CITIES: &str = "北京 上海 广州 深圳 天津 重庆 成都 杭州 �
     乌鲁木齐 呼和浩特 银川 西宁 拉萨 扬州 盐城 洛阳 潍坊 临沂 唐山 镇江 芜湖 赣州 桂林 三亚 \
     宜昌 襄阳 岳阳 株洲 湛江 汕头 江门 绵阳 遵义 柳州 淄博 济宁 泰州 湖州 威海 秦皇岛 大庆 吉林";
 
-/// The demo corp: admin-console groups, groups made by tagsync, and tagsync's tags
-/// added into an admin group. Orders descend so the seed is already in list order.
+/// The demo corp: admin-console groups, groups made by tagsync, one made by another app
+/// (`crm`), and tagsync's tags added into admin groups. Orders descend so the seed is
+/// already in list order.
 fn demo_corp() -> Vec<SeedGroup> {
     let products: Vec<String> = ["旗舰版", "专业版", "标准版", "企业定制"]
         .iter()
@@ -78,7 +79,7 @@ fn demo_corp() -> Vec<SeedGroup> {
         ),
         (
             "兴趣爱好",
-            None,
+            Some("crm"),
             words("运动健身 旅行 美食 摄影 阅读 音乐 电影 游戏 宠物 亲子 户外 茶文化"),
         ),
     ];
@@ -238,28 +239,18 @@ async fn tagsync_emulator_serves_the_demo_corp() {
             .unwrap()
             .to_string()
     };
-    let tok: Value = http
-        .get(url(
-            path::GET_TOKEN,
-            &[("corpid", "ww-demo-corp"), ("corpsecret", "demo-secret")],
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tok = fetch_json(http.get(url(
+        path::GET_TOKEN,
+        &[("corpid", "ww-demo-corp"), ("corpsecret", "demo-secret")],
+    )))
+    .await;
     assert_eq!(errcode(&tok), 0);
     let token = tok["access_token"].as_str().unwrap();
-    let list: Value = http
-        .post(url(path::GET_CORP_TAG_LIST, &[("access_token", token)]))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = fetch_json(
+        http.post(url(path::GET_CORP_TAG_LIST, &[("access_token", token)]))
+            .json(&json!({})),
+    )
+    .await;
     let seed = demo_corp();
     let groups = list["tag_group"].as_array().unwrap();
     assert_eq!(groups.len(), seed.len());

@@ -109,10 +109,7 @@ async fn dropped_connection_after_commit_keeps_the_change() {
     emu.handle
         .set_faults(Faults::none().script(CallKind::Add, 1, FaultKind::CommitThenDrop));
     let url = emu.url_q(path::ADD_CORP_TAG, &[("access_token", token.as_str())]);
-    let outcome = match emu.http.post(url).json(&add_body("丙")).send().await {
-        Ok(resp) => resp.bytes().await.map(|_| ()),
-        Err(e) => Err(e),
-    };
+    let outcome = fetch_whole(emu.http.post(url).json(&add_body("丙"))).await;
     assert!(outcome.is_err(), "the client sees a broken connection");
     assert!(has_tag(&emu, "丙"), "the add was committed");
     let list = emu.call(path::GET_CORP_TAG_LIST, &token, json!({})).await;
@@ -133,16 +130,7 @@ async fn dropped_delete_is_committed_too() {
         .set_faults(Faults::none().script(CallKind::Del, 1, FaultKind::CommitThenDrop));
     let url = emu.url_q(path::DEL_CORP_TAG, &[("access_token", token.as_str())]);
     let group = small_seed()[0].group_id.clone();
-    let outcome = match emu
-        .http
-        .post(url)
-        .json(&json!({"group_id": [group]}))
-        .send()
-        .await
-    {
-        Ok(resp) => resp.bytes().await.map(|_| ()),
-        Err(e) => Err(e),
-    };
+    let outcome = fetch_whole(emu.http.post(url).json(&json!({"group_id": [group]}))).await;
     assert!(outcome.is_err());
     assert!(emu.handle.dump().iter().all(|g| g.group_id != group));
 }

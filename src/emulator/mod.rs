@@ -29,6 +29,7 @@ mod state;
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -144,20 +145,31 @@ pub fn cmd_emulator(args: &cli::EmulatorArgs) -> cli::Exit {
     }
 }
 
-fn run_cli(args: &cli::EmulatorArgs) -> Result<(), String> {
+/// The configuration of the files `tagsync emulator` takes: defaults, then the apps file
+/// (corp id, apps, limits), then the seed.
+pub fn config_from_files(
+    seed: Option<&Path>,
+    apps: Option<&Path>,
+) -> Result<EmulatorConfig, EmulatorError> {
     let mut config = EmulatorConfig::default();
-    if let Some(path) = &args.apps {
-        load_apps(path)
-            .map_err(|e| e.to_string())?
-            .apply_to(&mut config);
-    } else {
-        eprintln!(
-            "note: no --apps file; corp_id {:?}, one app {:?}",
-            config.corp_id, config.apps[0].name
-        );
+    if let Some(path) = apps {
+        load_apps(path)?.apply_to(&mut config);
     }
-    if let Some(path) = &args.seed {
-        config.seed = load_seed(path).map_err(|e| e.to_string())?;
+    if let Some(path) = seed {
+        config.seed = load_seed(path)?;
+    }
+    Ok(config)
+}
+
+fn run_cli(args: &cli::EmulatorArgs) -> Result<(), String> {
+    let config =
+        config_from_files(args.seed.as_deref(), args.apps.as_deref()).map_err(|e| e.to_string())?;
+    if args.apps.is_none() {
+        let names: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
+        eprintln!(
+            "note: no --apps file; corp_id {:?}, apps {names:?}",
+            config.corp_id
+        );
     }
     let addr: SocketAddr = args.listen.parse().map_err(|e| {
         format!(

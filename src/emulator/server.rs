@@ -345,11 +345,19 @@ fn to_json<T: Serialize>(value: &T) -> Json {
     Json { errcode, bytes }
 }
 
+/// An error answer; the message ends like WeCom's (hint, caller IP, help link), so
+/// clients see realistic text, which they must not parse.
 fn error_json(e: &ApiError) -> Json {
+    let hint: u32 = rand::rng().random();
+    let errmsg = format!(
+        "{}, hint: [{}_{hint:08x}], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e={}",
+        e.errmsg,
+        unix_now(),
+        e.errcode
+    );
     Json {
         errcode: e.errcode,
-        bytes: serde_json::to_vec(&wire::Status::error(e.errcode, e.errmsg.clone()))
-            .unwrap_or_default(),
+        bytes: serde_json::to_vec(&wire::Status::error(e.errcode, errmsg)).unwrap_or_default(),
     }
 }
 
@@ -420,7 +428,7 @@ impl http_body::Body for Dropped {
 /// The answer of a call hit by a fault that answers instead of it.
 fn fault_answer(fault: FaultKind) -> (Option<i64>, Response) {
     let status = |code: i64, msg: &str| {
-        let bytes = serde_json::to_vec(&wire::Status::error(code, msg)).unwrap_or_default();
+        let bytes = error_json(&ApiError::new(code, msg)).bytes;
         (Some(code), json_response(StatusCode::OK, bytes))
     };
     match fault {
@@ -620,4 +628,77 @@ async fn tag_call(
     rec.errcode = Some(json.errcode);
     s.record(rec);
     committed_answer(json, fault)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(token: &str) -> HashMap<String, String> {
+        HashMap::from([("access_token".to_owned(), token.to_owned())])
+    }
+
+    /// A token issued `age` ago, without waiting for it.
+    fn shared_with_token(age: Duration) -> Shared {
+        let shared = Shared::new(EmulatorConfig::default()).unwrap();
+        let issued = Instant::now().checked_sub(age).unwrap();
+        lock(&shared.tokens).insert(
+            "tok".into(),
+            Token {
+                app: 0,
+                issued,
+                revoked: false,
+            },
+        );
+        shared
+    }
+
+    #[test]
+    fn tokens_live_for_their_lifetime_only() {
+        let young = shared_with_token(Duration::from_secs(7100));
+        assert_eq!(young.authenticate(&query("tok")), Ok(0));
+        let (_, answer) = young.gettoken(&HashMap::from([
+            ("corpid".to_owned(), "ww-test-corp".to_owned()),
+            ("corpsecret".to_owned(), "test-secret".to_owned()),
+        ]));
+        let answer: wire::TokenResponse = serde_json::from_slice(&answer.unwrap().bytes).unwrap();
+        assert_eq!(answer.access_token.as_deref(), Some("tok"));
+        assert!(answer.expires_in.unwrap() <= 100, "the seconds left");
+
+        let old = shared_with_token(Duration::from_secs(7300));
+        let err = old.authenticate(&query("tok")).unwrap_err();
+        assert_eq!(err.errcode, errcode::ACCESS_TOKEN_EXPIRED);
+        assert_eq!(
+            old.authenticate(&query("other")).unwrap_err().errcode,
+            errcode::INVALID_ACCESS_TOKEN
+        );
+    }
+
+    #[test]
+    fn scripted_faults_run_out_and_random_ones_follow_the_seed() {
+        let faults = Faults::none()
+            .script(CallKind::Add, 2, FaultKind::SystemBusy)
+            .random(CallKind::List, FaultKind::Http500, 0.5)
+            .latency(
+                CallKind::List,
+                Duration::from_millis(5),
+                Duration::from_millis(5),
+            );
+        let mut a = FaultState::new(faults.clone());
+        let mut b = FaultState::new(faults);
+        let adds: Vec<_> = (0..3).map(|_| a.decide(CallKind::Add).1).collect();
+        assert_eq!(
+            adds,
+            [
+                Some(FaultKind::SystemBusy),
+                Some(FaultKind::SystemBusy),
+                None
+            ]
+        );
+        for _ in 0..20 {
+            let (la, fa) = a.decide(CallKind::List);
+            assert_eq!((la, fa), b.decide(CallKind::List));
+            assert!(la >= Duration::from_millis(5) && la <= Duration::from_millis(10));
+        }
+    }
 }

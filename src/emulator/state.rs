@@ -146,6 +146,8 @@ pub struct Corp {
     tag_limit: usize,
     next_seq: u64,
     ids: StdRng,
+    /// Where each id ever made lives; items never move (deletes only flag them).
+    index: std::collections::HashMap<String, (usize, Option<usize>)>,
 }
 
 impl Corp {
@@ -156,6 +158,7 @@ impl Corp {
             tag_limit,
             next_seq: 0,
             ids: StdRng::seed_from_u64(0x7a65_6e73_796e_6321),
+            index: std::collections::HashMap::new(),
         };
         let mut seen = std::collections::HashSet::new();
         for g in seed {
@@ -207,7 +210,7 @@ impl Corp {
             if !g.deleted && corp.live_group_by_name(&g.group_name).is_some() {
                 return Err(format!("group name {:?} twice", g.group_name));
             }
-            corp.groups.push(group);
+            corp.push_group(group);
         }
         if corp.live_tag_count() > tag_limit {
             return Err(format!("more than {tag_limit} live tags"));
@@ -282,15 +285,24 @@ impl Corp {
 
     /// Where an id is: (group index, None) for a group, (group, Some(tag)) for a tag.
     fn find(&self, id: &str) -> Option<(usize, Option<usize>)> {
-        for (gi, g) in self.groups.iter().enumerate() {
-            if g.item.id == id {
-                return Some((gi, None));
-            }
-            if let Some(ti) = g.tags.iter().position(|t| t.id == id) {
-                return Some((gi, Some(ti)));
-            }
+        self.index.get(id).copied()
+    }
+
+    /// Adds a group (with its tags) and indexes it; answers its index.
+    fn push_group(&mut self, group: Group) -> usize {
+        let gi = self.groups.len();
+        self.index.insert(group.item.id.clone(), (gi, None));
+        for (ti, t) in group.tags.iter().enumerate() {
+            self.index.insert(t.id.clone(), (gi, Some(ti)));
         }
-        None
+        self.groups.push(group);
+        gi
+    }
+
+    fn push_tag(&mut self, gi: usize, tag: Item) {
+        let tags = &mut self.groups[gi].tags;
+        self.index.insert(tag.id.clone(), (gi, Some(tags.len())));
+        tags.push(tag);
     }
 
     /// `get_corp_tag_list`. Both filters empty: every live group and tag, no `deleted`
@@ -301,10 +313,10 @@ impl Corp {
         if !req.group_id.is_empty() {
             let mut out: Vec<&Group> = Vec::new();
             for id in &req.group_id {
-                if let Some(g) = self.groups.iter().find(|g| &g.item.id == id)
-                    && !out.iter().any(|o| o.item.id == g.item.id)
+                if let Some((gi, None)) = self.find(id)
+                    && !out.iter().any(|o| o.item.id == *id)
                 {
-                    out.push(g);
+                    out.push(&self.groups[gi]);
                 }
             }
             out.sort_by(|a, b| display_cmp(&a.item, &b.item));
@@ -317,14 +329,14 @@ impl Corp {
                 .collect();
         }
         if !req.tag_id.is_empty() {
-            let groups = sorted(self.groups.iter().map(|g| &g.item));
+            let wanted: std::collections::HashSet<&str> =
+                req.tag_id.iter().map(String::as_str).collect();
+            let mut groups: Vec<&Group> = self.groups.iter().collect();
+            groups.sort_by(|a, b| display_cmp(&a.item, &b.item));
             let mut out = Vec::new();
-            for gi in groups {
-                let Some(g) = self.groups.iter().find(|g| g.item.id == gi.id) else {
-                    continue;
-                };
-                let wanted = g.tags.iter().filter(|t| req.tag_id.contains(&t.id));
-                let tags: Vec<wire::Tag> = sorted(wanted)
+            for g in groups {
+                let hits = g.tags.iter().filter(|t| wanted.contains(t.id.as_str()));
+                let tags: Vec<wire::Tag> = sorted(hits)
                     .into_iter()
                     .map(|t| wire_tag(t, true))
                     .collect();
@@ -432,18 +444,17 @@ impl Corp {
             None => {
                 let name = req.group_name.as_deref().unwrap_or_default();
                 let item = self.new_item(name, req.order.unwrap_or(0), now, caller);
-                self.groups.push(Group {
+                self.push_group(Group {
                     item,
                     tags: Vec::new(),
-                });
-                self.groups.len() - 1
+                })
             }
         };
         let mut created = Vec::with_capacity(new.len());
         for (name, order) in new {
             let item = self.new_item(name, order, now, caller);
             created.push(wire_tag(&item, false));
-            self.groups[gi].tags.push(item);
+            self.push_tag(gi, item);
         }
         Ok(wire_group(&self.groups[gi].item, created, false))
     }

@@ -140,17 +140,11 @@ impl Emu {
 
     /// `gettoken` with this secret; the raw JSON answer.
     pub async fn gettoken_raw(&self, corp_id: &str, secret: &str) -> Value {
-        self.http
-            .get(self.url_q(
-                wire::path::GET_TOKEN,
-                &[("corpid", corp_id), ("corpsecret", secret)],
-            ))
-            .send()
-            .await
-            .expect("gettoken answered")
-            .json()
-            .await
-            .expect("gettoken JSON")
+        fetch_json(self.http.get(self.url_q(
+            wire::path::GET_TOKEN,
+            &[("corpid", corp_id), ("corpsecret", secret)],
+        )))
+        .await
     }
 
     pub async fn token(&self, secret: &str) -> String {
@@ -196,6 +190,21 @@ impl Emu {
         self.call_as(SECRET, wire::path::GET_CORP_TAG_LIST, json!({}))
             .await
     }
+}
+
+/// Sends a request and reads its JSON answer (panics on a broken answer: tests only).
+pub async fn fetch_json(req: reqwest::RequestBuilder) -> Value {
+    req.send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON answer")
+}
+
+/// Sends a request and reads the whole answer; `Err` when the connection broke.
+pub async fn fetch_whole(req: reqwest::RequestBuilder) -> Result<(), reqwest::Error> {
+    req.send().await?.bytes().await.map(|_| ())
 }
 
 pub fn errcode(v: &Value) -> i64 {
