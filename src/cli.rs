@@ -158,16 +158,18 @@ pub fn run(cli: Cli) -> Exit {
             clap_complete::generate(shell, &mut cmd, "tagsync", &mut std::io::stdout());
             Exit::Success
         }
+        Command::Validate { config } => crate::desired::cmd_validate(&config),
+        Command::Schema => crate::desired::cmd_schema(),
         other => {
             let name = match other {
-                Command::Validate { .. } => "validate",
                 Command::Plan(_) => "plan",
                 Command::Apply { .. } => "apply",
                 Command::Export { .. } => "export",
                 Command::Adopt { .. } => "adopt",
                 Command::Emulator(_) => "emulator",
-                Command::Schema => "schema",
-                Command::Completions { .. } => unreachable!(),
+                Command::Validate { .. } | Command::Schema | Command::Completions { .. } => {
+                    unreachable!()
+                }
             };
             eprintln!("error: `tagsync {name}` is not yet available");
             Exit::Error

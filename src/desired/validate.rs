@@ -1,0 +1,602 @@
+//! Load and check the desired-state file: YAML (with spans) → every rule of PRODUCT
+//! section 1 → [`Desired`]. All problems are collected, never just the first.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use serde_saphyr::{Budget, Options, Spanned};
+
+use super::diagnostic::{Diagnostic, Diagnostics, Pos};
+use super::model::{Desired, DesiredGroup, DesiredTag, Order, Ownership};
+use super::raw::{RawFile, RawGroup, RawName, RawOrder, RawOwnership, RawTag};
+use crate::sanitize::is_unsafe_char;
+
+/// The only file format version this build understands.
+pub const VERSION: i64 = 1;
+/// Largest accepted file. 10000 tags of 30 Chinese characters with old names and ids
+/// fit in a few MiB; anything past this is not a tag list.
+pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+/// WeCom's limit on corp tags.
+pub const MAX_TAGS: usize = 10_000;
+/// WeCom's limit on a name, in characters.
+pub const MAX_NAME_CHARS: usize = 30;
+
+/// Read and check a desired-state file.
+pub fn load(path: &Path) -> Result<Desired, Diagnostics> {
+    let name = path.display().to_string();
+    let fail = |msg: String, help: &str| {
+        Diagnostics::new(&name, "", vec![Diagnostic::new(msg, Pos::START, help)])
+    };
+    let file = std::fs::File::open(path).map_err(|e| {
+        fail(
+            format!("cannot open {name}: {e}"),
+            "check the path given to -c",
+        )
+    })?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read {name}: {e}"), "check the file"))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_large(&name));
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(src) => load_str(src, &name),
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
+            let lossy = String::from_utf8_lossy(&bytes);
+            let d = Diagnostic::new(
+                "the file is not valid UTF-8",
+                Pos::new(line, column, 1),
+                "save the file as UTF-8 (not GBK or UTF-16)",
+            )
+            .label("invalid byte here");
+            Err(Diagnostics::new(&name, &lossy, vec![d]))
+        }
+    }
+}
+
+fn too_large(name: &str) -> Diagnostics {
+    let d = Diagnostic::new(
+        format!(
+            "the file is larger than {} MiB",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ),
+        Pos::START,
+        "a desired-state file of 10000 tags is a few MiB; check that this is the right file",
+    );
+    Diagnostics::new(name, "", vec![d])
+}
+
+/// Check a desired-state file given as text; `file_name` is used in diagnostics.
+pub fn load_str(src: &str, file_name: &str) -> Result<Desired, Diagnostics> {
+    if src.len() > MAX_FILE_BYTES {
+        return Err(too_large(file_name));
+    }
+    // A UTF-8 byte-order mark (Windows editors write one) is allowed at the start.
+    let src = src.strip_prefix('\u{FEFF}').unwrap_or(src);
+    let fail = |items: Vec<Diagnostic>| Diagnostics::new(file_name, src, items);
+    if is_blank(src) {
+        return Err(fail(vec![Diagnostic::new(
+            "the file is empty",
+            Pos::START,
+            "start from `tagsync export` or tags.yaml.example: `version: 1` and a `groups:` list",
+        )]));
+    }
+    let raw: RawFile = serde_saphyr::from_str_with_options(src, options())
+        .map_err(|e| fail(vec![parse_error(&e)]))?;
+    let mut checker = Checker::default();
+    let desired = checker.file(raw);
+    if checker.problems.is_empty() {
+        Ok(desired)
+    } else {
+        Err(fail(checker.problems))
+    }
+}
+
+/// Only whitespace and comments.
+fn is_blank(src: &str) -> bool {
+    src.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#')
+    })
+}
+
+/// Parser limits: a hostile file (alias bomb, deep nesting) fails fast instead of
+/// eating memory or time. Real files are shallow (six levels) and small.
+fn options() -> Options {
+    let mut budget = Budget::default();
+    budget.max_depth = 32;
+    budget.max_documents = 1;
+    budget.max_nodes = 200_000;
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_total_scalar_bytes = MAX_FILE_BYTES;
+    budget.max_recorded_anchor_events = 100_000;
+    budget.flow_nesting_limit = 32;
+    let mut opts = Options::default();
+    opts.budget = Some(budget);
+    opts.alias_limits.max_total_replayed_events = 100_000;
+    opts.alias_limits.max_replay_stack_depth = 16;
+    opts.with_snippet = false;
+    opts.leading_zero_numbers_as_strings = true;
+    opts.underscored_numbers_as_strings = true;
+    // `Y`, `no`, `on` are names, not YAML 1.1 booleans.
+    opts.strict_booleans = true;
+    opts
+}
+
+/// A YAML or type error from the parser as a diagnostic.
+fn parse_error(e: &serde_saphyr::Error) -> Diagnostic {
+    let pos = e
+        .location()
+        .and_then(|l| Pos::from_location(&l))
+        .unwrap_or(Pos::START);
+    let rendered = e
+        .render_with_options(serde_saphyr::render_options! {
+            snippets: serde_saphyr::SnippetMode::Off,
+        })
+        .to_string();
+    let message = strip_location_suffix(&rendered);
+    let help = parse_help(&message);
+    Diagnostic::new(message, Pos { len: 1, ..pos }, help)
+}
+
+/// The parser appends " at line L column C"; the diagnostic shows that itself.
+fn strip_location_suffix(msg: &str) -> String {
+    let first = msg.lines().next().unwrap_or(msg);
+    match first.rfind(" at line ") {
+        Some(i) => first[..i].to_owned(),
+        None => first.to_owned(),
+    }
+}
+
+fn parse_help(message: &str) -> &'static str {
+    let m = message.to_lowercase();
+    if m.contains("unknown field") {
+        "check the spelling: a group has name, id, previously, managed, order, tags; a tag has name, id, previously, order"
+    } else if m.contains("duplicate") {
+        "remove one of the two entries with this key"
+    } else if m.contains("tab") {
+        "indent with spaces; YAML does not allow tabs for indentation"
+    } else if m.contains("budget") || m.contains("alias") || m.contains("depth") {
+        "the file is nested too deeply or expands too many aliases; write the lists out plainly"
+    } else if m.contains("quote it") {
+        "put the name in quotes so YAML reads it as text"
+    } else if m.contains("invalid type") || m.contains("expected") {
+        "see tagsync.schema.json (`tagsync schema`) for the shape of each key"
+    } else {
+        "fix the YAML syntax at this position"
+    }
+}
+
+fn pos_of<T>(s: &Spanned<T>) -> Pos {
+    Pos::from_location(&s.referenced).unwrap_or(Pos::START)
+}
+
+/// Where a name was seen first, for duplicate checks.
+type Seen = HashMap<String, Pos>;
+
+#[derive(Default)]
+struct Checker {
+    problems: Vec<Diagnostic>,
+    tag_count: usize,
+    ids: Seen,
+}
+
+/// Which list an item belongs to, for messages.
+#[derive(Clone, Copy)]
+enum Kind {
+    Group,
+    Tag,
+}
+
+impl Kind {
+    fn word(self) -> &'static str {
+        match self {
+            Kind::Group => "group",
+            Kind::Tag => "tag",
+        }
+    }
+}
+
+impl Checker {
+    fn push(&mut self, d: Diagnostic) {
+        self.problems.push(d);
+    }
+
+    fn file(&mut self, raw: RawFile) -> Desired {
+        match &raw.version {
+            None => self.push(Diagnostic::new(
+                "missing `version`",
+                Pos::START,
+                "add `version: 1` at the top of the file",
+            )),
+            Some(v) if v.value != VERSION => self.push(
+                Diagnostic::new(
+                    format!("unsupported file version {}", v.value),
+                    pos_of(v),
+                    "this tagsync reads `version: 1`",
+                )
+                .label("expected 1"),
+            ),
+            Some(_) => {}
+        }
+        let ownership = match raw.ownership.map(|o| o.value) {
+            Some(RawOwnership::All) => Ownership::All,
+            Some(RawOwnership::Ledger) | None => Ownership::Ledger,
+        };
+        let Some(groups) = raw.groups else {
+            self.push(Diagnostic::new(
+                "missing `groups`",
+                Pos::START,
+                "add a `groups:` list (it may be empty: `groups: []`)",
+            ));
+            return Desired {
+                version: 1,
+                ownership,
+                groups: Vec::new(),
+            };
+        };
+        let mut names = Seen::new();
+        let mut old_names = Seen::new();
+        let orders: Vec<_> = groups
+            .value
+            .iter()
+            .map(|g| (pos_of(&g.value.name), g.value.order.as_ref()))
+            .collect();
+        self.mixed_orders(&orders, Kind::Group);
+        let groups = groups
+            .value
+            .into_iter()
+            .map(|g| self.group(g, &mut names, &mut old_names))
+            .collect();
+        Desired {
+            version: 1,
+            ownership,
+            groups,
+        }
+    }
+
+    fn group(
+        &mut self,
+        g: Spanned<RawGroup>,
+        names: &mut Seen,
+        old_names: &mut Seen,
+    ) -> DesiredGroup {
+        let group_pos = pos_of(&g);
+        let g = g.value;
+        let name = g.name.value.0.clone();
+        let name_pos = pos_of(&g.name);
+        self.name(&name, name_pos, Kind::Group);
+        self.unique(names, &name, name_pos, Kind::Group, None);
+        let managed = g.managed.as_ref().is_none_or(|m| m.value);
+        let id = self.id(g.id);
+        let previously = self.previously(
+            g.previously.unwrap_or_default(),
+            &name,
+            old_names,
+            Kind::Group,
+            managed,
+        );
+        let order = self.order(g.order.as_ref());
+        let mut tags = Vec::new();
+        match g.tags {
+            None => self.push(
+                Diagnostic::new(
+                    format!("group `{name}` has no `tags`"),
+                    name_pos,
+                    "list at least one tag: WeCom cannot hold an empty group",
+                )
+                .label("this group"),
+            ),
+            Some(list) if list.value.is_empty() => self.push(
+                Diagnostic::new(
+                    format!("group `{name}` is empty"),
+                    pos_of(&list),
+                    "list at least one tag, or remove the group: WeCom cannot hold an empty group",
+                )
+                .label("no tags"),
+            ),
+            Some(list) => {
+                let orders: Vec<_> = list
+                    .value
+                    .iter()
+                    .map(|t| match &t.value {
+                        RawTag::Bare(_) => (pos_of(t), None),
+                        RawTag::Full(m) => (pos_of(&m.name), m.order.as_ref()),
+                    })
+                    .collect();
+                self.mixed_orders(&orders, Kind::Tag);
+                let mut tag_names = Seen::new();
+                let mut tag_old = Seen::new();
+                for t in list.value {
+                    let tag = self.tag(t, &name, managed, &mut tag_names, &mut tag_old);
+                    if order == Order::Ignore
+                        && let (Order::Value(_), Some(p)) = (tag.1.order, tag.0)
+                    {
+                        self.push(
+                            Diagnostic::new(
+                                format!(
+                                    "tag `{}` has an explicit order but its group `{name}` says `order: ignore`",
+                                    tag.1.name
+                                ),
+                                p,
+                                "remove the tag's `order`, or the group's `order: ignore`",
+                            )
+                            .note(group_pos, "the group is here"),
+                        );
+                    }
+                    tags.push(tag.1);
+                }
+            }
+        }
+        DesiredGroup {
+            name,
+            id,
+            previously,
+            managed,
+            order,
+            tags,
+        }
+    }
+
+    /// Returns the position of the tag's `order` (if any) with the tag.
+    fn tag(
+        &mut self,
+        t: Spanned<RawTag>,
+        group: &str,
+        managed: bool,
+        names: &mut Seen,
+        old_names: &mut Seen,
+    ) -> (Option<Pos>, DesiredTag) {
+        self.tag_count += 1;
+        let tag_pos = pos_of(&t);
+        if self.tag_count == MAX_TAGS + 1 {
+            self.push(
+                Diagnostic::new(
+                    format!("more than {MAX_TAGS} tags"),
+                    tag_pos,
+                    "a WeCom corp holds at most 10000 tags; remove some",
+                )
+                .label(format!("tag number {}", MAX_TAGS + 1)),
+            );
+        }
+        let (name, name_pos, id, previously, order) = match t.value {
+            RawTag::Bare(RawName(n)) => (n, tag_pos, None, Vec::new(), None),
+            RawTag::Full(m) => (
+                m.name.value.0.clone(),
+                pos_of(&m.name),
+                m.id,
+                m.previously.unwrap_or_default(),
+                m.order,
+            ),
+        };
+        self.name(&name, name_pos, Kind::Tag);
+        self.unique(names, &name, name_pos, Kind::Tag, Some(group));
+        let id = self.id(id);
+        let previously = self.previously(previously, &name, old_names, Kind::Tag, managed);
+        let order_pos = order.as_ref().map(pos_of);
+        let order = self.order(order.as_ref());
+        (
+            order_pos,
+            DesiredTag {
+                name,
+                id,
+                previously,
+                order,
+            },
+        )
+    }
+
+    /// Empty, too long, surrounding whitespace, invisible or control characters.
+    fn name(&mut self, name: &str, pos: Pos, kind: Kind) {
+        let what = kind.word();
+        if name.is_empty() {
+            self.push(
+                Diagnostic::new(format!("empty {what} name"), pos, "give it a name").label("empty"),
+            );
+            return;
+        }
+        let chars = name.chars().count();
+        if chars > MAX_NAME_CHARS {
+            self.push(
+                Diagnostic::new(
+                    format!("{what} name `{name}` is {chars} characters long"),
+                    pos,
+                    format!("WeCom allows at most {MAX_NAME_CHARS} characters; shorten it"),
+                )
+                .label(format!("{chars} characters")),
+            );
+        }
+        if name.trim() != name {
+            self.push(
+                Diagnostic::new(
+                    format!("{what} name `{name}` has leading or trailing whitespace"),
+                    pos,
+                    "remove the spaces around the name",
+                )
+                .label("whitespace"),
+            );
+        }
+        if let Some(c) = name.chars().find(|&c| is_unsafe_char(c)) {
+            self.push(
+                Diagnostic::new(
+                    format!(
+                        "{what} name `{name}` contains the invisible or control character U+{:04X}",
+                        c as u32
+                    ),
+                    pos,
+                    "retype the name without control, zero-width or bidi characters",
+                )
+                .label("here"),
+            );
+        }
+    }
+
+    /// A current name used twice in one list.
+    fn unique(&mut self, seen: &mut Seen, name: &str, pos: Pos, kind: Kind, group: Option<&str>) {
+        if name.is_empty() {
+            return;
+        }
+        if let Some(&first) = seen.get(name) {
+            let place = match group {
+                Some(g) => format!("in group `{g}`"),
+                None => "among groups".to_owned(),
+            };
+            let what = kind.word();
+            self.push(
+                Diagnostic::new(
+                    format!("{what} name `{name}` is used twice {place}"),
+                    pos,
+                    format!("WeCom {what} names must be unique {place}; remove or rename one"),
+                )
+                .label("used again here")
+                .note(first, "first used here"),
+            );
+        } else {
+            seen.insert(name.to_owned(), pos);
+        }
+    }
+
+    fn id(&mut self, id: Option<Spanned<String>>) -> Option<String> {
+        let id = id?;
+        let pos = pos_of(&id);
+        let value = id.value;
+        if value.trim().is_empty() || value.trim() != value || value.chars().any(is_unsafe_char) {
+            self.push(
+                Diagnostic::new(
+                    format!("invalid id `{value}`"),
+                    pos,
+                    "copy the id exactly from `tagsync export`, or remove `id:`",
+                )
+                .label("not an id"),
+            );
+            return Some(value);
+        }
+        if let Some(&first) = self.ids.get(&value) {
+            self.push(
+                Diagnostic::new(
+                    format!("id `{value}` is pinned twice"),
+                    pos,
+                    "an id names one remote item; remove the wrong pin",
+                )
+                .label("pinned again here")
+                .note(first, "first pinned here"),
+            );
+        } else {
+            self.ids.insert(value.clone(), pos);
+        }
+        Some(value)
+    }
+
+    fn previously(
+        &mut self,
+        list: Vec<Spanned<RawName>>,
+        own: &str,
+        claimed: &mut Seen,
+        kind: Kind,
+        managed: bool,
+    ) -> Vec<String> {
+        let what = kind.word();
+        let mut out = Vec::with_capacity(list.len());
+        for old in list {
+            let pos = pos_of(&old);
+            let name = old.value.0;
+            self.name(&name, pos, kind);
+            if !managed {
+                self.push(
+                    Diagnostic::new(
+                        format!("`previously` in an unmanaged group: `{name}` cannot be renamed"),
+                        pos,
+                        "remove `previously`, or remove `managed: false` if tagsync may edit this group",
+                    )
+                    .label("rename of a read-only item"),
+                );
+            }
+            if name == own {
+                self.push(
+                    Diagnostic::new(
+                        format!("{what} `{own}` lists its own name in `previously`"),
+                        pos,
+                        "remove it from `previously`",
+                    )
+                    .label("same as the current name"),
+                );
+            } else if let Some(&first) = claimed.get(&name) {
+                self.push(
+                    Diagnostic::new(
+                        format!("old {what} name `{name}` is claimed by two `previously` lists"),
+                        pos,
+                        "one remote item can be renamed into only one item; remove one claim",
+                    )
+                    .label("claimed again here")
+                    .note(first, "first claimed here"),
+                );
+            } else if !name.is_empty() {
+                claimed.insert(name.clone(), pos);
+            }
+            out.push(name);
+        }
+        out
+    }
+
+    fn order(&mut self, order: Option<&Spanned<RawOrder>>) -> Order {
+        let Some(o) = order else {
+            return Order::Position;
+        };
+        let pos = pos_of(o);
+        match &o.value {
+            RawOrder::Ignore => Order::Ignore,
+            RawOrder::Number(n) => match u32::try_from(*n) {
+                Ok(v) => Order::Value(v),
+                Err(_) => {
+                    self.push(
+                        Diagnostic::new(
+                            format!("order {n} is outside [0, 2^32)"),
+                            pos,
+                            "use a whole number from 0 to 4294967295, or `ignore`",
+                        )
+                        .label("out of range"),
+                    );
+                    Order::Position
+                }
+            },
+            RawOrder::Other(s) => {
+                self.push(
+                    Diagnostic::new(
+                        format!("order `{s}` is neither a number nor `ignore`"),
+                        pos,
+                        "use a whole number from 0 to 4294967295, or `ignore`",
+                    )
+                    .label("not an order"),
+                );
+                Order::Position
+            }
+        }
+    }
+
+    /// In one list, explicit order numbers are given to every item or to none.
+    fn mixed_orders(&mut self, items: &[(Pos, Option<&Spanned<RawOrder>>)], kind: Kind) {
+        let numbered = items
+            .iter()
+            .find(|(_, o)| matches!(o.map(|o| &o.value), Some(RawOrder::Number(_))));
+        let unnumbered = items.iter().find(|(_, o)| o.is_none());
+        if let (Some((_, Some(with))), Some((without, None))) = (numbered, unnumbered) {
+            let what = kind.word();
+            self.push(
+                Diagnostic::new(
+                    format!("some {what}s of this list have an explicit `order` and some do not"),
+                    *without,
+                    "give every item of the list an `order` number, or none (then list position decides)",
+                )
+                .label("no `order`")
+                .note(pos_of(with), "explicit order here"),
+            );
+        }
+    }
+}
