@@ -38,24 +38,29 @@ pub fn load(path: &Path) -> Result<Desired, Diagnostics> {
     file.take(MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| fail(format!("cannot read {name}: {e}"), "check the file"))?;
+    load_bytes(&bytes, &name)
+}
+
+/// Check a desired-state file given as bytes (not yet known to be UTF-8).
+pub fn load_bytes(bytes: &[u8], file_name: &str) -> Result<Desired, Diagnostics> {
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(too_large(&name));
+        return Err(too_large(file_name));
     }
-    match std::str::from_utf8(&bytes) {
-        Ok(src) => load_str(src, &name),
+    match std::str::from_utf8(bytes) {
+        Ok(src) => load_str(src, file_name),
         Err(e) => {
             let good = &bytes[..e.valid_up_to()];
             let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
             let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
             let column = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
-            let lossy = String::from_utf8_lossy(&bytes);
+            let lossy = String::from_utf8_lossy(bytes);
             let d = Diagnostic::new(
                 "the file is not valid UTF-8",
                 Pos::new(line, column, 1),
                 "save the file as UTF-8 (not GBK or UTF-16)",
             )
             .label("invalid byte here");
-            Err(Diagnostics::new(&name, &lossy, vec![d]))
+            Err(Diagnostics::new(file_name, &lossy, vec![d]))
         }
     }
 }
@@ -88,7 +93,7 @@ pub fn load_str(src: &str, file_name: &str) -> Result<Desired, Diagnostics> {
         )]));
     }
     let raw: RawFile = serde_saphyr::from_str_with_options(src, options())
-        .map_err(|e| fail(vec![parse_error(&e)]))?;
+        .map_err(|e| fail(vec![parse_error(&e, src)]))?;
     let mut checker = Checker::default();
     let desired = checker.file(raw);
     if checker.problems.is_empty() {
@@ -131,19 +136,113 @@ fn options() -> Options {
 }
 
 /// A YAML or type error from the parser as a diagnostic.
-fn parse_error(e: &serde_saphyr::Error) -> Diagnostic {
-    let pos = e
+fn parse_error(e: &serde_saphyr::Error, src: &str) -> Diagnostic {
+    let mut pos = e
         .location()
         .and_then(|l| Pos::from_location(&l))
         .unwrap_or(Pos::START);
+    pos.len = 1;
     let rendered = e
         .render_with_options(serde_saphyr::render_options! {
             snippets: serde_saphyr::SnippetMode::Off,
         })
         .to_string();
-    let message = strip_location_suffix(&rendered);
+    let message = friendly(&strip_location_suffix(&rendered));
     let help = parse_help(&message);
-    Diagnostic::new(message, Pos { len: 1, ..pos }, help)
+    let line = src.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
+    if message.contains("tab")
+        && let Some(i) = line.chars().position(|c| c == '\t')
+    {
+        // The parser reports the position after the tab; point at the tab itself.
+        pos.column = i + 1;
+    }
+    let mut d = Diagnostic::new(message.clone(), pos, help);
+    if let Some(key) = message
+        .strip_prefix("duplicate key `")
+        .and_then(|k| k.strip_suffix('`'))
+    {
+        pos.len = key.chars().count();
+        d.pos = pos;
+        d = d.label("repeated here");
+        if let Some(first) = earlier_key(src, pos, key) {
+            d = d.note(first, "first here");
+        }
+    }
+    d
+}
+
+/// Parser wording made plain for users.
+fn friendly(msg: &str) -> String {
+    if let Some(rest) = msg.strip_prefix("duplicate mapping key: ") {
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
+        return format!("duplicate key `{key}`");
+    }
+    if msg.starts_with("alias replay limit exceeded") {
+        return "too many alias expansions: YAML aliases (`*name`) expand to more than 100000 nodes"
+            .to_owned();
+    }
+    if let Some(what) = msg.strip_prefix("budget breached: ") {
+        let what = what.split_whitespace().next().unwrap_or(what);
+        return format!("the file exceeds a parser limit ({what})");
+    }
+    match msg {
+        "recursion limit exceeded" => "the file is nested too deeply".to_owned(),
+        "expected sequence start" => "expected a list here".to_owned(),
+        "expected mapping start" => "expected a map (`key: value`) here".to_owned(),
+        _ => msg.to_owned(),
+    }
+}
+
+/// Where `key` first appears in the same mapping as the duplicate at `dup`. The parser
+/// reports only the second place; this finds the first by scanning back over lines whose
+/// key sits at the same column (block style) or earlier on the same line (flow style).
+fn earlier_key(src: &str, dup: Pos, key: &str) -> Option<Pos> {
+    let lines: Vec<&str> = src.lines().collect();
+    let col = dup.column.checked_sub(1)?;
+    let is_key_at = |line: &str, at: usize| {
+        let rest: String = line.chars().skip(at).collect();
+        [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ]
+        .iter()
+        .any(|k| rest.starts_with(k.as_str()))
+    };
+    // Flow style: `{name: a, name: b}` on one line.
+    let same = lines.get(dup.line.checked_sub(1)?)?;
+    let chars: Vec<char> = same.chars().collect();
+    for at in (0..col.min(chars.len())).rev() {
+        let before_ok = at == 0 || matches!(chars[at - 1], '{' | ' ' | ',');
+        if before_ok && is_key_at(same, at) {
+            return Some(Pos::new(dup.line, at + 1, key.chars().count()));
+        }
+    }
+    // Block style: same column, nothing but spaces or `- ` before it.
+    for line_no in (1..dup.line).rev() {
+        let line = lines.get(line_no - 1)?;
+        let indent: String = line.chars().take(col).collect();
+        let content_starts_before = indent.chars().any(|c| c != ' ' && c != '-');
+        let blank = line.trim().is_empty() || line.trim_start().starts_with('#');
+        if blank {
+            continue;
+        }
+        if !content_starts_before && is_key_at(line, col) {
+            return Some(Pos::new(line_no, col + 1, key.chars().count()));
+        }
+        let first = line.chars().position(|c| c != ' ').unwrap_or(0);
+        if first < col && !indent.trim_start().starts_with('-') {
+            return None;
+        }
+        if indent.contains('-') {
+            // The item that holds the mapping starts here; the key was not above it.
+            return None;
+        }
+    }
+    None
 }
 
 /// The parser appends " at line L column C"; the diagnostic shows that itself.
@@ -159,15 +258,16 @@ fn parse_help(message: &str) -> &'static str {
     let m = message.to_lowercase();
     if m.contains("unknown field") {
         "check the spelling: a group has name, id, previously, managed, order, tags; a tag has name, id, previously, order"
-    } else if m.contains("duplicate") {
+    } else if m.contains("duplicate key") {
         "remove one of the two entries with this key"
     } else if m.contains("tab") {
         "indent with spaces; YAML does not allow tabs for indentation"
-    } else if m.contains("budget") || m.contains("alias") || m.contains("depth") {
+    } else if m.contains("parser limit") || m.contains("alias") || m.contains("nested too deeply") {
         "the file is nested too deeply or expands too many aliases; write the lists out plainly"
     } else if m.contains("quote it") {
         "put the name in quotes so YAML reads it as text"
-    } else if m.contains("invalid type") || m.contains("expected") {
+    } else if m.contains("invalid type") || m.contains("expected") || m.contains("unknown variant")
+    {
         "see tagsync.schema.json (`tagsync schema`) for the shape of each key"
     } else {
         "fix the YAML syntax at this position"
