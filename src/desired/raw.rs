@@ -17,7 +17,8 @@ use serde_saphyr::Spanned;
 pub struct RawFile {
     pub version: Option<Spanned<i64>>,
     pub ownership: Option<Spanned<RawOwnership>>,
-    pub groups: Option<Spanned<Vec<Spanned<RawGroup>>>>,
+    /// `None`: the key is missing; `Some(None)`: `groups:` with no value.
+    pub groups: Option<Spanned<Option<Vec<Spanned<RawGroup>>>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -330,28 +330,37 @@ impl Checker {
             Some(RawOwnership::All) => Ownership::All,
             Some(RawOwnership::Ledger) | None => Ownership::Ledger,
         };
-        let Some(groups) = raw.groups else {
-            self.push(Diagnostic::new(
-                "missing `groups`",
-                Pos::START,
-                "add a `groups:` list (it may be empty: `groups: []`)",
-            ));
-            return Desired {
-                version: 1,
-                ownership,
-                groups: Vec::new(),
-            };
+        let groups = match raw.groups {
+            Some(Spanned {
+                value: Some(list), ..
+            }) => list,
+            missing => {
+                // An emptied list is refused unless written `groups: []`: with owned
+                // items, an empty file deletes them all.
+                let (message, pos) = match &missing {
+                    Some(g) => ("`groups` has no value", pos_of(g)),
+                    None => ("missing `groups` (or it has no value)", Pos::START),
+                };
+                self.push(Diagnostic::new(
+                    message,
+                    pos,
+                    "list the groups; write `groups: []` only if the corp should have none",
+                ));
+                return Desired {
+                    version: 1,
+                    ownership,
+                    groups: Vec::new(),
+                };
+            }
         };
         let mut names = Seen::new();
         let mut old_names = Seen::new();
         let orders: Vec<_> = groups
-            .value
             .iter()
             .map(|g| (pos_of(&g.value.name), g.value.order.as_ref()))
             .collect();
         self.mixed_orders(&orders, Kind::Group);
         let groups = groups
-            .value
             .into_iter()
             .map(|g| self.group(g, &mut names, &mut old_names))
             .collect();
