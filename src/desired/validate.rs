@@ -377,8 +377,8 @@ impl Checker {
         names: &mut Seen,
         old_names: &mut Seen,
     ) -> DesiredGroup {
-        let group_pos = pos_of(&g);
         let g = g.value;
+        let group_order_pos = g.order.as_ref().map_or(Pos::START, pos_of);
         let name = g.name.value.0.clone();
         let name_pos = pos_of(&g.name);
         self.name(&name, name_pos, Kind::Group);
@@ -437,7 +437,7 @@ impl Checker {
                                 p,
                                 "remove the tag's `order`, or the group's `order: ignore`",
                             )
-                            .note(group_pos, "the group is here"),
+                            .note(group_order_pos, "the group's order"),
                         );
                     }
                     tags.push(tag.1);
@@ -707,5 +707,53 @@ impl Checker {
                 .note(pos_of(with), "explicit order here"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_in_flow_maps_name_both_places() {
+        let src = "version: 1\ngroups:\n  - {name: a, tags: [x], name: b}\n";
+        let d = load_str(src, "t.yaml").expect_err("duplicate key");
+        assert_eq!(d.items.len(), 1, "{d}");
+        let item = &d.items[0];
+        assert!(item.message.contains("duplicate key `name`"), "{d}");
+        assert_eq!(item.notes.len(), 1, "{d}");
+        assert_eq!((item.notes[0].pos.line, item.notes[0].pos.column), (3, 6));
+    }
+
+    #[test]
+    fn duplicate_top_level_keys_name_both_places() {
+        let src = "version: 1\ngroups: []\n# comment\n\nversion: 1\n";
+        let d = load_str(src, "t.yaml").expect_err("duplicate key");
+        let item = &d.items[0];
+        assert_eq!((item.pos.line, item.pos.column), (5, 1), "{d}");
+        assert_eq!(
+            (item.notes[0].pos.line, item.notes[0].pos.column),
+            (1, 1),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn a_key_of_another_mapping_is_not_taken_for_the_first_place() {
+        // `name` at line 3 belongs to the first item; the duplicate is in the second.
+        let src = "groups:\n  - tags: [x]\n    name: a\n  - tags: [y]\n    name: b\n    name: c\n";
+        let first = earlier_key(src, Pos::new(6, 5, 4), "name");
+        assert_eq!(first, Some(Pos::new(5, 5, 4)));
+        let none = earlier_key(src, Pos::new(5, 5, 4), "name");
+        assert_eq!(none, None);
+    }
+
+    #[test]
+    fn errors_are_reported_in_file_order() {
+        let src =
+            "version: 1\ngroups:\n  - name: b\n    tags: []\n  - name: \"\"\n    tags: [x, x]\n";
+        let d = load_str(src, "t.yaml").expect_err("invalid");
+        let lines: Vec<usize> = d.items.iter().map(|i| i.pos.line).collect();
+        assert_eq!(lines, [4, 5, 6], "{d}");
     }
 }
