@@ -77,9 +77,11 @@ fixtures!(
     group_without_tags,
     groups_missing,
     many_problems,
+    multiple_documents,
     name_bidi,
     name_control_character,
     name_empty,
+    name_null,
     name_surrounding_spaces,
     name_too_long,
     name_zero_width,
@@ -99,6 +101,7 @@ fixtures!(
     unknown_tag_key,
     version_2,
     version_missing,
+    wrong_type_managed,
     wrong_type_tags,
 );
 

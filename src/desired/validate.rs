@@ -186,9 +186,21 @@ fn friendly(msg: &str) -> String {
     }
     if let Some(what) = msg.strip_prefix("budget breached: ") {
         let what = what.split_whitespace().next().unwrap_or(what);
+        if what == "Documents" {
+            return "more than one YAML document (a second `---`)".to_owned();
+        }
         return format!("the file exceeds a parser limit ({what})");
     }
+    if msg.starts_with("invalid boolean") {
+        return "expected `true` or `false`".to_owned();
+    }
+    if msg.starts_with("cannot deserialize null") {
+        return "expected a value here, found nothing".to_owned();
+    }
     match msg {
+        "invalid i64" | "invalid u64" | "invalid i32" | "invalid u32" => {
+            "expected a whole number".to_owned()
+        }
         "recursion limit exceeded" => "the file is nested too deeply".to_owned(),
         "expected sequence start" => "expected a list here".to_owned(),
         "expected mapping start" => "expected a map (`key: value`) here".to_owned(),
@@ -260,6 +272,8 @@ fn parse_help(message: &str) -> &'static str {
         "check the spelling: a group has name, id, previously, managed, order, tags; a tag has name, id, previously, order"
     } else if m.contains("duplicate key") {
         "remove one of the two entries with this key"
+    } else if m.contains("more than one yaml document") {
+        "keep the whole desired state in one YAML document"
     } else if m.contains("tab") {
         "indent with spaces; YAML does not allow tabs for indentation"
     } else if m.contains("parser limit") || m.contains("alias") || m.contains("nested too deeply") {
@@ -627,7 +641,7 @@ impl Checker {
                     .label("rename of a read-only item"),
                 );
             }
-            if name == own {
+            if name == own && !name.is_empty() {
                 self.push(
                     Diagnostic::new(
                         format!("{what} `{own}` lists its own name in `previously`"),
