@@ -96,32 +96,16 @@ impl<'de> Visitor<'de> for NameVisitor {
     fn visit_none<E: de::Error>(self) -> Result<RawName, E> {
         Ok(RawName(String::new()))
     }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawName, D::Error> {
+        d.deserialize_string(NameVisitor)
+    }
 }
 
 impl<'de> Deserialize<'de> for RawName {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // Null (`name:` with nothing after it) is the empty name; anything else is read
         // as a string, so a plain `2024` or `true` keeps its exact spelling.
-        d.deserialize_option(OptionalName)
-    }
-}
-
-struct OptionalName;
-
-impl<'de> Visitor<'de> for OptionalName {
-    type Value = RawName;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a name (a string)")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<RawName, E> {
-        Ok(RawName(String::new()))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<RawName, E> {
-        Ok(RawName(String::new()))
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawName, D::Error> {
-        d.deserialize_string(NameVisitor)
+        d.deserialize_option(NameVisitor)
     }
 }
 
