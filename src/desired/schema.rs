@@ -5,7 +5,9 @@
 //! editor shows on hover, so they state the rules, including the meaning of `order`.
 #![allow(dead_code)] // fields are read by the schema derive only
 
-use schemars::JsonSchema;
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 /// A tagsync desired-state file: the customer tags a WeCom corp should have.
 #[derive(JsonSchema)]
@@ -33,10 +35,8 @@ enum OwnershipKind {
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 struct Group {
-    /// Group name: 1 to 30 characters, no surrounding spaces, no control, zero-width or
-    /// bidi characters; unique among groups.
-    #[schemars(length(min = 1, max = 30))]
-    name: String,
+    /// Group name, unique among groups.
+    name: Name,
     /// Pin to an existing WeCom group id (as shown by `tagsync export`). Ids are unique.
     id: Option<String>,
     /// Old names of this group: a remote group of such a name is renamed, keeping its id.
@@ -70,9 +70,8 @@ enum Tag {
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 struct TagMap {
-    /// Tag name: 1 to 30 characters, unique within its group.
-    #[schemars(length(min = 1, max = 30))]
-    name: String,
+    /// Tag name, unique within its group.
+    name: Name,
     /// Pin to an existing WeCom tag id (as shown by `tagsync export`).
     id: Option<String>,
     /// Old names of this tag within the same group: a remote tag of such a name is
@@ -84,24 +83,51 @@ struct TagMap {
     order: Option<OrderValue>,
 }
 
-/// A tag or group name: 1 to 30 characters, no surrounding spaces, no control,
-/// zero-width or bidi characters.
-#[derive(JsonSchema)]
-#[schemars(transparent)]
-struct Name(#[schemars(length(min = 1, max = 30))] String);
+/// No surrounding whitespace; none of the control, zero-width or bidi characters that
+/// `tagsync validate` rejects (ECMA-262 syntax, as editors use).
+const NAME_PATTERN: &str = r"^(?!\s)(?![\s\S]*\s$)[^\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$";
 
-/// `ignore`, or a WeCom order value from 0 to 4294967295 (larger shows first).
-#[derive(JsonSchema)]
-#[schemars(untagged)]
-enum OrderValue {
-    Ignore(IgnoreWord),
-    Value(u32),
+/// A tag or group name. A plain number (`2024`) is a name too: tagsync keeps its spelling.
+struct Name;
+
+impl JsonSchema for Name {
+    fn schema_name() -> Cow<'static, str> {
+        "Name".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "1 to 30 characters (counted as characters, not bytes), no surrounding spaces, no control, zero-width or bidi characters.",
+            "anyOf": [
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 30,
+                    "pattern": NAME_PATTERN
+                },
+                { "type": "integer" }
+            ]
+        })
+    }
 }
 
-#[derive(JsonSchema)]
-#[schemars(rename_all = "lowercase")]
-enum IgnoreWord {
-    Ignore,
+/// `ignore`, or a WeCom order value.
+struct OrderValue;
+
+impl JsonSchema for OrderValue {
+    fn schema_name() -> Cow<'static, str> {
+        "Order".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "`ignore` (leave the remote order alone), or the WeCom order value itself: a whole number from 0 to 4294967295, larger shows first.",
+            "anyOf": [
+                { "const": "ignore" },
+                { "type": "integer", "minimum": 0, "maximum": 4294967295u64 }
+            ]
+        })
+    }
 }
 
 /// The schema as pretty-printed JSON.
