@@ -162,14 +162,14 @@ pub fn run(cli: Cli) -> Exit {
         Command::Schema => crate::desired::cmd_schema(),
         other => {
             let name = match other {
+                Command::Validate { .. } => "validate",
                 Command::Plan(_) => "plan",
                 Command::Apply { .. } => "apply",
                 Command::Export { .. } => "export",
                 Command::Adopt { .. } => "adopt",
                 Command::Emulator(_) => "emulator",
-                Command::Validate { .. } | Command::Schema | Command::Completions { .. } => {
-                    unreachable!()
-                }
+                Command::Schema => "schema",
+                Command::Completions { .. } => unreachable!(),
             };
             eprintln!("error: `tagsync {name}` is not yet available");
             Exit::Error

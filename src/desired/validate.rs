@@ -117,7 +117,7 @@ fn options() -> Options {
     let mut budget = Budget::default();
     budget.max_depth = 32;
     budget.max_documents = 1;
-    budget.max_nodes = 200_000;
+    budget.max_nodes = 400_000;
     budget.max_aliases = 1_000;
     budget.max_anchors = 1_000;
     budget.max_total_scalar_bytes = MAX_FILE_BYTES;
