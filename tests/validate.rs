@@ -346,6 +346,22 @@ fn ten_thousand_tags_are_fine_and_one_more_is_not() {
 }
 
 #[test]
+fn ten_thousand_tags_with_every_field_fit_the_parser_limits() {
+    let mut src = String::from("version: 1\ngroups:\n");
+    for g in 0..100 {
+        src.push_str(&format!("  - name: 分组{g}\n    id: group{g}\n    tags:\n"));
+        for t in 0..100 {
+            src.push_str(&format!(
+                "      - {{name: 标签{t}, id: tag{g}-{t}, previously: [旧标签{t}, 老标签{t}], order: {t}}}\n"
+            ));
+        }
+    }
+    let d = load_str(&src, "full.yaml").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(d.groups.iter().map(|g| g.tags.len()).sum::<usize>(), 10_000);
+    assert_eq!(d.groups[99].tags[99].previously, ["旧标签99", "老标签99"]);
+}
+
+#[test]
 fn thirty_chinese_characters_are_fine() {
     let name: String = "一二三四五六七八九十".repeat(3);
     let src = format!("version: 1\ngroups:\n  - name: g\n    tags: [{name}]\n");
