@@ -90,6 +90,7 @@ fixtures!(
     order_negative,
     order_not_a_number,
     order_too_large,
+    order_unmanaged,
     ownership_unknown,
     previously_claimed_twice,
     previously_own_name,

@@ -44,12 +44,13 @@ struct Group {
     /// old name (a swap or a chain of renames).
     previously: Option<Vec<Name>>,
     /// `false`: a group created elsewhere (e.g. the admin console); never edited,
-    /// reordered or deleted, only referenced. Default `true`.
+    /// reordered or deleted, only referenced, so it and its tags take no `previously` and
+    /// no `order` number. Default `true`.
     managed: Option<bool>,
     /// How the group's display order is decided. Absent: from its position in `groups`.
     /// `ignore`: leave the remote order of the group and of all its tags alone.
-    /// A number: the WeCom `order` value itself (larger shows first); if one group gives a
-    /// number, every group must.
+    /// A number: the WeCom `order` value itself (larger shows first); if one managed group
+    /// gives a number, every managed group must.
     order: Option<OrderValue>,
     /// The group's tags, in display order: the first listed shows first. At least one
     /// (WeCom cannot hold an empty group); names unique within the group; at most 10000

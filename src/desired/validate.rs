@@ -288,6 +288,11 @@ fn parse_help(message: &str) -> &'static str {
     }
 }
 
+/// `managed` defaults to true.
+fn is_managed(g: &RawGroup) -> bool {
+    g.managed.as_ref().is_none_or(|m| m.value)
+}
+
 fn pos_of<T>(s: &Spanned<T>) -> Pos {
     Pos::from_location(&s.referenced).unwrap_or(Pos::START)
 }
@@ -369,8 +374,10 @@ impl Checker {
         };
         let mut names = Seen::new();
         let mut old_names = Seen::new();
+        // Unmanaged groups are never reordered, so they take no part in the order rule.
         let orders: Vec<_> = groups
             .iter()
+            .filter(|g| is_managed(&g.value))
             .map(|g| (pos_of(&g.value.name), g.value.order.as_ref()))
             .collect();
         self.mixed_orders(&orders, Kind::Group);
@@ -397,7 +404,7 @@ impl Checker {
         let name_pos = pos_of(&g.name);
         self.name(&name, name_pos, Kind::Group);
         self.unique(names, &name, name_pos, Kind::Group, None);
-        let managed = g.managed.as_ref().is_none_or(|m| m.value);
+        let managed = is_managed(&g);
         let id = self.id(g.id);
         let previously = self.previously(
             g.previously.unwrap_or_default(),
@@ -407,6 +414,9 @@ impl Checker {
             managed,
         );
         let order = self.order(g.order.as_ref());
+        if !managed {
+            self.unmanaged_order(order, g.order.as_ref().map(pos_of), Kind::Group, &name);
+        }
         let mut tags = Vec::new();
         match g.tags {
             None => self.push(
@@ -434,11 +444,16 @@ impl Checker {
                         RawTag::Full(m) => (pos_of(&m.name), m.order.as_ref()),
                     })
                     .collect();
-                self.mixed_orders(&orders, Kind::Tag);
+                if managed {
+                    self.mixed_orders(&orders, Kind::Tag);
+                }
                 let mut tag_names = Seen::new();
                 let mut tag_old = Seen::new();
                 for t in list.value {
                     let tag = self.tag(t, &name, managed, &mut tag_names, &mut tag_old);
+                    if !managed {
+                        self.unmanaged_order(tag.1.order, tag.0, Kind::Tag, &tag.1.name);
+                    }
                     if order == Order::Ignore
                         && let (Order::Value(_), Some(p)) = (tag.1.order, tag.0)
                     {
@@ -700,6 +715,27 @@ impl Checker {
                 );
                 Order::Position
             }
+        }
+    }
+
+    /// An explicit order number on a read-only item would never be applied.
+    fn unmanaged_order(&mut self, order: Order, pos: Option<Pos>, kind: Kind, name: &str) {
+        if let (Order::Value(_), Some(pos)) = (order, pos) {
+            self.push(
+                Diagnostic::new(
+                    match kind {
+                        Kind::Group => {
+                            format!("group `{name}` is unmanaged and is never reordered")
+                        }
+                        Kind::Tag => {
+                            format!("tag `{name}` is in an unmanaged group and is never reordered")
+                        }
+                    },
+                    pos,
+                    "remove `order` (or `managed: false`, if tagsync may edit this group)",
+                )
+                .label("would be ignored"),
+            );
         }
     }
 
