@@ -156,6 +156,14 @@ fn parse_error(e: &serde_saphyr::Error, src: &str) -> Diagnostic {
         // The parser reports the position after the tab; point at the tab itself.
         pos.column = i + 1;
     }
+    for prefix in ["unknown field `", "unknown variant `"] {
+        if let Some(word) = message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+        {
+            pos.len = word.chars().count();
+        }
+    }
     let mut d = Diagnostic::new(message.clone(), pos, help);
     if let Some(key) = message
         .strip_prefix("duplicate key `")
@@ -269,7 +277,7 @@ fn strip_location_suffix(msg: &str) -> String {
 fn parse_help(message: &str) -> &'static str {
     let m = message.to_lowercase();
     if m.contains("unknown field") {
-        "check the spelling: a group has name, id, previously, managed, order, tags; a tag has name, id, previously, order"
+        "check the spelling: the keys allowed here are listed in the message"
     } else if m.contains("duplicate key") {
         "remove one of the two entries with this key"
     } else if m.contains("more than one yaml document") {
