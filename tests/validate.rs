@@ -418,3 +418,34 @@ fn cli_schema_matches_the_committed_schema_file() {
         "run `cargo run -- schema > tagsync.schema.json`"
     );
 }
+
+#[test]
+fn cli_diagnostics_for_a_temp_file_are_stable() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tags.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\ngroups:\n  - name: 客户等级\n    tags: [VIP, VIP]\n",
+    )
+    .expect("write");
+    let path_str = path.to_str().expect("UTF-8 temp path");
+    let out = tagsync(&["validate", "-c", path_str]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let dir_str = dir.path().to_str().expect("UTF-8 temp path");
+    insta::with_settings!({filters => vec![(regex_escape(dir_str).as_str(), "[TMP]")]}, {
+        insta::assert_snapshot!(stderr);
+    });
+}
+
+/// Escape a literal for insta's regex filters.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
