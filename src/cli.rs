@@ -159,6 +159,8 @@ pub fn run(cli: Cli) -> Exit {
             Exit::Success
         }
         Command::Emulator(args) => crate::emulator::cmd_emulator(&args),
+        Command::Validate { config } => crate::desired::cmd_validate(&config),
+        Command::Schema => crate::desired::cmd_schema(),
         other => {
             let name = match other {
                 Command::Validate { .. } => "validate",

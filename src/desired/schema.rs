@@ -1,0 +1,151 @@
+//! The JSON Schema of the desired-state file (`tagsync schema`), for editors.
+//!
+//! These types exist only to describe the file; parsing uses [`super::raw`], whose
+//! span-keeping types have no schema. The doc comments below are the descriptions an
+//! editor shows on hover, so they state the rules, including the meaning of `order`.
+#![allow(dead_code)] // fields are read by the schema derive only
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+/// A tagsync desired-state file: the customer tags a WeCom corp should have.
+#[derive(JsonSchema)]
+#[schemars(title = "tagsync desired state", deny_unknown_fields)]
+struct File {
+    /// File format version; must be 1.
+    #[schemars(range(min = 1, max = 1))]
+    version: u32,
+    /// Which remote items tagsync may edit or delete. `ledger` (default): only those it
+    /// created or adopted. `all`: everything (the corp uses the legacy all-powerful secret).
+    ownership: Option<OwnershipKind>,
+    /// Tag groups, in display order: the first listed shows first. Group names are
+    /// unique. Groups not listed are left alone unless tagsync created them.
+    groups: Vec<Group>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+enum OwnershipKind {
+    Ledger,
+    All,
+}
+
+/// A tag group.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct Group {
+    /// Group name, unique among groups.
+    name: Name,
+    /// Pin to an existing WeCom group id (as shown by `tagsync export`). Ids are unique.
+    id: Option<String>,
+    /// Old names of this group: a remote group of such a name is renamed, keeping its id.
+    /// An old name may be claimed by one item only; a current name may be another item's
+    /// old name (a swap or a chain of renames).
+    previously: Option<Vec<Name>>,
+    /// `false`: a group created elsewhere (e.g. the admin console); never edited,
+    /// reordered or deleted, only referenced, so it and its tags take no `previously` and
+    /// no `order` number. Default `true`.
+    managed: Option<bool>,
+    /// How the group's display order is decided. Absent: from its position in `groups`.
+    /// `ignore`: leave the remote order of the group and of all its tags alone.
+    /// A number: the WeCom `order` value itself (larger shows first); if one managed group
+    /// gives a number, every managed group must.
+    order: Option<OrderValue>,
+    /// The group's tags, in display order: the first listed shows first. At least one
+    /// (WeCom cannot hold an empty group); names unique within the group; at most 10000
+    /// tags in the whole file.
+    #[schemars(length(min = 1))]
+    tags: Vec<Tag>,
+}
+
+/// A tag: its name, or a map with the name and optional fields.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+enum Tag {
+    Bare(Name),
+    Full(TagMap),
+}
+
+/// A tag with options.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct TagMap {
+    /// Tag name, unique within its group.
+    name: Name,
+    /// Pin to an existing WeCom tag id (as shown by `tagsync export`).
+    id: Option<String>,
+    /// Old names of this tag within the same group: a remote tag of such a name is
+    /// renamed, keeping its id and its customers.
+    previously: Option<Vec<Name>>,
+    /// Absent: from the position in the list. `ignore`: leave this tag's remote order
+    /// alone. A number: the WeCom `order` value (larger shows first); if one tag of a group
+    /// gives a number, every tag of that group must, and the group may not say `ignore`.
+    order: Option<OrderValue>,
+}
+
+/// No surrounding whitespace; none of the control, zero-width or bidi characters that
+/// `tagsync validate` rejects (ECMA-262 syntax, as editors use).
+const NAME_PATTERN: &str = r"^(?!\s)(?![\s\S]*\s$)[^\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$";
+
+/// A tag or group name. A plain number (`2024`) is a name too: tagsync keeps its spelling.
+struct Name;
+
+impl JsonSchema for Name {
+    fn schema_name() -> Cow<'static, str> {
+        "Name".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "1 to 30 characters (counted as characters, not bytes), no surrounding spaces, no control, zero-width or bidi characters.",
+            "anyOf": [
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 30,
+                    "pattern": NAME_PATTERN
+                },
+                { "type": "integer" }
+            ]
+        })
+    }
+}
+
+/// `ignore`, or a WeCom order value.
+struct OrderValue;
+
+impl JsonSchema for OrderValue {
+    fn schema_name() -> Cow<'static, str> {
+        "Order".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "`ignore` (leave the remote order alone), or the WeCom order value itself: a whole number from 0 to 4294967295, larger shows first.",
+            "anyOf": [
+                { "const": "ignore" },
+                { "type": "integer", "minimum": 0, "maximum": 4294967295u64 }
+            ]
+        })
+    }
+}
+
+/// The schema as pretty-printed JSON.
+pub fn json() -> String {
+    let schema = schemars::schema_for!(File);
+    serde_json::to_string_pretty(&schema).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn schema_is_json_with_the_top_level_keys() {
+        let v: serde_json::Value = serde_json::from_str(&super::json()).expect("valid JSON");
+        let props = &v["properties"];
+        for key in ["version", "ownership", "groups"] {
+            assert!(props.get(key).is_some(), "missing {key}: {v}");
+        }
+        assert_eq!(v["additionalProperties"], serde_json::json!(false));
+    }
+}

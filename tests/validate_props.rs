@@ -1,0 +1,223 @@
+//! Property tests of the desired-state loader: no input makes it panic, every
+//! diagnostic points inside the file, and on well-formed documents the verdict agrees
+//! with an independent statement of the name rules.
+
+use std::collections::HashSet;
+
+use proptest::prelude::*;
+use tagsync::desired::{Diagnostics, MAX_NAME_CHARS, load_bytes, load_str};
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 200,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Rendering must not panic either, and every position must be inside the file.
+fn check_diagnostics(d: &Diagnostics, src_lines: usize) -> Result<(), TestCaseError> {
+    prop_assert!(!d.is_empty());
+    let text = d.to_string();
+    prop_assert!(text.contains("error: "));
+    for item in &d.items {
+        prop_assert!(item.pos.line >= 1 && item.pos.line <= src_lines.max(1) + 1);
+        prop_assert!(item.pos.column >= 1);
+        prop_assert!(!item.help.is_empty());
+    }
+    Ok(())
+}
+
+const KEYS: &[&str] = &[
+    "version",
+    "ownership",
+    "groups",
+    "name",
+    "id",
+    "previously",
+    "managed",
+    "order",
+    "tags",
+    "tag",
+    "x",
+];
+const VALUES: &[&str] = &[
+    "",
+    "1",
+    "2",
+    "-1",
+    "4294967296",
+    "ignore",
+    "all",
+    "ledger",
+    "true",
+    "null",
+    "VIP",
+    "客户等级",
+    "[a, b]",
+    "[]",
+    "{name: a}",
+    "{",
+    "]",
+    "&a x",
+    "*a",
+    "&b [1, 2]",
+    "*b",
+    "'q",
+    "\"\\u202e\"",
+    "\"\\e\"",
+    "- x",
+    "|",
+    ">",
+    "!!str 5",
+    "<<: *b",
+    "#",
+    "%YAML 1.2",
+    "---",
+    "...",
+    "\t",
+    "1.5",
+    "0x1F",
+    "~",
+];
+
+fn yaml_line() -> impl Strategy<Value = String> {
+    (
+        0usize..8,
+        any::<bool>(),
+        prop::sample::select(KEYS),
+        prop::sample::select(VALUES),
+    )
+        .prop_map(|(indent, dash, key, value)| {
+            format!(
+                "{}{}{key}: {value}",
+                " ".repeat(indent),
+                if dash { "- " } else { "" }
+            )
+        })
+}
+
+/// Characters for names: mostly ordinary, sometimes the ones the rules reject.
+fn name_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        40 => prop::sample::select(&['a', 'B', '7', '客', '户', '等', '级', '-', '_', '·'][..]),
+        1 => prop::sample::select(
+            &[' ', '\t', '\u{3000}', '\u{1b}', '\u{7f}', '\u{85}', '\u{200b}', '\u{202e}', '\u{2066}', '\u{feff}'][..]
+        ),
+    ]
+}
+
+fn name() -> impl Strategy<Value = String> {
+    // Mostly short names, so that whole documents are often valid; sometimes long ones.
+    prop_oneof![
+        9 => prop::collection::vec(name_char(), 1..8),
+        1 => prop::collection::vec(name_char(), 0..34),
+    ]
+    .prop_map(|cs| cs.into_iter().collect())
+}
+
+/// A YAML double-quoted scalar; anything not plainly printable is escaped.
+fn quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if tagsync::sanitize::is_unsafe_char(c) || (c.is_whitespace() && c != ' ') => {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The name rules of PRODUCT section 1, stated independently of the validator.
+fn name_ok(n: &str) -> bool {
+    !n.is_empty()
+        && n.chars().count() <= MAX_NAME_CHARS
+        && n.trim() == n
+        && !n.chars().any(tagsync::sanitize::is_unsafe_char)
+}
+
+fn all_distinct<'a>(names: impl IntoIterator<Item = &'a String>) -> bool {
+    let mut seen = HashSet::new();
+    names.into_iter().all(|n| seen.insert(n))
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+        if let Err(d) = load_bytes(&bytes, "fuzz.yaml") {
+            check_diagnostics(&d, lines)?;
+        }
+    }
+
+    #[test]
+    fn yaml_shaped_documents_never_panic(lines in prop::collection::vec(yaml_line(), 0..30)) {
+        let src = lines.join("\n");
+        if let Err(d) = load_str(&src, "fuzz.yaml") {
+            check_diagnostics(&d, lines.len())?;
+        }
+    }
+
+    #[test]
+    fn edited_example_never_panics(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(VALUES)), 1..6)
+    ) {
+        let mut src: Vec<char> = include_str!("../tags.yaml.example").chars().collect();
+        for (at, kind, text) in edits {
+            let i = at.index(src.len() + 1);
+            match kind {
+                0 => { src.insert(i.min(src.len()), text.chars().next().unwrap_or(' ')); }
+                1 => { if i < src.len() { src.remove(i); } }
+                _ => { src.splice(i.min(src.len())..i.min(src.len()), text.chars()); }
+            }
+        }
+        let src: String = src.into_iter().collect();
+        if let Err(d) = load_str(&src, "edited.yaml") {
+            check_diagnostics(&d, src.lines().count())?;
+        }
+    }
+
+    #[test]
+    fn verdict_matches_the_name_rules(
+        groups in prop::collection::vec((name(), prop::collection::vec(name(), 0..5)), 0..4)
+    ) {
+        let mut src = String::from("version: 1\ngroups:\n");
+        if groups.is_empty() {
+            src.push_str("  []\n");
+        }
+        for (g, tags) in &groups {
+            src.push_str(&format!("  - name: {}\n    tags:\n", quoted(g)));
+            for t in tags {
+                src.push_str(&format!("      - {}\n", quoted(t)));
+            }
+            if tags.is_empty() {
+                src.push_str("      []\n");
+            }
+        }
+        let expected_ok = groups.iter().all(|(g, tags)| {
+            name_ok(g) && !tags.is_empty() && tags.iter().all(|t| name_ok(t)) && all_distinct(tags)
+        }) && all_distinct(groups.iter().map(|(g, _)| g));
+        match load_str(&src, "gen.yaml") {
+            Ok(d) => {
+                prop_assert!(expected_ok, "accepted:\n{src}");
+                let got: Vec<(String, Vec<String>)> = d
+                    .groups
+                    .into_iter()
+                    .map(|g| (g.name, g.tags.into_iter().map(|t| t.name).collect()))
+                    .collect();
+                prop_assert_eq!(got, groups);
+            }
+            Err(d) => {
+                prop_assert!(!expected_ok, "rejected:\n{src}\n{d}");
+                check_diagnostics(&d, src.lines().count())?;
+            }
+        }
+    }
+}
