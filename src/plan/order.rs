@@ -131,6 +131,10 @@ pub fn lis(vals: &[i64]) -> Vec<usize> {
     let mut prev: Vec<Option<usize>> = vec![None; vals.len()];
     for (i, &v) in vals.iter().enumerate() {
         let pos = tails.partition_point(|&t| vals[t] < v);
+        if tails.get(pos).is_some_and(|&t| vals[t] == v) {
+            // Keep the earlier (lower) of equal values: more room above it.
+            continue;
+        }
         prev[i] = pos.checked_sub(1).map(|p| tails[p]);
         if pos == tails.len() {
             tails.push(i);
