@@ -42,3 +42,9 @@ pub fn plan(desired: &Desired, remote: &Snapshot, owned: &Owned, options: &PlanO
     gates::apply(&mut p, remote, owned, options);
     p
 }
+
+#[cfg(test)]
+mod testutil;
+
+#[cfg(test)]
+mod tests;

@@ -89,6 +89,7 @@ struct Builder<'a> {
     takes: Vec<(Ns, String, usize)>,
     /// AddTags drafts per remote group index.
     add_into: HashMap<usize, usize>,
+    notes: Vec<String>,
 }
 
 impl Builder<'_> {
@@ -495,6 +496,7 @@ pub fn build(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matching) 
         renames: Vec::new(),
         takes: Vec::new(),
         add_into: HashMap::new(),
+        notes: Vec::new(),
     };
     b.groups_and_tags();
     let dels = collect_deletes(desired, remote, owned, m);
@@ -542,6 +544,7 @@ pub fn build(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matching) 
     let mut plan = finish(b.drafts);
     plan.unmanaged = dels.unmanaged;
     plan.notes = m.notes.clone();
+    plan.notes.extend(b.notes);
     plan
 }
 
@@ -593,6 +596,14 @@ fn resolve_names(b: &mut Builder<'_>, dels: &Deletes, del: Option<usize>) -> boo
                     .min_by_key(|&i| b.renames[i].draft)
                     .unwrap_or(c);
                 let t = temp_draft(b, pick, &mut tmp_counter);
+                let names: Vec<String> = cycle
+                    .iter()
+                    .map(|&i| format!("`{}`", b.renames[i].to))
+                    .collect();
+                b.notes.push(format!(
+                    "rename cycle {}: once applied, remove these `previously` entries (or pin the ids); both names then exist and the file would swap them back",
+                    names.join(" ↔ ")
+                ));
                 removal[pick] = t;
                 break;
             }
