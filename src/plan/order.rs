@@ -6,10 +6,11 @@
 //! break is unspecified, so ties cannot prove the desired order.
 //!
 //! Decisions where the spec is silent:
-//! - Items that may not be edited (not owned) are *fixed*: the kept set is chosen to include
-//!   as many of them as possible first (a longest run among fixed items), then the longest
-//!   run of movable items that fits between the kept fixed ones. A fixed item left out
-//!   still gets a target value; the planner turns it into a blocked edit.
+//! - The kept set is a weighted longest increasing subsequence: first as many *fixed*
+//!   items (not owned, may not be edited) as possible, then as many items as possible that
+//!   would need a call of their own, then items that are renamed anyway (their new order
+//!   rides in the rename call for free). A fixed item left out still gets a target value;
+//!   the planner turns it into a blocked edit.
 //! - Items without a value (new ones) are placed into the gap between their kept
 //!   neighbours, spread evenly. At the open top end values step by 1000 above the highest
 //!   kept value (less if there is no room), at the open bottom end they step down towards 0.
@@ -23,6 +24,8 @@ pub struct Slot {
     pub current: Option<u32>,
     /// May not be edited.
     pub fixed: bool,
+    /// Gets an edit anyway (a rename): a new order value costs no extra call.
+    pub free: bool,
 }
 
 const TOP: i64 = 1 << 32;
@@ -35,34 +38,21 @@ pub fn assign(slots: &[Slot]) -> Vec<Option<u32>> {
     // Ascending position: index 0 is the bottom item (smallest value).
     let asc: Vec<Slot> = slots.iter().rev().copied().collect();
     let mut kept = vec![false; n];
-
-    let fixed: Vec<usize> = (0..n)
-        .filter(|&i| asc[i].fixed && asc[i].current.is_some())
+    // One weighted LIS keeps, in priority, the most fixed items, then the most items that
+    // would otherwise need a call of their own, then the most items renamed anyway.
+    let tier = n as u64 + 1;
+    let cand: Vec<usize> = (0..n).filter(|&i| asc[i].current.is_some()).collect();
+    let vals: Vec<i64> = cand.iter().map(|&i| value(&asc[i])).collect();
+    let weights: Vec<u64> = cand
+        .iter()
+        .map(|&i| match (asc[i].fixed, asc[i].free) {
+            (true, _) => tier * tier,
+            (false, false) => tier,
+            (false, true) => 1,
+        })
         .collect();
-    let fixed_vals: Vec<i64> = fixed.iter().map(|&i| value(&asc[i])).collect();
-    let kept_fixed: Vec<usize> = lis(&fixed_vals).into_iter().map(|k| fixed[k]).collect();
-    for &i in &kept_fixed {
-        kept[i] = true;
-    }
-    // Segments between consecutive kept fixed items.
-    let mut bounds: Vec<(usize, usize, i64, i64)> = Vec::new();
-    let mut start = 0usize;
-    let mut lo = -1i64;
-    for &f in &kept_fixed {
-        bounds.push((start, f, lo, value(&asc[f])));
-        start = f + 1;
-        lo = value(&asc[f]);
-    }
-    bounds.push((start, n, lo, TOP));
-    for (s, e, lo, hi) in bounds {
-        let cand: Vec<usize> = (s..e)
-            .filter(|&i| !asc[i].fixed && asc[i].current.is_some())
-            .filter(|&i| value(&asc[i]) > lo && value(&asc[i]) < hi)
-            .collect();
-        let vals: Vec<i64> = cand.iter().map(|&i| value(&asc[i])).collect();
-        for k in lis(&vals) {
-            kept[cand[k]] = true;
-        }
+    for k in weighted_lis(&vals, &weights) {
+        kept[cand[k]] = true;
     }
 
     let mut out = vec![None; n];
@@ -125,25 +115,49 @@ fn value(s: &Slot) -> i64 {
     s.current.map_or(-1, i64::from)
 }
 
-/// Indices of a longest strictly increasing subsequence (earliest-ending choice).
-pub fn lis(vals: &[i64]) -> Vec<usize> {
-    let mut tails: Vec<usize> = Vec::new();
-    let mut prev: Vec<Option<usize>> = vec![None; vals.len()];
-    for (i, &v) in vals.iter().enumerate() {
-        let pos = tails.partition_point(|&t| vals[t] < v);
-        if tails.get(pos).is_some_and(|&t| vals[t] == v) {
-            // Keep the earlier (lower) of equal values: more room above it.
-            continue;
+/// Indices of a strictly increasing subsequence of greatest total weight. Among equal
+/// values the earlier (lower) one is preferred: it leaves more room above it.
+pub fn weighted_lis(vals: &[i64], weights: &[u64]) -> Vec<usize> {
+    let n = vals.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut sorted: Vec<i64> = vals.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    // Fenwick tree over value ranks: prefix maximum of (best total, index ending it).
+    let mut tree: Vec<Option<(u64, usize)>> = vec![None; sorted.len() + 1];
+    let better = |a: Option<(u64, usize)>, b: Option<(u64, usize)>| match (a, b) {
+        (Some(x), Some(y)) => Some(if y.0 > x.0 { y } else { x }),
+        (x, None) => x,
+        (None, y) => y,
+    };
+    let mut best = vec![0u64; n];
+    let mut prev: Vec<Option<usize>> = vec![None; n];
+    for i in 0..n {
+        let rank = sorted.partition_point(|&v| v < vals[i]); // values strictly below
+        let mut q = None;
+        let mut k = rank;
+        while k > 0 {
+            q = better(q, tree[k]);
+            k &= k - 1;
         }
-        prev[i] = pos.checked_sub(1).map(|p| tails[p]);
-        if pos == tails.len() {
-            tails.push(i);
-        } else {
-            tails[pos] = i;
+        best[i] = weights[i] + q.map_or(0, |(b, _)| b);
+        prev[i] = q.map(|(_, j)| j);
+        let mut k = rank + 1;
+        while k < tree.len() {
+            tree[k] = better(tree[k], Some((best[i], i)));
+            k += k & k.wrapping_neg();
         }
     }
-    let mut out = Vec::with_capacity(tails.len());
-    let mut cur = tails.last().copied();
+    let mut end = 0;
+    for i in 1..n {
+        if best[i] > best[end] {
+            end = i;
+        }
+    }
+    let mut out = Vec::new();
+    let mut cur = Some(end);
     while let Some(c) = cur {
         out.push(c);
         cur = prev[c];
@@ -157,12 +171,19 @@ mod tests {
     use super::*;
 
     fn movable(v: &[u32]) -> Vec<Slot> {
-        v.iter()
-            .map(|&c| Slot {
-                current: Some(c),
-                fixed: false,
-            })
-            .collect()
+        v.iter().map(|&c| slot(Some(c), false)).collect()
+    }
+
+    fn slot(current: Option<u32>, fixed: bool) -> Slot {
+        Slot {
+            current,
+            fixed,
+            free: false,
+        }
+    }
+
+    fn lis(v: &[i64]) -> Vec<usize> {
+        weighted_lis(v, &vec![1; v.len()])
     }
 
     fn finals(slots: &[Slot], out: &[Option<u32>]) -> Vec<u32> {
@@ -182,6 +203,16 @@ mod tests {
         assert_eq!(lis(&[3, 1, 2, 5, 4]).len(), 3);
         assert_eq!(lis(&[5, 5, 5]).len(), 1);
         assert!(lis(&[]).is_empty());
+    }
+
+    #[test]
+    fn renamed_items_move_for_free() {
+        // Display order wants 10 above 20 and 30: moving the renamed one costs nothing.
+        let mut s = movable(&[10, 30, 20]);
+        s[0].free = true;
+        let out = assign(&s);
+        assert_eq!(out[1..], [None, None]);
+        assert!(out[0].is_some());
     }
 
     #[test]
@@ -206,22 +237,10 @@ mod tests {
     fn dense_values_renumber_locally() {
         // 3,2,1 with a new item between 3 and 2: no integer gap.
         let s = vec![
-            Slot {
-                current: Some(3),
-                fixed: false,
-            },
-            Slot {
-                current: None,
-                fixed: false,
-            },
-            Slot {
-                current: Some(2),
-                fixed: false,
-            },
-            Slot {
-                current: Some(1),
-                fixed: false,
-            },
+            slot(Some(3), false),
+            slot(None, false),
+            slot(Some(2), false),
+            slot(Some(1), false),
         ];
         let out = assign(&s);
         assert!(strictly_decreasing(&finals(&s, &out)));
@@ -239,16 +258,7 @@ mod tests {
     #[test]
     fn fixed_items_are_kept_first() {
         // Fixed 10 must stay; movable 50 goes below it.
-        let s = vec![
-            Slot {
-                current: Some(10),
-                fixed: true,
-            },
-            Slot {
-                current: Some(50),
-                fixed: false,
-            },
-        ];
+        let s = vec![slot(Some(10), true), slot(Some(50), false)];
         let out = assign(&s);
         assert_eq!(out[0], None);
         assert!(out[1].is_some_and(|v| v < 10));

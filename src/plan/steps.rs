@@ -116,6 +116,7 @@ impl Builder<'_> {
                 Slot {
                     current: r.map(|r| r.order),
                     fixed: r.is_some_and(|r| !self.owns(&r.id)),
+                    free: r.is_some_and(|r| r.name != g[i].name),
                 }
             })
             .collect();
@@ -154,6 +155,7 @@ impl Builder<'_> {
                 .map(|&i| Slot {
                     current: rtag(i).map(|t| t.order),
                     fixed: rtag(i).is_some_and(|t| !self.owns(&t.id)),
+                    free: rtag(i).is_some_and(|t| t.name != dg.tags[i].name),
                 })
                 .collect();
             for (k, v) in order::assign(&slots).into_iter().enumerate() {
