@@ -48,3 +48,6 @@ mod testutil;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod props;
