@@ -495,6 +495,9 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
             s
         );
     }
+    let json = serde_json::to_string(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let back: Plan = serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(&back, &p, "plan JSON does not round-trip");
     if p.blocked() {
         prop_assert!(!c.all_mode, "blocked under ownership: all: {:#?}", p);
         for s in p.blocked_steps() {

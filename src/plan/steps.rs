@@ -352,6 +352,8 @@ struct Deletes {
     unmanaged: Unmanaged,
     /// Remote groups kept by the file whose every tag the delete removes.
     emptied: Vec<usize>,
+    /// Shadowed items (an old name kept by nobody) that stay because they are foreign.
+    notes: Vec<String>,
 }
 
 fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matching) -> Deletes {
@@ -459,6 +461,20 @@ fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matc
                 out.emptied.push(rg);
             }
         }
+        if let Some(why) = m.shadowed.get(&g.id).filter(|_| unlisted_group) {
+            out.notes.push(format!(
+                "group `{}`: {why}; tagsync does not own it, so it stays",
+                g.name
+            ));
+        }
+        for &rt in &foreign {
+            if let Some(why) = m.shadowed.get(&g.tags[rt].id) {
+                out.notes.push(format!(
+                    "tag `{}` in group `{}`: {why}; tagsync does not own it, so it stays",
+                    g.tags[rt].name, g.name
+                ));
+            }
+        }
         if unlisted_group && removed == 0 && moved.is_empty() {
             out.unmanaged.groups.push(g.name.clone());
             out.unmanaged.tag_count += g.tags.len();
@@ -487,6 +503,16 @@ fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matc
     out
 }
 
+/// The delete's reason: the first few item reasons, then a count (the step lists all).
+fn summarise(reasons: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut r = reasons[..reasons.len().min(SHOWN)].join("; ");
+    if reasons.len() > SHOWN {
+        r.push_str(&format!("; and {} more", reasons.len() - SHOWN));
+    }
+    r
+}
+
 /// Build every step of the plan.
 pub fn build(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matching) -> Plan {
     let mut b = Builder {
@@ -508,7 +534,7 @@ pub fn build(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matching) 
                 groups: dels.groups.clone(),
                 tags: dels.tags.clone(),
             },
-            reason: dels.reasons.join("; "),
+            reason: summarise(&dels.reasons),
             deps: vec![],
             blocked: None,
             destructive: true,
@@ -547,6 +573,7 @@ pub fn build(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matching) 
     plan.unmanaged = dels.unmanaged;
     plan.notes = m.notes.clone();
     plan.notes.extend(b.notes);
+    plan.notes.extend(dels.notes);
     plan
 }
 
@@ -685,6 +712,7 @@ fn temp_draft(b: &mut Builder<'_>, i: usize, counter: &mut usize) -> usize {
                     .filter(|r| r.ns == ns)
                     .map(|r| r.to.as_str()),
             )
+            .chain(b.takes.iter().filter(|t| t.0 == ns).map(|t| t.1.as_str()))
             .collect(),
     };
     let tmp = loop {

@@ -393,3 +393,39 @@ fn export_plans_to_nothing() {
     );
     assert!(plan(&d, &s, &owned, &opts()).is_empty());
 }
+
+#[test]
+fn shadowed_foreign_item_stays_with_a_note() {
+    let s = snap(&[("g", "G", 1, &[("t1", "A", 2), ("t2", "B", 1)])]);
+    let d = desired(Ownership::Ledger, vec![group("G", vec![renamed("B", "A")])]);
+    let p = plan(&d, &s, &ids(&["g", "t2"]), &opts());
+    assert!(p.is_empty());
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("`A`") && n.contains("does not own")),
+        "{:?}",
+        p.notes
+    );
+    assert_eq!(p.unmanaged.tags.len(), 1);
+}
+
+#[test]
+fn delete_reason_is_capped_but_lists_every_item() {
+    let tags: Vec<(String, String, u32)> = (0..8)
+        .map(|i| (format!("t{i}"), format!("n{i}"), 100 - i))
+        .collect();
+    let specs: Vec<(&str, &str, u32)> = tags
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), *c))
+        .collect();
+    let s = snap(&[("g", "G", 1, &specs)]);
+    let d = desired(Ownership::All, vec![group("G", vec![tag("n0")])]);
+    let (p, _) = converge(&d, &s, &all());
+    assert!(
+        p.steps[0].reason.ends_with("and 2 more"),
+        "{}",
+        p.steps[0].reason
+    );
+    assert!(matches!(&p.steps[0].kind, StepKind::Delete { tags, .. } if tags.len() == 7));
+}
