@@ -102,9 +102,10 @@ pub struct DeletedGroup {
     pub tags: Vec<String>,
 }
 
-/// One API call.
+/// One API call. In JSON: an object with `"type"` (`add_group`, `add_tags`, `edit`,
+/// `delete`) beside the fields of the variant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum StepKind {
     /// `add_corp_tag` with `group_name`: a new group and its tags.
     AddGroup {
@@ -148,7 +149,7 @@ pub struct Blocked {
 pub struct Step {
     /// Index of the step in [`Plan::steps`].
     pub id: usize,
-    #[serde(flatten)]
+    /// Nested (not flattened): an edit's `id` is the WeCom id, the step's `id` its index.
     pub kind: StepKind,
     /// Why this call is needed, in words a reviewer understands.
     pub reason: String,
