@@ -23,7 +23,7 @@
 //!   removal is a separate, blocked delete step.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 
 use super::matching::Matching;
 use super::model::*;
@@ -609,6 +609,21 @@ fn resolve_names(b: &mut Builder<'_>, dels: &Deletes, del: Option<usize>) -> boo
     let mut state = vec![0u8; n];
     let mut removal: Vec<usize> = b.renames.iter().map(|r| r.draft).collect();
     let mut tmp_counter = 0usize;
+    // Every name in sight: a temporary name is then free in any namespace.
+    let remote = b.remote;
+    let desired = b.desired;
+    let taken: HashSet<&str> = remote
+        .groups
+        .iter()
+        .flat_map(|g| std::iter::once(&g.name).chain(g.tags.iter().map(|t| &t.name)))
+        .chain(
+            desired
+                .groups
+                .iter()
+                .flat_map(|g| std::iter::once(&g.name).chain(g.tags.iter().map(|t| &t.name))),
+        )
+        .map(String::as_str)
+        .collect();
     for start in 0..n {
         let mut path = Vec::new();
         let mut cur = Some(start);
@@ -624,7 +639,7 @@ fn resolve_names(b: &mut Builder<'_>, dels: &Deletes, del: Option<usize>) -> boo
                     .copied()
                     .min_by_key(|&i| b.renames[i].draft)
                     .unwrap_or(c);
-                let t = temp_draft(b, pick, &mut tmp_counter);
+                let t = temp_draft(b, pick, &mut tmp_counter, &taken);
                 let names: Vec<String> = cycle
                     .iter()
                     .map(|&i| format!("`{}`", b.renames[i].to))
@@ -692,29 +707,7 @@ fn is_deleted(k: Key, dels: &Deletes) -> bool {
 
 /// Split rename `i` of a cycle into a rename to a temporary name and a final rename.
 /// Returns the draft index of the temporary rename.
-fn temp_draft(b: &mut Builder<'_>, i: usize, counter: &mut usize) -> usize {
-    let ns = b.renames[i].ns;
-    let taken: BTreeSet<&str> = match ns {
-        Ns::Groups => b
-            .remote
-            .groups
-            .iter()
-            .map(|g| g.name.as_str())
-            .chain(b.desired.groups.iter().map(|g| g.name.as_str()))
-            .collect(),
-        Ns::Tags(g) => b.remote.groups[g]
-            .tags
-            .iter()
-            .map(|t| t.name.as_str())
-            .chain(
-                b.renames
-                    .iter()
-                    .filter(|r| r.ns == ns)
-                    .map(|r| r.to.as_str()),
-            )
-            .chain(b.takes.iter().filter(|t| t.0 == ns).map(|t| t.1.as_str()))
-            .collect(),
-    };
+fn temp_draft(b: &mut Builder<'_>, i: usize, counter: &mut usize, taken: &HashSet<&str>) -> usize {
     let tmp = loop {
         *counter += 1;
         let c = format!("~tagsync-tmp-{counter}");
