@@ -7,6 +7,30 @@
 //! - [`gates`]: the delete safety gate.
 //! - [`simulate`]: apply a plan to a snapshot under the API rules (tests, dry runs).
 //! - [`export`]: the corp as a desired file that plans to zero steps.
+//!
+//! Every step is one API call: `plan.calls() == plan.steps.len()`. Steps are listed in a
+//! valid sequential order and `depends_on` only points backwards, so an executor may run
+//! them concurrently as soon as their dependencies succeeded.
+//!
+//! # Decisions where the spec is silent
+//!
+//! Each module documents its own; the main ones:
+//! - **Delete placement** ([`steps`]): the one batched delete runs last, after every other
+//!   step succeeded, unless it frees a name an add or rename needs; then it runs first,
+//!   after only the adds into groups it would otherwise empty.
+//! - **Rename cycles** ([`steps`]): the earliest-listed member goes through
+//!   `~tagsync-tmp-N` (unique among every name in sight). A file whose swap has been
+//!   applied is ambiguous (both names exist, nothing says which id is which), so the plan
+//!   carries a note asking to remove those `previously` entries or pin the ids; otherwise
+//!   the next plan swaps them back. Chains converge with `previously` left in place.
+//! - **`previously` across groups** is not a move: tags match only within their group
+//!   (spec §2). Only a pinned tag `id` found in another group makes a replace.
+//! - **`managed: false`** ([`steps`]): the group and all its tags (listed or not) are
+//!   read-only and take no part in ordering; a missing group or tag is a blocked add.
+//! - **Order** ([`order`]): equal values never count as "in order"; new values go into the
+//!   gaps (1000 apart at open ends); renamed items may move for free.
+//! - **Gates** ([`gates`]): count every tag removed (tags inside deleted groups and the old
+//!   halves of replaces included); a tripped gate blocks every destructive step.
 
 pub mod export;
 pub mod gates;

@@ -219,3 +219,116 @@ fn edit(
         id: id.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::model::{DeletedTag, NewTag, Step, Target};
+    use crate::plan::testutil::snap;
+
+    fn plan_of(kinds: Vec<StepKind>) -> Plan {
+        Plan {
+            steps: kinds
+                .into_iter()
+                .enumerate()
+                .map(|(id, kind)| Step {
+                    id,
+                    kind,
+                    reason: "test".into(),
+                    depends_on: vec![],
+                    blocked: None,
+                    destructive: false,
+                })
+                .collect(),
+            ..Plan::default()
+        }
+    }
+
+    fn edit(id: &str, to: &str) -> StepKind {
+        StepKind::Edit {
+            id: id.into(),
+            target: Target::Tag,
+            group: "G".into(),
+            from_name: String::new(),
+            to_name: Some(to.into()),
+            from_order: 0,
+            to_order: None,
+        }
+    }
+
+    fn del_tag(id: &str) -> StepKind {
+        StepKind::Delete {
+            groups: vec![],
+            tags: vec![DeletedTag {
+                id: id.into(),
+                name: String::new(),
+                group: String::new(),
+                moved_to: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn rename_onto_a_taken_name_fails() {
+        let s = snap(&[("g", "G", 1, &[("t1", "A", 1), ("t2", "B", 1)])]);
+        let r = simulate(&s, &plan_of(vec![edit("t1", "B")]), &Owned::All);
+        assert_eq!(
+            r,
+            Err(SimError::NameTaken {
+                step: 0,
+                name: "B".into()
+            })
+        );
+    }
+
+    #[test]
+    fn foreign_items_refuse_edits_and_deletes() {
+        let s = snap(&[("g", "G", 1, &[("t1", "A", 1)])]);
+        let owned = Owned::default();
+        let r = simulate(&s, &plan_of(vec![edit("t1", "Z")]), &owned);
+        assert!(matches!(r, Err(SimError::NotOwned { .. })));
+        let r = simulate(&s, &plan_of(vec![del_tag("t1")]), &owned);
+        assert!(matches!(r, Err(SimError::NotOwned { .. })));
+    }
+
+    #[test]
+    fn deleting_the_last_tag_removes_the_group() {
+        let s = snap(&[
+            ("g", "G", 1, &[("t1", "A", 1)]),
+            ("h", "H", 1, &[("t2", "B", 1)]),
+        ]);
+        let out = simulate(&s, &plan_of(vec![del_tag("t1")]), &Owned::All).expect("ok");
+        assert_eq!(out.groups.len(), 1);
+        assert_eq!(out.groups[0].id, "h");
+    }
+
+    #[test]
+    fn adds_get_deterministic_owned_ids_and_group_names_stay_unique() {
+        let s = snap(&[("g", "G", 1, &[("t1", "A", 1)])]);
+        let add = |name: &str| StepKind::AddGroup {
+            name: name.into(),
+            order: Some(5),
+            tags: vec![NewTag {
+                name: "x".into(),
+                order: None,
+                replaces: None,
+            }],
+        };
+        let p = plan_of(vec![add("N"), edit("sim-t2", "y")]);
+        let out = simulate(&s, &p, &Owned::default()).expect("new items are owned");
+        let n = out.groups.iter().find(|g| g.name == "N").expect("added");
+        assert_eq!(
+            (
+                n.id.as_str(),
+                n.tags[0].id.as_str(),
+                n.tags[0].name.as_str()
+            ),
+            ("sim-g1", "sim-t2", "y")
+        );
+        let r = simulate(&s, &plan_of(vec![add("G")]), &Owned::All);
+        assert!(
+            matches!(r, Err(SimError::NameTaken { .. })),
+            "an add by an existing name would merge"
+        );
+    }
+}
