@@ -5,8 +5,8 @@
 //! - [`order`]: order values by longest increasing subsequence.
 //! - [`steps`]: edits, adds, the batched delete, name-safe ordering, rename cycles.
 //! - [`gates`]: the delete safety gate.
-//! - [`simulate`]: apply a plan to a snapshot under the API rules (tests, dry runs).
-//! - [`export`]: the corp as a desired file that plans to zero steps.
+//! - [`simulate`](mod@simulate): apply a plan to a snapshot under the API rules (tests, dry runs).
+//! - [`export`](mod@export): the corp as a desired file that plans to zero steps.
 //!
 //! Every step is one API call: `plan.calls() == plan.steps.len()`. Steps are listed in a
 //! valid sequential order and `depends_on` only points backwards, so an executor may run
