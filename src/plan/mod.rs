@@ -42,8 +42,8 @@ pub mod steps;
 
 pub use export::export;
 pub use model::{
-    Blocked, DeletedGroup, DeletedTag, NewTag, Owned, Plan, PlanOptions, Step, StepKind, Target,
-    Unmanaged, UnmanagedTag,
+    Blocked, DeletedGroup, DeletedTag, NewTag, Owned, Plan, PlanOptions, Request, Step, StepKind,
+    Summary, Target, Unmanaged, UnmanagedTag,
 };
 pub use simulate::{SimError, simulate};
 

@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::wire;
+
 /// Which remote ids tagsync may edit or delete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -225,5 +227,111 @@ impl Plan {
                 _ => 0,
             })
             .sum()
+    }
+}
+
+/// The request body of one step, in the vendor's shapes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// `add_corp_tag`
+    Add(wire::AddTagRequest),
+    /// `edit_corp_tag`
+    Edit(wire::EditTagRequest),
+    /// `del_corp_tag`
+    Delete(wire::DelTagRequest),
+}
+
+impl StepKind {
+    /// The body to send for this step (`agentid` left out: only old multi-app suites use it).
+    pub fn request(&self) -> Request {
+        let new = |tags: &[NewTag]| {
+            tags.iter()
+                .map(|t| wire::NewTag {
+                    name: t.name.clone(),
+                    order: t.order,
+                })
+                .collect()
+        };
+        match self {
+            StepKind::AddGroup { name, order, tags } => Request::Add(wire::AddTagRequest {
+                group_id: None,
+                group_name: Some(name.clone()),
+                order: *order,
+                tag: new(tags),
+                agentid: None,
+            }),
+            StepKind::AddTags { group_id, tags, .. } => Request::Add(wire::AddTagRequest {
+                group_id: Some(group_id.clone()),
+                group_name: None,
+                order: None,
+                tag: new(tags),
+                agentid: None,
+            }),
+            StepKind::Edit {
+                id,
+                to_name,
+                to_order,
+                ..
+            } => Request::Edit(wire::EditTagRequest {
+                id: id.clone(),
+                name: to_name.clone(),
+                order: *to_order,
+                agentid: None,
+            }),
+            StepKind::Delete { groups, tags } => Request::Delete(wire::DelTagRequest {
+                tag_id: tags.iter().map(|t| t.id.clone()).collect(),
+                group_id: groups.iter().map(|g| g.id.clone()).collect(),
+                agentid: None,
+            }),
+        }
+    }
+}
+
+/// Counts for a summary line or table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub add_groups: usize,
+    /// Tags created (in new groups and existing ones), replaces included.
+    pub add_tags: usize,
+    pub renames: usize,
+    pub reorders: usize,
+    /// Tags removed (inside deleted groups too), replaces included.
+    pub delete_tags: usize,
+    pub delete_groups: usize,
+    /// Tags moving group (delete + add).
+    pub replaces: usize,
+    pub blocked: usize,
+    pub unmanaged_tags: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            delete_tags: self.deleted_tag_count(),
+            blocked: self.blocked_steps().count(),
+            unmanaged_tags: self.unmanaged.tag_count,
+            ..Summary::default()
+        };
+        for step in &self.steps {
+            match &step.kind {
+                StepKind::AddGroup { tags, .. } => {
+                    s.add_groups += 1;
+                    s.add_tags += tags.len();
+                    s.replaces += tags.iter().filter(|t| t.replaces.is_some()).count();
+                }
+                StepKind::AddTags { tags, .. } => {
+                    s.add_tags += tags.len();
+                    s.replaces += tags.iter().filter(|t| t.replaces.is_some()).count();
+                }
+                StepKind::Edit {
+                    to_name, to_order, ..
+                } => {
+                    s.renames += usize::from(to_name.is_some());
+                    s.reorders += usize::from(to_order.is_some());
+                }
+                StepKind::Delete { groups, .. } => s.delete_groups += groups.len(),
+            }
+        }
+        s
     }
 }

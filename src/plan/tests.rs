@@ -429,3 +429,36 @@ fn delete_reason_is_capped_but_lists_every_item() {
     );
     assert!(matches!(&p.steps[0].kind, StepKind::Delete { tags, .. } if tags.len() == 7));
 }
+
+#[test]
+fn requests_send_only_what_changes_and_summary_counts() {
+    let s = snap(&[
+        ("g1", "G1", 20, &[("t1", "a", 2), ("t2", "b", 1)]),
+        ("g2", "G2", 10, &[("t3", "c", 1)]),
+    ]);
+    let mut moved = tag("b");
+    moved.id = Some("t2".into());
+    let d = desired(
+        Ownership::All,
+        vec![
+            group("G1", vec![renamed("z", "a")]),
+            group("G2", vec![tag("c"), moved]),
+        ],
+    );
+    let (p, _) = converge(&d, &s, &all());
+    let reqs: Vec<Request> = p.steps.iter().map(|s| s.kind.request()).collect();
+    assert!(reqs.iter().any(
+        |r| matches!(r, Request::Edit(e) if e.name.as_deref() == Some("z") && e.order.is_none())
+    ));
+    assert!(reqs.iter().any(|r| matches!(r, Request::Add(a) if a.group_id.as_deref() == Some("g2") && a.group_name.is_none())));
+    assert!(
+        reqs.iter().any(
+            |r| matches!(r, Request::Delete(d) if d.tag_id == ["t2"] && d.group_id.is_empty())
+        )
+    );
+    let sum = p.summary();
+    assert_eq!(
+        (sum.renames, sum.add_tags, sum.replaces, sum.delete_tags),
+        (1, 1, 1, 1)
+    );
+}
