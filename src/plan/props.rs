@@ -206,8 +206,10 @@ fn gen_case(seed: u64) -> Case {
     let all_mode = rng.random_bool(0.5);
     let mut owned_set = BTreeSet::new();
     for g in &corp.groups {
+        // Some groups come wholly from the admin console or another app.
+        let console = rng.random_bool(0.2);
         for id in std::iter::once(&g.id).chain(g.tags.iter().map(|t| &t.id)) {
-            if rng.random_bool(0.75) {
+            if !console && rng.random_bool(0.75) {
                 owned_set.insert(id.clone());
             }
         }
@@ -237,20 +239,39 @@ fn gen_case(seed: u64) -> Case {
                 tags: vec![],
             })
             .collect();
-        mutate_names(&mut rng, &mut tags, &owns, &mut fresh);
-        mutate_order(&mut rng, &mut tags, &movable_tag);
-        if rng.random_bool(0.3) {
-            for _ in 0..rng.random_range(1..=2) {
-                let at = rng.random_range(0..=tags.len());
-                tags.insert(at, new_tag(fresh()));
-            }
-        }
-        if tags.is_empty() {
-            tags.push(new_tag(fresh()));
-        }
+        let read_only = !owns(&g.id)
+            && g.tags.iter().all(|t| !owns(&t.id))
+            && !tags.is_empty()
+            && rng.random_bool(0.4);
         let mut d = group(&g.name, vec![]);
-        if rng.random_bool(0.1) {
-            d.order = Order::Ignore;
+        if read_only {
+            d.managed = false;
+        } else {
+            mutate_names(&mut rng, &mut tags, &owns, &mut fresh);
+            mutate_order(&mut rng, &mut tags, &movable_tag);
+            if rng.random_bool(0.3) {
+                for _ in 0..rng.random_range(1..=2) {
+                    let at = rng.random_range(0..=tags.len());
+                    tags.insert(at, new_tag(fresh()));
+                }
+            }
+            if tags.is_empty() {
+                tags.push(new_tag(fresh()));
+            }
+            for t in &mut tags {
+                if rng.random_bool(0.05) && t.keep.as_deref().is_none_or(owns) {
+                    t.d.order = Order::Value(1000 * rng.random_range(0..40u32) + 500);
+                }
+                if rng.random_bool(0.1) {
+                    t.d.id.clone_from(&t.keep);
+                }
+            }
+            if rng.random_bool(0.1) {
+                d.order = Order::Ignore;
+            }
+            if rng.random_bool(0.1) {
+                d.id = Some(g.id.clone());
+            }
         }
         groups.push(Item {
             d,
@@ -329,7 +350,7 @@ fn move_tag(
         b += 1;
     }
     let ga = &groups[a];
-    if ga.tags.len() < 2 {
+    if ga.tags.len() < 2 || !groups[b].d.managed {
         return;
     }
     let mentioned: BTreeSet<&String> = ga.tags.iter().flat_map(|t| &t.d.previously).collect();
@@ -410,12 +431,21 @@ fn cycles(renames: &[(String, String)]) -> usize {
     count
 }
 
-/// Edits needed in one list: renamed items, plus the items outside the longest run of
-/// not-renamed items already in order. `items`: (current order, renamed, ordered here).
-fn list_edits(items: &[(u32, bool, bool)]) -> usize {
+/// Edits needed in one list: renamed items, items whose explicit value differs, plus the
+/// positional items outside the longest run of not-renamed ones already in order.
+/// `items`: (current order, renamed, how the file orders it).
+fn list_edits(items: &[(u32, bool, Order)]) -> usize {
     let renamed = items.iter().filter(|i| i.1).count();
-    let stay: Vec<u32> = items.iter().filter(|i| !i.1 && i.2).map(|i| i.0).collect();
-    renamed + stay.len() - longest_decreasing(&stay)
+    let values = items
+        .iter()
+        .filter(|i| !i.1 && matches!(i.2, Order::Value(v) if v != i.0))
+        .count();
+    let stay: Vec<u32> = items
+        .iter()
+        .filter(|i| !i.1 && i.2 == Order::Position)
+        .map(|i| i.0)
+        .collect();
+    renamed + values + stay.len() - longest_decreasing(&stay)
 }
 
 /// The fewest calls that can reach the file (everything owned, room in every gap).
@@ -438,7 +468,9 @@ fn lower_bound(c: &Case) -> usize {
         if renamed {
             grenames.push((rg.name.clone(), dg.name.clone()));
         }
-        gitems.push((rg.order, renamed, dg.order == Order::Position));
+        if dg.managed {
+            gitems.push((rg.order, renamed, dg.order));
+        }
         if c.expect_tag[gi].iter().any(Option::is_none) {
             calls += 1; // one add into this group
         }
@@ -457,7 +489,13 @@ fn lower_bound(c: &Case) -> usize {
             if renamed {
                 trenames.push((rt.name.clone(), dt.name.clone()));
             }
-            titems.push((rt.order, renamed, dg.order != Order::Ignore));
+            let how = match (dg.managed, dg.order, dt.order) {
+                (false, _, _) => Order::Ignore,
+                (true, _, Order::Value(v)) => Order::Value(v),
+                (true, Order::Ignore, _) => Order::Ignore,
+                (true, _, o) => o,
+            };
+            titems.push((rt.order, renamed, how));
         }
         calls += list_edits(&titems) + cycles(&trenames);
     }
@@ -530,7 +568,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
             Some(id) => prop_assert_eq!(&fg.id, id, "group {} lost its id", dg.name),
             None => prop_assert!(fg.id.starts_with("sim-")),
         }
-        if dg.order == Order::Position {
+        if dg.order == Order::Position && dg.managed {
             gorders.push(fg.order);
         }
         let mut torders = Vec::new();
@@ -545,9 +583,13 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
                 }
                 None => prop_assert!(ft.id.starts_with("sim-")),
             }
-            torders.push(ft.order);
+            match dt.order {
+                Order::Value(v) => prop_assert_eq!(ft.order, v, "explicit order of {}", dt.name),
+                Order::Position => torders.push(ft.order),
+                Order::Ignore => {}
+            }
         }
-        if dg.order != Order::Ignore {
+        if dg.order != Order::Ignore && dg.managed {
             prop_assert!(
                 strictly_decreasing(&torders),
                 "tags of {} out of order: {:?}",
