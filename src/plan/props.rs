@@ -518,6 +518,36 @@ fn strictly_decreasing(v: &[u32]) -> bool {
     v.windows(2).all(|w| w[0] > w[1])
 }
 
+/// Without `--allow-delete`, the default gate blocks exactly the destructive steps, and
+/// only when more than 10 tags go, or more than 25% of at least 20 owned tags.
+fn check_gate(c: &Case, allowed: &Plan) -> Result<(), TestCaseError> {
+    let gated = plan(&c.desired, &c.corp, &c.owned, &PlanOptions::default());
+    let count = allowed.deleted_tag_count();
+    let owned = c
+        .corp
+        .groups
+        .iter()
+        .flat_map(|g| &g.tags)
+        .filter(|t| c.owned.contains(&t.id))
+        .count();
+    let trips = count > 10 || (owned >= 20 && count * 4 > owned);
+    prop_assert_eq!(gated.calls(), allowed.calls());
+    for (a, g) in allowed.steps.iter().zip(&gated.steps) {
+        let gate = g
+            .blocked
+            .as_ref()
+            .is_some_and(|b| b.reason.starts_with("safety gate"));
+        if a.blocked.is_none() {
+            prop_assert_eq!(gate, trips && a.destructive, "gate on {:?}", g);
+        }
+        if gate {
+            let fix = format!("--allow-delete {count}");
+            prop_assert!(g.blocked.as_ref().is_some_and(|b| b.fix.contains(&fix)));
+        }
+    }
+    Ok(())
+}
+
 fn check(c: &Case) -> Result<(), TestCaseError> {
     let opts = PlanOptions {
         allow_delete: Some(usize::MAX),
@@ -536,6 +566,20 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     let json = serde_json::to_string(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let back: Plan = serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(&back, &p, "plan JSON does not round-trip");
+    check_gate(c, &p)?;
+    for s in p.blocked_steps() {
+        if let StepKind::Edit { id, .. } = &s.kind {
+            let read_only = s
+                .blocked
+                .as_ref()
+                .is_some_and(|b| b.reason.contains("managed: false"));
+            prop_assert!(
+                read_only || !c.owned.contains(id),
+                "owned item blocked: {:?}",
+                s
+            );
+        }
+    }
     if p.blocked() {
         prop_assert!(!c.all_mode, "blocked under ownership: all: {:#?}", p);
         for s in p.blocked_steps() {
