@@ -11,6 +11,10 @@
 //!   `previously` and name matching; the plan carries a note saying so.
 //! - "Absent remotely" counts a remote item of that name that a pin already claimed as
 //!   absent: the pin renames it away.
+//! - Every desired item `X` has an implicit last `previously` entry `~~X` (unless the
+//!   file itself lists an item named `~~X`): the temporary name a rename cycle uses on
+//!   its way to `X`. An apply that failed between the two halves of a cycle thus resumes
+//!   on the next plan instead of deleting the item left under its temporary name.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -49,6 +53,7 @@ fn match_names(
         .enumerate()
         .map(|(i, n)| (*n, i))
         .collect();
+    let wanted: std::collections::HashSet<&str> = wants.iter().map(|w| w.name).collect();
     let renamed_away: std::collections::HashSet<&str> = wants
         .iter()
         .flat_map(|w| w.previously.iter().map(String::as_str))
@@ -61,7 +66,10 @@ fn match_names(
             None => true,
             Some(&r) => used[r] || renamed_away.contains(w.name),
         };
-        for old in w.previously {
+        // A rename cycle interrupted after its temporary rename left `~~name`.
+        let temp = super::steps::temp_name(w.name);
+        let resume = (!wanted.contains(temp.as_str())).then_some(temp);
+        for old in w.previously.iter().chain(resume.as_ref()) {
             let Some(&r) = by_name.get(old.as_str()) else {
                 continue;
             };

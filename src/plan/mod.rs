@@ -19,7 +19,8 @@
 //!   step succeeded, unless it frees a name an add or rename needs; then it runs first,
 //!   after only the adds into groups it would otherwise empty.
 //! - **Rename cycles** ([`steps`]): the earliest-listed member goes through
-//!   `~tagsync-tmp-N` (unique among every name in sight). A file whose swap has been
+//!   `~~<final name>` (or `~~tagsync-N` when that is taken; a leftover `~~X` is matched
+//!   to `X` on the next plan, so an apply that failed half-way resumes). A file whose swap has been
 //!   applied is ambiguous (both names exist, nothing says which id is which), so the plan
 //!   carries a note asking to remove those `previously` entries or pin the ids; otherwise
 //!   the next plan swaps them back. Chains converge with `previously` left in place.

@@ -609,6 +609,7 @@ fn resolve_names(b: &mut Builder<'_>, dels: &Deletes, del: Option<usize>) -> boo
     let mut state = vec![0u8; n];
     let mut removal: Vec<usize> = b.renames.iter().map(|r| r.draft).collect();
     let mut tmp_counter = 0usize;
+    let mut used_tmp = HashSet::new();
     // Every name in sight: a temporary name is then free in any namespace.
     let remote = b.remote;
     let desired = b.desired;
@@ -639,7 +640,7 @@ fn resolve_names(b: &mut Builder<'_>, dels: &Deletes, del: Option<usize>) -> boo
                     .copied()
                     .min_by_key(|&i| b.renames[i].draft)
                     .unwrap_or(c);
-                let t = temp_draft(b, pick, &mut tmp_counter, &taken);
+                let t = temp_draft(b, pick, &mut tmp_counter, &taken, &mut used_tmp);
                 let names: Vec<String> = cycle
                     .iter()
                     .map(|&i| format!("`{}`", b.renames[i].to))
@@ -705,16 +706,34 @@ fn is_deleted(k: Key, dels: &Deletes) -> bool {
     }
 }
 
+/// Prefix of temporary names. A remote item named `~~X` is taken as a rename to `X`
+/// interrupted half-way (see [`super::matching`]), so a failed apply resumes.
+pub const TEMP_PREFIX: &str = "~~";
+
+/// The temporary name on the way to `target`: `~~` and the first 28 characters of it
+/// (names are at most 30 characters).
+pub fn temp_name(target: &str) -> String {
+    let mut t = String::from(TEMP_PREFIX);
+    t.extend(target.chars().take(28));
+    t
+}
+
 /// Split rename `i` of a cycle into a rename to a temporary name and a final rename.
 /// Returns the draft index of the temporary rename.
-fn temp_draft(b: &mut Builder<'_>, i: usize, counter: &mut usize, taken: &HashSet<&str>) -> usize {
-    let tmp = loop {
+fn temp_draft(
+    b: &mut Builder<'_>,
+    i: usize,
+    counter: &mut usize,
+    taken: &HashSet<&str>,
+    used: &mut HashSet<String>,
+) -> usize {
+    let free = |c: &str, used: &HashSet<String>| !taken.contains(c) && !used.contains(c);
+    let mut tmp = temp_name(&b.renames[i].to);
+    while !free(&tmp, used) {
         *counter += 1;
-        let c = format!("~tagsync-tmp-{counter}");
-        if !taken.contains(c.as_str()) {
-            break c;
-        }
-    };
+        tmp = format!("~~tagsync-{counter}");
+    }
+    used.insert(tmp.clone());
     let fin = b.renames[i].draft;
     let (kind, blocked) = match &mut b.drafts[fin].kind {
         StepKind::Edit {

@@ -462,3 +462,29 @@ fn requests_send_only_what_changes_and_summary_counts() {
         (1, 1, 1, 1)
     );
 }
+
+#[test]
+fn swap_interrupted_after_the_temporary_rename_resumes() {
+    let s = snap(&[("g", "G", 1, &[("t1", "A", 20), ("t2", "B", 10)])]);
+    let d = desired(
+        Ownership::All,
+        vec![group("G", vec![renamed("B", "A"), renamed("A", "B")])],
+    );
+    let p = plan(&d, &s, &all(), &opts());
+    assert!(
+        matches!(&p.steps[0].kind, StepKind::Edit { to_name: Some(n), .. } if n == "~~B"),
+        "{p:#?}"
+    );
+    // Only the first step ran.
+    let first = Plan {
+        steps: p.steps[..1].to_vec(),
+        ..Plan::default()
+    };
+    let half = simulate(&s, &first, &all()).unwrap_or_default();
+    let p2 = plan(&d, &half, &all(), &opts());
+    assert!(p2.deleted_tag_count() == 0 && p2.calls() == 2, "{p2:#?}");
+    let out = simulate(&half, &p2, &all()).unwrap_or_default();
+    assert!(plan(&settled(&d), &out, &all(), &opts()).is_empty());
+    assert_eq!(find_tag(&out, "G", "B").map(|t| t.id.as_str()), Some("t1"));
+    assert_eq!(find_tag(&out, "G", "A").map(|t| t.id.as_str()), Some("t2"));
+}
