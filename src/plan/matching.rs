@@ -11,6 +11,9 @@
 //!   `previously` and name matching; the plan carries a note saying so.
 //! - "Absent remotely" counts a remote item of that name that a pin already claimed as
 //!   absent: the pin renames it away.
+//! - A tag pinned to an id in another group, when its own group already holds a tag of
+//!   its name, keeps that tag: a move whose add ran and whose delete did not. The pinned
+//!   one becomes unlisted (deleted only if owned, through the gate).
 //! - Every desired item `X` has an implicit last `previously` entry `~~X` (unless the
 //!   file itself lists an item named `~~X`): the temporary name a rename cycle uses on
 //!   its way to `X`. An apply that failed between the two halves of a cycle thus resumes
@@ -69,7 +72,8 @@ fn match_names(
         // A rename cycle interrupted after its temporary rename left `~~name`.
         let temp = super::steps::temp_name(w.name);
         let resume = (!wanted.contains(temp.as_str())).then_some(temp);
-        for old in w.previously.iter().chain(resume.as_ref()) {
+        // The interrupted rename first: it is certain, an old name may be ambiguous.
+        for old in resume.iter().chain(w.previously) {
             let Some(&r) = by_name.get(old.as_str()) else {
                 continue;
             };
@@ -173,7 +177,23 @@ pub fn match_all(desired: &Desired, remote: &Snapshot) -> Matching {
     for (di, g) in desired.groups.iter().enumerate() {
         for (ti, t) in g.tags.iter().enumerate() {
             let Some(id) = &t.id else { continue };
+            let home = m.groups[di].map(|h| &remote.groups[h]);
             match tag_by_id.get(id.as_str()) {
+                // Pinned into another group, but a tag of this name already sits here: a
+                // move (replace) whose add ran and whose delete did not. Keep the new one.
+                Some(&(rg, rt))
+                    if Some(rg) != m.groups[di]
+                        && home.is_some_and(|h| h.tags.iter().any(|x| x.name == t.name)) =>
+                {
+                    m.shadowed.insert(
+                        id.clone(),
+                        format!(
+                            "pinned by `{}` in group `{}`, which already holds a tag of that name (a move half done): that one is kept, this one is no longer listed",
+                            t.name, g.name
+                        ),
+                    );
+                    let _ = rt;
+                }
                 Some(&(rg, rt)) if !tused[rg][rt] => {
                     tused[rg][rt] = true;
                     m.tags[di][ti] = Some((rg, rt));

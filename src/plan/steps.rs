@@ -421,9 +421,9 @@ fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matc
                 .shadowed
                 .get(&g.id)
                 .cloned()
-                .unwrap_or_else(|| "is not in the file".into());
+                .unwrap_or_else(|| "not in the file".into());
             out.reasons.push(format!(
-                "group `{}` {why} and tagsync created it: deleted with its {} tag(s)",
+                "group `{}`: {why}; tagsync created it: deleted with its {} tag(s)",
                 g.name,
                 g.tags.len()
             ));
@@ -436,9 +436,9 @@ fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matc
                 .shadowed
                 .get(&g.tags[rt].id)
                 .cloned()
-                .unwrap_or_else(|| "is not in the file".into());
+                .unwrap_or_else(|| "not in the file".into());
             out.reasons.push(format!(
-                "tag `{}` in group `{}` {why} and tagsync created it",
+                "tag `{}` in group `{}`: {why}; tagsync created it",
                 g.tags[rt].name, g.name
             ));
         }

@@ -488,3 +488,31 @@ fn swap_interrupted_after_the_temporary_rename_resumes() {
     assert_eq!(find_tag(&out, "G", "B").map(|t| t.id.as_str()), Some("t1"));
     assert_eq!(find_tag(&out, "G", "A").map(|t| t.id.as_str()), Some("t2"));
 }
+
+#[test]
+fn move_interrupted_after_the_add_resumes_by_deleting_the_old_tag() {
+    let s = snap(&[
+        ("g1", "G1", 20, &[("t1", "a", 2), ("t2", "b", 1)]),
+        ("g2", "G2", 10, &[("t3", "c", 2), ("new", "b", 1)]),
+    ]);
+    let mut moved = tag("b");
+    moved.id = Some("t2".into());
+    let d = desired(
+        Ownership::All,
+        vec![
+            group("G1", vec![tag("a")]),
+            group("G2", vec![tag("c"), moved]),
+        ],
+    );
+    let (p, out) = converge(&d, &s, &all());
+    assert_eq!(p.calls(), 1, "only the delete is left: {p:#?}");
+    assert!(
+        p.steps[0].reason.contains("move half done"),
+        "{}",
+        p.steps[0].reason
+    );
+    assert_eq!(
+        find_tag(&out, "G2", "b").map(|t| t.id.as_str()),
+        Some("new")
+    );
+}
