@@ -28,6 +28,8 @@ struct Case {
     expect_group: Vec<Option<String>>,
     /// Per desired group, per tag: the remote tag id it must keep (None: created).
     expect_tag: Vec<Vec<Option<String>>>,
+    /// Where an interrupted apply stops (modulo the number of steps + 1).
+    cut: usize,
 }
 
 fn gen_orders(rng: &mut StdRng, n: usize) -> Vec<u32> {
@@ -323,6 +325,7 @@ fn gen_case(seed: u64) -> Case {
             .collect(),
     };
     Case {
+        cut: rng.random_range(0..64),
         owned: if all_mode {
             Owned::All
         } else {
@@ -548,52 +551,9 @@ fn check_gate(c: &Case, allowed: &Plan) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn check(c: &Case) -> Result<(), TestCaseError> {
-    let opts = PlanOptions {
-        allow_delete: Some(usize::MAX),
-        ..PlanOptions::default()
-    };
-    let p = plan(&c.desired, &c.corp, &c.owned, &opts);
-    for (i, s) in p.steps.iter().enumerate() {
-        prop_assert_eq!(s.id, i);
-        prop_assert!(!s.reason.is_empty(), "step without reason: {:?}", s);
-        prop_assert!(
-            s.depends_on.iter().all(|&d| d < s.id),
-            "bad dependency: {:?}",
-            s
-        );
-    }
-    let json = serde_json::to_string(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let back: Plan = serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    prop_assert_eq!(&back, &p, "plan JSON does not round-trip");
-    check_gate(c, &p)?;
-    for s in p.blocked_steps() {
-        if let StepKind::Edit { id, .. } = &s.kind {
-            let read_only = s
-                .blocked
-                .as_ref()
-                .is_some_and(|b| b.reason.contains("managed: false"));
-            prop_assert!(
-                read_only || !c.owned.contains(id),
-                "owned item blocked: {:?}",
-                s
-            );
-        }
-    }
-    if p.blocked() {
-        prop_assert!(!c.all_mode, "blocked under ownership: all: {:#?}", p);
-        for s in p.blocked_steps() {
-            let b = s.blocked.as_ref();
-            prop_assert!(b.is_some_and(|b| !b.reason.is_empty() && !b.fix.is_empty()));
-        }
-        prop_assert!(matches!(
-            simulate(&c.corp, &p, &c.owned),
-            Err(SimError::Blocked(_))
-        ));
-        return Ok(());
-    }
-    let out = simulate(&c.corp, &p, &c.owned)
-        .map_err(|e| TestCaseError::fail(format!("simulate: {e}\n{p:#?}")))?;
+/// The simulated corp `out` holds exactly the file: names, membership, ids kept, order,
+/// and every foreign item as it was.
+fn verify_state(c: &Case, out: &Snapshot) -> Result<(), TestCaseError> {
     let foreign: BTreeMap<&str, (&str, &str, u32)> = c
         .corp
         .groups
@@ -686,10 +646,82 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
             None => prop_assert!(!had_foreign, "foreign group {} vanished", g.name),
         }
     }
+    Ok(())
+}
+
+/// An apply that stopped after `k` steps, then planned and applied again from there,
+/// still reaches the file and keeps every id the file keeps.
+fn check_resume(c: &Case, p: &Plan, opts: &PlanOptions) -> Result<(), TestCaseError> {
+    let k = c.cut % (p.steps.len() + 1);
+    let first = Plan {
+        steps: p.steps[..k].to_vec(),
+        ..Plan::default()
+    };
+    let half = simulate(&c.corp, &first, &c.owned)
+        .map_err(|e| TestCaseError::fail(format!("prefix: {e}")))?;
+    let owned = owned_after(&c.owned, &half);
+    let p2 = plan(&c.desired, &half, &owned, opts);
+    prop_assert!(!p2.blocked(), "resume blocked after {} steps: {:#?}", k, p2);
+    let out = simulate(&half, &p2, &owned)
+        .map_err(|e| TestCaseError::fail(format!("resume after {k}: {e}\n{p2:#?}")))?;
+    verify_state(c, &out)
+}
+
+fn check(c: &Case) -> Result<(), TestCaseError> {
+    let opts = PlanOptions {
+        allow_delete: Some(usize::MAX),
+        ..PlanOptions::default()
+    };
+    let p = plan(&c.desired, &c.corp, &c.owned, &opts);
+    for (i, s) in p.steps.iter().enumerate() {
+        prop_assert_eq!(s.id, i);
+        prop_assert!(!s.reason.is_empty(), "step without reason: {:?}", s);
+        prop_assert!(
+            s.depends_on.iter().all(|&d| d < s.id),
+            "bad dependency: {:?}",
+            s
+        );
+    }
+    let json = serde_json::to_string(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let back: Plan = serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(&back, &p, "plan JSON does not round-trip");
+    check_gate(c, &p)?;
+    for s in p.blocked_steps() {
+        if let StepKind::Edit { id, .. } = &s.kind {
+            let read_only = s
+                .blocked
+                .as_ref()
+                .is_some_and(|b| b.reason.contains("managed: false"));
+            prop_assert!(
+                read_only || !c.owned.contains(id),
+                "owned item blocked: {:?}",
+                s
+            );
+        }
+    }
+    if p.blocked() {
+        prop_assert!(!c.all_mode, "blocked under ownership: all: {:#?}", p);
+        for s in p.blocked_steps() {
+            let b = s.blocked.as_ref();
+            prop_assert!(b.is_some_and(|b| !b.reason.is_empty() && !b.fix.is_empty()));
+        }
+        prop_assert!(matches!(
+            simulate(&c.corp, &p, &c.owned),
+            Err(SimError::Blocked(_))
+        ));
+        return Ok(());
+    }
+    let out = simulate(&c.corp, &p, &c.owned)
+        .map_err(|e| TestCaseError::fail(format!("simulate: {e}\n{p:#?}")))?;
+    verify_state(c, &out)?;
+    let cycle = p.notes.iter().any(|n| n.contains("rename cycle"));
+    if !cycle {
+        check_resume(c, &p, &opts)?;
+    }
     // Convergence (a file whose rename cycle ran drops its `previously` entries).
     let owned2 = owned_after(&c.owned, &out);
     let mut settled = c.desired.clone();
-    if p.notes.iter().any(|n| n.contains("rename cycle")) {
+    if cycle {
         for g in &mut settled.groups {
             g.previously.clear();
             for t in &mut g.tags {
