@@ -11,6 +11,10 @@
 //! - **Format:** JSON `{"format_version": 1, "corp_id": "...", "owned": [ids, sorted]}`;
 //!   sorted ids keep git diffs small. Another `format_version` is refused.
 //! - A missing file is an empty ledger for the corp; a file for another corp is refused.
+//! - **Renames** are recorded too (`renamed: {id: {from, to}}`, a cycle's two halves
+//!   merged): give `ledger.history.clone()` to `PlanOptions::history` so that a swap, once
+//!   applied, is not swapped back by the next plan. An older ledger without the key reads
+//!   as "no renames recorded".
 //! - **Atomic save:** write `.<name>.tmp-<pid>` in the same directory, fsync it, rename it
 //!   over the ledger, fsync the directory (Unix). On any failure the temp file is removed
 //!   and the old ledger is untouched.
@@ -22,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::Owned;
+use crate::plan::{History, Owned, StepKind};
 
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -31,6 +35,10 @@ pub struct Ledger {
     pub format_version: u32,
     pub corp_id: String,
     pub owned: BTreeSet<String>,
+    /// Renames tagsync applied (`"renamed": {id: {from, to}}`), so an applied swap stays
+    /// applied: see [`History`].
+    #[serde(flatten)]
+    pub history: History,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +73,7 @@ impl Ledger {
             format_version: FORMAT_VERSION,
             corp_id: corp_id.into(),
             owned: BTreeSet::new(),
+            history: History::default(),
         }
     }
 
@@ -126,6 +135,18 @@ impl Ledger {
             .map(|id| self.owned.insert(id.into()))
             .filter(|&new| new)
             .count()
+    }
+
+    /// Record a successful rename (call after every applied edit that renames; an edit
+    /// step can be passed whole to [`Ledger::record_step`]).
+    pub fn record_rename(&mut self, id: &str, from: &str, to: &str) {
+        self.history.record(id, from, to);
+    }
+
+    /// Record what a successfully applied step renamed. Ids of added items are not in
+    /// the step: pass them to [`Ledger::record`] from the add's answer.
+    pub fn record_step(&mut self, kind: &StepKind) {
+        self.history.record_step(kind);
     }
 
     /// What the planner may edit or delete, per this ledger.
@@ -207,7 +228,10 @@ mod tests {
         let path = Ledger::default_path(&dir.path().join("tags.yaml"), "ww1");
         let mut l = Ledger::new("ww1");
         assert_eq!(l.record(["etB", "etA", "etB"]), 2);
+        l.record_rename("etA", "x", "~~y");
+        l.record_rename("etA", "~~y", "y");
         l.save(&path).expect("save");
+        assert!(l.history.applied("etA", "x", "y"), "cycle halves merge");
         assert_eq!(Ledger::load(&path, "ww1").expect("load"), l);
         let parent = path.parent().expect("parent");
         assert_eq!(files_in(parent), vec!["ledger-ww1.json".to_string()]);
@@ -242,6 +266,13 @@ mod tests {
         let e = Ledger::load(&path, "wwB").expect_err("mismatch");
         assert!(matches!(e, LedgerError::CorpMismatch { .. }));
         assert!(e.to_string().contains("wwA"));
+        fs::write(
+            &path,
+            r#"{"format_version":1,"corp_id":"wwA","owned":["et1"]}"#,
+        )
+        .expect("w");
+        let old = Ledger::load(&path, "wwA").expect("a ledger without renames reads");
+        assert!(old.history.renamed.is_empty() && old.owned.contains("et1"));
         fs::write(&path, r#"{"format_version":2,"corp_id":"wwA","owned":[]}"#).expect("w");
         assert!(matches!(
             Ledger::load(&path, "wwA"),

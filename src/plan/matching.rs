@@ -14,6 +14,8 @@
 //! - A tag pinned to an id in another group, when its own group already holds a tag of
 //!   its name, keeps that tag: a move whose add ran and whose delete did not. The pinned
 //!   one becomes unlisted (deleted only if owned, through the gate).
+//! - A `previously` entry is skipped when the ledger's [`History`] says tagsync already
+//!   renamed the item now named `X` from that old name: applied swaps stay applied.
 //! - Every desired item `X` has an implicit last `previously` entry `~~X` (unless the
 //!   file itself lists an item named `~~X`): the temporary name a rename cycle uses on
 //!   its way to `X`. An apply that failed between the two halves of a cycle thus resumes
@@ -21,6 +23,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::model::History;
 use crate::desired::model::Desired;
 use crate::remote::snapshot::Snapshot;
 
@@ -47,6 +50,8 @@ struct Want<'a> {
 fn match_names(
     wants: &[Want<'_>],
     remote_names: &[&str],
+    remote_ids: &[&str],
+    history: &History,
     used: &mut [bool],
     result: &mut [Option<usize>],
     shadowed: &mut Vec<(usize, String)>,
@@ -63,6 +68,17 @@ fn match_names(
         .collect();
     for (wi, w) in wants.iter().enumerate() {
         if result[wi].is_some() {
+            continue;
+        }
+        // The item of this name got it from tagsync renaming one of the old names: the
+        // rename is done, the name phase matches it.
+        let done = by_name.get(w.name).is_some_and(|&r| {
+            !used[r]
+                && w.previously
+                    .iter()
+                    .any(|p| history.applied(remote_ids[r], p, w.name))
+        });
+        if done {
             continue;
         }
         let own_free = match by_name.get(w.name) {
@@ -107,7 +123,7 @@ fn match_names(
     }
 }
 
-pub fn match_all(desired: &Desired, remote: &Snapshot) -> Matching {
+pub fn match_all(desired: &Desired, remote: &Snapshot, history: &History) -> Matching {
     let mut m = Matching {
         groups: vec![None; desired.groups.len()],
         tags: desired
@@ -160,8 +176,17 @@ pub fn match_all(desired: &Desired, remote: &Snapshot) -> Matching {
         })
         .collect();
     let names: Vec<&str> = remote.groups.iter().map(|g| g.name.as_str()).collect();
+    let ids: Vec<&str> = remote.groups.iter().map(|g| g.id.as_str()).collect();
     let mut shadowed = Vec::new();
-    match_names(&wants, &names, &mut gused, &mut m.groups, &mut shadowed);
+    match_names(
+        &wants,
+        &names,
+        &ids,
+        history,
+        &mut gused,
+        &mut m.groups,
+        &mut shadowed,
+    );
     for (r, why) in shadowed.drain(..) {
         if !gused[r] {
             m.shadowed.insert(remote.groups[r].id.clone(), why);
@@ -218,6 +243,7 @@ pub fn match_all(desired: &Desired, remote: &Snapshot) -> Matching {
             })
             .collect();
         let names: Vec<&str> = rgroup.tags.iter().map(|t| t.name.as_str()).collect();
+        let ids: Vec<&str> = rgroup.tags.iter().map(|t| t.id.as_str()).collect();
         let mut local: Vec<Option<usize>> = m.tags[di]
             .iter()
             .map(|x| x.filter(|(g2, _)| *g2 == rg).map(|(_, t)| t))
@@ -232,7 +258,15 @@ pub fn match_all(desired: &Desired, remote: &Snapshot) -> Matching {
                 local[wi] = Some(usize::MAX);
             }
         }
-        match_names(&wants, &names, &mut tused[rg], &mut local, &mut shadowed);
+        match_names(
+            &wants,
+            &names,
+            &ids,
+            history,
+            &mut tused[rg],
+            &mut local,
+            &mut shadowed,
+        );
         for (wi, l) in local.into_iter().enumerate() {
             if !pinned_elsewhere[wi] {
                 m.tags[di][wi] = l.map(|t| (rg, t));

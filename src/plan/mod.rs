@@ -19,11 +19,14 @@
 //!   step succeeded, unless it frees a name an add or rename needs; then it runs first,
 //!   after only the adds into groups it would otherwise empty.
 //! - **Rename cycles** ([`steps`]): the earliest-listed member goes through
-//!   `~~<final name>` (or `~~tagsync-N` when that is taken; a leftover `~~X` is matched
-//!   to `X` on the next plan, so an apply that failed half-way resumes). A file whose swap has been
-//!   applied is ambiguous (both names exist, nothing says which id is which), so the plan
-//!   carries a note asking to remove those `previously` entries or pin the ids; otherwise
-//!   the next plan swaps them back. Chains converge with `previously` left in place.
+//!   `~~<final name>` (or `~~tagsync-N` when that is taken in its group); a leftover
+//!   `~~X` is matched to `X` on the next plan, so an apply that failed half-way resumes.
+//! - **Applied swaps** ([`History`], kept in the ledger): once a swap ran, both names
+//!   exist and names alone cannot tell which id is which, so the next plan would swap
+//!   back. The executor records every applied rename in the ledger and passes it as
+//!   `PlanOptions::history`; a `previously` entry whose rename is recorded as done is
+//!   skipped. Without that record the plan carries a note asking to remove the entries
+//!   or pin the ids. Chains converge either way.
 //! - **`previously` across groups** is not a move: tags match only within their group
 //!   (spec §2). Only a pinned tag `id` found in another group makes a replace.
 //! - **`managed: false`** ([`steps`]): the group and all its tags (listed or not) are
@@ -43,8 +46,8 @@ pub mod steps;
 
 pub use export::export;
 pub use model::{
-    Blocked, DeletedGroup, DeletedTag, NewTag, Owned, Plan, PlanOptions, Request, Step, StepKind,
-    Summary, Target, Unmanaged, UnmanagedTag,
+    Blocked, DeletedGroup, DeletedTag, History, NewTag, Owned, Plan, PlanOptions, Request, Step,
+    StepKind, Summary, Target, Unmanaged, UnmanagedTag,
 };
 pub use simulate::{SimError, simulate};
 
@@ -62,7 +65,7 @@ pub fn plan(desired: &Desired, remote: &Snapshot, owned: &Owned, options: &PlanO
     } else {
         owned
     };
-    let m = matching::match_all(desired, remote);
+    let m = matching::match_all(desired, remote, &options.history);
     let mut p = steps::build(desired, remote, owned, &m);
     gates::apply(&mut p, remote, owned, options);
     p

@@ -1,7 +1,7 @@
 //! Plan types: what the planner produces, the renderers show, the executor runs and
 //! `--out plan.json` saves. Every [`Step`] is exactly one API call.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -39,7 +39,62 @@ impl Default for Owned {
     }
 }
 
-/// Knobs of the planner (from the command line).
+/// One rename tagsync applied: the item's name before and after (a cycle's two halves
+/// merge into one record, from the original name to the final one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Renamed {
+    pub from: String,
+    pub to: String,
+}
+
+/// Renames tagsync has applied, by id (kept in the ledger). A swap file is otherwise
+/// ambiguous once applied: both names exist and nothing says which id is which. With
+/// this record, `previously: [A]` on `B` is known to be done when the item named `B` was
+/// renamed by tagsync from `A`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    #[serde(default)]
+    pub renamed: BTreeMap<String, Renamed>,
+}
+
+impl History {
+    /// Record a rename of `id`; a rename continuing the last one keeps its origin.
+    pub fn record(&mut self, id: &str, from: &str, to: &str) {
+        let from = match self.renamed.get(id) {
+            Some(r) if r.to == from => r.from.clone(),
+            _ => from.to_string(),
+        };
+        self.renamed.insert(
+            id.to_string(),
+            Renamed {
+                from,
+                to: to.to_string(),
+            },
+        );
+    }
+
+    /// Record what a successfully applied step renamed (nothing for other steps).
+    pub fn record_step(&mut self, kind: &StepKind) {
+        if let StepKind::Edit {
+            id,
+            from_name,
+            to_name: Some(to),
+            ..
+        } = kind
+        {
+            self.record(id, from_name, to);
+        }
+    }
+
+    /// Whether tagsync renamed `id` from `from` to `to`.
+    pub fn applied(&self, id: &str, from: &str, to: &str) -> bool {
+        self.renamed
+            .get(id)
+            .is_some_and(|r| r.from == from && r.to == to)
+    }
+}
+
+/// Knobs of the planner (from the command line and the ledger).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanOptions {
     /// `--allow-delete N`: deletes and replaces of up to N tags pass the safety gate.
@@ -50,6 +105,9 @@ pub struct PlanOptions {
     pub max_delete_percent: usize,
     /// ...once tagsync owns at least this many tags (default 20).
     pub percent_gate_min_owned: usize,
+    /// Renames already applied (from the ledger).
+    #[serde(default)]
+    pub history: History,
 }
 
 impl Default for PlanOptions {
@@ -59,6 +117,7 @@ impl Default for PlanOptions {
             max_delete: 10,
             max_delete_percent: 25,
             percent_gate_min_owned: 20,
+            history: History::default(),
         }
     }
 }

@@ -646,7 +646,7 @@ fn resolve_names(b: &mut Builder<'_>, dels: &Deletes, del: Option<usize>) -> boo
                     .map(|&i| format!("`{}`", b.renames[i].to))
                     .collect();
                 b.notes.push(format!(
-                    "rename cycle {}: once applied, remove these `previously` entries (or pin the ids); both names then exist and the file would swap them back",
+                    "rename cycle {}: once applied, both names exist; the ledger records the renames so the next plan keeps them (without that record, remove these `previously` entries or pin the ids)",
                     names.join(" ↔ ")
                 ));
                 removal[pick] = t;
@@ -725,15 +725,19 @@ fn temp_draft(
     i: usize,
     counter: &mut usize,
     taken: &HashSet<&str>,
-    used: &mut HashSet<String>,
+    used: &mut HashSet<(Ns, String)>,
 ) -> usize {
-    let free = |c: &str, used: &HashSet<String>| !taken.contains(c) && !used.contains(c);
+    // Unique within its namespace; the same `~~X` may serve cycles in two groups.
+    let ns = b.renames[i].ns;
+    let free = |c: &str, used: &HashSet<(Ns, String)>| {
+        !taken.contains(c) && !used.contains(&(ns, c.to_string()))
+    };
     let mut tmp = temp_name(&b.renames[i].to);
     while !free(&tmp, used) {
         *counter += 1;
         tmp = format!("~~tagsync-{counter}");
     }
-    used.insert(tmp.clone());
+    used.insert((ns, tmp.clone()));
     let fin = b.renames[i].draft;
     let (kind, blocked) = match &mut b.drafts[fin].kind {
         StepKind::Edit {
