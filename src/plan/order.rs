@@ -15,7 +15,8 @@
 //!   neighbours, spread evenly. At the open top end values step by 1000 above the highest
 //!   kept value (less if there is no room), at the open bottom end they step down towards 0.
 //! - When a gap holds fewer integers than items to place, the nearest kept movable
-//!   neighbours are given up (local renumbering), alternating sides, until it fits.
+//!   neighbours are given up (local renumbering), alternating sides, until it fits; a
+//!   fixed neighbour only when no movable one is left (it then shows as a blocked edit).
 
 /// One item of a list, in display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,13 +74,17 @@ pub fn assign(slots: &[Slot]) -> Vec<Option<u32>> {
             let hi = if e == n { TOP } else { value(&asc[e]) };
             let k = (e - s) as i64;
             if hi - lo - 1 < k {
-                let left = s.checked_sub(1).filter(|&l| !asc[l].fixed);
-                let right = Some(e).filter(|&r| r < n && !asc[r].fixed);
-                let drop = if (e - s) % 2 == 0 {
-                    left.or(right)
+                let left = s.checked_sub(1);
+                let right = Some(e).filter(|&r| r < n);
+                let movable = |x: Option<usize>| x.filter(|&i| !asc[i].fixed);
+                let (a, b) = if (e - s) % 2 == 0 {
+                    (left, right)
                 } else {
-                    right.or(left)
+                    (right, left)
                 };
+                // A fixed neighbour goes only when nothing else can: the planner then
+                // shows it as a blocked edit (it would have to move).
+                let drop = movable(a).or(movable(b)).or(a).or(b);
                 if let Some(d) = drop {
                     kept[d] = false;
                     continue 'retry;
@@ -253,6 +258,14 @@ mod tests {
         let out = assign(&s);
         assert!(strictly_decreasing(&finals(&s, &out)));
         assert_eq!(out.iter().filter(|o| o.is_some()).count(), 3);
+    }
+
+    #[test]
+    fn no_room_between_fixed_items_moves_one_of_them() {
+        let s = vec![slot(Some(6), true), slot(None, false), slot(Some(5), true)];
+        let out = assign(&s);
+        assert!(strictly_decreasing(&finals(&s, &out)));
+        assert!(out[0].is_some() || out[2].is_some(), "{out:?}");
     }
 
     #[test]

@@ -30,9 +30,15 @@ struct Case {
     expect_tag: Vec<Vec<Option<String>>>,
     /// Where an interrupted apply stops (modulo the number of steps + 1).
     cut: usize,
+    /// Order values packed tight: the call count may exceed the bound (renumbering).
+    dense: bool,
 }
 
-fn gen_orders(rng: &mut StdRng, n: usize) -> Vec<u32> {
+fn gen_orders(rng: &mut StdRng, n: usize, dense: bool) -> Vec<u32> {
+    if dense {
+        // No room between values: forces local renumbering.
+        return (0..n).map(|_| rng.random_range(0..4u32)).collect();
+    }
     if rng.random_bool(0.3) {
         let v = 1000 * rng.random_range(1..5u32);
         vec![v; n]
@@ -41,17 +47,17 @@ fn gen_orders(rng: &mut StdRng, n: usize) -> Vec<u32> {
     }
 }
 
-fn gen_corp(rng: &mut StdRng) -> Snapshot {
+fn gen_corp(rng: &mut StdRng, dense: bool) -> Snapshot {
     let mut gnames: Vec<String> = (0..6).map(|i| format!("G{i}")).collect();
     gnames.shuffle(rng);
     let ng = rng.random_range(1..=4);
-    let gorders = gen_orders(rng, ng);
+    let gorders = gen_orders(rng, ng, dense);
     let groups = (0..ng)
         .map(|gi| {
             let mut tnames: Vec<String> = "abcdefgh".chars().map(String::from).collect();
             tnames.shuffle(rng);
             let nt = rng.random_range(1..=6);
-            let torders = gen_orders(rng, nt);
+            let torders = gen_orders(rng, nt, dense);
             RemoteGroup {
                 id: format!("g{gi}"),
                 name: gnames[gi].clone(),
@@ -204,7 +210,9 @@ fn new_tag(name: String) -> Item<DesiredTag> {
 
 fn gen_case(seed: u64) -> Case {
     let mut rng = StdRng::seed_from_u64(seed);
-    let corp = gen_corp(&mut rng);
+    // From the seed, not the generator: older seeds replay the same cases.
+    let dense = seed % 7 == 0;
+    let corp = gen_corp(&mut rng, dense);
     let all_mode = rng.random_bool(0.5);
     let mut owned_set = BTreeSet::new();
     for g in &corp.groups {
@@ -326,6 +334,7 @@ fn gen_case(seed: u64) -> Case {
     };
     Case {
         cut: rng.random_range(0..64),
+        dense,
         owned: if all_mode {
             Owned::All
         } else {
@@ -748,7 +757,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     };
     let again = plan(&c.desired, &out, &owned2, &again_opts);
     prop_assert!(again.is_empty(), "not converged: {:#?}", again);
-    if c.all_mode {
+    if c.all_mode && !c.dense {
         prop_assert_eq!(
             p.calls(),
             lower_bound(c),
