@@ -211,7 +211,7 @@ fn new_tag(name: String) -> Item<DesiredTag> {
 fn gen_case(seed: u64) -> Case {
     let mut rng = StdRng::seed_from_u64(seed);
     // From the seed, not the generator: older seeds replay the same cases.
-    let dense = seed % 7 == 0;
+    let dense = seed.is_multiple_of(7);
     let corp = gen_corp(&mut rng, dense);
     let all_mode = rng.random_bool(0.5);
     let mut owned_set = BTreeSet::new();
