@@ -12,6 +12,18 @@
 //! valid sequential order and `depends_on` only points backwards, so an executor may run
 //! them concurrently as soon as their dependencies succeeded.
 //!
+//! # What the executor does with a plan
+//!
+//! - Refuse to start when [`Plan::blocked`]; show every blocked step's reason and fix.
+//! - Send [`StepKind::request`] for each step, running a step once its `depends_on` all
+//!   succeeded; a failed step stops only the steps that (transitively) depend on it.
+//! - After each successful add, record the new ids from the answer
+//!   (`Ledger::record`) and save the ledger; after each successful rename,
+//!   `Ledger::record_step(&step.kind)` and save. Pass `ledger.history` to
+//!   [`PlanOptions::history`] when planning.
+//! - [`Plan::notes`] are remarks for the reader (pins not found, interrupted moves,
+//!   rename cycles); renderers should show them.
+//!
 //! # Decisions where the spec is silent
 //!
 //! Each module documents its own; the main ones:

@@ -526,3 +526,38 @@ fn move_interrupted_after_the_add_resumes_by_deleting_the_old_tag() {
         Some("new")
     );
 }
+
+#[test]
+fn explicit_group_order_and_read_only_rename_is_blocked() {
+    let s = snap(&[
+        ("g1", "G1", 5, &[("t1", "a", 1)]),
+        ("g2", "Console", 9, &[("t2", "b", 1)]),
+    ]);
+    let mut g1 = group("G1", vec![tag("a")]);
+    g1.order = Order::Value(42);
+    let (p, out) = converge(
+        &desired(Ownership::Ledger, vec![g1.clone()]),
+        &s,
+        &ids(&["g1", "t1"]),
+    );
+    assert_eq!(p.calls(), 1);
+    assert_eq!(
+        out.groups.iter().find(|g| g.id == "g1").map(|g| g.order),
+        Some(42)
+    );
+    let mut ro = group("Renamed", vec![tag("b")]);
+    ro.previously = vec!["Console".into()];
+    ro.managed = false;
+    let p = plan(&desired(Ownership::All, vec![g1, ro]), &s, &all(), &opts());
+    let edit = p
+        .steps
+        .iter()
+        .find(|s| matches!(&s.kind, StepKind::Edit { id, .. } if id == "g2"));
+    assert!(
+        edit.is_some_and(|s| s
+            .blocked
+            .as_ref()
+            .is_some_and(|b| b.reason.contains("managed: false"))),
+        "{p:#?}"
+    );
+}
