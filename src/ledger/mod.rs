@@ -1,1 +1,295 @@
 //! The ownership ledger: the ids tagsync created (or adopted), per corp.
+//!
+//! The API lets an app edit or delete only what it created, and the list call does not say
+//! who created what, so tagsync remembers. The executor records every new id right after
+//! each successful add and saves at once (atomically), so a crash mid-apply loses none.
+//!
+//! Decisions:
+//! - **Where it lives:** beside the config file, in `.tagsync/ledger-<corp_id>.json`
+//!   ([`Ledger::default_path`]); commit it to git with the file so CI and laptops agree.
+//!   Characters of the corp id outside `[A-Za-z0-9_-]` become `_` in the file name.
+//! - **Format:** JSON `{"format_version": 1, "corp_id": "...", "owned": [ids, sorted]}`;
+//!   sorted ids keep git diffs small. Another `format_version` is refused.
+//! - A missing file is an empty ledger for the corp; a file for another corp is refused.
+//! - **Renames** are recorded too (`renamed: {id: {from, to}}`, a cycle's two halves
+//!   merged): give `ledger.history.clone()` to `PlanOptions::history` so that a swap, once
+//!   applied, is not swapped back by the next plan. An older ledger without the key reads
+//!   as "no renames recorded".
+//! - **Atomic save:** write `.<name>.tmp-<pid>` in the same directory, fsync it, rename it
+//!   over the ledger, fsync the directory (Unix). On any failure the temp file is removed
+//!   and the old ledger is untouched.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{History, Owned, StepKind};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ledger {
+    pub format_version: u32,
+    pub corp_id: String,
+    pub owned: BTreeSet<String>,
+    /// Renames tagsync applied (`"renamed": {id: {from, to}}`), so an applied swap stays
+    /// applied: see [`History`].
+    #[serde(flatten)]
+    pub history: History,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("cannot read the ownership ledger {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot write the ownership ledger {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("the ownership ledger {path} is not valid JSON ({source}); restore it from git")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error(
+        "the ownership ledger {path} has format_version {found}; this tagsync reads version {FORMAT_VERSION}"
+    )]
+    Version { path: PathBuf, found: u32 },
+    #[error(
+        "the ownership ledger {path} belongs to corp `{found}`, not `{expected}`; check WECOM_CORP_ID or the ledger path"
+    )]
+    CorpMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+}
+
+impl Ledger {
+    /// An empty ledger for `corp_id`.
+    pub fn new(corp_id: impl Into<String>) -> Self {
+        Ledger {
+            format_version: FORMAT_VERSION,
+            corp_id: corp_id.into(),
+            owned: BTreeSet::new(),
+            history: History::default(),
+        }
+    }
+
+    /// `.tagsync/ledger-<corp_id>.json` in the directory of the config file.
+    pub fn default_path(config_path: &Path, corp_id: &str) -> PathBuf {
+        let safe: String = corp_id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let dir = config_path.parent().unwrap_or(Path::new(""));
+        dir.join(".tagsync").join(format!("ledger-{safe}.json"))
+    }
+
+    /// Read the ledger of `corp_id` at `path`; a missing file is an empty ledger.
+    pub fn load(path: &Path, corp_id: &str) -> Result<Ledger, LedgerError> {
+        let text = match fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Ledger::new(corp_id)),
+            Err(source) => {
+                return Err(LedgerError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let ledger: Ledger = serde_json::from_str(&text).map_err(|source| LedgerError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if ledger.format_version != FORMAT_VERSION {
+            return Err(LedgerError::Version {
+                path: path.to_path_buf(),
+                found: ledger.format_version,
+            });
+        }
+        if ledger.corp_id != corp_id {
+            return Err(LedgerError::CorpMismatch {
+                path: path.to_path_buf(),
+                expected: corp_id.to_string(),
+                found: ledger.corp_id,
+            });
+        }
+        Ok(ledger)
+    }
+
+    /// Add ids to the owned set. Returns how many were new.
+    pub fn record<I, S>(&mut self, ids: I) -> usize
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ids.into_iter()
+            .map(|id| self.owned.insert(id.into()))
+            .filter(|&new| new)
+            .count()
+    }
+
+    /// Record a successful rename (call after every applied edit that renames; an edit
+    /// step can be passed whole to [`Ledger::record_step`]).
+    pub fn record_rename(&mut self, id: &str, from: &str, to: &str) {
+        self.history.record(id, from, to);
+    }
+
+    /// Record what a successfully applied step renamed. Ids of added items are not in
+    /// the step: pass them to [`Ledger::record`] from the add's answer.
+    pub fn record_step(&mut self, kind: &StepKind) {
+        self.history.record_step(kind);
+    }
+
+    /// What the planner may edit or delete, per this ledger.
+    pub fn owned(&self) -> Owned {
+        Owned::Ids(self.owned.clone())
+    }
+
+    /// Write atomically: temp file in the same directory, fsync, rename.
+    pub fn save(&self, path: &Path) -> Result<(), LedgerError> {
+        self.save_with(path, |f, bytes| f.write_all(bytes))
+    }
+
+    fn save_with(
+        &self,
+        path: &Path,
+        write: impl FnOnce(&mut File, &[u8]) -> io::Result<()>,
+    ) -> Result<(), LedgerError> {
+        let err = |source| LedgerError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| err(io::Error::other(e.to_string())))?;
+        bytes.push(b'\n');
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&dir).map_err(err)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "ledger.json".into());
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let result = (|| {
+            let mut f = File::create(&tmp)?;
+            write(&mut f, &bytes)?;
+            f.sync_all()?;
+            drop(f);
+            fs::rename(&tmp, path)?;
+            #[cfg(unix)]
+            File::open(&dir)?.sync_all()?;
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result.map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn missing_file_is_an_empty_ledger() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let l = Ledger::load(&dir.path().join("nope.json"), "ww1").expect("load");
+        assert_eq!(l, Ledger::new("ww1"));
+        assert_eq!(l.owned(), Owned::Ids(BTreeSet::new()));
+    }
+
+    #[test]
+    fn save_then_load_round_trips_without_temp_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = Ledger::default_path(&dir.path().join("tags.yaml"), "ww1");
+        let mut l = Ledger::new("ww1");
+        assert_eq!(l.record(["etB", "etA", "etB"]), 2);
+        l.record_rename("etA", "x", "~~y");
+        l.record_rename("etA", "~~y", "y");
+        l.save(&path).expect("save");
+        assert!(l.history.applied("etA", "x", "y"), "cycle halves merge");
+        assert_eq!(Ledger::load(&path, "ww1").expect("load"), l);
+        let parent = path.parent().expect("parent");
+        assert_eq!(files_in(parent), vec!["ledger-ww1.json".to_string()]);
+        let text = fs::read_to_string(&path).expect("read");
+        assert!(text.contains("\"format_version\": 1"));
+        assert!(text.find("etA") < text.find("etB"), "ids sorted: {text}");
+    }
+
+    #[test]
+    fn failed_write_keeps_old_content_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ledger.json");
+        let mut l = Ledger::new("ww1");
+        l.record(["et1"]);
+        l.save(&path).expect("save");
+        let before = fs::read(&path).expect("read");
+        l.record(["et2"]);
+        let res = l.save_with(&path, |f, bytes| {
+            f.write_all(&bytes[..bytes.len() / 2])?;
+            Err(io::Error::other("disk full"))
+        });
+        assert!(matches!(res, Err(LedgerError::Write { .. })));
+        assert_eq!(fs::read(&path).expect("read"), before);
+        assert_eq!(files_in(dir.path()), vec!["ledger.json".to_string()]);
+    }
+
+    #[test]
+    fn refuses_other_corp_and_other_version_and_garbage() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("l.json");
+        Ledger::new("wwA").save(&path).expect("save");
+        let e = Ledger::load(&path, "wwB").expect_err("mismatch");
+        assert!(matches!(e, LedgerError::CorpMismatch { .. }));
+        assert!(e.to_string().contains("wwA"));
+        fs::write(
+            &path,
+            r#"{"format_version":1,"corp_id":"wwA","owned":["et1"]}"#,
+        )
+        .expect("w");
+        let old = Ledger::load(&path, "wwA").expect("a ledger without renames reads");
+        assert!(old.history.renamed.is_empty() && old.owned.contains("et1"));
+        fs::write(&path, r#"{"format_version":2,"corp_id":"wwA","owned":[]}"#).expect("w");
+        assert!(matches!(
+            Ledger::load(&path, "wwA"),
+            Err(LedgerError::Version { found: 2, .. })
+        ));
+        fs::write(&path, "{not json").expect("w");
+        assert!(matches!(
+            Ledger::load(&path, "wwA"),
+            Err(LedgerError::Parse { .. })
+        ));
+    }
+
+    #[test]
+    fn default_path_is_beside_the_config_and_safe() {
+        let p = Ledger::default_path(Path::new("conf/tags.yaml"), "ww/../x");
+        assert_eq!(p, Path::new("conf/.tagsync/ledger-ww____x.json"));
+        let p = Ledger::default_path(Path::new("tags.yaml"), "ww1");
+        assert_eq!(p, Path::new(".tagsync/ledger-ww1.json"));
+    }
+}

@@ -1,1 +1,93 @@
 //! The planner: (desired, snapshot, ledger, options) → plan. Pure: no I/O.
+//!
+//! - [`model`]: the plan types (serialised for `--format json` and saved plans).
+//! - [`matching`]: which remote item each desired item is.
+//! - [`order`]: order values by longest increasing subsequence.
+//! - [`steps`]: edits, adds, the batched delete, name-safe ordering, rename cycles.
+//! - [`gates`]: the delete safety gate.
+//! - [`simulate`](mod@simulate): apply a plan to a snapshot under the API rules (tests, dry runs).
+//! - [`export`](mod@export): the corp as a desired file that plans to zero steps.
+//!
+//! Every step is one API call: `plan.calls() == plan.steps.len()`. Steps are listed in a
+//! valid sequential order and `depends_on` only points backwards, so an executor may run
+//! them concurrently as soon as their dependencies succeeded.
+//!
+//! # What the executor does with a plan
+//!
+//! - Refuse to start when [`Plan::blocked`]; show every blocked step's reason and fix.
+//! - Send [`StepKind::request`] for each step, running a step once its `depends_on` all
+//!   succeeded; a failed step stops only the steps that (transitively) depend on it.
+//! - After each successful add, record the new ids from the answer
+//!   (`Ledger::record`) and save the ledger; after each successful rename,
+//!   `Ledger::record_step(&step.kind)` and save. Pass `ledger.history` to
+//!   [`PlanOptions::history`] when planning.
+//! - [`Plan::notes`] are remarks for the reader (pins not found, interrupted moves,
+//!   rename cycles); renderers should show them.
+//!
+//! # Decisions where the spec is silent
+//!
+//! Each module documents its own; the main ones:
+//! - **Delete placement** ([`steps`]): the one batched delete runs last, after every other
+//!   step succeeded, unless it frees a name an add or rename needs; then it runs first,
+//!   after only the adds into groups it would otherwise empty.
+//! - **Rename cycles** ([`steps`]): the earliest-listed member goes through
+//!   `~~<final name>` (or `~~tagsync-N` when that is taken in its group); a leftover
+//!   `~~X` is matched to `X` on the next plan, so an apply that failed half-way resumes.
+//! - **Applied swaps** ([`History`], kept in the ledger): once a swap ran, both names
+//!   exist and names alone cannot tell which id is which, so the next plan would swap
+//!   back. The executor records every applied rename in the ledger and passes it as
+//!   `PlanOptions::history`; a `previously` entry whose rename is recorded as done is
+//!   skipped. Without that record the plan carries a note asking to remove the entries
+//!   or pin the ids. Chains converge either way.
+//! - **`previously` across groups** is not a move: tags match only within their group
+//!   (spec §2). Only a pinned tag `id` found in another group makes a replace.
+//! - **`managed: false`** ([`steps`]): the group and all its tags (listed or not) are
+//!   read-only and take no part in ordering; a missing group or tag is a blocked add.
+//! - **Order** ([`order`]): equal values never count as "in order"; new values go into the
+//!   gaps (1000 apart at open ends); renamed items may move for free.
+//! - **Gates** ([`gates`]): count every tag removed (tags inside deleted groups and the old
+//!   halves of replaces included); a tripped gate blocks every destructive step.
+
+pub mod export;
+pub mod gates;
+pub mod matching;
+pub mod model;
+pub mod order;
+pub mod simulate;
+pub mod steps;
+
+pub use export::export;
+pub use model::{
+    Blocked, DeletedGroup, DeletedTag, History, NewTag, Owned, Plan, PlanOptions, Request, Step,
+    StepKind, Summary, Target, Unmanaged, UnmanagedTag,
+};
+pub use simulate::{SimError, simulate};
+
+use crate::desired::model::{Desired, Ownership};
+use crate::remote::snapshot::Snapshot;
+
+/// Plan the calls that make `remote` equal to `desired`.
+///
+/// `owned` is what the ledger says tagsync may edit or delete; `desired.ownership ==
+/// All` overrides it with everything.
+pub fn plan(desired: &Desired, remote: &Snapshot, owned: &Owned, options: &PlanOptions) -> Plan {
+    let all = Owned::All;
+    let owned = if desired.ownership == Ownership::All {
+        &all
+    } else {
+        owned
+    };
+    let m = matching::match_all(desired, remote, &options.history);
+    let mut p = steps::build(desired, remote, owned, &m);
+    gates::apply(&mut p, remote, owned, options);
+    p
+}
+
+#[cfg(test)]
+mod testutil;
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod props;

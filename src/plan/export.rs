@@ -1,0 +1,80 @@
+//! The live corp as a desired file that plans to zero steps.
+//!
+//! Decisions:
+//! - A group tagsync does not own and in which it owns no tag is exported
+//!   `managed: false` (read-only), with all its tags. A group tagsync owns, or a foreign
+//!   group holding at least one owned tag, is managed, and lists every tag it holds (so
+//!   nothing in it is "unlisted"); foreign items in it are only referenced, and since the
+//!   export reproduces their names and orders, the plan never needs to edit them.
+//! - Lists follow display order (larger `order` first; the server's order breaks ties).
+//!   When a list's values strictly decrease, positions carry the order (`order` left at
+//!   its default); when two values tie, position cannot express it, so each item of that
+//!   list gets an explicit `order: <value>`.
+//! - No ids are pinned: names are unique, so names alone identify every item.
+//! - `ownership: all` when `owned` is [`Owned::All`].
+
+use super::model::Owned;
+use crate::desired::model::{Desired, DesiredGroup, DesiredTag, Order, Ownership};
+use crate::remote::snapshot::Snapshot;
+
+/// Sort indices by order (larger first, stable) and say whether values strictly decrease.
+fn display_order(orders: &[u32]) -> (Vec<usize>, bool) {
+    let mut idx: Vec<usize> = (0..orders.len()).collect();
+    idx.sort_by(|&a, &b| orders[b].cmp(&orders[a]));
+    let strict = idx.windows(2).all(|w| orders[w[0]] > orders[w[1]]);
+    (idx, strict)
+}
+
+pub fn export(remote: &Snapshot, owned: &Owned) -> Desired {
+    let managed: Vec<bool> = remote
+        .groups
+        .iter()
+        .map(|g| owned.contains(&g.id) || g.tags.iter().any(|t| owned.contains(&t.id)))
+        .collect();
+    let managed_orders: Vec<u32> = remote
+        .groups
+        .iter()
+        .zip(&managed)
+        .filter(|(_, m)| **m)
+        .map(|(g, _)| g.order)
+        .collect();
+    let groups_strict = display_order(&managed_orders).1;
+    let all_orders: Vec<u32> = remote.groups.iter().map(|g| g.order).collect();
+    let groups = display_order(&all_orders)
+        .0
+        .into_iter()
+        .map(|gi| {
+            let g = &remote.groups[gi];
+            let torders: Vec<u32> = g.tags.iter().map(|t| t.order).collect();
+            let (tidx, tstrict) = display_order(&torders);
+            let tags = tidx
+                .into_iter()
+                .map(|ti| {
+                    let t = &g.tags[ti];
+                    let mut d = DesiredTag::named(t.name.clone());
+                    if managed[gi] && !tstrict {
+                        d.order = Order::Value(t.order);
+                    }
+                    d
+                })
+                .collect();
+            let mut d = DesiredGroup::named(g.name.clone(), tags);
+            d.managed = managed[gi];
+            d.order = match (managed[gi], groups_strict) {
+                (false, _) => Order::Ignore,
+                (true, true) => Order::Position,
+                (true, false) => Order::Value(g.order),
+            };
+            d
+        })
+        .collect();
+    Desired {
+        version: 1,
+        ownership: if *owned == Owned::All {
+            Ownership::All
+        } else {
+            Ownership::Ledger
+        },
+        groups,
+    }
+}

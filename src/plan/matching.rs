@@ -1,0 +1,282 @@
+//! Identity: which remote item each desired item is.
+//!
+//! In this order, each remote item used at most once: a pinned `id`; a `previously`
+//! name (when the remote item of that name is still unmatched and the desired item's own
+//! name is absent remotely or is itself being renamed away); the current `name`. Tags
+//! match only within their own group, except a pinned tag id found in another group: that
+//! is a *move* (the planner turns it into a replace).
+//!
+//! Decisions where the spec is silent:
+//! - A pinned id that does not exist remotely (or is already taken) falls through to
+//!   `previously` and name matching; the plan carries a note saying so.
+//! - "Absent remotely" counts a remote item of that name that a pin already claimed as
+//!   absent: the pin renames it away.
+//! - A tag pinned to an id in another group, when its own group already holds a tag of
+//!   its name, keeps that tag: a move whose add ran and whose delete did not. The pinned
+//!   one becomes unlisted (deleted only if owned, through the gate).
+//! - A `previously` entry is skipped when the ledger's [`History`] says tagsync already
+//!   renamed the item now named `X` from that old name: applied swaps stay applied.
+//! - Every desired item `X` has an implicit last `previously` entry `~~X` (unless the
+//!   file itself lists an item named `~~X`): the temporary name a rename cycle uses on
+//!   its way to `X`. An apply that failed between the two halves of a cycle thus resumes
+//!   on the next plan instead of deleting the item left under its temporary name.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::model::History;
+use crate::desired::model::Desired;
+use crate::remote::snapshot::Snapshot;
+
+/// The result of matching.
+#[derive(Debug, Clone, Default)]
+pub struct Matching {
+    /// Per desired group: the index of its remote group.
+    pub groups: Vec<Option<usize>>,
+    /// Per desired group, per desired tag: (remote group index, remote tag index).
+    pub tags: Vec<Vec<Option<(usize, usize)>>>,
+    /// Remote items left unlisted because a desired item kept the item of its current
+    /// name instead of renaming the old one: remote id → explanation.
+    pub shadowed: BTreeMap<String, String>,
+    pub notes: Vec<String>,
+}
+
+/// One desired item as the name matcher sees it.
+struct Want<'a> {
+    name: &'a str,
+    previously: &'a [String],
+}
+
+/// Phases 2 and 3 within one namespace. `result` holds phase-1 (pin) matches already.
+fn match_names(
+    wants: &[Want<'_>],
+    remote_names: &[&str],
+    remote_ids: &[&str],
+    history: &History,
+    used: &mut [bool],
+    result: &mut [Option<usize>],
+    shadowed: &mut Vec<(usize, String)>,
+) {
+    let by_name: HashMap<&str, usize> = remote_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (*n, i))
+        .collect();
+    let wanted: std::collections::HashSet<&str> = wants.iter().map(|w| w.name).collect();
+    let renamed_away: std::collections::HashSet<&str> = wants
+        .iter()
+        .flat_map(|w| w.previously.iter().map(String::as_str))
+        .collect();
+    for (wi, w) in wants.iter().enumerate() {
+        if result[wi].is_some() {
+            continue;
+        }
+        // The item of this name got it from tagsync renaming one of the old names: the
+        // rename is done, the name phase matches it.
+        let done = by_name.get(w.name).is_some_and(|&r| {
+            !used[r]
+                && w.previously
+                    .iter()
+                    .any(|p| history.applied(remote_ids[r], p, w.name))
+        });
+        if done {
+            continue;
+        }
+        let own_free = match by_name.get(w.name) {
+            None => true,
+            Some(&r) => used[r] || renamed_away.contains(w.name),
+        };
+        // A rename cycle interrupted after its temporary rename left `~~name`.
+        let temp = super::steps::temp_name(w.name);
+        let resume = (!wanted.contains(temp.as_str())).then_some(temp);
+        // The interrupted rename first: it is certain, an old name may be ambiguous.
+        for old in resume.iter().chain(w.previously) {
+            let Some(&r) = by_name.get(old.as_str()) else {
+                continue;
+            };
+            if used[r] {
+                continue;
+            }
+            if own_free {
+                used[r] = true;
+                result[wi] = Some(r);
+                break;
+            }
+            shadowed.push((
+                r,
+                format!(
+                    "`{}` exists and nothing renames it away, so `{}` keeps that item; the old `{}` is no longer listed",
+                    w.name, w.name, old
+                ),
+            ));
+        }
+    }
+    for (wi, w) in wants.iter().enumerate() {
+        if result[wi].is_some() {
+            continue;
+        }
+        if let Some(&r) = by_name.get(w.name)
+            && !used[r]
+        {
+            used[r] = true;
+            result[wi] = Some(r);
+        }
+    }
+}
+
+pub fn match_all(desired: &Desired, remote: &Snapshot, history: &History) -> Matching {
+    let mut m = Matching {
+        groups: vec![None; desired.groups.len()],
+        tags: desired
+            .groups
+            .iter()
+            .map(|g| vec![None; g.tags.len()])
+            .collect(),
+        ..Matching::default()
+    };
+    let group_by_id: HashMap<&str, usize> = remote
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id.as_str(), i))
+        .collect();
+    let tag_by_id: HashMap<&str, (usize, usize)> = remote
+        .groups
+        .iter()
+        .enumerate()
+        .flat_map(|(gi, g)| {
+            g.tags
+                .iter()
+                .enumerate()
+                .map(move |(ti, t)| (t.id.as_str(), (gi, ti)))
+        })
+        .collect();
+
+    // Groups.
+    let mut gused = vec![false; remote.groups.len()];
+    for (di, g) in desired.groups.iter().enumerate() {
+        if let Some(id) = &g.id {
+            match group_by_id.get(id.as_str()) {
+                Some(&r) if !gused[r] => {
+                    gused[r] = true;
+                    m.groups[di] = Some(r);
+                }
+                _ => m.notes.push(format!(
+                    "group `{}`: pinned id {id} is not a live, unclaimed group; matched by name instead",
+                    g.name
+                )),
+            }
+        }
+    }
+    let wants: Vec<Want<'_>> = desired
+        .groups
+        .iter()
+        .map(|g| Want {
+            name: &g.name,
+            previously: &g.previously,
+        })
+        .collect();
+    let names: Vec<&str> = remote.groups.iter().map(|g| g.name.as_str()).collect();
+    let ids: Vec<&str> = remote.groups.iter().map(|g| g.id.as_str()).collect();
+    let mut shadowed = Vec::new();
+    match_names(
+        &wants,
+        &names,
+        &ids,
+        history,
+        &mut gused,
+        &mut m.groups,
+        &mut shadowed,
+    );
+    for (r, why) in shadowed.drain(..) {
+        if !gused[r] {
+            m.shadowed.insert(remote.groups[r].id.clone(), why);
+        }
+    }
+
+    // Tag pins, across all groups first (a pin may claim a tag of another group).
+    let mut tused: Vec<Vec<bool>> = remote
+        .groups
+        .iter()
+        .map(|g| vec![false; g.tags.len()])
+        .collect();
+    for (di, g) in desired.groups.iter().enumerate() {
+        for (ti, t) in g.tags.iter().enumerate() {
+            let Some(id) = &t.id else { continue };
+            let home = m.groups[di].map(|h| &remote.groups[h]);
+            match tag_by_id.get(id.as_str()) {
+                // Pinned into another group, but a tag of this name already sits here: a
+                // move (replace) whose add ran and whose delete did not. Keep the new one.
+                Some(&(rg, rt))
+                    if Some(rg) != m.groups[di]
+                        && home.is_some_and(|h| h.tags.iter().any(|x| x.name == t.name)) =>
+                {
+                    m.shadowed.insert(
+                        id.clone(),
+                        format!(
+                            "pinned by `{}` in group `{}`, which already holds a tag of that name (a move half done): that one is kept, this one is no longer listed",
+                            t.name, g.name
+                        ),
+                    );
+                    let _ = rt;
+                }
+                Some(&(rg, rt)) if !tused[rg][rt] => {
+                    tused[rg][rt] = true;
+                    m.tags[di][ti] = Some((rg, rt));
+                }
+                _ => m.notes.push(format!(
+                    "tag `{}` in group `{}`: pinned id {id} is not a live, unclaimed tag; matched by name instead",
+                    t.name, g.name
+                )),
+            }
+        }
+    }
+    // Names within each matched group.
+    for (di, g) in desired.groups.iter().enumerate() {
+        let Some(rg) = m.groups[di] else { continue };
+        let rgroup = &remote.groups[rg];
+        let wants: Vec<Want<'_>> = g
+            .tags
+            .iter()
+            .map(|t| Want {
+                name: &t.name,
+                previously: &t.previously,
+            })
+            .collect();
+        let names: Vec<&str> = rgroup.tags.iter().map(|t| t.name.as_str()).collect();
+        let ids: Vec<&str> = rgroup.tags.iter().map(|t| t.id.as_str()).collect();
+        let mut local: Vec<Option<usize>> = m.tags[di]
+            .iter()
+            .map(|x| x.filter(|(g2, _)| *g2 == rg).map(|(_, t)| t))
+            .collect();
+        // Tags pinned into another group must not be re-matched here.
+        let pinned_elsewhere: Vec<bool> = m.tags[di]
+            .iter()
+            .map(|x| x.is_some_and(|(g2, _)| g2 != rg))
+            .collect();
+        for (wi, p) in pinned_elsewhere.iter().enumerate() {
+            if *p {
+                local[wi] = Some(usize::MAX);
+            }
+        }
+        match_names(
+            &wants,
+            &names,
+            &ids,
+            history,
+            &mut tused[rg],
+            &mut local,
+            &mut shadowed,
+        );
+        for (wi, l) in local.into_iter().enumerate() {
+            if !pinned_elsewhere[wi] {
+                m.tags[di][wi] = l.map(|t| (rg, t));
+            }
+        }
+        for (r, why) in shadowed.drain(..) {
+            if !tused[rg][r] {
+                m.shadowed.insert(rgroup.tags[r].id.clone(), why);
+            }
+        }
+    }
+    m
+}

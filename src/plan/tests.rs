@@ -1,0 +1,563 @@
+//! Focused tests, one per planner rule.
+
+use std::collections::BTreeSet;
+
+use super::testutil::*;
+use super::*;
+use crate::desired::model::{Order, Ownership};
+
+fn all() -> Owned {
+    Owned::All
+}
+
+fn ids(v: &[&str]) -> Owned {
+    Owned::Ids(v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>())
+}
+
+fn opts() -> PlanOptions {
+    PlanOptions::default()
+}
+
+/// What the ledger would record for these applied steps.
+fn history_of(steps: &[Step]) -> History {
+    let mut h = History::default();
+    for s in steps {
+        h.record_step(&s.kind);
+    }
+    h
+}
+
+/// Plan, simulate, and check that planning again (with the renames recorded) gives nothing.
+fn converge(d: &crate::desired::model::Desired, s: &Snapshot, owned: &Owned) -> (Plan, Snapshot) {
+    let p = plan(d, s, owned, &opts());
+    assert!(!p.blocked(), "unexpected blocked plan: {p:#?}");
+    for st in &p.steps {
+        assert!(!st.reason.is_empty(), "step without reason: {st:?}");
+        assert!(st.depends_on.iter().all(|&d| d < st.id));
+    }
+    let out = simulate(s, &p, owned).unwrap_or_else(|e| panic!("simulate: {e}\n{p:#?}"));
+    let mut owned2 = owned.clone();
+    for g in &out.groups {
+        owned2.insert(g.id.clone());
+        for t in &g.tags {
+            if t.id.starts_with("sim-") {
+                owned2.insert(t.id.clone());
+            }
+        }
+    }
+    let again_opts = PlanOptions {
+        history: history_of(&p.steps),
+        ..opts()
+    };
+    let again = plan(d, &out, &owned2, &again_opts);
+    assert!(again.is_empty(), "not converged: {again:#?}");
+    (p, out)
+}
+
+use crate::remote::snapshot::Snapshot;
+
+#[test]
+fn swap_goes_through_one_temporary_name() {
+    let s = snap(&[("g", "G", 1, &[("t1", "A", 20), ("t2", "B", 10)])]);
+    let d = desired(
+        Ownership::All,
+        vec![group("G", vec![renamed("B", "A"), renamed("A", "B")])],
+    );
+    let (p, out) = converge(&d, &s, &all());
+    assert_eq!(p.calls(), 3, "{p:#?}");
+    assert!(p.steps.iter().any(|s| s.reason.contains("temporary name")));
+    assert_eq!(find_tag(&out, "G", "B").map(|t| t.id.as_str()), Some("t1"));
+    assert_eq!(find_tag(&out, "G", "A").map(|t| t.id.as_str()), Some("t2"));
+}
+
+#[test]
+fn chain_keeps_ids_without_temporary_names() {
+    let s = snap(&[("g", "G", 1, &[("t1", "A", 20), ("t2", "B", 10)])]);
+    let d = desired(
+        Ownership::All,
+        vec![group("G", vec![renamed("B", "A"), renamed("C", "B")])],
+    );
+    let (p, out) = converge(&d, &s, &all());
+    assert_eq!(p.calls(), 2);
+    // B→C must run before A→B.
+    assert!(p.steps[1].depends_on.contains(&0));
+    assert_eq!(find_tag(&out, "G", "B").map(|t| t.id.as_str()), Some("t1"));
+    assert_eq!(find_tag(&out, "G", "C").map(|t| t.id.as_str()), Some("t2"));
+}
+
+#[test]
+fn group_swap_keeps_ids() {
+    let s = snap(&[
+        ("g1", "X", 20, &[("t1", "a", 1)]),
+        ("g2", "Y", 10, &[("t2", "b", 1)]),
+    ]);
+    let mut x = group("Y", vec![tag("a")]);
+    x.previously = vec!["X".into()];
+    let mut y = group("X", vec![tag("b")]);
+    y.previously = vec!["Y".into()];
+    let (p, out) = converge(&desired(Ownership::All, vec![x, y]), &s, &all());
+    assert_eq!(p.calls(), 3);
+    assert_eq!(
+        out.groups
+            .iter()
+            .find(|g| g.name == "Y")
+            .map(|g| g.id.as_str()),
+        Some("g1")
+    );
+}
+
+#[test]
+fn moving_one_tag_to_the_top_of_100_is_one_call() {
+    let tags: Vec<(String, String, u32)> = (0..100)
+        .map(|i| (format!("t{i}"), format!("n{i}"), 1000 - i as u32))
+        .collect();
+    let specs: Vec<(&str, &str, u32)> = tags
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), *c))
+        .collect();
+    let s = snap(&[("g", "G", 1, &specs)]);
+    let mut names: Vec<String> = (0..100).map(|i| format!("n{i}")).collect();
+    let last = names.pop().unwrap_or_default();
+    names.insert(0, last);
+    let d = desired(
+        Ownership::All,
+        vec![group("G", names.iter().map(|n| tag(n)).collect())],
+    );
+    let (p, out) = converge(&d, &s, &all());
+    assert_eq!(p.calls(), 1);
+    let top = out.groups[0]
+        .tags
+        .iter()
+        .max_by_key(|t| t.order)
+        .map(|t| t.name.as_str());
+    assert_eq!(top, Some("n99"));
+}
+
+#[test]
+fn tag_moving_group_is_a_destructive_replace() {
+    let s = snap(&[
+        ("g1", "G1", 20, &[("t1", "a", 2), ("t2", "b", 1)]),
+        ("g2", "G2", 10, &[("t3", "c", 1)]),
+    ]);
+    let mut moved = tag("b");
+    moved.id = Some("t2".into());
+    let d = desired(
+        Ownership::All,
+        vec![
+            group("G1", vec![tag("a")]),
+            group("G2", vec![tag("c"), moved]),
+        ],
+    );
+    let (p, out) = converge(&d, &s, &all());
+    assert_eq!(p.calls(), 2, "{p:#?}");
+    assert!(p.steps.iter().all(|s| s.destructive));
+    assert!(
+        matches!(&p.steps[0].kind, StepKind::AddTags { tags, .. } if tags[0].replaces.as_deref() == Some("t2"))
+    );
+    assert!(
+        matches!(&p.steps[1].kind, StepKind::Delete { tags, .. } if tags[0].moved_to.as_deref() == Some("G2"))
+    );
+    assert!(p.steps[1].depends_on.contains(&0));
+    assert!(find_tag(&out, "G2", "b").is_some_and(|t| t.id != "t2"));
+}
+
+#[test]
+fn group_emptied_by_deletes_is_refilled_first() {
+    let s = snap(&[("g", "G", 1, &[("t1", "old", 1)])]);
+    let d = desired(Ownership::Ledger, vec![group("G", vec![tag("new")])]);
+    let owned = ids(&["g", "t1"]);
+    let (p, out) = converge(&d, &s, &owned);
+    assert_eq!(p.calls(), 2);
+    assert!(matches!(p.steps[0].kind, StepKind::AddTags { .. }));
+    assert!(p.steps[1].depends_on.contains(&0));
+    assert_eq!(out.groups[0].id, "g", "the group keeps its id");
+}
+
+#[test]
+fn whole_unlisted_group_is_deleted_by_group_id() {
+    let s = snap(&[
+        ("g1", "Keep", 20, &[("t1", "a", 1)]),
+        ("g2", "Gone", 10, &[("t2", "b", 2), ("t3", "c", 1)]),
+    ]);
+    let d = desired(Ownership::All, vec![group("Keep", vec![tag("a")])]);
+    let (p, _) = converge(&d, &s, &all());
+    assert_eq!(p.calls(), 1);
+    match &p.steps[0].kind {
+        StepKind::Delete { groups, tags } => {
+            assert_eq!(groups.len(), 1);
+            assert!(tags.is_empty());
+        }
+        other => panic!("expected delete, got {other:?}"),
+    }
+    assert_eq!(p.deleted_tag_count(), 2);
+}
+
+#[test]
+fn gate_blocks_more_than_ten_deletes_unless_allowed() {
+    let tags: Vec<(String, String, u32)> = (0..12)
+        .map(|i| (format!("t{i}"), format!("n{i}"), 100 - i))
+        .collect();
+    let specs: Vec<(&str, &str, u32)> = tags
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), *c))
+        .collect();
+    let s = snap(&[("g", "G", 1, &specs), ("k", "K", 2, &[("x", "x", 1)])]);
+    let d = desired(Ownership::All, vec![group("K", vec![tag("x")])]);
+    let p = plan(&d, &s, &all(), &opts());
+    assert!(p.blocked());
+    let b = p.steps[0]
+        .blocked
+        .as_ref()
+        .map(|b| (b.reason.clone(), b.fix.clone()));
+    assert!(
+        b.as_ref()
+            .is_some_and(|(r, f)| r.contains("12") && f.contains("--allow-delete 12")),
+        "{b:?}"
+    );
+    let allowed = PlanOptions {
+        allow_delete: Some(12),
+        ..opts()
+    };
+    assert!(!plan(&d, &s, &all(), &allowed).blocked());
+    let too_few = PlanOptions {
+        allow_delete: Some(11),
+        ..opts()
+    };
+    assert!(plan(&d, &s, &all(), &too_few).blocked());
+}
+
+#[test]
+fn gate_blocks_over_a_quarter_of_owned_tags() {
+    let tags: Vec<(String, String, u32)> = (0..20)
+        .map(|i| (format!("t{i}"), format!("n{i}"), 100 - i))
+        .collect();
+    let specs: Vec<(&str, &str, u32)> = tags
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), *c))
+        .collect();
+    let s = snap(&[("g", "G", 1, &specs)]);
+    let keep = |n: usize| {
+        desired(
+            Ownership::All,
+            vec![group("G", (n..20).map(|i| tag(&format!("n{i}"))).collect())],
+        )
+    };
+    assert!(
+        !plan(&keep(5), &s, &all(), &opts()).blocked(),
+        "5 of 20 is 25%: allowed"
+    );
+    let p = plan(&keep(6), &s, &all(), &opts());
+    assert!(p.blocked());
+    assert!(
+        p.steps
+            .iter()
+            .any(|s| s.blocked.as_ref().is_some_and(|b| b.reason.contains("25%")))
+    );
+}
+
+#[test]
+fn foreign_tag_edit_is_blocked_with_a_hint() {
+    let s = snap(&[("g", "G", 1, &[("t1", "A", 1)])]);
+    let d = desired(Ownership::Ledger, vec![group("G", vec![renamed("B", "A")])]);
+    let p = plan(&d, &s, &ids(&["g"]), &opts());
+    assert_eq!(p.calls(), 1);
+    let b = p.steps[0]
+        .blocked
+        .as_ref()
+        .map(|b| b.fix.clone())
+        .unwrap_or_default();
+    assert!(
+        b.contains("tagsync adopt t1") && b.contains("ownership: all"),
+        "{b}"
+    );
+    assert!(matches!(
+        simulate(&s, &p, &ids(&["g"])),
+        Err(SimError::Blocked(0))
+    ));
+}
+
+#[test]
+fn foreign_unlisted_items_are_summarised_not_deleted() {
+    let s = snap(&[
+        ("g1", "Ours", 20, &[("t1", "a", 2), ("f1", "theirs", 1)]),
+        ("g2", "Console", 10, &[("f2", "x", 2), ("f3", "y", 1)]),
+    ]);
+    let d = desired(Ownership::Ledger, vec![group("Ours", vec![tag("a")])]);
+    let owned = ids(&["g1", "t1"]);
+    let (p, _) = converge(&d, &s, &owned);
+    assert!(p.is_empty());
+    assert_eq!(p.unmanaged.groups, vec!["Console".to_string()]);
+    assert_eq!(
+        p.unmanaged.tags,
+        vec![UnmanagedTag {
+            group: "Ours".into(),
+            name: "theirs".into()
+        }]
+    );
+    assert_eq!(p.unmanaged.tag_count, 3);
+}
+
+#[test]
+fn old_and_new_name_both_present_keeps_the_current_one() {
+    let s = snap(&[("g", "G", 1, &[("t1", "A", 2), ("t2", "B", 1)])]);
+    let d = desired(Ownership::All, vec![group("G", vec![renamed("B", "A")])]);
+    let (p, out) = converge(&d, &s, &all());
+    assert_eq!(p.calls(), 1);
+    assert!(
+        p.steps[0].reason.contains("keeps that item"),
+        "{}",
+        p.steps[0].reason
+    );
+    assert_eq!(find_tag(&out, "G", "B").map(|t| t.id.as_str()), Some("t2"));
+}
+
+#[test]
+fn unmanaged_group_missing_tag_is_blocked_and_never_edited() {
+    let s = snap(&[("g", "RO", 1, &[("t1", "a", 1), ("t2", "b", 2)])]);
+    let mut ro = group("RO", vec![tag("a"), tag("b"), tag("c")]);
+    ro.managed = false;
+    let d = desired(Ownership::All, vec![ro]);
+    let p = plan(&d, &s, &all(), &opts());
+    assert_eq!(p.calls(), 1, "no reorder in a read-only group: {p:#?}");
+    assert!(matches!(p.steps[0].kind, StepKind::AddTags { .. }));
+    assert!(
+        p.steps[0]
+            .blocked
+            .as_ref()
+            .is_some_and(|b| b.reason.contains("managed: false"))
+    );
+}
+
+#[test]
+fn delete_runs_first_when_it_frees_a_name() {
+    let s = snap(&[
+        ("g1", "X", 20, &[("t1", "a", 1)]),
+        ("g2", "Y", 10, &[("t2", "b", 1)]),
+    ]);
+    let mut g = group("Y", vec![tag("a")]);
+    g.id = Some("g1".into());
+    let d = desired(Ownership::All, vec![g]);
+    let (p, out) = converge(&d, &s, &all());
+    assert_eq!(p.calls(), 2);
+    assert!(matches!(p.steps[0].kind, StepKind::Delete { .. }));
+    assert!(p.steps[1].depends_on.contains(&0));
+    assert_eq!(out.groups[0].id, "g1");
+}
+
+#[test]
+fn explicit_and_ignored_orders() {
+    let s = snap(&[("g", "G", 5, &[("t1", "a", 1), ("t2", "b", 9)])]);
+    let mut a = tag("a");
+    a.order = Order::Value(7);
+    let mut g = group("G", vec![a, tag("b")]);
+    g.order = Order::Ignore;
+    let (p, out) = converge(&desired(Ownership::All, vec![g]), &s, &all());
+    assert_eq!(p.calls(), 1);
+    assert_eq!(find_tag(&out, "G", "a").map(|t| t.order), Some(7));
+    assert_eq!(find_tag(&out, "G", "b").map(|t| t.order), Some(9));
+}
+
+#[test]
+fn new_group_with_tags_is_one_call_and_plan_round_trips_json() {
+    let s = snap(&[("g", "G", 5, &[("t1", "a", 1)])]);
+    let d = desired(
+        Ownership::All,
+        vec![
+            group("New", vec![tag("x"), tag("y"), tag("z")]),
+            group("G", vec![tag("a")]),
+        ],
+    );
+    let (p, out) = converge(&d, &s, &all());
+    assert_eq!(p.calls(), 1);
+    let new = out.groups.iter().find(|g| g.name == "New").map(|g| g.order);
+    assert!(new.is_some_and(|o| o > 5));
+    let json = serde_json::to_string(&p).unwrap_or_default();
+    let back: Plan = serde_json::from_str(&json).unwrap_or_default();
+    assert_eq!(back, p);
+}
+
+#[test]
+fn export_plans_to_nothing() {
+    let s = snap(&[
+        ("g1", "Ours", 20, &[("t1", "a", 2), ("f1", "theirs", 2)]),
+        ("g2", "Console", 20, &[("f2", "x", 2), ("f3", "y", 1)]),
+    ]);
+    let owned = ids(&["g1", "t1"]);
+    let d = export(&s, &owned);
+    assert!(
+        !d.groups
+            .iter()
+            .find(|g| g.name == "Console")
+            .is_some_and(|g| g.managed)
+    );
+    assert!(plan(&d, &s, &owned, &opts()).is_empty());
+}
+
+#[test]
+fn shadowed_foreign_item_stays_with_a_note() {
+    let s = snap(&[("g", "G", 1, &[("t1", "A", 2), ("t2", "B", 1)])]);
+    let d = desired(Ownership::Ledger, vec![group("G", vec![renamed("B", "A")])]);
+    let p = plan(&d, &s, &ids(&["g", "t2"]), &opts());
+    assert!(p.is_empty());
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("`A`") && n.contains("does not own")),
+        "{:?}",
+        p.notes
+    );
+    assert_eq!(p.unmanaged.tags.len(), 1);
+}
+
+#[test]
+fn delete_reason_is_capped_but_lists_every_item() {
+    let tags: Vec<(String, String, u32)> = (0..8)
+        .map(|i| (format!("t{i}"), format!("n{i}"), 100 - i))
+        .collect();
+    let specs: Vec<(&str, &str, u32)> = tags
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), *c))
+        .collect();
+    let s = snap(&[("g", "G", 1, &specs)]);
+    let d = desired(Ownership::All, vec![group("G", vec![tag("n0")])]);
+    let (p, _) = converge(&d, &s, &all());
+    assert!(
+        p.steps[0].reason.ends_with("and 2 more"),
+        "{}",
+        p.steps[0].reason
+    );
+    assert!(matches!(&p.steps[0].kind, StepKind::Delete { tags, .. } if tags.len() == 7));
+}
+
+#[test]
+fn requests_send_only_what_changes_and_summary_counts() {
+    let s = snap(&[
+        ("g1", "G1", 20, &[("t1", "a", 2), ("t2", "b", 1)]),
+        ("g2", "G2", 10, &[("t3", "c", 1)]),
+    ]);
+    let mut moved = tag("b");
+    moved.id = Some("t2".into());
+    let d = desired(
+        Ownership::All,
+        vec![
+            group("G1", vec![renamed("z", "a")]),
+            group("G2", vec![tag("c"), moved]),
+        ],
+    );
+    let (p, _) = converge(&d, &s, &all());
+    let reqs: Vec<Request> = p.steps.iter().map(|s| s.kind.request()).collect();
+    assert!(reqs.iter().any(
+        |r| matches!(r, Request::Edit(e) if e.name.as_deref() == Some("z") && e.order.is_none())
+    ));
+    assert!(reqs.iter().any(|r| matches!(r, Request::Add(a) if a.group_id.as_deref() == Some("g2") && a.group_name.is_none())));
+    assert!(
+        reqs.iter().any(
+            |r| matches!(r, Request::Delete(d) if d.tag_id == ["t2"] && d.group_id.is_empty())
+        )
+    );
+    let sum = p.summary();
+    assert_eq!(
+        (sum.renames, sum.add_tags, sum.replaces, sum.delete_tags),
+        (1, 1, 1, 1)
+    );
+}
+
+#[test]
+fn swap_interrupted_after_the_temporary_rename_resumes() {
+    let s = snap(&[("g", "G", 1, &[("t1", "A", 20), ("t2", "B", 10)])]);
+    let d = desired(
+        Ownership::All,
+        vec![group("G", vec![renamed("B", "A"), renamed("A", "B")])],
+    );
+    let p = plan(&d, &s, &all(), &opts());
+    assert!(
+        matches!(&p.steps[0].kind, StepKind::Edit { to_name: Some(n), .. } if n == "~~B"),
+        "{p:#?}"
+    );
+    // Only the first step ran.
+    let first = Plan {
+        steps: p.steps[..1].to_vec(),
+        ..Plan::default()
+    };
+    let half = simulate(&s, &first, &all()).unwrap_or_default();
+    let h1 = PlanOptions {
+        history: history_of(&first.steps),
+        ..opts()
+    };
+    let p2 = plan(&d, &half, &all(), &h1);
+    assert!(p2.deleted_tag_count() == 0 && p2.calls() == 2, "{p2:#?}");
+    let out = simulate(&half, &p2, &all()).unwrap_or_default();
+    let all_steps: Vec<Step> = first.steps.iter().chain(&p2.steps).cloned().collect();
+    let h2 = PlanOptions {
+        history: history_of(&all_steps),
+        ..opts()
+    };
+    assert!(plan(&d, &out, &all(), &h2).is_empty());
+    // Without the record, the applied swap is ambiguous and would be swapped back.
+    assert_eq!(plan(&d, &out, &all(), &opts()).calls(), 3);
+    assert_eq!(find_tag(&out, "G", "B").map(|t| t.id.as_str()), Some("t1"));
+    assert_eq!(find_tag(&out, "G", "A").map(|t| t.id.as_str()), Some("t2"));
+}
+
+#[test]
+fn move_interrupted_after_the_add_resumes_by_deleting_the_old_tag() {
+    let s = snap(&[
+        ("g1", "G1", 20, &[("t1", "a", 2), ("t2", "b", 1)]),
+        ("g2", "G2", 10, &[("t3", "c", 2), ("new", "b", 1)]),
+    ]);
+    let mut moved = tag("b");
+    moved.id = Some("t2".into());
+    let d = desired(
+        Ownership::All,
+        vec![
+            group("G1", vec![tag("a")]),
+            group("G2", vec![tag("c"), moved]),
+        ],
+    );
+    let (p, out) = converge(&d, &s, &all());
+    assert_eq!(p.calls(), 1, "only the delete is left: {p:#?}");
+    assert!(
+        p.steps[0].reason.contains("move half done"),
+        "{}",
+        p.steps[0].reason
+    );
+    assert_eq!(
+        find_tag(&out, "G2", "b").map(|t| t.id.as_str()),
+        Some("new")
+    );
+}
+
+#[test]
+fn explicit_group_order_and_read_only_rename_is_blocked() {
+    let s = snap(&[
+        ("g1", "G1", 5, &[("t1", "a", 1)]),
+        ("g2", "Console", 9, &[("t2", "b", 1)]),
+    ]);
+    let mut g1 = group("G1", vec![tag("a")]);
+    g1.order = Order::Value(42);
+    let (p, out) = converge(
+        &desired(Ownership::Ledger, vec![g1.clone()]),
+        &s,
+        &ids(&["g1", "t1"]),
+    );
+    assert_eq!(p.calls(), 1);
+    assert_eq!(
+        out.groups.iter().find(|g| g.id == "g1").map(|g| g.order),
+        Some(42)
+    );
+    let mut ro = group("Renamed", vec![tag("b")]);
+    ro.previously = vec!["Console".into()];
+    ro.managed = false;
+    let p = plan(&desired(Ownership::All, vec![g1, ro]), &s, &all(), &opts());
+    let edit = p
+        .steps
+        .iter()
+        .find(|s| matches!(&s.kind, StepKind::Edit { id, .. } if id == "g2"));
+    assert!(
+        edit.is_some_and(|s| s
+            .blocked
+            .as_ref()
+            .is_some_and(|b| b.reason.contains("managed: false"))),
+        "{p:#?}"
+    );
+}

@@ -1,0 +1,60 @@
+//! Helpers shared by the planner's unit and property tests.
+
+use crate::desired::model::{Desired, DesiredGroup, DesiredTag, Ownership};
+use crate::remote::snapshot::{RemoteGroup, RemoteTag, Snapshot};
+
+/// `(group id, group name, order, [(tag id, tag name, order)])`.
+pub type GroupSpec<'a> = (&'a str, &'a str, u32, &'a [(&'a str, &'a str, u32)]);
+
+pub fn snap(groups: &[GroupSpec<'_>]) -> Snapshot {
+    Snapshot {
+        groups: groups
+            .iter()
+            .map(|(id, name, order, tags)| RemoteGroup {
+                id: id.to_string(),
+                name: name.to_string(),
+                order: *order,
+                create_time: 0,
+                tags: tags
+                    .iter()
+                    .map(|(id, name, order)| RemoteTag {
+                        id: id.to_string(),
+                        name: name.to_string(),
+                        order: *order,
+                        create_time: 0,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+pub fn tag(name: &str) -> DesiredTag {
+    DesiredTag::named(name)
+}
+
+pub fn renamed(name: &str, old: &str) -> DesiredTag {
+    let mut t = DesiredTag::named(name);
+    t.previously = vec![old.to_string()];
+    t
+}
+
+pub fn group(name: &str, tags: Vec<DesiredTag>) -> DesiredGroup {
+    DesiredGroup::named(name, tags)
+}
+
+pub fn desired(ownership: Ownership, groups: Vec<DesiredGroup>) -> Desired {
+    Desired {
+        version: 1,
+        ownership,
+        groups,
+    }
+}
+
+/// The tag named `name` in the group named `group`, if any.
+pub fn find_tag<'a>(s: &'a Snapshot, group: &str, name: &str) -> Option<&'a RemoteTag> {
+    s.groups
+        .iter()
+        .find(|g| g.name == group)
+        .and_then(|g| g.tags.iter().find(|t| t.name == name))
+}
