@@ -155,14 +155,10 @@ async fn examples_load_and_dump_round_trips() {
             .iter()
             .any(|a| a.name == "tagsync" && a.secret == "demo-secret")
     );
-    let handle = emulator::start(EmulatorConfig {
-        corp_id: apps.corp_id,
-        apps: apps.apps,
-        seed: seed.clone(),
-        ..Default::default()
-    })
-    .await
-    .expect("starts");
+    let config = emulator::config_from_files(Some(Path::new(CORP)), Some(Path::new(APPS)))
+        .expect("files load");
+    assert_eq!(config.seed, seed);
+    let handle = emulator::start(config).await.expect("starts");
     assert_eq!(
         handle.dump(),
         seed,

@@ -34,8 +34,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::{
-    App, AppsFile, CallKind, EmulatorConfig, EmulatorError, FaultKind, Faults, KindFaults, Latency,
-    ScriptedFault, SeedFile, SeedGroup, SeedTag, load_apps, load_seed,
+    App, AppAccess, AppEntry, AppsFile, CallKind, EmulatorConfig, EmulatorError, FaultKind, Faults,
+    KindFaults, Latency, ScriptedFault, SeedFile, SeedGroup, SeedTag, Suite, load_apps, load_seed,
 };
 pub use server::{CALL_LOG_CAP, CallRecord, MAX_BODY_BYTES};
 pub use state::MAX_NAME_CHARS;
@@ -73,7 +73,7 @@ pub async fn start_on(addr: SocketAddr, config: EmulatorConfig) -> std::io::Resu
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = server::router(shared.clone());
+    let app = server::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
