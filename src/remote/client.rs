@@ -150,6 +150,8 @@ pub struct ClientStats {
     pub retries: u64,
     /// Tokens dropped after 40014/42001.
     pub token_refreshes: u64,
+    /// Requests the rate limiter held back (its quota was used up when they came).
+    pub rate_waits: u64,
     /// The cap on calls in flight now (lowered by one on each 45033, down to 1).
     pub concurrency: usize,
 }
@@ -186,6 +188,7 @@ struct Inner {
     sent: [AtomicU64; Call::ALL.len()],
     retries: AtomicU64,
     refreshes: AtomicU64,
+    rate_waits: AtomicU64,
     redactor: Redactor,
 }
 
@@ -466,6 +469,7 @@ impl Client {
                 sent: Default::default(),
                 retries: AtomicU64::new(0),
                 refreshes: AtomicU64::new(0),
+                rate_waits: AtomicU64::new(0),
                 redactor,
             }),
         })
@@ -550,6 +554,7 @@ impl Client {
             delete: sent(Call::Delete),
             retries: self.inner.retries.load(Ordering::Relaxed),
             token_refreshes: self.inner.refreshes.load(Ordering::Relaxed),
+            rate_waits: self.inner.rate_waits.load(Ordering::Relaxed),
             concurrency: self.inner.concurrency.load(Ordering::Relaxed),
         }
     }
@@ -647,7 +652,11 @@ impl Client {
         body: Option<&[u8]>,
     ) -> Result<A, ClientError> {
         let inner = &self.inner;
-        inner.limiters[call.index()].until_ready().await;
+        let limiter = &inner.limiters[call.index()];
+        if limiter.check().is_err() {
+            inner.rate_waits.fetch_add(1, Ordering::Relaxed);
+            limiter.until_ready().await;
+        }
         let _permit = inner
             .in_flight
             .acquire()
