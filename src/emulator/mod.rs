@@ -161,9 +161,57 @@ pub fn config_from_files(
     Ok(config)
 }
 
+/// The fault flags of `tagsync emulator` (flattened into its arguments).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FaultArgs {
+    /// Fixed latency added to every call, in milliseconds (for benchmarks).
+    #[arg(long, value_name = "N")]
+    pub latency_ms: Option<u64>,
+    /// Probability (0 to 1) that a tag call is refused with a retryable errcode
+    /// (-1 system busy or 6000 version conflict; nothing is done).
+    #[arg(long, value_name = "P", value_parser = parse_probability)]
+    pub fault_rate: Option<f64>,
+    /// Seed of the random faults: the same seed gives the same faults.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub fault_seed: u64,
+}
+
+fn parse_probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text:?} is not a probability between 0 and 1")),
+    }
+}
+
+impl FaultArgs {
+    /// The faults these flags ask for. The random mix is of errcodes that prove nothing
+    /// was done (-1, 6000), in equal parts, so that together they fire with the given
+    /// rate; 45009, 45033 and HTTP errors are left out because they change the client's
+    /// pacing or make an add ambiguous (the [`Faults`] builder has them).
+    pub fn faults(&self) -> Faults {
+        let mut faults = Faults::none().with_seed(self.fault_seed);
+        if let Some(ms) = self.latency_ms {
+            faults = faults.latency_all(Duration::from_millis(ms), Duration::ZERO);
+        }
+        if let Some(rate) = self.fault_rate.filter(|p| *p > 0.0) {
+            let mix = [FaultKind::SystemBusy, FaultKind::VersionConflict];
+            // Checked in turn, the first that fires wins: each fires with q so that
+            // 1 - (1 - q)^n = rate.
+            let q = 1.0 - (1.0 - rate).powf(1.0 / mix.len() as f64);
+            for kind in CallKind::TAG_CALLS {
+                for fault in mix {
+                    faults = faults.random(kind, fault, q);
+                }
+            }
+        }
+        faults
+    }
+}
+
 fn run_cli(args: &cli::EmulatorArgs) -> Result<(), String> {
-    let config =
+    let mut config =
         config_from_files(args.seed.as_deref(), args.apps.as_deref()).map_err(|e| e.to_string())?;
+    config.faults = args.faults.faults();
     if args.apps.is_none() {
         let names: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
         eprintln!(
@@ -209,4 +257,38 @@ async fn wait_for_stop() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<cli::Cli, clap::Error> {
+        cli::Cli::try_parse_from(["tagsync", "emulator"].iter().chain(args))
+    }
+
+    #[test]
+    fn fault_flags_parse_and_refuse_bad_rates() {
+        let cli = parse(&[
+            "--latency-ms",
+            "50",
+            "--fault-rate",
+            "0.1",
+            "--fault-seed",
+            "9",
+        ])
+        .expect("parses");
+        let cli::Command::Emulator(args) = cli.command else {
+            panic!("not the emulator command");
+        };
+        assert_eq!(args.faults.latency_ms, Some(50));
+        assert_eq!(args.faults.fault_rate, Some(0.1));
+        assert_eq!(args.faults.fault_seed, 9);
+        for bad in ["1.5", "-0.1", "often", "NaN"] {
+            let flag = format!("--fault-rate={bad}");
+            let e = parse(&[&flag]).expect_err(bad);
+            assert!(e.to_string().contains("probability"), "{e}");
+        }
+    }
 }

@@ -861,6 +861,36 @@ mod tests {
     }
 
     #[test]
+    fn fault_flags_give_the_asked_rate_on_tag_calls_only() {
+        let args = super::super::FaultArgs {
+            latency_ms: Some(7),
+            fault_rate: Some(0.2),
+            fault_seed: 11,
+        };
+        let mut state = FaultState::new(args.faults());
+        let n = 20_000;
+        let mut fired = 0;
+        for _ in 0..n {
+            let (latency, fault) = state.decide(CallKind::Add);
+            assert_eq!(latency, Duration::from_millis(7));
+            match fault {
+                None => {}
+                Some(FaultKind::SystemBusy | FaultKind::VersionConflict) => fired += 1,
+                Some(other) => panic!("not in the mix: {other:?}"),
+            }
+        }
+        // Deterministic for this seed; the bounds are those of the rate, not of luck.
+        let rate = f64::from(fired) / f64::from(n);
+        assert!((0.18..0.22).contains(&rate), "{rate}");
+        for _ in 0..100 {
+            let (latency, fault) = state.decide(CallKind::GetToken);
+            assert_eq!((latency, fault), (Duration::from_millis(7), None));
+        }
+        let none = super::super::FaultArgs::default().faults();
+        assert_eq!(none, Faults::none());
+    }
+
+    #[test]
     fn scripted_faults_run_out_and_random_ones_follow_the_seed() {
         let faults = Faults::none()
             .script(CallKind::Add, 2, FaultKind::SystemBusy)
