@@ -420,9 +420,9 @@ pub struct ScriptedFault {
 /// Faults to inject, deterministic from `seed` (one random stream per call kind, so
 /// calls of other kinds do not disturb it). Scripted faults come before random ones.
 ///
-/// Faults apply to calls that pass the token check and the app's frequency and
-/// concurrency limits (a call refused by those gets its errcode, no fault, and does not
-/// use up a script); `gettoken` calls are always eligible. Latency is served while the
+/// Faults apply to calls that pass the token check, the app's access checks and its
+/// frequency and concurrency limits (a call refused by those gets its errcode, no fault,
+/// and does not use up a script); token calls are always eligible. Latency is served while the
 /// call counts as in flight.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Faults {

@@ -22,6 +22,27 @@
 //! - `"group_id": ""` and unknown/deleted ids: 40068;
 //! - a body that is not JSON, has wrong types, lacks a field or exceeds
 //!   [`MAX_BODY_BYTES`]: 40058 (checked after the token).
+//! - third-party apps ([`Suite`], `suites:` in the apps file): each suite has one fixed
+//!   valid ticket and one permanent code, for this corp only, that gives tokens of one
+//!   app of the corp (what they make that app owns). `get_suite_token` and
+//!   `get_corp_token` are POST only (else 43002); suite tokens live as long as access
+//!   tokens and are given again within their lifetime, like `gettoken`'s. Codes (the spec
+//!   lists none; these are WeCom's global ones): unknown suite id 40086, wrong suite
+//!   secret 40001, wrong ticket 40085, unknown suite token 40082, expired one 42009,
+//!   a permanent code not of this suite or an `auth_corpid` not this corp 40084, a bad
+//!   body 40058. `get_corp_token` answers `{access_token, expires_in}` only, with no
+//!   errcode, as the spec says WeCom does.
+//! - app access ([`AppAccess`], `manage_tags` and `allowed_ips` in the apps file):
+//!   checked right after the token, before the method, the limits and the faults (a
+//!   refused call uses up no scripted fault). Outside `allowed_ips`: 60020 on every tag
+//!   call (token calls are not checked); IPv4-mapped IPv6 addresses match their IPv4
+//!   form. Without `manage_tags`: 48002 on add, edit and delete; list works.
+//! - the call log keeps no body of a token call (their bodies hold secrets).
+//! - `WrongShape` answers are HTTP 200 JSON that does not fit the call's shape (per
+//!   kind: `"access_token":12345`, `"tag_group":"oops"`, `"errcode":"0"`, …); `NotJson`
+//!   is an HTTP 200 HTML page. Both answer instead of the call (nothing is committed).
+//! - `tagsync emulator --fault-rate P`: random -1 and 6000 on the tag calls only, so
+//!   that a call fails with probability P; token calls get none ([`FaultArgs`]).
 
 mod config;
 mod server;

@@ -19,7 +19,13 @@
 //!     re-reads instead of reporting a false error.
 //! - **Limits**: a rate limiter per API (default 80% of the vendor's 10,000/minute) and a
 //!   cap on calls in flight, lowered by one on each 45033 (down to one). After 45009 the
-//!   next attempt waits at least `limit_backoff`.
+//!   next attempt waits at least `limit_backoff`. Calls the limiter holds back are
+//!   counted in [`ClientStats::rate_waits`].
+//! - **Wrong answers** (not JSON, or JSON of the wrong shape, with HTTP 200) are not
+//!   WeCom: [`ErrorKind::Fatal`], not retried.
+//! - **Third-party apps**: `get_suite_token` then `get_corp_token` on every token fetch;
+//!   their refusals (bad suite secret, ticket, permanent code) are [`ErrorKind::Token`]
+//!   with a hint naming the variable to check, and are not retried.
 //! - **Redaction**: the access token rides in the URL query, so no URL is ever kept in an
 //!   error (`reqwest::Error::without_url`) or logged, and every free-text part of an error
 //!   is scrubbed of the secrets and tokens this client knows.
