@@ -55,6 +55,14 @@ fn add_request(group: &str, tags: &[&str]) -> wire::AddTagRequest {
     }
 }
 
+fn rename(id: &str, name: &str) -> wire::EditTagRequest {
+    wire::EditTagRequest {
+        id: id.into(),
+        name: Some(name.into()),
+        ..Default::default()
+    }
+}
+
 /// One group of three tags, made through the client.
 async fn seed(client: &Client) -> wire::TagGroup {
     client
@@ -116,11 +124,7 @@ async fn add_list_edit_delete_round_trip() {
     assert_eq!(by_group[0].group_id, group.group_id);
 
     client
-        .edit(&wire::EditTagRequest {
-            id: group.tag[0].id.clone(),
-            name: Some("最重要".into()),
-            ..Default::default()
-        })
+        .edit(&rename(&group.tag[0].id, "最重要"))
         .await
         .unwrap();
     client
@@ -171,11 +175,7 @@ async fn vendor_errors_are_classified_and_explained() {
 
     // Ownership: another app's tag.
     let e = ours
-        .edit(&wire::EditTagRequest {
-            id: foreign.tag[0].id.clone(),
-            name: Some("x".into()),
-            ..Default::default()
-        })
+        .edit(&rename(&foreign.tag[0].id, "x"))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Ownership, "{e}");
@@ -544,11 +544,7 @@ async fn a_failing_run_never_shows_the_token_or_secret() {
             .await
             .unwrap_err(),
     );
-    let edit = wire::EditTagRequest {
-        id: group.tag[0].id.clone(),
-        name: Some("新".into()),
-        ..Default::default()
-    };
+    let edit = rename(&group.tag[0].id, "新");
     errors.push(client.edit(&edit).await.unwrap_err());
     let del = wire::DelTagRequest {
         tag_id: vec![group.tag[1].id.clone()],
@@ -640,11 +636,7 @@ async fn optional_fields_never_go_on_the_wire() {
     let client = client(&handle);
     let group = seed(&client).await;
     client
-        .edit(&wire::EditTagRequest {
-            id: group.tag[0].id.clone(),
-            name: Some("新名".into()),
-            ..Default::default()
-        })
+        .edit(&rename(&group.tag[0].id, "新名"))
         .await
         .unwrap();
     client.snapshot().await.unwrap();
@@ -796,12 +788,9 @@ async fn suite_flow_end_to_end() {
             .iter()
             .all(|t| t.owner.as_deref() == Some("tagsync"))
     );
-    client
-        .edit(&wire::EditTagRequest {
-            id: group.tag[0].id.clone(),
-            name: Some("最重要".into()),
-            ..Default::default()
-        })
+    let by_secret = Client::new(config_with(&handle, SECRET)).unwrap();
+    by_secret
+        .edit(&rename(&group.tag[0].id, "最重要"))
         .await
         .unwrap();
     let stats = client.stats();
