@@ -146,6 +146,8 @@ pub struct EmulatorArgs {
     /// Apps file (YAML): corp_id and apps [{name, secret, legacy?}].
     #[arg(long)]
     pub apps: Option<PathBuf>,
+    #[command(flatten)]
+    pub faults: crate::emulator::FaultArgs,
 }
 
 /// Run a parsed command line. Diagnostics and errors go to stderr, results to stdout.

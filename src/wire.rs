@@ -35,6 +35,12 @@ pub mod errcode {
     pub const NO_PRIVILEGE: i64 = 60011;
     pub const IP_NOT_TRUSTED: i64 = 60020;
     pub const NO_PRIVILEGE_ALT: i64 = 301002;
+    // Third-party token flow (WeCom's global error code page; the spec lists none).
+    pub const INVALID_SUITE_TOKEN: i64 = 40082;
+    pub const INVALID_PERMANENT_CODE: i64 = 40084;
+    pub const INVALID_SUITE_TICKET: i64 = 40085;
+    pub const INVALID_SUITE_ID: i64 = 40086;
+    pub const SUITE_TOKEN_EXPIRED: i64 = 42009;
 }
 
 fn is_false(b: &bool) -> bool {

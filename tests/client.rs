@@ -5,7 +5,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tagsync::emulator::{self, App, CallKind, EmulatorConfig, EmulatorHandle, FaultKind, Faults};
+use tagsync::emulator::{
+    self, App, AppAccess, CallKind, EmulatorConfig, EmulatorHandle, FaultKind, Faults, Suite,
+};
 use tagsync::remote::{
     Call, Client, ClientConfig, ClientError, Credentials, ErrorKind, Secret, Snapshot,
 };
@@ -49,6 +51,14 @@ fn add_request(group: &str, tags: &[&str]) -> wire::AddTagRequest {
                 order: None,
             })
             .collect(),
+        ..Default::default()
+    }
+}
+
+fn rename(id: &str, name: &str) -> wire::EditTagRequest {
+    wire::EditTagRequest {
+        id: id.into(),
+        name: Some(name.into()),
         ..Default::default()
     }
 }
@@ -114,11 +124,7 @@ async fn add_list_edit_delete_round_trip() {
     assert_eq!(by_group[0].group_id, group.group_id);
 
     client
-        .edit(&wire::EditTagRequest {
-            id: group.tag[0].id.clone(),
-            name: Some("最重要".into()),
-            ..Default::default()
-        })
+        .edit(&rename(&group.tag[0].id, "最重要"))
         .await
         .unwrap();
     client
@@ -169,11 +175,7 @@ async fn vendor_errors_are_classified_and_explained() {
 
     // Ownership: another app's tag.
     let e = ours
-        .edit(&wire::EditTagRequest {
-            id: foreign.tag[0].id.clone(),
-            name: Some("x".into()),
-            ..Default::default()
-        })
+        .edit(&rename(&foreign.tag[0].id, "x"))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Ownership, "{e}");
@@ -542,11 +544,7 @@ async fn a_failing_run_never_shows_the_token_or_secret() {
             .await
             .unwrap_err(),
     );
-    let edit = wire::EditTagRequest {
-        id: group.tag[0].id.clone(),
-        name: Some("新".into()),
-        ..Default::default()
-    };
+    let edit = rename(&group.tag[0].id, "新");
     errors.push(client.edit(&edit).await.unwrap_err());
     let del = wire::DelTagRequest {
         tag_id: vec![group.tag[1].id.clone()],
@@ -638,11 +636,7 @@ async fn optional_fields_never_go_on_the_wire() {
     let client = client(&handle);
     let group = seed(&client).await;
     client
-        .edit(&wire::EditTagRequest {
-            id: group.tag[0].id.clone(),
-            name: Some("新名".into()),
-            ..Default::default()
-        })
+        .edit(&rename(&group.tag[0].id, "新名"))
         .await
         .unwrap();
     client.snapshot().await.unwrap();
@@ -667,4 +661,323 @@ async fn optional_fields_never_go_on_the_wire() {
         serde_json::json!({"id": group.tag[0].id, "name": "新名"})
     );
     assert_eq!(body(CallKind::List), serde_json::json!({}));
+}
+
+// --- Answers of the wrong shape (fault injection) -------------------------------------
+
+/// An answer that is JSON but not the call's shape is not WeCom: fatal, not retried,
+/// and for add not reported as a lost answer (the emulator did not commit it).
+#[tokio::test]
+async fn a_json_answer_with_the_wrong_shape_is_fatal_and_not_retried() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    let group = seed(&client).await;
+    let before = handle.dump();
+    handle.set_faults(
+        faults()
+            .script(CallKind::List, 1, FaultKind::WrongShape)
+            .script(CallKind::Add, 1, FaultKind::WrongShape)
+            .script(CallKind::Edit, 1, FaultKind::WrongShape),
+    );
+    let list = client.snapshot().await.unwrap_err();
+    let add = client
+        .add(&add_request("来源", &["官网"]))
+        .await
+        .unwrap_err();
+    let edit = client
+        .edit(&wire::EditTagRequest {
+            id: group.tag[0].id.clone(),
+            order: Some(3),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    for (e, call) in [(&list, Call::List), (&add, Call::Add), (&edit, Call::Edit)] {
+        assert_eq!(e.kind(), ErrorKind::Fatal, "{e}");
+        assert_eq!(e.call(), Some(call), "{e}");
+        assert!(matches!(e, ClientError::Decode { .. }), "{e:?}");
+        assert!(e.to_string().contains("not what WeCom sends"), "{e}");
+    }
+    assert!(edit.to_string().contains("errcode"), "{edit}");
+    let stats = client.stats();
+    assert_eq!((stats.list, stats.add, stats.edit), (1, 2, 1), "{stats:?}");
+    assert_eq!(stats.retries, 0, "{stats:?}");
+    assert_eq!(handle.dump(), before, "nothing was committed");
+    // The faults are used up: the same calls work again.
+    assert_eq!(client.snapshot().await.unwrap().tag_count(), 3);
+}
+
+#[tokio::test]
+async fn a_token_answer_with_the_wrong_shape_is_fatal() {
+    let handle = emulator().await;
+    handle.set_faults(faults().script(CallKind::GetToken, 1, FaultKind::WrongShape));
+    let client = client(&handle);
+    let e = client.snapshot().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Fatal, "{e}");
+    assert_eq!(e.call(), Some(Call::GetToken), "{e}");
+    assert!(e.to_string().contains("not what WeCom sends"), "{e}");
+    let stats = client.stats();
+    assert_eq!((stats.gettoken, stats.list, stats.retries), (1, 0, 0));
+}
+
+#[tokio::test]
+async fn a_non_json_200_answer_is_fatal_with_a_hint() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    seed(&client).await;
+    handle.set_faults(faults().script(CallKind::List, 1, FaultKind::NotJson));
+    let e = client.snapshot().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Fatal, "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("not JSON") && text.contains("--api-base"),
+        "{e}"
+    );
+    assert_eq!((client.stats().list, client.stats().retries), (1, 0));
+}
+
+// --- Third-party apps: the suite token flow -----------------------------------------
+
+const SUITE_ID: &str = "wwsuite-test";
+const SUITE_SECRET: &str = "suite-secret-value";
+const SUITE_TICKET: &str = "suite-ticket-value";
+const PERMANENT_CODE: &str = "permanent-code-value";
+
+/// The default corp with one suite whose permanent code gives tokens of `tagsync`.
+fn suite_config() -> EmulatorConfig {
+    EmulatorConfig {
+        suites: vec![Suite {
+            suite_id: SUITE_ID.into(),
+            suite_secret: SUITE_SECRET.into(),
+            suite_ticket: SUITE_TICKET.into(),
+            permanent_code: PERMANENT_CODE.into(),
+            app: "tagsync".into(),
+        }],
+        ..Default::default()
+    }
+}
+
+fn suite_client(handle: &EmulatorHandle, secret: &str, ticket: &str, code: &str) -> Client {
+    let credentials = Credentials::Suite {
+        suite_id: SUITE_ID.into(),
+        suite_secret: Secret::new(secret),
+        suite_ticket: Secret::new(ticket),
+        auth_corp_id: CORP.into(),
+        permanent_code: Secret::new(code),
+    };
+    let mut config = ClientConfig::new(&handle.base_url(), credentials).unwrap();
+    config.min_backoff = Duration::from_millis(1);
+    config.max_backoff = Duration::from_millis(4);
+    Client::new(config).unwrap()
+}
+
+#[tokio::test]
+async fn suite_flow_end_to_end() {
+    let handle = start(suite_config()).await;
+    let client = suite_client(&handle, SUITE_SECRET, SUITE_TICKET, PERMANENT_CODE);
+    let group = seed(&client).await;
+    let snap = client.snapshot().await.unwrap();
+    assert_eq!(names(&snap), dumped_names(&handle));
+    // The token is the app's: what it made belongs to `tagsync`, and the app's own
+    // secret may change it.
+    let dump = handle.dump();
+    assert_eq!(dump[0].owner.as_deref(), Some("tagsync"));
+    assert!(
+        dump[0]
+            .tag
+            .iter()
+            .all(|t| t.owner.as_deref() == Some("tagsync"))
+    );
+    let by_secret = Client::new(config_with(&handle, SECRET)).unwrap();
+    by_secret
+        .edit(&rename(&group.tag[0].id, "最重要"))
+        .await
+        .unwrap();
+    let stats = client.stats();
+    assert_eq!(
+        (stats.get_suite_token, stats.get_corp_token, stats.gettoken),
+        (1, 1, 0),
+        "{stats:?}"
+    );
+    // get_corp_token answered without errcode, as WeCom does.
+    let corp_token = handle
+        .calls()
+        .into_iter()
+        .find(|c| c.kind == CallKind::GetCorpToken)
+        .expect("logged");
+    assert_eq!(corp_token.errcode, None);
+    assert_eq!(corp_token.app.as_deref(), Some("tagsync"));
+
+    // An expired token is renewed through both suite calls.
+    handle.expire_tokens();
+    assert_eq!(client.snapshot().await.unwrap().tag_count(), 3);
+    let stats = client.stats();
+    assert_eq!((stats.get_suite_token, stats.get_corp_token), (2, 2));
+    assert_eq!(stats.token_refreshes, 1);
+}
+
+#[tokio::test]
+async fn suite_credentials_refused_are_token_errors_that_name_the_variable() {
+    let handle = start(suite_config()).await;
+    let cases = [
+        (
+            SUITE_SECRET.replace("value", "wrong"),
+            SUITE_TICKET.to_owned(),
+            PERMANENT_CODE.to_owned(),
+            40001,
+            "WECOM_SUITE_SECRET",
+            Call::GetSuiteToken,
+        ),
+        (
+            SUITE_SECRET.to_owned(),
+            "stale-ticket".to_owned(),
+            PERMANENT_CODE.to_owned(),
+            40085,
+            "WECOM_SUITE_TICKET",
+            Call::GetSuiteToken,
+        ),
+        (
+            SUITE_SECRET.to_owned(),
+            SUITE_TICKET.to_owned(),
+            "other-corps-code".to_owned(),
+            40084,
+            "WECOM_PERMANENT_CODE",
+            Call::GetCorpToken,
+        ),
+    ];
+    for (secret, ticket, code, want, variable, call) in cases {
+        let client = suite_client(&handle, &secret, &ticket, &code);
+        let e = client.snapshot().await.unwrap_err();
+        assert_eq!(e.errcode(), Some(want), "{e}");
+        assert_eq!(e.kind(), ErrorKind::Token, "{e}");
+        assert_eq!(e.call(), Some(call), "{e}");
+        let text = format!("{e} {e:?}");
+        assert!(text.contains(variable), "{text}");
+        for secret in [&secret, &ticket, &code] {
+            assert!(!text.contains(secret.as_str()), "{text}");
+        }
+        // Not retried: one request each, and no tag call.
+        let stats = client.stats();
+        let corp_calls = u64::from(call == Call::GetCorpToken);
+        assert_eq!(
+            (
+                stats.get_suite_token,
+                stats.get_corp_token,
+                stats.list,
+                stats.retries
+            ),
+            (1, corp_calls, 0, 0),
+            "{stats:?}"
+        );
+    }
+}
+
+// --- App permissions ----------------------------------------------------------------
+
+#[tokio::test]
+async fn missing_permissions_are_permission_errors_with_a_hint_and_not_retried() {
+    let mut config = EmulatorConfig {
+        seed: vec![],
+        ..Default::default()
+    };
+    let app = |name: &str, secret: &str| App {
+        name: name.into(),
+        secret: secret.into(),
+        legacy: false,
+    };
+    config.apps.push(app("reader", "reader-secret"));
+    config.apps.push(app("elsewhere", "elsewhere-secret"));
+    config.apps.push(app("here", "here-secret"));
+    let only = |ip: &str| AppAccess {
+        allowed_ips: Some(vec![ip.parse().unwrap()]),
+        ..Default::default()
+    };
+    config.access.insert(
+        "reader".into(),
+        AppAccess {
+            manage_tags: false,
+            allowed_ips: None,
+        },
+    );
+    config.access.insert("elsewhere".into(), only("10.1.2.3"));
+    config.access.insert("here".into(), only("127.0.0.1"));
+    let handle = start(config).await;
+    seed(&client(&handle)).await;
+
+    // Without the tag permission: reading works, changing is 48002.
+    let reader = Client::new(config_with(&handle, "reader-secret")).unwrap();
+    assert_eq!(reader.snapshot().await.unwrap().tag_count(), 3);
+    let e = reader
+        .add(&add_request("来源", &["官网"]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Permission, "{e}");
+    assert_eq!(e.errcode(), Some(48002));
+    assert!(e.to_string().contains("可调用接口的应用"), "{e}");
+    let stats = reader.stats();
+    assert_eq!((stats.add, stats.retries), (1, 0), "{stats:?}");
+
+    // Outside the trusted IPs: every tag call is 60020.
+    let elsewhere = Client::new(config_with(&handle, "elsewhere-secret")).unwrap();
+    let e = elsewhere.snapshot().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Permission, "{e}");
+    assert_eq!(e.errcode(), Some(60020));
+    assert!(e.to_string().contains("trusted-IP"), "{e}");
+    let stats = elsewhere.stats();
+    assert_eq!((stats.list, stats.retries), (1, 0), "{stats:?}");
+
+    // Inside them: allowed.
+    let here = Client::new(config_with(&handle, "here-secret")).unwrap();
+    here.add(&add_request("来源", &["官网"])).await.unwrap();
+    assert_eq!(here.snapshot().await.unwrap().tag_count(), 4);
+}
+
+// --- The rate limiter -----------------------------------------------------------------
+
+/// The client's limiter holds calls back instead of letting them run into the
+/// emulator's frequency limit: at 1 call per minute, of three lists fired at once one
+/// is sent and two wait (for a minute, longer than this test runs).
+#[tokio::test]
+async fn the_rate_limiter_holds_calls_back_before_they_reach_wecom() {
+    let handle = start(EmulatorConfig {
+        rate_limit_per_minute: Some(1),
+        ..Default::default()
+    })
+    .await;
+    let mut config = config_with(&handle, SECRET);
+    config.rate_per_minute = 1;
+    let client = Client::new(config).unwrap();
+    let tasks: Vec<_> = (0..3)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.snapshot().await })
+        })
+        .collect();
+    // Hang guard only: the two held calls are seen waiting long before this.
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while client.stats().rate_waits < 2 || client.stats().list < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("two calls wait for the limiter");
+    let mut done = 0;
+    for t in &tasks {
+        if t.is_finished() {
+            done += 1;
+        }
+    }
+    let stats = client.stats();
+    assert_eq!((stats.list, stats.rate_waits), (1, 2), "{stats:?}");
+    assert!(done <= 1);
+    let refused = handle
+        .calls()
+        .iter()
+        .filter(|c| c.errcode == Some(wire::errcode::FREQUENCY_LIMIT))
+        .count();
+    assert_eq!(refused, 0, "the emulator's limit was never hit");
+    assert_eq!(calls_of(&handle, CallKind::List), 1);
+    for t in tasks {
+        t.abort();
+    }
 }

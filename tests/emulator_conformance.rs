@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 use std::time::Duration;
-use tagsync::emulator::{CallKind, EmulatorConfig};
+use tagsync::emulator::{AppAccess, CallKind, EmulatorConfig, Suite, config_from_files};
 use tagsync::wire::{errcode as code, path};
 
 const OURS: &str = "etGroupOurs00000000000000000000";
@@ -924,4 +924,254 @@ async fn every_call_is_logged() {
     assert_eq!(calls[1].fault, None);
     let log = format!("{calls:?}");
     assert!(!log.contains(SECRET), "no secret in the log");
+}
+
+// ---- third-party apps: get_suite_token, get_corp_token ----
+
+const SUITE_SECRET: &str = "suite-secret";
+const SUITE_TICKET: &str = "suite-ticket";
+const PERMANENT_CODE: &str = "permanent-code";
+
+/// The small corp with a suite whose permanent code gives tokens of `crm`.
+async fn start_with_suite() -> Emu {
+    start(EmulatorConfig {
+        apps: three_apps(),
+        seed: small_seed(),
+        suites: vec![Suite {
+            suite_id: "wwsuite".into(),
+            suite_secret: SUITE_SECRET.into(),
+            suite_ticket: SUITE_TICKET.into(),
+            permanent_code: PERMANENT_CODE.into(),
+            app: "crm".into(),
+        }],
+        ..Default::default()
+    })
+    .await
+}
+
+impl Emu {
+    async fn suite_token_raw(&self, secret: &str, ticket: &str) -> Value {
+        let body = json!({"suite_id": "wwsuite", "suite_secret": secret, "suite_ticket": ticket});
+        fetch_json(self.http.post(self.url(path::GET_SUITE_TOKEN)).json(&body)).await
+    }
+
+    async fn corp_token_raw(&self, suite_token: &str, corp_id: &str, code: &str) -> Value {
+        let url = self.url_q(path::GET_CORP_TOKEN, &[("suite_access_token", suite_token)]);
+        let body = json!({"auth_corpid": corp_id, "permanent_code": code});
+        fetch_json(self.http.post(url).json(&body)).await
+    }
+}
+
+#[tokio::test]
+async fn suite_flow_gives_a_token_of_the_suites_app() {
+    let emu = start_with_suite().await;
+    let suite = emu.suite_token_raw(SUITE_SECRET, SUITE_TICKET).await;
+    assert_eq!(errcode(&suite), 0, "{suite}");
+    assert!(
+        suite["expires_in"].as_u64().is_some_and(|s| s > 0),
+        "{suite}"
+    );
+    let suite_token = suite["suite_access_token"].as_str().expect("suite token");
+    let corp = emu
+        .corp_token_raw(suite_token, &emu.corp_id, PERMANENT_CODE)
+        .await;
+    let keys: Vec<&String> = corp.as_object().expect("object").keys().collect();
+    assert_eq!(keys, ["access_token", "expires_in"], "no errcode: {corp}");
+    let token = corp["access_token"].as_str().unwrap();
+    // The token acts as `crm`: it may edit what crm made, not what tagsync made.
+    let v = emu
+        .call(path::EDIT_CORP_TAG, token, json!({"id": WEB, "order": 5}))
+        .await;
+    assert_eq!(errcode(&v), 0, "{v}");
+    let v = emu
+        .call(path::EDIT_CORP_TAG, token, json!({"id": VIP, "order": 5}))
+        .await;
+    assert_eq!(errcode(&v), code::NO_PRIVILEGE, "{v}");
+    // The suite calls are logged without their bodies (they hold secrets).
+    let calls = emu.handle.calls();
+    assert_eq!(calls[0].kind, CallKind::GetSuiteToken);
+    assert_eq!(calls[1].kind, CallKind::GetCorpToken);
+    assert_eq!(calls[1].app.as_deref(), Some("crm"));
+    let log = format!("{calls:?}");
+    for secret in [SUITE_SECRET, SUITE_TICKET, PERMANENT_CODE] {
+        assert!(!log.contains(secret), "{log}");
+    }
+}
+
+#[tokio::test]
+async fn suite_flow_refusals() {
+    let emu = start_with_suite().await;
+    assert_eq!(
+        errcode(&emu.suite_token_raw("wrong", SUITE_TICKET).await),
+        code::INVALID_SECRET
+    );
+    assert_eq!(
+        errcode(&emu.suite_token_raw(SUITE_SECRET, "stale").await),
+        code::INVALID_SUITE_TICKET
+    );
+    let other_suite =
+        json!({"suite_id": "nope", "suite_secret": SUITE_SECRET, "suite_ticket": SUITE_TICKET});
+    let v = fetch_json(
+        emu.http
+            .post(emu.url(path::GET_SUITE_TOKEN))
+            .json(&other_suite),
+    )
+    .await;
+    assert_eq!(errcode(&v), code::INVALID_SUITE_ID);
+    let v = fetch_json(emu.http.post(emu.url(path::GET_SUITE_TOKEN)).body("{")).await;
+    assert_eq!(errcode(&v), code::INVALID_PARAMETER);
+    let v = fetch_json(emu.http.get(emu.url(path::GET_SUITE_TOKEN))).await;
+    assert_eq!(errcode(&v), 43002, "POST only");
+
+    let suite = emu.suite_token_raw(SUITE_SECRET, SUITE_TICKET).await;
+    let suite_token = suite["suite_access_token"].as_str().unwrap();
+    for (token, corp, permanent, want) in [
+        (
+            "unknown",
+            emu.corp_id.as_str(),
+            PERMANENT_CODE,
+            code::INVALID_SUITE_TOKEN,
+        ),
+        (
+            suite_token,
+            emu.corp_id.as_str(),
+            "wrong",
+            code::INVALID_PERMANENT_CODE,
+        ),
+        (
+            suite_token,
+            "ww-other-corp",
+            PERMANENT_CODE,
+            code::INVALID_PERMANENT_CODE,
+        ),
+    ] {
+        let v = emu.corp_token_raw(token, corp, permanent).await;
+        assert_eq!(errcode(&v), want, "{v}");
+    }
+    emu.handle.expire_tokens();
+    let v = emu
+        .corp_token_raw(suite_token, &emu.corp_id, PERMANENT_CODE)
+        .await;
+    assert_eq!(errcode(&v), code::SUITE_TOKEN_EXPIRED, "{v}");
+}
+
+// ---- app access: tag permission, trusted IPs ----
+
+#[tokio::test]
+async fn an_app_without_tag_permission_may_list_but_not_change() {
+    let mut config = EmulatorConfig {
+        apps: three_apps(),
+        seed: small_seed(),
+        ..Default::default()
+    };
+    config.access.insert(
+        "tagsync".into(),
+        AppAccess {
+            manage_tags: false,
+            allowed_ips: None,
+        },
+    );
+    let emu = start(config).await;
+    let before = emu.handle.dump();
+    let token = emu.token(SECRET).await;
+    assert_eq!(
+        errcode(&emu.call(path::GET_CORP_TAG_LIST, &token, json!({})).await),
+        0
+    );
+    let calls = [
+        (
+            path::ADD_CORP_TAG,
+            json!({"group_id": OURS, "tag": [{"name": "新"}]}),
+        ),
+        (path::EDIT_CORP_TAG, json!({"id": VIP, "name": "x"})),
+        (path::DEL_CORP_TAG, json!({"tag_id": [NORMAL]})),
+    ];
+    for (p, body) in calls {
+        let v = emu.call(p, &token, body).await;
+        assert_eq!(errcode(&v), code::API_NOT_PERMITTED, "{p}: {v}");
+    }
+    assert_eq!(emu.handle.dump(), before, "nothing changed");
+    // Another app is not affected.
+    let v = emu
+        .call_as(OTHER_SECRET, path::DEL_CORP_TAG, json!({"tag_id": [WEB]}))
+        .await;
+    assert_eq!(errcode(&v), 0, "{v}");
+}
+
+#[tokio::test]
+async fn a_call_from_outside_the_trusted_ips_is_60020_and_uses_no_fault() {
+    use tagsync::emulator::{FaultKind, Faults};
+    let mut config = EmulatorConfig {
+        apps: three_apps(),
+        seed: small_seed(),
+        faults: Faults::none().script(CallKind::List, 1, FaultKind::SystemBusy),
+        ..Default::default()
+    };
+    let only = |ip: &str| AppAccess {
+        allowed_ips: Some(vec![ip.parse().unwrap()]),
+        ..Default::default()
+    };
+    config.access.insert("tagsync".into(), only("192.0.2.7"));
+    config.access.insert("crm".into(), only("::ffff:127.0.0.1"));
+    let emu = start(config).await;
+    let token = emu.token(SECRET).await;
+    let v = emu.call(path::GET_CORP_TAG_LIST, &token, json!({})).await;
+    assert_eq!(errcode(&v), code::IP_NOT_TRUSTED, "{v}");
+    // The refused call left the scripted fault for the next eligible call; an
+    // IPv4-mapped address in the list matches the IPv4 caller.
+    let crm = emu.token(OTHER_SECRET).await;
+    let v = emu.call(path::GET_CORP_TAG_LIST, &crm, json!({})).await;
+    assert_eq!(errcode(&v), code::SYSTEM_BUSY, "{v}");
+    let v = emu.call(path::GET_CORP_TAG_LIST, &crm, json!({})).await;
+    assert_eq!(errcode(&v), 0, "{v}");
+}
+
+#[test]
+fn apps_file_sets_access_and_suites() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("apps.yaml");
+    std::fs::write(
+        &path,
+        "corp_id: ww1\napps:\n  - name: a\n    secret: s\n    manage_tags: false\n  - name: b\n    secret: t\n    allowed_ips: [127.0.0.1, '::1']\nsuites:\n  - suite_id: su\n    suite_secret: ss\n    suite_ticket: tk\n    permanent_code: perm-code-xyz\n    app: b\n",
+    )
+    .unwrap();
+    let config = config_from_files(None, Some(&path)).expect("loads");
+    assert!(!config.access["a"].manage_tags);
+    assert_eq!(
+        config.access["b"].allowed_ips.as_ref().map(Vec::len),
+        Some(2)
+    );
+    assert!(config.access["b"].manage_tags);
+    assert_eq!(config.suites.len(), 1);
+    assert_eq!(config.suites[0].app, "b");
+    assert!(
+        !format!("{config:?}").contains("pc"),
+        "permanent code hidden"
+    );
+
+    std::fs::write(
+        &path,
+        "corp_id: ww1\napps:\n  - name: a\n    secret: s\n    allowed_ips: [localhost]\n",
+    )
+    .unwrap();
+    assert!(config_from_files(None, Some(&path)).is_err(), "not an IP");
+}
+
+#[tokio::test]
+async fn suites_and_access_must_name_apps() {
+    let mut config = EmulatorConfig::default();
+    config.access.insert("ghost".into(), AppAccess::default());
+    assert!(tagsync::emulator::start(config).await.is_err());
+    let config = EmulatorConfig {
+        suites: vec![Suite {
+            suite_id: "su".into(),
+            suite_secret: "ss".into(),
+            suite_ticket: "tk".into(),
+            permanent_code: "pc".into(),
+            app: "ghost".into(),
+        }],
+        ..Default::default()
+    };
+    let e = tagsync::emulator::start(config).await.unwrap_err();
+    assert!(e.to_string().contains("ghost"), "{e}");
 }

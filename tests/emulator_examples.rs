@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::{errcode, fetch_json};
-use serde_json::json;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tagsync::emulator::{self, EmulatorConfig, SeedFile, SeedGroup, SeedTag};
 use tagsync::wire::path;
@@ -155,14 +155,10 @@ async fn examples_load_and_dump_round_trips() {
             .iter()
             .any(|a| a.name == "tagsync" && a.secret == "demo-secret")
     );
-    let handle = emulator::start(EmulatorConfig {
-        corp_id: apps.corp_id,
-        apps: apps.apps,
-        seed: seed.clone(),
-        ..Default::default()
-    })
-    .await
-    .expect("starts");
+    let config = emulator::config_from_files(Some(Path::new(CORP)), Some(Path::new(APPS)))
+        .expect("files load");
+    assert_eq!(config.seed, seed);
+    let handle = emulator::start(config).await.expect("starts");
     assert_eq!(
         handle.dump(),
         seed,
@@ -198,8 +194,9 @@ impl Drop for Child {
     }
 }
 
-#[tokio::test]
-async fn tagsync_emulator_serves_the_demo_corp() {
+/// Runs `tagsync emulator` on the demo corp with these extra flags; answers the child and
+/// the base URL it printed.
+async fn spawn_demo(extra: &[&str]) -> (Child, String) {
     let mut child = Child(
         Command::new(env!("CARGO_BIN_EXE_tagsync"))
             .args([
@@ -211,6 +208,7 @@ async fn tagsync_emulator_serves_the_demo_corp() {
                 "--apps",
                 APPS,
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -233,6 +231,11 @@ async fn tagsync_emulator_serves_the_demo_corp() {
         base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"),
         "{base}"
     );
+    (child, base)
+}
+
+/// Gets a token of the demo app and lists the whole corp; answers the list's JSON.
+async fn demo_list(base: &str) -> Value {
     let http = reqwest::Client::new();
     let url = |p: &str, q: &[(&str, &str)]| {
         url::Url::parse_with_params(&format!("{base}/cgi-bin/{p}"), q)
@@ -244,13 +247,19 @@ async fn tagsync_emulator_serves_the_demo_corp() {
         &[("corpid", "ww-demo-corp"), ("corpsecret", "demo-secret")],
     )))
     .await;
-    assert_eq!(errcode(&tok), 0);
+    assert_eq!(errcode(&tok), 0, "token calls get no random faults");
     let token = tok["access_token"].as_str().unwrap();
-    let list = fetch_json(
+    fetch_json(
         http.post(url(path::GET_CORP_TAG_LIST, &[("access_token", token)]))
             .json(&json!({})),
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn tagsync_emulator_serves_the_demo_corp() {
+    let (mut child, base) = spawn_demo(&[]).await;
+    let list = demo_list(&base).await;
     let seed = demo_corp();
     let groups = list["tag_group"].as_array().unwrap();
     assert_eq!(groups.len(), seed.len());
@@ -270,6 +279,23 @@ async fn tagsync_emulator_serves_the_demo_corp() {
         let status = child.0.wait().expect("exit status");
         assert!(status.success(), "SIGTERM stops it cleanly: {status}");
     }
+}
+
+#[tokio::test]
+async fn tagsync_emulator_fault_flags_refuse_tag_calls() {
+    let (_child, base) = spawn_demo(&[
+        "--latency-ms",
+        "1",
+        "--fault-rate",
+        "1",
+        "--fault-seed",
+        "5",
+    ])
+    .await;
+    let list = demo_list(&base).await;
+    let code = errcode(&list);
+    assert!([-1, 6000].contains(&code), "{list}");
+    assert!(list.get("tag_group").is_none(), "{list}");
 }
 
 #[test]

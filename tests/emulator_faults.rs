@@ -49,6 +49,8 @@ async fn refusing_faults_answer_and_change_nothing() {
         ),
         (FaultKind::Http500, None, 500),
         (FaultKind::BadGateway, None, 502),
+        (FaultKind::WrongShape, Some(0), 200),
+        (FaultKind::NotJson, None, 200),
     ];
     for (fault, want, status) in cases {
         emu.handle
@@ -255,4 +257,65 @@ async fn latency_holds_calls_in_flight() {
         has_tag(&emu, "慢") != has_tag(&emu, "快"),
         "only the admitted add ran"
     );
+}
+
+/// A wrong-shape answer is JSON, but not the call's wire shape, for every kind of call.
+#[tokio::test]
+async fn wrong_shape_answers_do_not_fit_the_wire_types() {
+    use tagsync::wire;
+    let emu = start_small().await;
+    let token = emu.token(SECRET).await;
+    let mut faults = Faults::none();
+    for kind in CallKind::ALL {
+        faults = faults.script(kind, 1, FaultKind::WrongShape);
+    }
+    emu.handle.set_faults(faults);
+    let text = |resp: reqwest::Response| async move {
+        assert_eq!(resp.status(), 200);
+        let text = resp.text().await.unwrap();
+        assert!(serde_json::from_str::<Value>(&text).is_ok(), "JSON: {text}");
+        text
+    };
+    let get = emu.http.get(emu.url_q(
+        path::GET_TOKEN,
+        &[("corpid", emu.corp_id.as_str()), ("corpsecret", SECRET)],
+    ));
+    let t = text(get.send().await.unwrap()).await;
+    assert!(
+        serde_json::from_str::<wire::TokenResponse>(&t).is_err(),
+        "{t}"
+    );
+    for p in [path::GET_SUITE_TOKEN, path::GET_CORP_TOKEN] {
+        let t = text(emu.http.post(emu.url(p)).body("{}").send().await.unwrap()).await;
+        let fits = match p {
+            path::GET_SUITE_TOKEN => serde_json::from_str::<wire::SuiteTokenResponse>(&t).is_ok(),
+            _ => serde_json::from_str::<wire::TokenResponse>(&t).is_ok(),
+        };
+        assert!(!fits, "{p}: {t}");
+    }
+    for (p, body) in [
+        (path::GET_CORP_TAG_LIST, json!({})),
+        (path::ADD_CORP_TAG, add_body("丁")),
+        (path::EDIT_CORP_TAG, json!({"id": "etX", "name": "x"})),
+        (path::DEL_CORP_TAG, json!({"tag_id": ["etX"]})),
+    ] {
+        let resp = emu
+            .post_raw(p, Some(&token), serde_json::to_vec(&body).unwrap())
+            .await;
+        let t = text(resp).await;
+        let fits = match p {
+            path::GET_CORP_TAG_LIST => serde_json::from_str::<wire::TagListResponse>(&t).is_ok(),
+            path::ADD_CORP_TAG => serde_json::from_str::<wire::AddTagResponse>(&t).is_ok(),
+            _ => serde_json::from_str::<wire::Status>(&t).is_ok(),
+        };
+        assert!(!fits, "{p}: {t}");
+    }
+    assert_eq!(emu.handle.dump(), small_seed(), "nothing changed");
+    let faulted = emu
+        .handle
+        .calls()
+        .iter()
+        .filter(|c| c.fault.is_some())
+        .count();
+    assert_eq!(faulted, CallKind::ALL.len());
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,7 +27,11 @@ pub enum EmulatorError {
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("{path} is not an apps file (corp_id, apps: [{{name, secret, legacy?}}]): {source}")]
+    #[error(
+        "{path} is not an apps file (corp_id, apps: [{{name, secret, legacy?, manage_tags?, \
+         allowed_ips?}}], suites?: [{{suite_id, suite_secret, suite_ticket, permanent_code, \
+         app}}]): {source}"
+    )]
     AppsFormat {
         path: PathBuf,
         source: Box<serde_saphyr::Error>,
@@ -55,6 +60,77 @@ impl fmt::Debug for App {
             .field("secret", &"<redacted>")
             .field("legacy", &self.legacy)
             .finish()
+    }
+}
+
+/// What an app may do besides holding a secret (WeCom's admin-console settings).
+/// The default: every tag call, from any IP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppAccess {
+    /// The "manage corp customer tags" permission: without it add, edit and delete
+    /// answer 48002 (list still works).
+    pub manage_tags: bool,
+    /// The app's trusted IPs (企业可信IP); `None`: any. A tag call from another IP
+    /// answers 60020.
+    pub allowed_ips: Option<Vec<IpAddr>>,
+}
+
+impl Default for AppAccess {
+    fn default() -> Self {
+        AppAccess {
+            manage_tags: true,
+            allowed_ips: None,
+        }
+    }
+}
+
+/// A third-party suite installed in the corp: `get_suite_token` with its id, secret and
+/// ticket, then `get_corp_token` with the corp's permanent code gives a token of `app`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    pub suite_id: String,
+    pub suite_secret: String,
+    /// The one valid ticket (WeCom pushes a new one every ten minutes; here it is fixed).
+    pub suite_ticket: String,
+    /// The corp's permanent code for this suite.
+    pub permanent_code: String,
+    /// The app of the corp whose token `get_corp_token` gives.
+    pub app: String,
+}
+
+impl fmt::Debug for Suite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Suite")
+            .field("suite_id", &self.suite_id)
+            .field("app", &self.app)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An app as the apps file gives it: the app and its access in one entry.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppEntry {
+    pub name: String,
+    pub secret: String,
+    #[serde(default)]
+    pub legacy: bool,
+    /// Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manage_tags: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_ips: Option<Vec<IpAddr>>,
+}
+
+impl fmt::Debug for AppEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppEntry")
+            .field("name", &self.name)
+            .field("legacy", &self.legacy)
+            .field("manage_tags", &self.manage_tags)
+            .field("allowed_ips", &self.allowed_ips)
+            .finish_non_exhaustive()
     }
 }
 
@@ -163,7 +239,10 @@ pub fn load_seed(path: &Path) -> Result<Vec<SeedGroup>, EmulatorError> {
 #[serde(deny_unknown_fields)]
 pub struct AppsFile {
     pub corp_id: String,
-    pub apps: Vec<App>,
+    pub apps: Vec<AppEntry>,
+    /// Third-party suites installed in the corp.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suites: Vec<Suite>,
     /// Token lifetime in seconds (default 7200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_lifetime_secs: Option<u64>,
@@ -180,7 +259,26 @@ impl AppsFile {
     /// Puts the corp, the apps and any limits of this file into `config`.
     pub fn apply_to(self, config: &mut EmulatorConfig) {
         config.corp_id = self.corp_id;
-        config.apps = self.apps;
+        config.access.clear();
+        config.apps = self
+            .apps
+            .into_iter()
+            .map(|e| {
+                let access = AppAccess {
+                    manage_tags: e.manage_tags.unwrap_or(true),
+                    allowed_ips: e.allowed_ips,
+                };
+                if access != AppAccess::default() {
+                    config.access.insert(e.name.clone(), access);
+                }
+                App {
+                    name: e.name,
+                    secret: e.secret,
+                    legacy: e.legacy,
+                }
+            })
+            .collect();
+        config.suites = self.suites;
         if let Some(secs) = self.token_lifetime_secs {
             config.token_lifetime = Duration::from_secs(secs);
         }
@@ -192,7 +290,8 @@ impl AppsFile {
     }
 }
 
-/// Read the apps file (YAML: `corp_id`, `apps: [{name, secret, legacy?}]`).
+/// Read the apps file (YAML: `corp_id`, `apps: [{name, secret, legacy?, manage_tags?,
+/// allowed_ips?}]`, `suites?`, limits).
 pub fn load_apps(path: &Path) -> Result<AppsFile, EmulatorError> {
     let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::Read {
         path: path.to_owned(),
@@ -213,16 +312,25 @@ pub enum CallKind {
     Add,
     Edit,
     Del,
+    GetSuiteToken,
+    GetCorpToken,
 }
 
 impl CallKind {
-    pub const ALL: [CallKind; 5] = [
+    /// New kinds go at the end: each kind's random fault stream is seeded by its place.
+    pub const ALL: [CallKind; 7] = [
         CallKind::GetToken,
         CallKind::List,
         CallKind::Add,
         CallKind::Edit,
         CallKind::Del,
+        CallKind::GetSuiteToken,
+        CallKind::GetCorpToken,
     ];
+
+    /// The four tag calls (not the token calls).
+    pub const TAG_CALLS: [CallKind; 4] =
+        [CallKind::List, CallKind::Add, CallKind::Edit, CallKind::Del];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -231,14 +339,24 @@ impl CallKind {
             CallKind::Add => "add_corp_tag",
             CallKind::Edit => "edit_corp_tag",
             CallKind::Del => "del_corp_tag",
+            CallKind::GetSuiteToken => "get_suite_token",
+            CallKind::GetCorpToken => "get_corp_token",
         }
+    }
+
+    /// Whether the call obtains a token (it needs none and is always eligible for faults).
+    pub fn is_token_call(self) -> bool {
+        matches!(
+            self,
+            CallKind::GetToken | CallKind::GetSuiteToken | CallKind::GetCorpToken
+        )
     }
 }
 
 /// A fault the emulator can inject instead of (or after) the real answer.
 ///
-/// `SystemBusy`, `VersionConflict`, `FrequencyLimit`, `ConcurrencyLimit`, `Http500` and
-/// `BadGateway` answer *instead of* the call: nothing changes. `TruncatedJson` and
+/// `SystemBusy`, `VersionConflict`, `FrequencyLimit`, `ConcurrencyLimit`, `Http500`,
+/// `BadGateway`, `WrongShape` and `NotJson` answer *instead of* the call: nothing changes. `TruncatedJson` and
 /// `CommitThenDrop` run the call (its change is committed) and then spoil the answer:
 /// cut the JSON short, or drop the connection before the body arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -256,6 +374,11 @@ pub enum FaultKind {
     Http500,
     /// HTTP 502 with an HTML page (a non-JSON answer from a gateway).
     BadGateway,
+    /// HTTP 200 with JSON of the wrong shape: errcode 0 but the call's field has the
+    /// wrong type (`"tag_group":"oops"`, a number for `access_token`, a string errcode).
+    WrongShape,
+    /// HTTP 200 with an HTML page (a captive portal or a misconfigured proxy).
+    NotJson,
     /// The call is committed; the JSON answer is cut in the middle.
     TruncatedJson,
     /// The call is committed; the connection drops before the answer's body.
@@ -297,9 +420,9 @@ pub struct ScriptedFault {
 /// Faults to inject, deterministic from `seed` (one random stream per call kind, so
 /// calls of other kinds do not disturb it). Scripted faults come before random ones.
 ///
-/// Faults apply to calls that pass the token check and the app's frequency and
-/// concurrency limits (a call refused by those gets its errcode, no fault, and does not
-/// use up a script); `gettoken` calls are always eligible. Latency is served while the
+/// Faults apply to calls that pass the token check, the app's access checks and its
+/// frequency and concurrency limits (a call refused by those gets its errcode, no fault,
+/// and does not use up a script); token calls are always eligible. Latency is served while the
 /// call counts as in flight.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Faults {
@@ -364,6 +487,10 @@ pub struct EmulatorConfig {
     /// Calls of one app in flight at once before 45033; `None`: no limit.
     pub concurrency_limit: Option<usize>,
     pub faults: Faults,
+    /// Permissions of apps, by app name; an app not listed may do everything.
+    pub access: BTreeMap<String, AppAccess>,
+    /// Third-party suites installed in the corp.
+    pub suites: Vec<Suite>,
 }
 
 impl Default for EmulatorConfig {
@@ -381,6 +508,8 @@ impl Default for EmulatorConfig {
             rate_limit_per_minute: None,
             concurrency_limit: None,
             faults: Faults::none(),
+            access: BTreeMap::new(),
+            suites: Vec::new(),
         }
     }
 }
@@ -406,6 +535,39 @@ impl EmulatorConfig {
         }
         if self.apps.iter().filter(|a| a.legacy).count() > 1 {
             return bad("more than one legacy secret".into());
+        }
+        let known = |name: &str| self.apps.iter().any(|a| a.name == name);
+        if let Some(name) = self.access.keys().find(|n| !known(n)) {
+            return bad(format!("access is given for {name:?}, which is no app"));
+        }
+        for (i, s) in self.suites.iter().enumerate() {
+            let fields = [
+                &s.suite_id,
+                &s.suite_secret,
+                &s.suite_ticket,
+                &s.permanent_code,
+            ];
+            if fields.iter().any(|f| f.is_empty()) {
+                return bad(format!("suite #{} has an empty field", i + 1));
+            }
+            if !known(&s.app) {
+                return bad(format!(
+                    "suite {:?} gives tokens of {:?}, which is no app",
+                    s.suite_id, s.app
+                ));
+            }
+            if self.suites[..i].iter().any(|o| o.suite_id == s.suite_id) {
+                return bad(format!("suite id {:?} is used twice", s.suite_id));
+            }
+            if self.suites[..i]
+                .iter()
+                .any(|o| o.permanent_code == s.permanent_code)
+            {
+                return bad(format!(
+                    "suite {:?} reuses another suite's permanent code",
+                    s.suite_id
+                ));
+            }
         }
         Ok(())
     }

@@ -22,6 +22,27 @@
 //! - `"group_id": ""` and unknown/deleted ids: 40068;
 //! - a body that is not JSON, has wrong types, lacks a field or exceeds
 //!   [`MAX_BODY_BYTES`]: 40058 (checked after the token).
+//! - third-party apps ([`Suite`], `suites:` in the apps file): each suite has one fixed
+//!   valid ticket and one permanent code, for this corp only, that gives tokens of one
+//!   app of the corp (what they make that app owns). `get_suite_token` and
+//!   `get_corp_token` are POST only (else 43002); suite tokens live as long as access
+//!   tokens and are given again within their lifetime, like `gettoken`'s. Codes (the spec
+//!   lists none; these are WeCom's global ones): unknown suite id 40086, wrong suite
+//!   secret 40001, wrong ticket 40085, unknown suite token 40082, expired one 42009,
+//!   a permanent code not of this suite or an `auth_corpid` not this corp 40084, a bad
+//!   body 40058. `get_corp_token` answers `{access_token, expires_in}` only, with no
+//!   errcode, as the spec says WeCom does.
+//! - app access ([`AppAccess`], `manage_tags` and `allowed_ips` in the apps file):
+//!   checked right after the token, before the method, the limits and the faults (a
+//!   refused call uses up no scripted fault). Outside `allowed_ips`: 60020 on every tag
+//!   call (token calls are not checked); IPv4-mapped IPv6 addresses match their IPv4
+//!   form. Without `manage_tags`: 48002 on add, edit and delete; list works.
+//! - the call log keeps no body of a token call (their bodies hold secrets).
+//! - `WrongShape` answers are HTTP 200 JSON that does not fit the call's shape (per
+//!   kind: `"access_token":12345`, `"tag_group":"oops"`, `"errcode":"0"`, …); `NotJson`
+//!   is an HTTP 200 HTML page. Both answer instead of the call (nothing is committed).
+//! - `tagsync emulator --fault-rate P`: random -1 and 6000 on the tag calls only, so
+//!   that a call fails with probability P; token calls get none ([`FaultArgs`]).
 
 mod config;
 mod server;
@@ -34,8 +55,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::{
-    App, AppsFile, CallKind, EmulatorConfig, EmulatorError, FaultKind, Faults, KindFaults, Latency,
-    ScriptedFault, SeedFile, SeedGroup, SeedTag, load_apps, load_seed,
+    App, AppAccess, AppEntry, AppsFile, CallKind, EmulatorConfig, EmulatorError, FaultKind, Faults,
+    KindFaults, Latency, ScriptedFault, SeedFile, SeedGroup, SeedTag, Suite, load_apps, load_seed,
 };
 pub use server::{CALL_LOG_CAP, CallRecord, MAX_BODY_BYTES};
 pub use state::MAX_NAME_CHARS;
@@ -73,7 +94,7 @@ pub async fn start_on(addr: SocketAddr, config: EmulatorConfig) -> std::io::Resu
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = server::router(shared.clone());
+    let app = server::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -161,9 +182,57 @@ pub fn config_from_files(
     Ok(config)
 }
 
+/// The fault flags of `tagsync emulator` (flattened into its arguments).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FaultArgs {
+    /// Fixed latency added to every call, in milliseconds (for benchmarks).
+    #[arg(long, value_name = "N")]
+    pub latency_ms: Option<u64>,
+    /// Probability (0 to 1) that a tag call is refused with a retryable errcode
+    /// (-1 system busy or 6000 version conflict; nothing is done).
+    #[arg(long, value_name = "P", value_parser = parse_probability)]
+    pub fault_rate: Option<f64>,
+    /// Seed of the random faults: the same seed gives the same faults.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub fault_seed: u64,
+}
+
+fn parse_probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text:?} is not a probability between 0 and 1")),
+    }
+}
+
+impl FaultArgs {
+    /// The faults these flags ask for. The random mix is of errcodes that prove nothing
+    /// was done (-1, 6000), in equal parts, so that together they fire with the given
+    /// rate; 45009, 45033 and HTTP errors are left out because they change the client's
+    /// pacing or make an add ambiguous (the [`Faults`] builder has them).
+    pub fn faults(&self) -> Faults {
+        let mut faults = Faults::none().with_seed(self.fault_seed);
+        if let Some(ms) = self.latency_ms {
+            faults = faults.latency_all(Duration::from_millis(ms), Duration::ZERO);
+        }
+        if let Some(rate) = self.fault_rate.filter(|p| *p > 0.0) {
+            let mix = [FaultKind::SystemBusy, FaultKind::VersionConflict];
+            // Checked in turn, the first that fires wins: each fires with q so that
+            // 1 - (1 - q)^n = rate.
+            let q = 1.0 - (1.0 - rate).powf(1.0 / mix.len() as f64);
+            for kind in CallKind::TAG_CALLS {
+                for fault in mix {
+                    faults = faults.random(kind, fault, q);
+                }
+            }
+        }
+        faults
+    }
+}
+
 fn run_cli(args: &cli::EmulatorArgs) -> Result<(), String> {
-    let config =
+    let mut config =
         config_from_files(args.seed.as_deref(), args.apps.as_deref()).map_err(|e| e.to_string())?;
+    config.faults = args.faults.faults();
     if args.apps.is_none() {
         let names: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
         eprintln!(
@@ -209,4 +278,38 @@ async fn wait_for_stop() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<cli::Cli, clap::Error> {
+        cli::Cli::try_parse_from(["tagsync", "emulator"].iter().chain(args))
+    }
+
+    #[test]
+    fn fault_flags_parse_and_refuse_bad_rates() {
+        let cli = parse(&[
+            "--latency-ms",
+            "50",
+            "--fault-rate",
+            "0.1",
+            "--fault-seed",
+            "9",
+        ])
+        .expect("parses");
+        let cli::Command::Emulator(args) = cli.command else {
+            panic!("not the emulator command");
+        };
+        assert_eq!(args.faults.latency_ms, Some(50));
+        assert_eq!(args.faults.fault_rate, Some(0.1));
+        assert_eq!(args.faults.fault_seed, 9);
+        for bad in ["1.5", "-0.1", "often", "NaN"] {
+            let flag = format!("--fault-rate={bad}");
+            let e = parse(&[&flag]).expect_err(bad);
+            assert!(e.to_string().contains("probability"), "{e}");
+        }
+    }
 }

@@ -1,10 +1,12 @@
 //! The HTTP face of the emulator: routes, token auth, limits, the fault layer, the call log.
 //!
 //! Answers are HTTP 200 with `errcode`/`errmsg` as WeCom gives them, except: unknown paths
-//! get HTTP 404 with an HTML page (as a web front end would answer; no errcode), and
-//! the injected HTTP faults (500, 502 HTML, truncated JSON, dropped connection).
+//! get HTTP 404 with an HTML page (as a web front end would answer; no errcode), a
+//! successful `get_corp_token` (no errcode, as WeCom answers it), and the injected faults
+//! (500, 502 HTML, 200 HTML, JSON of the wrong shape, truncated JSON, dropped connection).
 
 use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -21,7 +23,9 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::config::{App, CallKind, EmulatorConfig, FaultKind, Faults, ScriptedFault};
+use super::config::{
+    App, AppAccess, CallKind, EmulatorConfig, FaultKind, Faults, ScriptedFault, Suite,
+};
 use super::state::{ApiError, Caller, Corp};
 use crate::wire::{self, errcode};
 
@@ -42,15 +46,19 @@ pub struct CallRecord {
     pub kind: CallKind,
     /// The app whose token (or secret) was used; `None` when unknown.
     pub app: Option<String>,
-    /// The JSON request body (`Null` for `gettoken` and for bodies that are not JSON).
+    /// The JSON request body (`Null` for the token calls, whose bodies hold secrets, and
+    /// for bodies that are not JSON).
     pub body: serde_json::Value,
     /// The errcode answered (for a committed call whose answer was spoiled: the errcode it
-    /// would have had); `None` when the answer had no errcode (HTTP 500/502).
+    /// would have had); `None` when the answer had no integer errcode (HTTP 500/502, an
+    /// HTML page, a wrong shape, a successful `get_corp_token`).
     pub errcode: Option<i64>,
     pub fault: Option<FaultKind>,
 }
 
+/// An access token (of an app) or a suite access token (of a suite).
 struct Token {
+    /// The index of the app, or of the suite.
     app: usize,
     issued: Instant,
     revoked: bool,
@@ -116,11 +124,15 @@ impl FaultState {
 pub(crate) struct Shared {
     corp_id: String,
     apps: Vec<App>,
+    /// By app index.
+    access: Vec<AppAccess>,
+    suites: Vec<Suite>,
     token_lifetime: Duration,
     rate_limit: Option<u32>,
     concurrency_limit: Option<usize>,
     corp: Mutex<Corp>,
     tokens: Mutex<HashMap<String, Token>>,
+    suite_tokens: Mutex<HashMap<String, Token>>,
     windows: Mutex<HashMap<usize, (Instant, u32)>>,
     in_flight: Mutex<HashMap<usize, usize>>,
     faults: Mutex<FaultState>,
@@ -140,14 +152,22 @@ impl Shared {
     pub(crate) fn new(config: EmulatorConfig) -> Result<Self, String> {
         config.validate_apps().map_err(|e| e.to_string())?;
         let corp = Corp::from_seed(&config.seed, config.tag_limit)?;
+        let access = config
+            .apps
+            .iter()
+            .map(|a| config.access.get(&a.name).cloned().unwrap_or_default())
+            .collect();
         Ok(Shared {
             corp_id: config.corp_id,
             apps: config.apps,
+            access,
+            suites: config.suites,
             token_lifetime: config.token_lifetime,
             rate_limit: config.rate_limit_per_minute,
             concurrency_limit: config.concurrency_limit,
             corp: Mutex::new(corp),
             tokens: Mutex::new(HashMap::new()),
+            suite_tokens: Mutex::new(HashMap::new()),
             windows: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
             faults: Mutex::new(FaultState::new(config.faults)),
@@ -168,8 +188,10 @@ impl Shared {
     }
 
     pub(crate) fn expire_tokens(&self) {
-        for t in lock(&self.tokens).values_mut() {
-            t.revoked = true;
+        for map in [&self.tokens, &self.suite_tokens] {
+            for t in lock(map).values_mut() {
+                t.revoked = true;
+            }
         }
     }
 
@@ -192,17 +214,48 @@ impl Shared {
                 ));
             }
         };
-        let tokens = lock(&self.tokens);
-        match tokens.get(token) {
+        match self.owner_of(&self.tokens, token) {
             None => Err(ApiError::new(
                 errcode::INVALID_ACCESS_TOKEN,
                 "invalid access_token",
             )),
-            Some(t) if t.revoked || t.issued.elapsed() >= self.token_lifetime => Err(
-                ApiError::new(errcode::ACCESS_TOKEN_EXPIRED, "access_token expired"),
-            ),
-            Some(t) => Ok(t.app),
+            Some(None) => Err(ApiError::new(
+                errcode::ACCESS_TOKEN_EXPIRED,
+                "access_token expired",
+            )),
+            Some(Some(app)) => Ok(app),
         }
+    }
+
+    /// Whose token this is: `None` unknown, `Some(None)` expired or revoked.
+    fn owner_of(&self, map: &Mutex<HashMap<String, Token>>, token: &str) -> Option<Option<usize>> {
+        let map = lock(map);
+        let t = map.get(token)?;
+        let live = !t.revoked && t.issued.elapsed() < self.token_lifetime;
+        Some(live.then_some(t.app))
+    }
+
+    /// The app's trusted IPs (60020) and its tag-management permission (48002).
+    fn check_access(&self, app: usize, kind: CallKind, peer: IpAddr) -> Result<(), ApiError> {
+        let Some(access) = self.access.get(app) else {
+            return Ok(());
+        };
+        let peer = peer.to_canonical();
+        if let Some(ips) = &access.allowed_ips
+            && !ips.iter().any(|ip| ip.to_canonical() == peer)
+        {
+            return Err(ApiError::new(
+                errcode::IP_NOT_TRUSTED,
+                format!("not allow to access from your ip {peer}: not in the app's trusted IPs"),
+            ));
+        }
+        if kind != CallKind::List && !access.manage_tags {
+            return Err(ApiError::new(
+                errcode::API_NOT_PERMITTED,
+                "api forbidden: the app may not manage corp customer tags",
+            ));
+        }
+        Ok(())
     }
 
     /// 45009 when the app has used up its calls of the current minute.
@@ -250,11 +303,22 @@ impl Shared {
                 )),
             );
         };
-        // Within its lifetime, the app's token is given again (as WeCom does).
-        let mut tokens = lock(&self.tokens);
+        let (token, expires_in) = self.issue(&self.tokens, app);
+        let answer = wire::TokenResponse {
+            status: wire::Status::ok(),
+            access_token: Some(token),
+            expires_in: Some(expires_in),
+        };
+        (Some(app), Ok(to_json(&answer)))
+    }
+
+    /// A token of `owner` and its seconds left. Within its lifetime, the owner's token is
+    /// given again (as WeCom does for `gettoken`).
+    fn issue(&self, map: &Mutex<HashMap<String, Token>>, owner: usize) -> (String, u64) {
+        let mut tokens = lock(map);
         let reuse = tokens.iter().find_map(|(tok, t)| {
             let age = t.issued.elapsed();
-            (t.app == app && !t.revoked && age < self.token_lifetime)
+            (t.app == owner && !t.revoked && age < self.token_lifetime)
                 .then(|| (tok.clone(), self.token_lifetime - age))
         });
         let (token, left) = reuse.unwrap_or_else(|| {
@@ -262,18 +326,80 @@ impl Shared {
             tokens.insert(
                 tok.clone(),
                 Token {
-                    app,
+                    app: owner,
                     issued: Instant::now(),
                     revoked: false,
                 },
             );
             (tok, self.token_lifetime)
         });
-        let answer = wire::TokenResponse {
-            status: wire::Status::ok(),
-            access_token: Some(token),
-            expires_in: Some(left.as_secs().max(1)),
+        (token, left.as_secs().max(1))
+    }
+
+    /// `service/get_suite_token`: the suite's id, secret and current ticket.
+    fn suite_token(&self, body: &[u8]) -> Result<Json, ApiError> {
+        let req: wire::SuiteTokenRequest = serde_json::from_slice(body)
+            .map_err(|e| ApiError::invalid_param(format!("bad body: {e}")))?;
+        let Some(suite) = self.suites.iter().position(|s| s.suite_id == req.suite_id) else {
+            return Err(ApiError::new(errcode::INVALID_SUITE_ID, "invalid suite_id"));
         };
+        let s = &self.suites[suite];
+        if s.suite_secret != req.suite_secret {
+            return Err(ApiError::new(
+                errcode::INVALID_SECRET,
+                "invalid credential: suite_secret",
+            ));
+        }
+        if s.suite_ticket != req.suite_ticket {
+            return Err(ApiError::new(
+                errcode::INVALID_SUITE_TICKET,
+                "invalid suite_ticket",
+            ));
+        }
+        let (token, expires_in) = self.issue(&self.suite_tokens, suite);
+        Ok(to_json(&wire::SuiteTokenResponse {
+            status: wire::Status::ok(),
+            suite_access_token: Some(token),
+            expires_in: Some(expires_in),
+        }))
+    }
+
+    /// `service/get_corp_token`: the token of the suite's app in this corp. Its success
+    /// answer has no errcode, as WeCom's has none.
+    fn corp_token(
+        &self,
+        query: &HashMap<String, String>,
+        body: &[u8],
+    ) -> (Option<usize>, Result<Json, ApiError>) {
+        let token = query.get("suite_access_token").map_or("", String::as_str);
+        let suite = match self.owner_of(&self.suite_tokens, token) {
+            None => {
+                let e = ApiError::new(errcode::INVALID_SUITE_TOKEN, "invalid suite_access_token");
+                return (None, Err(e));
+            }
+            Some(None) => {
+                let e = ApiError::new(errcode::SUITE_TOKEN_EXPIRED, "suite_access_token expired");
+                return (None, Err(e));
+            }
+            Some(Some(suite)) => &self.suites[suite],
+        };
+        let req: wire::CorpTokenRequest = match serde_json::from_slice(body) {
+            Ok(req) => req,
+            Err(e) => return (None, Err(ApiError::invalid_param(format!("bad body: {e}")))),
+        };
+        let app = self.apps.iter().position(|a| a.name == suite.app);
+        let (Some(app), true) = (
+            app,
+            req.auth_corpid == self.corp_id && req.permanent_code == suite.permanent_code,
+        ) else {
+            let e = ApiError::new(
+                errcode::INVALID_PERMANENT_CODE,
+                "invalid permanent_code for this suite and auth_corpid",
+            );
+            return (None, Err(e));
+        };
+        let (token, expires_in) = self.issue(&self.tokens, app);
+        let answer = serde_json::json!({"access_token": token, "expires_in": expires_in});
         (Some(app), Ok(to_json(&answer)))
     }
 
@@ -324,7 +450,9 @@ impl Shared {
                 corp.del(&req, &caller)?;
                 Ok(to_json(&wire::Status::ok()))
             }
-            CallKind::GetToken => Err(ApiError::invalid_param("not a tag call")),
+            CallKind::GetToken | CallKind::GetSuiteToken | CallKind::GetCorpToken => {
+                Err(ApiError::invalid_param("not a tag call"))
+            }
         }
     }
 }
@@ -343,6 +471,14 @@ fn to_json<T: Serialize>(value: &T) -> Json {
         .map(|s| s.errcode)
         .unwrap_or(-1);
     Json { errcode, bytes }
+}
+
+/// The integer errcode of an answer, if it has one.
+fn errcode_of(bytes: &[u8]) -> Option<i64> {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()?
+        .get("errcode")?
+        .as_i64()
 }
 
 /// An error answer; the message ends like WeCom's (hint, caller IP, help link), so
@@ -425,8 +561,24 @@ impl http_body::Body for Dropped {
     }
 }
 
-/// The answer of a call hit by a fault that answers instead of it.
-fn fault_answer(fault: FaultKind) -> (Option<i64>, Response) {
+/// Well-formed JSON whose shape is wrong for an answer to `kind`.
+fn wrong_shape(kind: CallKind) -> &'static [u8] {
+    match kind {
+        CallKind::GetToken => {
+            br#"{"errcode":0,"errmsg":"ok","access_token":12345,"expires_in":"7200"}"#
+        }
+        CallKind::GetSuiteToken => {
+            br#"{"errcode":0,"errmsg":"ok","suite_access_token":false,"expires_in":7200}"#
+        }
+        CallKind::GetCorpToken => br#"{"access_token":["x"],"expires_in":7200}"#,
+        CallKind::List => br#"{"errcode":0,"errmsg":"ok","tag_group":"oops"}"#,
+        CallKind::Add => br#"{"errcode":0,"errmsg":"ok","tag_group":[{"group_id":1}]}"#,
+        CallKind::Edit | CallKind::Del => br#"{"errcode":"0","errmsg":"ok"}"#,
+    }
+}
+
+/// The answer of a call of `kind` hit by a fault that answers instead of it.
+fn fault_answer(kind: CallKind, fault: FaultKind) -> (Option<i64>, Response) {
     let status = |code: i64, msg: &str| {
         let bytes = error_json(&ApiError::new(code, msg)).bytes;
         (Some(code), json_response(StatusCode::OK, bytes))
@@ -450,6 +602,17 @@ fn fault_answer(fault: FaultKind) -> (Option<i64>, Response) {
         FaultKind::BadGateway | FaultKind::TruncatedJson | FaultKind::CommitThenDrop => (
             None,
             html_response(StatusCode::BAD_GATEWAY, "502 Bad Gateway"),
+        ),
+        FaultKind::WrongShape => {
+            let bytes = wrong_shape(kind);
+            (
+                errcode_of(bytes),
+                json_response(StatusCode::OK, bytes.to_vec()),
+            )
+        }
+        FaultKind::NotJson => (
+            None,
+            html_response(StatusCode::OK, "Network login required"),
         ),
     }
 }
@@ -506,72 +669,92 @@ impl Drop for InFlight<'_> {
 type AppState = Arc<Shared>;
 
 pub(crate) fn router(shared: AppState) -> Router {
-    let tag_route = |kind: CallKind| {
+    let route = |kind: CallKind| {
         any(
-            move |State(s): State<AppState>, method: Method, RawQuery(q): RawQuery, body: Body| {
-                tag_call(s, kind, method, q, body)
+            move |State(s): State<AppState>,
+                  ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                  method: Method,
+                  RawQuery(q): RawQuery,
+                  body: Body| async move {
+                let raw = axum::body::to_bytes(body, DRAIN_BODY_BYTES).await;
+                if kind.is_token_call() {
+                    token_call(s, kind, method, q, raw.unwrap_or_default()).await
+                } else {
+                    tag_call(s, kind, peer.ip(), method, q, raw).await
+                }
             },
         )
     };
-    Router::new()
-        .route(
-            &format!("/cgi-bin/{}", wire::path::GET_TOKEN),
-            any(gettoken),
-        )
-        .route(
-            &format!("/cgi-bin/{}", wire::path::GET_CORP_TAG_LIST),
-            tag_route(CallKind::List),
-        )
-        .route(
-            &format!("/cgi-bin/{}", wire::path::ADD_CORP_TAG),
-            tag_route(CallKind::Add),
-        )
-        .route(
-            &format!("/cgi-bin/{}", wire::path::EDIT_CORP_TAG),
-            tag_route(CallKind::Edit),
-        )
-        .route(
-            &format!("/cgi-bin/{}", wire::path::DEL_CORP_TAG),
-            tag_route(CallKind::Del),
-        )
+    let path = |kind: CallKind| {
+        let p = match kind {
+            CallKind::GetToken => wire::path::GET_TOKEN,
+            CallKind::GetSuiteToken => wire::path::GET_SUITE_TOKEN,
+            CallKind::GetCorpToken => wire::path::GET_CORP_TOKEN,
+            CallKind::List => wire::path::GET_CORP_TAG_LIST,
+            CallKind::Add => wire::path::ADD_CORP_TAG,
+            CallKind::Edit => wire::path::EDIT_CORP_TAG,
+            CallKind::Del => wire::path::DEL_CORP_TAG,
+        };
+        format!("/cgi-bin/{p}")
+    };
+    CallKind::ALL
+        .into_iter()
+        .fold(Router::new(), |r, kind| r.route(&path(kind), route(kind)))
         .fallback(|| async { html_response(StatusCode::NOT_FOUND, "404 Not Found") })
         .with_state(shared)
 }
 
-async fn gettoken(State(s): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    let query = parse_query(q);
-    let (latency, fault) = lock(&s.faults).decide(CallKind::GetToken);
+/// `gettoken` (any method, as WeCom takes GET), `get_suite_token`, `get_corp_token`.
+async fn token_call(
+    s: AppState,
+    kind: CallKind,
+    method: Method,
+    query: Option<String>,
+    raw: Bytes,
+) -> Response {
+    let query = parse_query(query);
+    let (latency, fault) = lock(&s.faults).decide(kind);
     tokio::time::sleep(latency).await;
     let mut rec = CallRecord {
-        kind: CallKind::GetToken,
+        kind,
         app: None,
         body: serde_json::Value::Null,
         errcode: None,
         fault,
     };
     if let Some(f) = fault.filter(|f| !f.commits()) {
-        let (code, resp) = fault_answer(f);
+        let (code, resp) = fault_answer(kind, f);
         rec.errcode = code;
         s.record(rec);
         return resp;
     }
-    let (app, answer) = s.gettoken(&query);
+    let (app, answer) = match kind {
+        CallKind::GetToken => s.gettoken(&query),
+        _ if method != Method::POST => (
+            None,
+            Err(ApiError::new(REQUIRE_POST, "require POST method")),
+        ),
+        CallKind::GetSuiteToken => (None, s.suite_token(&raw)),
+        CallKind::GetCorpToken => s.corp_token(&query, &raw),
+        _ => (None, Err(ApiError::invalid_param("not a token call"))),
+    };
     rec.app = app.map(|i| s.apps[i].name.clone());
     let json = answer.unwrap_or_else(|e| error_json(&e));
-    rec.errcode = Some(json.errcode);
+    rec.errcode = errcode_of(&json.bytes);
     s.record(rec);
     committed_answer(json, fault)
 }
 
+/// One of the four tag calls. The body was read (and so drained) first, so that even a
+/// refused call is answered cleanly.
 async fn tag_call(
     s: AppState,
     kind: CallKind,
+    peer: IpAddr,
     method: Method,
     query: Option<String>,
-    body: Body,
+    raw: Result<Bytes, axum::Error>,
 ) -> Response {
-    // Read (and so drain) the body first, so that even a refused call is answered cleanly.
-    let raw = axum::body::to_bytes(body, DRAIN_BODY_BYTES).await;
     let query = parse_query(query);
     let body_json: Result<serde_json::Value, ApiError> = match &raw {
         Ok(b) if b.len() > MAX_BODY_BYTES => Err(ApiError::invalid_param(format!(
@@ -599,6 +782,9 @@ async fn tag_call(
         Err(e) => return answer(&s, rec, e),
     };
     rec.app = Some(s.apps[app].name.clone());
+    if let Err(e) = s.check_access(app, kind, peer) {
+        return answer(&s, rec, e);
+    }
     if method != Method::POST {
         return answer(&s, rec, ApiError::new(REQUIRE_POST, "require POST method"));
     }
@@ -613,7 +799,7 @@ async fn tag_call(
     rec.fault = fault;
     tokio::time::sleep(latency).await;
     if let Some(f) = fault.filter(|f| !f.commits()) {
-        let (code, resp) = fault_answer(f);
+        let (code, resp) = fault_answer(kind, f);
         rec.errcode = code;
         s.record(rec);
         return resp;
@@ -672,6 +858,36 @@ mod tests {
             old.authenticate(&query("other")).unwrap_err().errcode,
             errcode::INVALID_ACCESS_TOKEN
         );
+    }
+
+    #[test]
+    fn fault_flags_give_the_asked_rate_on_tag_calls_only() {
+        let args = super::super::FaultArgs {
+            latency_ms: Some(7),
+            fault_rate: Some(0.2),
+            fault_seed: 11,
+        };
+        let mut state = FaultState::new(args.faults());
+        let n = 20_000;
+        let mut fired = 0;
+        for _ in 0..n {
+            let (latency, fault) = state.decide(CallKind::Add);
+            assert_eq!(latency, Duration::from_millis(7));
+            match fault {
+                None => {}
+                Some(FaultKind::SystemBusy | FaultKind::VersionConflict) => fired += 1,
+                Some(other) => panic!("not in the mix: {other:?}"),
+            }
+        }
+        // Deterministic for this seed; the bounds are those of the rate, not of luck.
+        let rate = f64::from(fired) / f64::from(n);
+        assert!((0.18..0.22).contains(&rate), "{rate}");
+        for _ in 0..100 {
+            let (latency, fault) = state.decide(CallKind::GetToken);
+            assert_eq!((latency, fault), (Duration::from_millis(7), None));
+        }
+        let none = super::super::FaultArgs::default().faults();
+        assert_eq!(none, Faults::none());
     }
 
     #[test]

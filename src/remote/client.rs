@@ -19,7 +19,13 @@
 //!     re-reads instead of reporting a false error.
 //! - **Limits**: a rate limiter per API (default 80% of the vendor's 10,000/minute) and a
 //!   cap on calls in flight, lowered by one on each 45033 (down to one). After 45009 the
-//!   next attempt waits at least `limit_backoff`.
+//!   next attempt waits at least `limit_backoff`. Calls the limiter holds back are
+//!   counted in [`ClientStats::rate_waits`].
+//! - **Wrong answers** (not JSON, or JSON of the wrong shape, with HTTP 200) are not
+//!   WeCom: [`ErrorKind::Fatal`], not retried.
+//! - **Third-party apps**: `get_suite_token` then `get_corp_token` on every token fetch;
+//!   their refusals (bad suite secret, ticket, permanent code) are [`ErrorKind::Token`]
+//!   with a hint naming the variable to check, and are not retried.
 //! - **Redaction**: the access token rides in the URL query, so no URL is ever kept in an
 //!   error (`reqwest::Error::without_url`) or logged, and every free-text part of an error
 //!   is scrubbed of the secrets and tokens this client knows.
@@ -150,6 +156,8 @@ pub struct ClientStats {
     pub retries: u64,
     /// Tokens dropped after 40014/42001.
     pub token_refreshes: u64,
+    /// Requests the rate limiter held back (its quota was used up when they came).
+    pub rate_waits: u64,
     /// The cap on calls in flight now (lowered by one on each 45033, down to 1).
     pub concurrency: usize,
 }
@@ -186,6 +194,7 @@ struct Inner {
     sent: [AtomicU64; Call::ALL.len()],
     retries: AtomicU64,
     refreshes: AtomicU64,
+    rate_waits: AtomicU64,
     redactor: Redactor,
 }
 
@@ -466,6 +475,7 @@ impl Client {
                 sent: Default::default(),
                 retries: AtomicU64::new(0),
                 refreshes: AtomicU64::new(0),
+                rate_waits: AtomicU64::new(0),
                 redactor,
             }),
         })
@@ -550,6 +560,7 @@ impl Client {
             delete: sent(Call::Delete),
             retries: self.inner.retries.load(Ordering::Relaxed),
             token_refreshes: self.inner.refreshes.load(Ordering::Relaxed),
+            rate_waits: self.inner.rate_waits.load(Ordering::Relaxed),
             concurrency: self.inner.concurrency.load(Ordering::Relaxed),
         }
     }
@@ -647,7 +658,11 @@ impl Client {
         body: Option<&[u8]>,
     ) -> Result<A, ClientError> {
         let inner = &self.inner;
-        inner.limiters[call.index()].until_ready().await;
+        let limiter = &inner.limiters[call.index()];
+        if limiter.check().is_err() {
+            inner.rate_waits.fetch_add(1, Ordering::Relaxed);
+            limiter.until_ready().await;
+        }
         let _permit = inner
             .in_flight
             .acquire()

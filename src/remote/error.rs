@@ -98,7 +98,12 @@ pub fn classify(code: i64) -> ErrorKind {
         errcode::INVALID_SECRET
         | errcode::INVALID_ACCESS_TOKEN
         | errcode::ACCESS_TOKEN_EXPIRED
-        | errcode::MISSING_ACCESS_TOKEN => ErrorKind::Token,
+        | errcode::MISSING_ACCESS_TOKEN
+        | errcode::INVALID_SUITE_TOKEN
+        | errcode::INVALID_PERMANENT_CODE
+        | errcode::INVALID_SUITE_TICKET
+        | errcode::INVALID_SUITE_ID
+        | errcode::SUITE_TOKEN_EXPIRED => ErrorKind::Token,
         errcode::NO_PRIVILEGE | errcode::NO_PRIVILEGE_ALT => ErrorKind::Ownership,
         errcode::API_NOT_PERMITTED | errcode::IP_NOT_TRUSTED => ErrorKind::Permission,
         errcode::TAG_LIMIT => ErrorKind::Limit,
@@ -106,6 +111,18 @@ pub fn classify(code: i64) -> ErrorKind {
             ErrorKind::InvalidRequest
         }
         _ => ErrorKind::Fatal,
+    }
+}
+
+/// What the user can do about a WeCom errcode answered to `call` (a bad secret means the
+/// suite secret when the suite token was asked for).
+pub fn hint_for(call: Call, code: i64) -> &'static str {
+    match (call, code) {
+        (Call::GetSuiteToken, errcode::INVALID_SECRET) => {
+            "the suite secret is wrong: check WECOM_SUITE_SECRET. Do not retry in a loop: \
+             repeated bad secrets get this IP banned for an hour"
+        }
+        _ => hint(code),
     }
 }
 
@@ -126,6 +143,18 @@ pub fn hint(code: i64) -> &'static str {
              persists check that the credentials belong to this corp"
         }
         errcode::MISSING_ACCESS_TOKEN => "the request carried no access token; this is a bug",
+        errcode::INVALID_SUITE_ID => "the suite id is wrong: check WECOM_SUITE_ID",
+        errcode::INVALID_SUITE_TICKET => {
+            "the suite ticket is wrong or stale: WeCom pushes a new one to the suite's callback \
+             every ten minutes; put the latest in WECOM_SUITE_TICKET"
+        }
+        errcode::INVALID_PERMANENT_CODE => {
+            "the permanent code does not belong to this suite and corp: check \
+             WECOM_PERMANENT_CODE and WECOM_CORP_ID (the authorising corp)"
+        }
+        errcode::INVALID_SUITE_TOKEN | errcode::SUITE_TOKEN_EXPIRED => {
+            "the suite access token was refused; run tagsync again"
+        }
         errcode::INVALID_PARAMETER => {
             "WeCom refused a parameter (too long a name, or a missing field); \
              run `tagsync validate`"
@@ -170,7 +199,7 @@ pub fn hint(code: i64) -> &'static str {
 pub enum ClientError {
     /// WeCom answered with a nonzero errcode. `errmsg` is the vendor's text as received;
     /// the message shows it sanitised for a terminal.
-    #[error("{call}: WeCom error {errcode} ({}): {}", for_terminal(errmsg), hint(*errcode))]
+    #[error("{call}: WeCom error {errcode} ({}): {}", for_terminal(errmsg), hint_for(*call, *errcode))]
     Api {
         call: Call,
         errcode: i64,
@@ -357,6 +386,11 @@ mod tests {
             (48002, ErrorKind::Permission),
             (60020, ErrorKind::Permission),
             (40126, ErrorKind::Limit),
+            (40082, ErrorKind::Token),
+            (40084, ErrorKind::Token),
+            (40085, ErrorKind::Token),
+            (40086, ErrorKind::Token),
+            (42009, ErrorKind::Token),
             (40058, ErrorKind::InvalidRequest),
             (40068, ErrorKind::InvalidRequest),
             (40071, ErrorKind::InvalidRequest),
