@@ -157,8 +157,13 @@ pub fn describe(step: &Step, ctx: &Context<'_>, esc: &dyn Fn(&str) -> String) ->
             let mut items: Vec<String> = groups
                 .iter()
                 .map(|g| {
-                    let names: Vec<String> = g.tags.iter().map(|t| esc(t)).collect();
-                    format!("group {} with its tags: {}", esc(&g.name), names.join(", "))
+                    format!(
+                        "group {} with its {} tag{}: {}",
+                        esc(&g.name),
+                        g.tags.len(),
+                        plural(g.tags.len()),
+                        name_list(g.tags.iter().map(|t| esc(t)))
+                    )
                 })
                 .collect();
             items.extend(tags.iter().map(|t| {
@@ -191,8 +196,7 @@ pub fn summary_line(plan: &Plan) -> String {
     if plan.is_empty() {
         return "No changes: the corp equals the file.".to_string();
     }
-    let parts = summary_parts(plan);
-    let list: Vec<String> = parts
+    let list: Vec<String> = summary_parts(plan)
         .iter()
         .filter(|(n, _)| *n > 0)
         .map(|(n, what)| format!("{n} {what}"))
@@ -205,19 +209,26 @@ pub fn summary_line(plan: &Plan) -> String {
     )
 }
 
-/// `(count, label)` of every summary row, in table order.
-pub fn summary_parts(plan: &Plan) -> Vec<(usize, &'static str)> {
+/// `(count, label)` of every summary row, in table order; labels agree with the count.
+pub fn summary_parts(plan: &Plan) -> Vec<(usize, String)> {
     let s = plan.summary();
-    vec![
-        (s.add_groups, "groups to add"),
-        (s.add_tags, "tags to add"),
-        (s.renames, "renames"),
-        (s.reorders, "reorders"),
-        (s.replaces, "tags moving group (replace)"),
-        (s.delete_groups, "groups to delete"),
-        (s.delete_tags, "tags to delete"),
-        (s.blocked, "blocked steps"),
-    ]
+    let rows: [(usize, &str, &str); 8] = [
+        (s.add_groups, "group to add", "groups to add"),
+        (s.add_tags, "tag to add", "tags to add"),
+        (s.renames, "rename", "renames"),
+        (s.reorders, "reorder", "reorders"),
+        (
+            s.replaces,
+            "tag moving group (replace)",
+            "tags moving group (replace)",
+        ),
+        (s.delete_groups, "group to delete", "groups to delete"),
+        (s.delete_tags, "tag to delete", "tags to delete"),
+        (s.blocked, "blocked step", "blocked steps"),
+    ];
+    rows.iter()
+        .map(|&(n, one, many)| (n, if n == 1 { one } else { many }.to_string()))
+        .collect()
 }
 
 /// The unmanaged items in one line, or `None` when there are none.
@@ -236,21 +247,34 @@ pub fn unmanaged_line(plan: &Plan, esc: &dyn Fn(&str) -> String) -> Option<Strin
             .iter()
             .map(|t| format!("{} / {}", esc(&t.group), esc(&t.name))),
     );
-    const SHOWN: usize = 8;
-    let more = names.len().saturating_sub(SHOWN);
-    names.truncate(SHOWN);
-    let more = if more > 0 {
-        format!(" and {more} more")
-    } else {
-        String::new()
-    };
     Some(format!(
-        "Unmanaged (not in the file, not created by tagsync; left alone): {} tag{} — {}{more}",
+        "Unmanaged (not in the file, not created by tagsync; left alone): {} tag{} — {}",
         u.tag_count,
         plural(u.tag_count),
-        names.join(", ")
+        name_list(names.drain(..))
     ))
 }
+
+/// At most [`NAMES_SHOWN`] names joined by commas, then `and N more`.
+pub fn name_list(names: impl Iterator<Item = String>) -> String {
+    let mut shown = Vec::new();
+    let mut more = 0;
+    for n in names {
+        if shown.len() < NAMES_SHOWN {
+            shown.push(n);
+        } else {
+            more += 1;
+        }
+    }
+    let mut s = shown.join(", ");
+    if more > 0 {
+        s.push_str(&format!(" and {more} more"));
+    }
+    s
+}
+
+/// How many names a one-line list shows.
+pub const NAMES_SHOWN: usize = 10;
 
 pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }

@@ -1,0 +1,126 @@
+//! `tagsync plan`: load the file, read the corp, plan, print; exit 0/1/2/3.
+//!
+//! The flow is split so the apply executor plugs in after the plan is printed:
+//! [`make_plan`] returns a [`Planned`] (plan, snapshot, ledger and its path); [`run`]
+//! prints it, stops on a blocked plan (exit 3, nothing sent) and then reaches the
+//! `--apply` hook, which gets the connected [`Remote`] and the [`Planned`].
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::remote_setup::{self, Remote};
+use super::{CommandError, report, runtime};
+use crate::cli::{Exit, Format, PlanArgs};
+use crate::desired::{self, Desired};
+use crate::ledger::Ledger;
+use crate::plan::{self, Plan, PlanOptions};
+use crate::remote::Snapshot;
+use crate::render::{self, Context};
+
+/// A plan and everything it was made from.
+#[derive(Debug)]
+pub struct Planned {
+    pub desired: Desired,
+    pub snapshot: Snapshot,
+    pub plan: Plan,
+    pub options: PlanOptions,
+    pub ledger: Ledger,
+    /// Where to save the ledger; `None`: in memory only (`--emulator` without `--state`).
+    pub ledger_path: Option<PathBuf>,
+}
+
+/// `tagsync plan`.
+pub fn cmd_plan(args: &PlanArgs) -> Exit {
+    let result = runtime().and_then(|rt| rt.block_on(run(args)));
+    result.unwrap_or_else(|e| report(&e))
+}
+
+/// The exit code of a plan that was shown and not applied.
+pub fn exit_for(plan: &Plan, detailed_exitcode: bool) -> Exit {
+    if plan.blocked() {
+        Exit::Blocked
+    } else if !plan.is_empty() && detailed_exitcode {
+        Exit::Changes
+    } else {
+        Exit::Success
+    }
+}
+
+async fn run(args: &PlanArgs) -> Result<Exit, CommandError> {
+    let desired = desired::load(&args.config)?;
+    let remote = remote_setup::connect(&args.remote).await?;
+    let result = plan_show_apply(args, desired, &remote).await;
+    remote.shutdown().await;
+    result
+}
+
+async fn plan_show_apply(
+    args: &PlanArgs,
+    desired: Desired,
+    remote: &Remote,
+) -> Result<Exit, CommandError> {
+    let planned = make_plan(args, desired, remote).await?;
+    let file = args.config.display().to_string();
+    let ctx = Context {
+        corp_id: &remote.corp_id,
+        file: &file,
+        remote: &planned.snapshot,
+    };
+    print(
+        args.format,
+        &render::render(args.format, &planned.plan, &ctx),
+    )?;
+    if planned.plan.blocked() {
+        return Ok(Exit::Blocked);
+    }
+    if args.apply || args.out.is_some() {
+        // The apply executor goes here: it gets `remote.client` and `planned` (record
+        // created ids and renames in `planned.ledger`, save to `planned.ledger_path`).
+        let what = if args.apply { "--apply" } else { "--out" };
+        eprintln!("error: `tagsync plan {what}` is not yet available");
+        return Ok(Exit::Error);
+    }
+    Ok(exit_for(&planned.plan, args.detailed_exitcode))
+}
+
+/// Read the corp and the ledger, and plan.
+pub async fn make_plan(
+    args: &PlanArgs,
+    desired: Desired,
+    remote: &Remote,
+) -> Result<Planned, CommandError> {
+    let snapshot = remote.client.snapshot().await?;
+    let (ledger, ledger_path) = remote_setup::load_ledger(&args.remote, &args.config, remote)?;
+    let options = PlanOptions {
+        allow_delete: args.allow_delete,
+        history: ledger.history.clone(),
+        ..PlanOptions::default()
+    };
+    let plan = plan::plan(&desired, &snapshot, &ledger.owned(), &options);
+    Ok(Planned {
+        desired,
+        snapshot,
+        plan,
+        options,
+        ledger,
+        ledger_path,
+    })
+}
+
+/// Write a rendered plan to stdout; text through `anstream` (colour only on a terminal,
+/// and never with `NO_COLOR`).
+pub fn print(format: Format, rendered: &str) -> Result<(), CommandError> {
+    let err = |source| CommandError::Write {
+        path: PathBuf::from("<stdout>"),
+        source,
+    };
+    if format == Format::Text {
+        let mut out = anstream::stdout().lock();
+        out.write_all(rendered.as_bytes()).map_err(err)?;
+        out.flush().map_err(err)
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(rendered.as_bytes()).map_err(err)?;
+        out.flush().map_err(err)
+    }
+}
