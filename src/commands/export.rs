@@ -158,3 +158,105 @@ pub fn to_yaml(d: &Desired, corp_id: &str) -> Result<String, CommandError> {
          # Exported by `tagsync export` from corp {corp}.\n{yaml}"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::{RemoteGroup, RemoteTag};
+
+    fn snapshot(names: &[&str]) -> Snapshot {
+        let tags = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| RemoteTag {
+                id: format!("t{i}"),
+                name: n.to_string(),
+                order: (names.len() - i) as u32 * 10,
+                create_time: 0,
+            })
+            .collect();
+        Snapshot {
+            groups: vec![
+                RemoteGroup {
+                    id: "g1".into(),
+                    name: "yes".into(),
+                    order: 20,
+                    create_time: 0,
+                    tags,
+                },
+                RemoteGroup {
+                    id: "g2".into(),
+                    name: "# not a comment".into(),
+                    order: 10,
+                    create_time: 0,
+                    tags: vec![RemoteTag {
+                        id: "t-x".into(),
+                        name: "x".into(),
+                        order: 5,
+                        create_time: 0,
+                    }],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn awkward_names_survive_the_round_trip_and_plan_to_zero() {
+        let names = [
+            "2024",
+            "0012",
+            "no",
+            "null",
+            "~",
+            "a: b",
+            "- dash",
+            "[x]",
+            "{y}",
+            "'q'",
+            "\"dq\"",
+            "*star",
+            "&amp",
+            "!bang",
+            "%pct",
+            "@at",
+            "`tick",
+            "a #b",
+            "重点客户",
+            "1e3",
+            "0x1F",
+            "true",
+            "On",
+            ".inf",
+            "..",
+            "?",
+            "|",
+            ">",
+        ];
+        let snap = snapshot(&names);
+        for owned in [Owned::All, Owned::Ids(["g1".to_string()].into())] {
+            let text = to_yaml(&plan::export(&snap, &owned), "ww1").expect("yaml");
+            assert!(text.starts_with("# yaml-language-server: $schema=tagsync.schema.json\n"));
+            let back =
+                desired::load_str(&text, "export.yaml").unwrap_or_else(|d| panic!("{d}\n{text}"));
+            let got: Vec<&str> = back.groups[0]
+                .tags
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
+            assert_eq!(got, names, "{text}");
+            check(&text, &snap, &owned).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        }
+    }
+
+    #[test]
+    fn equal_orders_are_exported_as_explicit_values_and_still_plan_to_zero() {
+        let mut snap = snapshot(&["a", "b", "c"]);
+        for t in &mut snap.groups[0].tags {
+            t.order = 7;
+        }
+        let owned = Owned::All;
+        let text = to_yaml(&plan::export(&snap, &owned), "ww1").expect("yaml");
+        assert!(text.contains("order: 7"), "{text}");
+        check(&text, &snap, &owned).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    }
+}
