@@ -16,7 +16,7 @@ use crate::sanitize::for_terminal;
 pub fn listing(snap: &Snapshot) -> String {
     let mut out = String::new();
     let mut groups: Vec<_> = snap.groups.iter().collect();
-    groups.sort_by(|a, b| b.order.cmp(&a.order));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.order));
     for g in groups {
         out.push_str(&format!(
             "{}:  # order {}\n",
@@ -24,7 +24,7 @@ pub fn listing(snap: &Snapshot) -> String {
             g.order
         ));
         let mut tags: Vec<_> = g.tags.iter().collect();
-        tags.sort_by(|a, b| b.order.cmp(&a.order));
+        tags.sort_by_key(|t| std::cmp::Reverse(t.order));
         for t in tags {
             out.push_str(&format!(
                 "  - {}  # order {}\n",
