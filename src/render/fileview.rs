@@ -15,25 +15,28 @@ use crate::sanitize::for_terminal;
 /// order (larger `order` first, the listed order breaking ties).
 pub fn listing(snap: &Snapshot) -> String {
     let mut out = String::new();
-    let mut groups: Vec<_> = snap.groups.iter().collect();
-    groups.sort_by_key(|g| std::cmp::Reverse(g.order));
-    for g in groups {
-        out.push_str(&format!(
-            "{}:  # order {}\n",
-            for_terminal(&g.name),
-            g.order
-        ));
-        let mut tags: Vec<_> = g.tags.iter().collect();
-        tags.sort_by_key(|t| std::cmp::Reverse(t.order));
-        for t in tags {
-            out.push_str(&format!(
-                "  - {}  # order {}\n",
-                for_terminal(&t.name),
-                t.order
-            ));
+    for g in display_order(&snap.groups, |g| g.order) {
+        line(&mut out, "", &g.name, g.order);
+        for t in display_order(&g.tags, |t| t.order) {
+            line(&mut out, "  - ", &t.name, t.order);
         }
     }
     out
+}
+
+/// Larger `order` first; the listed order breaks ties (the sort is stable).
+fn display_order<T>(items: &[T], order: impl Fn(&T) -> u32) -> Vec<&T> {
+    let mut v: Vec<&T> = items.iter().collect();
+    v.sort_by_key(|i| std::cmp::Reverse(order(i)));
+    v
+}
+
+fn line(out: &mut String, prefix: &str, name: &str, order: u32) {
+    let colon = if prefix.is_empty() { ":" } else { "" };
+    out.push_str(&format!(
+        "{prefix}{}{colon}  # order {order}\n",
+        for_terminal(name)
+    ));
 }
 
 /// The snapshot after the plan, or the reason it cannot be computed.
