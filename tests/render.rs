@@ -241,6 +241,18 @@ fn text_snapshots() {
 }
 
 #[test]
+fn text_is_styled_for_a_terminal_and_plain_once_stripped() {
+    let s = scenarios()
+        .into_iter()
+        .find(|s| s.name == "renames")
+        .expect("scenario");
+    let raw = render::render(Format::Text, &plan_of(&s), &ctx(&s));
+    assert!(raw.contains("\u{1b}["), "styles for a terminal: {raw:?}");
+    let plain = anstream::adapter::strip_str(&raw).to_string();
+    assert!(plain.contains("~ 等级: 重点客户 → 重要客户"), "{plain}");
+}
+
+#[test]
 fn markdown_snapshots() {
     for s in scenarios() {
         let out = render::render(Format::Markdown, &plan_of(&s), &ctx(&s));

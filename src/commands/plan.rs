@@ -59,7 +59,7 @@ async fn plan_show_apply(
     desired: Desired,
     remote: &Remote,
 ) -> Result<Exit, CommandError> {
-    let planned = make_plan(args, desired, remote).await?;
+    let mut planned = make_plan(args, desired, remote).await?;
     let file = args.config.display().to_string();
     let ctx = Context {
         corp_id: &remote.corp_id,
@@ -74,13 +74,23 @@ async fn plan_show_apply(
         return Ok(Exit::Blocked);
     }
     if args.apply || args.out.is_some() {
-        // The apply executor goes here: it gets `remote.client` and `planned` (record
-        // created ids and renames in `planned.ledger`, save to `planned.ledger_path`).
-        let what = if args.apply { "--apply" } else { "--out" };
-        eprintln!("error: `tagsync plan {what}` is not yet available");
-        return Ok(Exit::Error);
+        return apply(args, remote, &mut planned).await;
     }
     Ok(exit_for(&planned.plan, args.detailed_exitcode))
+}
+
+/// `--apply` / `--out`, after the plan was printed and found unblocked. The executor
+/// goes here: it sends `planned.plan` through `remote.client`, records created ids and
+/// renames in `planned.ledger` and saves it to `planned.ledger_path` after each step
+/// (nothing to save when that is `None`), then prints its report and returns 0 or 4.
+async fn apply(
+    args: &PlanArgs,
+    _remote: &Remote,
+    _planned: &mut Planned,
+) -> Result<Exit, CommandError> {
+    let what = if args.apply { "--apply" } else { "--out" };
+    eprintln!("error: `tagsync plan {what}` is not yet available");
+    Ok(Exit::Error)
 }
 
 /// Read the corp and the ledger, and plan.
