@@ -376,3 +376,73 @@ fn the_readme_demo_shows_a_real_unblocked_plan() {
     assert!(stdout.contains("File-level view"), "{stdout}");
     assert!(!stdout.contains("blocked"), "{stdout}");
 }
+
+#[test]
+fn the_delete_gate_blocks_with_exit_3_until_allow_delete() {
+    let dir = tempfile::tempdir().expect("dir");
+    let old: Vec<_> = (0..12)
+        .map(|i| {
+            common::tag(
+                &format!("etOld{i:027}"),
+                &format!("旧标签{i}"),
+                100 - i,
+                Some("tagsync"),
+            )
+        })
+        .collect();
+    let mut seed = common::small_seed();
+    seed.push(common::group(
+        "etGroupOld00000000000000000000000",
+        "旧分组",
+        5,
+        Some("tagsync"),
+        old,
+    ));
+    let seed_path = dir.path().join("seed.json");
+    std::fs::write(
+        &seed_path,
+        serde_json::to_string(&SeedFile::new(seed)).expect("json"),
+    )
+    .expect("write seed");
+    let cfg = dir.path().join("tags.yaml");
+    std::fs::write(&cfg, SAME).expect("write");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tagsync"))
+            .args(["plan", "--detailed-exitcode", "-c"])
+            .arg(&cfg)
+            .arg("--emulator")
+            .arg(&seed_path)
+            .args(extra)
+            .output()
+            .expect("run")
+    };
+    let blocked = run(&["--format", "json"]);
+    assert_eq!(blocked.status.code(), Some(3), "{}", text(&blocked.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&blocked.stdout).expect("json");
+    assert_eq!(v["blocked"], true);
+    let fix = v["steps"][0]["blocked"]["fix"].as_str().expect("a fix");
+    assert!(fix.contains("--allow-delete 12"), "{fix}");
+    let allowed = run(&["--allow-delete", "12"]);
+    assert_eq!(allowed.status.code(), Some(2), "{}", text(&allowed.stdout));
+    assert!(text(&allowed.stdout).contains("delete 12 tags and 1 group"));
+}
+
+#[test]
+fn a_missing_seed_is_an_error_naming_the_file() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args([
+            "plan",
+            "-c",
+            "tags.yaml.example",
+            "--emulator",
+            "no/such/seed.json",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no/such/seed.json"),
+        "{}",
+        text(&out.stderr)
+    );
+}
