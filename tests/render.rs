@@ -353,3 +353,36 @@ fn markdown_is_cut_at_the_cap_with_a_note() {
     assert!(small.starts_with(markdown::MARKER));
     assert!(small.contains("| groups to add | 200 |"), "{small}");
 }
+
+#[test]
+fn markdown_stays_under_the_cap_with_thousands_of_blocked_steps() {
+    let n = 3000;
+    let tags: Vec<(String, String, u32)> = (0..n)
+        .map(|i| (format!("t{i}"), format!("旧名{i}"), 10_000 - i))
+        .collect();
+    let yaml = format!(
+        "version: 1\ngroups:\n  - name: G\n    tags:\n{}",
+        (0..n)
+            .map(|i| format!("      - name: 新名{i}\n        previously: [旧名{i}]\n"))
+            .collect::<String>()
+    );
+    let s = Scenario {
+        name: "many_blocked",
+        desired: file(&yaml),
+        remote: snap(vec![(
+            "g1",
+            "G",
+            100,
+            tags.iter()
+                .map(|(id, n, o)| (id.as_str(), n.as_str(), *o))
+                .collect(),
+        )]),
+        owned: owned(&[]),
+    };
+    let p = plan_of(&s);
+    assert_eq!(p.blocked_steps().count(), n as usize);
+    let md = markdown::render_capped(&p, &ctx(&s), 5_000);
+    assert!(md.chars().count() <= 5_000, "{}", md.chars().count());
+    assert!(md.starts_with(markdown::MARKER));
+    assert!(md.contains("Cut at 5000 characters"), "{md}");
+}

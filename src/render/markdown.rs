@@ -52,7 +52,8 @@ pub fn render_capped(plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
             head,
             "> [!CAUTION]\n> **Blocked:** these steps cannot run, so nothing will be sent until they are fixed.\n"
         );
-        for s in plan.blocked_steps() {
+        let total = plan.blocked_steps().count();
+        for s in plan.blocked_steps().take(LISTED) {
             if let Some(b) = &s.blocked {
                 let d = describe(s, ctx, &esc);
                 let _ = writeln!(
@@ -65,12 +66,18 @@ pub fn render_capped(plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
                 );
             }
         }
+        if total > LISTED {
+            let _ = writeln!(head, "- and {} more blocked steps", total - LISTED);
+        }
         let _ = writeln!(head);
     }
     if !plan.notes.is_empty() {
         let _ = writeln!(head, "**Notes**\n");
-        for n in &plan.notes {
+        for n in plan.notes.iter().take(LISTED) {
             let _ = writeln!(head, "- {}", esc(n));
+        }
+        if plan.notes.len() > LISTED {
+            let _ = writeln!(head, "- and {} more notes", plan.notes.len() - LISTED);
         }
         let _ = writeln!(head);
     }
@@ -78,7 +85,7 @@ pub fn render_capped(plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
         let _ = writeln!(head, "{line}\n");
     }
     if plan.is_empty() {
-        return head;
+        return hard_cap(head, cap);
     }
 
     let steps: Vec<String> = plan
@@ -155,7 +162,27 @@ pub fn render_capped(plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
             }
         );
     }
-    out
+    hard_cap(out, cap)
+}
+
+/// Blocked steps and notes listed above the details, at most.
+const LISTED: usize = 50;
+
+/// The last guard: cut at a line boundary so that the text and a note fit in `cap`.
+fn hard_cap(text: String, cap: usize) -> String {
+    if text.chars().count() <= cap {
+        return text;
+    }
+    let note =
+        format!("\n_Cut at {cap} characters. Run `tagsync plan` locally for the whole plan._\n");
+    let keep = cap.saturating_sub(note.chars().count());
+    let mut cut: String = text.chars().take(keep).collect();
+    if let Some(i) = cut.rfind('\n') {
+        cut.truncate(i + 1);
+    }
+    // A cut inside <details> leaves it open; GitHub closes it at the end of the comment.
+    cut.push_str(&note);
+    cut
 }
 
 /// Text for inside an inline code span: no backticks, no line breaks, no controls.
