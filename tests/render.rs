@@ -386,3 +386,41 @@ fn markdown_stays_under_the_cap_with_thousands_of_blocked_steps() {
     assert!(md.starts_with(markdown::MARKER));
     assert!(md.contains("Cut at 5000 characters"), "{md}");
 }
+
+#[test]
+fn every_json_field_is_documented_in_the_readme() {
+    let readme = std::fs::read_to_string("README.md").expect("README");
+    let section = readme
+        .split("### JSON plan format")
+        .nth(1)
+        .expect("a JSON plan format section");
+    let mut seen = std::collections::BTreeSet::new();
+    for s in scenarios() {
+        let v: serde_json::Value =
+            serde_json::from_str(&render::render(Format::Json, &plan_of(&s), &ctx(&s)))
+                .expect("json");
+        let obj = v.as_object().expect("object");
+        for (k, val) in obj {
+            seen.insert(format!("`{k}`"));
+            if k == "steps" {
+                for st in val.as_array().expect("array") {
+                    for (sk, sv) in st.as_object().expect("step") {
+                        seen.insert(format!("`steps[].{sk}`"));
+                        if sk == "call" {
+                            for ck in sv.as_object().expect("call").keys() {
+                                seen.insert(format!("`{ck}`"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for key in &seen {
+        assert!(
+            section.contains(key.as_str()),
+            "README does not document {key}"
+        );
+    }
+    assert!(seen.contains("`steps[].reason`"));
+}

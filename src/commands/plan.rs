@@ -100,7 +100,17 @@ pub async fn make_plan(
     remote: &Remote,
 ) -> Result<Planned, CommandError> {
     let snapshot = remote.client.snapshot().await?;
+    tracing::info!(
+        groups = snapshot.groups.len(),
+        tags = snapshot.tag_count(),
+        "read the corp"
+    );
     let (ledger, ledger_path) = remote_setup::load_ledger(&args.remote, &args.config, remote)?;
+    tracing::info!(
+        ledger = ?ledger_path,
+        owned = ledger.owned.len(),
+        "read the ownership ledger"
+    );
     let options = PlanOptions {
         allow_delete: args.allow_delete,
         history: ledger.history.clone(),
