@@ -1,6 +1,6 @@
 //! `tagsync export`: the live corp as a desired-state file on stdout (or `--output`).
 //!
-//! The file comes from [`plan::export`]; this module writes it as YAML with the schema
+//! The file comes from [`plan::export()`]; this module writes it as YAML with the schema
 //! comment line on top, then checks it: the text is loaded back with the desired-state
 //! loader and planned against the same snapshot, and must give zero steps. A file that
 //! fails the check is still written, with a warning on stderr saying why.

@@ -1,7 +1,7 @@
 //! `tagsync plan`: load the file, read the corp, plan, print; exit 0/1/2/3.
 //!
 //! The flow is split so the apply executor plugs in after the plan is printed:
-//! [`make_plan`] returns a [`Planned`] (plan, snapshot, ledger and its path); [`run`]
+//! [`make_plan`] returns a [`Planned`] (plan, snapshot, ledger and its path); `run`
 //! prints it, stops on a blocked plan (exit 3, nothing sent) and then reaches the
 //! `--apply` hook, which gets the connected [`Remote`] and the [`Planned`].
 

@@ -1,7 +1,7 @@
 //! The file-level view: the corp as a YAML-ish listing (groups and tags in display
 //! order, with their order values), before the plan and after it, as a unified diff.
 //!
-//! "After" is [`crate::plan::simulate`] of the plan on the snapshot. A blocked plan is
+//! "After" is [`crate::plan::simulate()`] of the plan on the snapshot. A blocked plan is
 //! simulated as if its blocked steps were allowed (and every item owned), so the reviewer
 //! still sees what the file asks for; the renderers say so above the diff.
 
