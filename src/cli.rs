@@ -70,17 +70,9 @@ pub enum Command {
         remote: RemoteArgs,
     },
     /// Write the live corp as a desired-state file that plans to zero changes.
-    Export {
-        #[command(flatten)]
-        remote: RemoteArgs,
-    },
+    Export(ExportArgs),
     /// Record existing remote items as owned by tagsync.
-    Adopt {
-        /// Ids of groups or tags to record as owned.
-        ids: Vec<String>,
-        #[command(flatten)]
-        remote: RemoteArgs,
-    },
+    Adopt(AdoptArgs),
     /// Run the local WeCom emulator.
     Emulator(EmulatorArgs),
     /// Print the JSON Schema of the desired-state file, for editors.
@@ -104,7 +96,8 @@ pub struct RemoteArgs {
     /// The ownership ledger (default: beside the config file).
     #[arg(long)]
     pub state: Option<PathBuf>,
-    /// Plan against an in-process emulator seeded from this snapshot file.
+    /// Use an in-process emulator seeded from this snapshot file (a demo or a dry run;
+    /// credentials then come from the emulator, not the environment).
     #[arg(long, value_name = "SEED")]
     pub emulator: Option<PathBuf>,
 }
@@ -131,6 +124,30 @@ pub struct PlanArgs {
     /// Steps run at once during apply.
     #[arg(long, default_value_t = 4)]
     pub parallelism: usize,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The desired-state file (locates the default ledger; not read).
+    #[arg(short, long, default_value = "tags.yaml")]
+    pub config: PathBuf,
+    /// Write the file here instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// Ids of groups or tags to record as owned.
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+    /// The desired-state file (locates the default ledger; not read).
+    #[arg(short, long, default_value = "tags.yaml")]
+    pub config: PathBuf,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -163,18 +180,11 @@ pub fn run(cli: Cli) -> Exit {
         Command::Emulator(args) => crate::emulator::cmd_emulator(&args),
         Command::Validate { config } => crate::desired::cmd_validate(&config),
         Command::Schema => crate::desired::cmd_schema(),
-        other => {
-            let name = match other {
-                Command::Validate { .. } => "validate",
-                Command::Plan(_) => "plan",
-                Command::Apply { .. } => "apply",
-                Command::Export { .. } => "export",
-                Command::Adopt { .. } => "adopt",
-                Command::Emulator(_) => unreachable!(),
-                Command::Schema => "schema",
-                Command::Completions { .. } => unreachable!(),
-            };
-            eprintln!("error: `tagsync {name}` is not yet available");
+        Command::Plan(args) => crate::commands::plan::cmd_plan(&args),
+        Command::Export(args) => crate::commands::export::cmd_export(&args),
+        Command::Adopt(args) => crate::commands::adopt::cmd_adopt(&args),
+        Command::Apply { .. } => {
+            eprintln!("error: `tagsync apply` is not yet available");
             Exit::Error
         }
     }

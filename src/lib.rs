@@ -12,6 +12,7 @@
 
 pub mod apply;
 pub mod cli;
+pub mod commands;
 pub mod desired;
 pub mod emulator;
 pub mod ledger;

@@ -1,0 +1,262 @@
+//! `tagsync export`: the live corp as a desired-state file on stdout (or `--output`).
+//!
+//! The file comes from [`plan::export()`]; this module writes it as YAML with the schema
+//! comment line on top, then checks it: the text is loaded back with the desired-state
+//! loader and planned against the same snapshot, and must give zero steps. A file that
+//! fails the check is still written, with a warning on stderr saying why.
+//!
+//! Names are written plain when YAML reads them back as the same string, double-quoted
+//! (JSON-style escapes) otherwise.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::remote_setup;
+use super::{CommandError, report, runtime};
+use crate::cli::{Exit, ExportArgs};
+use crate::desired::{self, Desired, Order, Ownership};
+use crate::plan::{self, Owned, PlanOptions};
+use crate::remote::Snapshot;
+
+/// `tagsync export`.
+pub fn cmd_export(args: &ExportArgs) -> Exit {
+    let result = runtime().and_then(|rt| rt.block_on(run(args)));
+    result.unwrap_or_else(|e| report(&e))
+}
+
+async fn run(args: &ExportArgs) -> Result<Exit, CommandError> {
+    let remote = remote_setup::connect(&args.remote).await?;
+    let read = async {
+        let snapshot = remote.client.snapshot().await?;
+        let (ledger, _) = remote_setup::load_ledger(&args.remote, &args.config, &remote)?;
+        Ok::<_, CommandError>((snapshot, ledger))
+    }
+    .await;
+    remote.shutdown().await;
+    let (snapshot, ledger) = read?;
+    let owned = ledger.owned();
+    let text = to_yaml(&plan::export(&snapshot, &owned), &ledger.corp_id)?;
+    if let Err(why) = check(&text, &snapshot, &owned) {
+        eprintln!("warning: the exported file does not plan to zero changes: {why}");
+    }
+    match &args.output {
+        Some(path) => std::fs::write(path, &text).map_err(|source| CommandError::Write {
+            path: path.clone(),
+            source,
+        })?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|source| CommandError::Write {
+                    path: "<stdout>".into(),
+                    source,
+                })?
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// Load `text` back and plan it against `snapshot`: `Err` says why it is not a no-op.
+pub fn check(text: &str, snapshot: &Snapshot, owned: &Owned) -> Result<(), String> {
+    let desired = desired::load_str(text, "export").map_err(|d| d.to_string())?;
+    let plan = plan::plan(&desired, snapshot, owned, &PlanOptions::default());
+    if plan.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::render::summary_line(&plan))
+    }
+}
+
+#[derive(Serialize)]
+struct FileOut<'a> {
+    version: u32,
+    ownership: &'static str,
+    groups: Vec<GroupOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct GroupOut<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    managed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order: Option<OrderOut>,
+    tags: Vec<TagOut<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum TagOut<'a> {
+    Bare(&'a str),
+    Full {
+        name: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order: Option<OrderOut>,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum OrderOut {
+    Word(&'static str),
+    Value(u32),
+}
+
+fn order_out(o: Order) -> Option<OrderOut> {
+    match o {
+        Order::Position => None,
+        Order::Ignore => Some(OrderOut::Word("ignore")),
+        Order::Value(v) => Some(OrderOut::Value(v)),
+    }
+}
+
+/// The file text: schema line, a comment naming the corp, then the YAML.
+pub fn to_yaml(d: &Desired, corp_id: &str) -> Result<String, CommandError> {
+    let file = FileOut {
+        version: d.version,
+        ownership: match d.ownership {
+            Ownership::All => "all",
+            Ownership::Ledger => "ledger",
+        },
+        groups: d
+            .groups
+            .iter()
+            .map(|g| GroupOut {
+                name: &g.name,
+                id: g.id.as_deref(),
+                managed: (!g.managed).then_some(false),
+                order: order_out(g.order),
+                tags: g
+                    .tags
+                    .iter()
+                    .map(|t| {
+                        if t.id.is_none() && t.order == Order::Position {
+                            TagOut::Bare(&t.name)
+                        } else {
+                            TagOut::Full {
+                                name: &t.name,
+                                id: t.id.as_deref(),
+                                order: order_out(t.order),
+                            }
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    let yaml = serde_saphyr::to_string(&file)
+        .map_err(|e| CommandError::Other(format!("cannot write the file as YAML: {e}")))?;
+    let corp = corp_id.replace(['\n', '\r'], " ");
+    Ok(format!(
+        "# yaml-language-server: $schema=tagsync.schema.json\n\
+         # Exported by `tagsync export` from corp {corp}.\n{yaml}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::{RemoteGroup, RemoteTag};
+
+    fn snapshot(names: &[&str]) -> Snapshot {
+        let tags = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| RemoteTag {
+                id: format!("t{i}"),
+                name: n.to_string(),
+                order: (names.len() - i) as u32 * 10,
+                create_time: 0,
+            })
+            .collect();
+        Snapshot {
+            groups: vec![
+                RemoteGroup {
+                    id: "g1".into(),
+                    name: "yes".into(),
+                    order: 20,
+                    create_time: 0,
+                    tags,
+                },
+                RemoteGroup {
+                    id: "g2".into(),
+                    name: "# not a comment".into(),
+                    order: 10,
+                    create_time: 0,
+                    tags: vec![RemoteTag {
+                        id: "t-x".into(),
+                        name: "x".into(),
+                        order: 5,
+                        create_time: 0,
+                    }],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn awkward_names_survive_the_round_trip_and_plan_to_zero() {
+        let names = [
+            "2024",
+            "0012",
+            "no",
+            "null",
+            "~",
+            "a: b",
+            "- dash",
+            "[x]",
+            "{y}",
+            "'q'",
+            "\"dq\"",
+            "*star",
+            "&amp",
+            "!bang",
+            "%pct",
+            "@at",
+            "`tick",
+            "a #b",
+            "重点客户",
+            "1e3",
+            "0x1F",
+            "true",
+            "On",
+            ".inf",
+            "..",
+            "?",
+            "|",
+            ">",
+        ];
+        let snap = snapshot(&names);
+        for owned in [Owned::All, Owned::Ids(["g1".to_string()].into())] {
+            let text = to_yaml(&plan::export(&snap, &owned), "ww1").expect("yaml");
+            assert!(text.starts_with("# yaml-language-server: $schema=tagsync.schema.json\n"));
+            let back =
+                desired::load_str(&text, "export.yaml").unwrap_or_else(|d| panic!("{d}\n{text}"));
+            let got: Vec<&str> = back.groups[0]
+                .tags
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
+            assert_eq!(got, names, "{text}");
+            check(&text, &snap, &owned).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        }
+    }
+
+    #[test]
+    fn equal_orders_are_exported_as_explicit_values_and_still_plan_to_zero() {
+        let mut snap = snapshot(&["a", "b", "c"]);
+        for t in &mut snap.groups[0].tags {
+            t.order = 7;
+        }
+        let owned = Owned::All;
+        let text = to_yaml(&plan::export(&snap, &owned), "ww1").expect("yaml");
+        assert!(text.contains("order: 7"), "{text}");
+        check(&text, &snap, &owned).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    }
+}

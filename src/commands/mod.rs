@@ -1,0 +1,69 @@
+//! The commands that talk to a corp: `plan`, `export`, `adopt`. Each `cmd_*` function is
+//! what `cli::run` calls; it prints and returns the exit code. The work is in functions
+//! that return [`CommandError`], so errors are printed in one place.
+//!
+//! - [`remote_setup`]: a client from `--api-base`/environment, or an in-process emulator
+//!   for `--emulator SEED`; the ownership ledger.
+//! - [`plan`](mod@plan), [`export`](mod@export), [`adopt`](mod@adopt): the commands.
+
+pub mod adopt;
+pub mod export;
+pub mod plan;
+pub mod remote_setup;
+
+use std::path::PathBuf;
+
+use crate::cli::Exit;
+use crate::desired::Diagnostics;
+use crate::emulator::EmulatorError;
+use crate::ledger::LedgerError;
+use crate::remote::ClientError;
+
+/// Everything that stops a command. Messages say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The desired-state file is invalid: the rendered diagnostics.
+    #[error("{0}")]
+    Desired(Box<Diagnostics>),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("--emulator: {0}")]
+    Emulator(#[from] EmulatorError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Anything else, already worded for the user.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<Diagnostics> for CommandError {
+    fn from(d: Diagnostics) -> Self {
+        CommandError::Desired(Box::new(d))
+    }
+}
+
+/// Print an error on stderr and give exit 1.
+pub fn report(err: &CommandError) -> Exit {
+    match err {
+        CommandError::Desired(d) => eprintln!("{d}"),
+        other => eprintln!(
+            "error: {}",
+            crate::sanitize::for_terminal(&other.to_string())
+        ),
+    }
+    Exit::Error
+}
+
+/// A runtime for one command (the client and the in-process emulator are async).
+pub fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::Other(format!("cannot start the async runtime: {e}")))
+}

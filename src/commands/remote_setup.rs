@@ -1,0 +1,127 @@
+//! Reaching the corp: a [`Client`] from the remote arguments, or an in-process emulator.
+//!
+//! Decisions:
+//! - `--emulator SEED` starts an emulator seeded from SEED with the default emulator
+//!   apps ([`emulator::config_from_files`]`(SEED, None)`) and logs in as its `tagsync` app;
+//!   `--api-base`, `WECOM_API_BASE` and the credential variables are then ignored.
+//! - The ledger with `--emulator`: the seed says which items the `tagsync` app created
+//!   (`owner`), and those are owned, as if the ledger of a past apply were present; a
+//!   `--state` file, when given, is read and added to that. Without `--state`, nothing is
+//!   written to disk by `plan` (a demo leaves no files behind).
+//! - Otherwise the ledger is `--state`, or [`Ledger::default_path`] beside the config file.
+
+use std::path::{Path, PathBuf};
+
+use super::CommandError;
+use crate::cli::RemoteArgs;
+use crate::emulator::{self, EmulatorHandle};
+use crate::ledger::Ledger;
+use crate::remote::{Client, ClientConfig, Credentials, Secret};
+
+/// The emulator app tagsync logs in as with `--emulator`.
+pub const EMULATOR_APP: &str = "tagsync";
+
+/// A connected corp: the client, the corp id, and the emulator when one was started.
+#[derive(Debug)]
+pub struct Remote {
+    pub client: Client,
+    pub corp_id: String,
+    /// Ids the seed records as created by the `tagsync` app (`--emulator` only).
+    pub seeded_owned: Vec<String>,
+    emulator: Option<EmulatorHandle>,
+}
+
+impl Remote {
+    /// Whether this corp is an in-process emulator.
+    pub fn is_emulator(&self) -> bool {
+        self.emulator.is_some()
+    }
+
+    /// Stop the emulator, if one was started.
+    pub async fn shutdown(self) {
+        if let Some(e) = self.emulator {
+            e.shutdown().await;
+        }
+    }
+}
+
+/// Build the client (and start the emulator for `--emulator`). Call inside a runtime.
+pub async fn connect(args: &RemoteArgs) -> Result<Remote, CommandError> {
+    let Some(seed) = &args.emulator else {
+        let config = ClientConfig::from_env(args.api_base.as_deref(), args.secret_file.as_deref())?;
+        let corp_id = match &config.credentials {
+            Credentials::Corp { corp_id, .. } => corp_id.clone(),
+            Credentials::Suite { auth_corp_id, .. } => auth_corp_id.clone(),
+        };
+        return Ok(Remote {
+            client: Client::new(config)?,
+            corp_id,
+            seeded_owned: Vec::new(),
+            emulator: None,
+        });
+    };
+    let config = emulator::config_from_files(Some(seed), None)?;
+    let app = config
+        .apps
+        .iter()
+        .find(|a| a.name == EMULATOR_APP)
+        .ok_or_else(|| {
+            CommandError::Other(format!("the emulator has no app named `{EMULATOR_APP}`"))
+        })?;
+    let credentials = Credentials::Corp {
+        corp_id: config.corp_id.clone(),
+        secret: Secret::new(app.secret.clone()),
+    };
+    let corp_id = config.corp_id.clone();
+    let seeded_owned = config
+        .seed
+        .iter()
+        .flat_map(|g| {
+            let group = (g.owner.as_deref() == Some(EMULATOR_APP)).then(|| g.group_id.clone());
+            let tags = g
+                .tag
+                .iter()
+                .filter(|t| t.owner.as_deref() == Some(EMULATOR_APP))
+                .map(|t| t.id.clone());
+            group.into_iter().chain(tags)
+        })
+        .collect();
+    let handle = emulator::start(config).await.map_err(|e| {
+        CommandError::Other(format!(
+            "cannot start the emulator for {}: {e}",
+            seed.display()
+        ))
+    })?;
+    let client = Client::new(ClientConfig::new(&handle.base_url(), credentials)?)?;
+    Ok(Remote {
+        client,
+        corp_id,
+        seeded_owned,
+        emulator: Some(handle),
+    })
+}
+
+/// Where the ledger lives: `--state`, else beside the config file. `None` with
+/// `--emulator` and no `--state` (in memory only).
+pub fn ledger_path(args: &RemoteArgs, config: &Path, corp_id: &str) -> Option<PathBuf> {
+    match (&args.state, &args.emulator) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some(Ledger::default_path(config, corp_id)),
+    }
+}
+
+/// The ledger of the corp (see the module docs for `--emulator`), and its path.
+pub fn load_ledger(
+    args: &RemoteArgs,
+    config: &Path,
+    remote: &Remote,
+) -> Result<(Ledger, Option<PathBuf>), CommandError> {
+    let path = ledger_path(args, config, &remote.corp_id);
+    let mut ledger = match &path {
+        Some(p) => Ledger::load(p, &remote.corp_id)?,
+        None => Ledger::new(remote.corp_id.clone()),
+    };
+    ledger.record(remote.seeded_owned.iter().cloned());
+    Ok((ledger, path))
+}

@@ -1,0 +1,96 @@
+//! The plan as a JSON document for programs. Its shape is versioned by
+//! [`FORMAT_VERSION`] and documented field by field in the README ("JSON plan format");
+//! fields are only ever added within a version.
+
+use serde::Serialize;
+
+use super::{Context, action, describe, fileview};
+use crate::plan::{Blocked, Plan, StepKind, Summary, Unmanaged};
+use crate::sanitize::for_terminal;
+
+/// Version of the JSON plan document.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct JsonPlan<'a> {
+    pub format_version: u32,
+    pub corp_id: &'a str,
+    pub file: &'a str,
+    /// True when the plan has at least one step.
+    pub changes: bool,
+    /// True when a step is blocked: the apply would send nothing.
+    pub blocked: bool,
+    pub calls: usize,
+    pub summary: Summary,
+    pub steps: Vec<JsonStep<'a>>,
+    pub unmanaged: &'a Unmanaged,
+    pub notes: &'a [String],
+    /// The file-level view after the plan (YAML-ish listing), or `null` when it cannot
+    /// be computed.
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonStep<'a> {
+    /// Index in `steps`; `depends_on` refers to it.
+    pub index: usize,
+    /// `add_group`, `add_tags`, `rename`, `reorder`, `rename_reorder`, `delete`.
+    pub action: &'static str,
+    /// One line in words, as the text output shows it.
+    pub description: String,
+    /// Why the step is needed.
+    pub reason: &'a str,
+    pub depends_on: &'a [usize],
+    pub destructive: bool,
+    /// `{reason, fix}` when the step may not run.
+    pub blocked: Option<&'a Blocked>,
+    /// The call itself: `type` (`add_group`, `add_tags`, `edit`, `delete`) and its fields.
+    pub call: &'a StepKind,
+}
+
+pub fn document<'a>(plan: &'a Plan, ctx: &Context<'a>) -> JsonPlan<'a> {
+    let esc = |s: &str| for_terminal(s);
+    JsonPlan {
+        format_version: FORMAT_VERSION,
+        corp_id: ctx.corp_id,
+        file: ctx.file,
+        changes: !plan.is_empty(),
+        blocked: plan.blocked(),
+        calls: plan.calls(),
+        summary: plan.summary(),
+        steps: plan
+            .steps
+            .iter()
+            .map(|s| {
+                let d = describe(s, ctx, &esc);
+                let mut description = d.headline;
+                if !d.items.is_empty() {
+                    description.push_str(": ");
+                    description.push_str(&d.items.join("; "));
+                }
+                JsonStep {
+                    index: s.id,
+                    action: action(s),
+                    description,
+                    reason: &s.reason,
+                    depends_on: &s.depends_on,
+                    destructive: s.destructive,
+                    blocked: s.blocked.as_ref(),
+                    call: &s.kind,
+                }
+            })
+            .collect(),
+        unmanaged: &plan.unmanaged,
+        notes: &plan.notes,
+        after: fileview::after(plan, ctx.remote)
+            .ok()
+            .map(|s| fileview::listing(&s)),
+    }
+}
+
+pub fn render(plan: &Plan, ctx: &Context<'_>) -> String {
+    let mut s = serde_json::to_string_pretty(&document(plan, ctx))
+        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
+    s.push('\n');
+    s
+}

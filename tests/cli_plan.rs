@@ -1,0 +1,448 @@
+//! `tagsync plan`, `export` and `adopt` run as a process against the emulator: exit codes
+//! 0/1/2/3, output snapshots (temp paths and ports filtered), the demo command.
+//!
+//! Most tests start an emulator in this process (`emulator::start`) and point the child at
+//! it with `--api-base` and `WECOM_CORP_ID`/`WECOM_CORP_SECRET`; some use `--emulator SEED`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tagsync::emulator::{self, EmulatorConfig, EmulatorHandle, SeedFile};
+
+const OURS_GROUP: &str = "etGroupOurs00000000000000000000";
+const OURS_VIP: &str = "etTagVip000000000000000000000000";
+const OURS_NORMAL: &str = "etTagNormal000000000000000000000";
+
+/// An emulator with the small seed, a temp directory, and a way to run the binary.
+struct Fixture {
+    rt: tokio::runtime::Runtime,
+    emu: Option<EmulatorHandle>,
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let emu = rt
+            .block_on(emulator::start(EmulatorConfig {
+                apps: common::three_apps(),
+                seed: common::small_seed(),
+                ..Default::default()
+            }))
+            .expect("emulator starts");
+        Fixture {
+            rt,
+            emu: Some(emu),
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn emu(&self) -> &EmulatorHandle {
+        self.emu.as_ref().expect("running")
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, text).expect("write file");
+        p
+    }
+
+    /// Run tagsync with the emulator's API base and credentials (secret `secret`).
+    fn run_with_secret(&self, secret: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_tagsync"))
+            .args(args)
+            .arg("--api-base")
+            .arg(self.emu().base_url())
+            .env("WECOM_CORP_ID", "ww-test-corp")
+            .env("WECOM_CORP_SECRET", secret)
+            .env_remove("WECOM_API_BASE")
+            .env("NO_COLOR", "1")
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run tagsync")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with_secret(common::SECRET, args)
+    }
+
+    /// Record our seed items as owned (through `tagsync adopt`).
+    fn adopt_ours(&self) {
+        let out = self.run(&["adopt", OURS_GROUP, OURS_VIP, OURS_NORMAL]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+
+    /// Filters for the temp dir and the emulator's port.
+    fn filters(&self) -> Vec<(String, &'static str)> {
+        let dir = self.dir.path().display().to_string();
+        vec![
+            (regex_escape(&dir), "[TMP]"),
+            (r"127\.0\.0\.1:\d+".to_string(), "127.0.0.1:[PORT]"),
+        ]
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if let Some(emu) = self.emu.take() {
+            self.rt.block_on(emu.shutdown());
+        }
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if "\\.+*?()|[]{}^$#&-~".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+fn snapshot_output(name: &str, fx: &Fixture, s: &str) {
+    let filters = fx.filters();
+    let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!(name, s);
+    });
+}
+
+const SAME: &str = "version: 1\ngroups:\n  - name: 客户等级\n    tags: [VIP, 普通客户]\n";
+const CHANGED: &str = "version: 1\ngroups:\n  - name: 客户等级\n    tags:\n      - VIP\n      - name: 重要客户\n        previously: [重点客户]\n      - 普通客户\n      - 潜在客户\n";
+/// Renames a tag of the admin-console group: not owned, so blocked.
+const FOREIGN_RENAME: &str = "version: 1\ngroups:\n  - name: 客户等级\n    tags: [VIP, 普通客户]\n  - name: 行业\n    tags:\n      - name: 制造\n        previously: [制造业]\n      - 零售\n";
+
+#[test]
+fn exit_0_when_the_corp_equals_the_file() {
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    let cfg = fx.write("tags.yaml", SAME);
+    let cfg = cfg.to_str().expect("utf-8 path");
+    for extra in [&[][..], &["--detailed-exitcode"][..]] {
+        let mut args = vec!["plan", "-c", cfg];
+        args.extend_from_slice(extra);
+        let out = fx.run(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("No changes"));
+    }
+    let out = fx.run(&["plan", "-c", cfg]);
+    snapshot_output("plan_no_changes", &fx, &text(&out.stdout));
+}
+
+#[test]
+fn exit_2_only_with_detailed_exitcode_and_nothing_is_sent() {
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    let cfg = fx.write("tags.yaml", CHANGED);
+    let cfg = cfg.to_str().expect("utf-8 path");
+    let before = fx.emu().dump();
+    let out = fx.run(&["plan", "-c", cfg, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = fx.run(&["plan", "-c", cfg]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains('\u{1b}'), "no colour when not a terminal");
+    snapshot_output("plan_changes_text", &fx, &stdout);
+    assert_eq!(fx.emu().dump(), before, "plan changes nothing");
+    let changes = fx
+        .emu()
+        .calls()
+        .iter()
+        .filter(|c| c.kind != emulator::CallKind::List && c.kind != emulator::CallKind::GetToken)
+        .count();
+    assert_eq!(changes, 0, "only gettoken and list were called");
+
+    let md = fx.run(&["plan", "-c", cfg, "--format", "markdown"]);
+    assert_eq!(md.status.code(), Some(0));
+    snapshot_output("plan_changes_markdown", &fx, &text(&md.stdout));
+    let json = fx.run(&["plan", "-c", cfg, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["changes"], true);
+    assert_eq!(v["corp_id"], "ww-test-corp");
+}
+
+#[test]
+fn exit_3_when_a_step_is_blocked() {
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    let cfg = fx.write("tags.yaml", FOREIGN_RENAME);
+    let out = fx.run(&["plan", "-c", cfg.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("blocked: not owned"), "{stdout}");
+    assert!(stdout.contains("fix:"), "{stdout}");
+    snapshot_output("plan_blocked", &fx, &stdout);
+}
+
+#[test]
+fn without_the_ledger_our_items_are_foreign_and_a_rename_is_blocked() {
+    let fx = Fixture::new();
+    let cfg = fx.write(
+        "tags.yaml",
+        "version: 1\ngroups:\n  - name: 客户等级\n    tags:\n      - name: VIP客户\n        previously: [VIP]\n      - 普通客户\n",
+    );
+    let cfg = cfg.to_str().expect("path");
+    assert_eq!(fx.run(&["plan", "-c", cfg]).status.code(), Some(3));
+    fx.adopt_ours();
+    let out = fx.run(&["plan", "-c", cfg, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("VIP → VIP客户"));
+}
+
+#[test]
+fn exit_1_on_a_bad_file_with_diagnostics() {
+    let fx = Fixture::new();
+    let cfg = fx.write(
+        "tags.yaml",
+        "version: 1\ngroups:\n  - name: G\n    tag: [a]\n",
+    );
+    let out = fx.run(&["plan", "-c", cfg.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("tags.yaml:4:5"), "{stderr}");
+    assert!(
+        fx.emu().calls().is_empty(),
+        "nothing is read for a bad file"
+    );
+}
+
+#[test]
+fn exit_1_on_a_bad_answer_with_the_client_message_and_no_secret() {
+    let fx = Fixture::new();
+    let cfg = fx.write("tags.yaml", SAME);
+    let out = fx.run_with_secret(
+        "wrong-secret-value",
+        &["plan", "-c", cfg.to_str().expect("path")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("40001"), "{stderr}");
+    assert!(!stderr.contains("wrong-secret-value"), "{stderr}");
+    assert!(text(&out.stdout).is_empty());
+}
+
+#[test]
+fn missing_credentials_are_an_error_that_names_the_variable() {
+    let fx = Fixture::new();
+    let cfg = fx.write("tags.yaml", SAME);
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args(["plan", "-c", cfg.to_str().expect("path"), "--api-base"])
+        .arg(fx.emu().base_url())
+        .env_remove("WECOM_CORP_ID")
+        .env_remove("WECOM_CORP_SECRET")
+        .env_remove("WECOM_SUITE_ID")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("WECOM_CORP_ID"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn apply_is_not_yet_available_and_sends_nothing() {
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    let cfg = fx.write("tags.yaml", CHANGED);
+    let before = fx.emu().dump();
+    let out = fx.run(&["plan", "-c", cfg.to_str().expect("path"), "--apply"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not yet available"));
+    assert_eq!(fx.emu().dump(), before);
+}
+
+#[test]
+fn export_writes_a_file_that_plans_to_zero_changes() {
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    let out = fx.run(&["export"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let exported = text(&out.stdout);
+    assert!(exported.starts_with("# yaml-language-server: $schema=tagsync.schema.json\n"));
+    assert!(
+        text(&out.stderr).is_empty(),
+        "no warning: {}",
+        text(&out.stderr)
+    );
+    snapshot_output("export", &fx, &exported);
+    let cfg = fx.write("exported.yaml", &exported);
+    tagsync::desired::load(&cfg).unwrap_or_else(|d| panic!("{d}"));
+    let plan = fx.run(&[
+        "plan",
+        "-c",
+        cfg.to_str().expect("path"),
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stdout));
+}
+
+#[test]
+fn adopt_refuses_unknown_ids_and_records_nothing() {
+    let fx = Fixture::new();
+    let out = fx.run(&["adopt", OURS_VIP, "etNoSuchTag"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("etNoSuchTag"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !fx.dir.path().join(".tagsync").exists(),
+        "no ledger written"
+    );
+    let ok = fx.run(&["adopt", OURS_VIP]);
+    assert_eq!(ok.status.code(), Some(0));
+    let ledger = tagsync::ledger::Ledger::load(
+        &fx.dir.path().join(".tagsync/ledger-ww-test-corp.json"),
+        "ww-test-corp",
+    )
+    .expect("ledger");
+    assert!(ledger.owned.contains(OURS_VIP));
+    snapshot_output("adopt", &fx, &text(&ok.stdout));
+}
+
+fn seed_file(dir: &Path) -> PathBuf {
+    let p = dir.join("seed.json");
+    let json = serde_json::to_string_pretty(&SeedFile::new(common::small_seed())).expect("json");
+    std::fs::write(&p, json).expect("write seed");
+    p
+}
+
+#[test]
+fn emulator_flag_plans_against_an_in_process_emulator() {
+    let dir = tempfile::tempdir().expect("dir");
+    let seed = seed_file(dir.path());
+    let cfg = dir.path().join("tags.yaml");
+    std::fs::write(&cfg, CHANGED).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args(["plan", "--detailed-exitcode", "-c"])
+        .arg(&cfg)
+        .arg("--emulator")
+        .arg(&seed)
+        .env_remove("WECOM_CORP_ID")
+        .env_remove("WECOM_CORP_SECRET")
+        .output()
+        .expect("run");
+    // The seed's owners stand for the ledger: our tags may be renamed.
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("add 2 tags to 客户等级"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        !dir.path().join(".tagsync").exists(),
+        "--emulator writes no ledger"
+    );
+}
+
+#[test]
+fn the_readme_demo_shows_a_real_unblocked_plan() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args([
+            "plan",
+            "-c",
+            "tags.yaml.example",
+            "--emulator",
+            "examples/corp.json",
+            "--detailed-exitcode",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("潜在客户 → 意向客户"), "{stdout}");
+    assert!(
+        stdout.contains("group 跟进阶段 → Sales pipeline"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Unmanaged"), "{stdout}");
+    assert!(stdout.contains("File-level view"), "{stdout}");
+    assert!(!stdout.contains("blocked"), "{stdout}");
+}
+
+#[test]
+fn the_delete_gate_blocks_with_exit_3_until_allow_delete() {
+    let dir = tempfile::tempdir().expect("dir");
+    let old: Vec<_> = (0..12)
+        .map(|i| {
+            common::tag(
+                &format!("etOld{i:027}"),
+                &format!("旧标签{i}"),
+                100 - i,
+                Some("tagsync"),
+            )
+        })
+        .collect();
+    let mut seed = common::small_seed();
+    seed.push(common::group(
+        "etGroupOld00000000000000000000000",
+        "旧分组",
+        5,
+        Some("tagsync"),
+        old,
+    ));
+    let seed_path = dir.path().join("seed.json");
+    std::fs::write(
+        &seed_path,
+        serde_json::to_string(&SeedFile::new(seed)).expect("json"),
+    )
+    .expect("write seed");
+    let cfg = dir.path().join("tags.yaml");
+    std::fs::write(&cfg, SAME).expect("write");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tagsync"))
+            .args(["plan", "--detailed-exitcode", "-c"])
+            .arg(&cfg)
+            .arg("--emulator")
+            .arg(&seed_path)
+            .args(extra)
+            .output()
+            .expect("run")
+    };
+    let blocked = run(&["--format", "json"]);
+    assert_eq!(blocked.status.code(), Some(3), "{}", text(&blocked.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&blocked.stdout).expect("json");
+    assert_eq!(v["blocked"], true);
+    let fix = v["steps"][0]["blocked"]["fix"].as_str().expect("a fix");
+    assert!(fix.contains("--allow-delete 12"), "{fix}");
+    let allowed = run(&["--allow-delete", "12"]);
+    assert_eq!(allowed.status.code(), Some(2), "{}", text(&allowed.stdout));
+    assert!(text(&allowed.stdout).contains("delete 12 tags and 1 group"));
+}
+
+#[test]
+fn a_missing_seed_is_an_error_naming_the_file() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args([
+            "plan",
+            "-c",
+            "tags.yaml.example",
+            "--emulator",
+            "no/such/seed.json",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no/such/seed.json"),
+        "{}",
+        text(&out.stderr)
+    );
+}
