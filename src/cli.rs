@@ -77,6 +77,8 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// Print the JSON Schema of the desired-state file, for editors.
     Schema,
+    /// Print the man page (roff), e.g. `tagsync man > /usr/local/share/man/man1/tagsync.1`.
+    Man,
     /// Print shell completions.
     Completions {
         /// The shell to complete for.
@@ -176,6 +178,17 @@ pub fn run(cli: Cli) -> Exit {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "tagsync", &mut std::io::stdout());
             Exit::Success
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => Exit::Success,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+                Err(e) => {
+                    eprintln!("error: cannot write the man page: {e}");
+                    Exit::Error
+                }
+            }
         }
         Command::Emulator(args) => crate::emulator::cmd_emulator(&args),
         Command::Validate { config } => crate::desired::cmd_validate(&config),
