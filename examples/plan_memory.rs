@@ -9,7 +9,8 @@
 //! ```
 //!
 //! `gen` writes `DIR/tags.yaml`, `DIR/corp.json` (the `get_corp_tag_list` answer, also the
-//! emulator's seed format) and `DIR/tags.yaml.ledger.json` (tagsync owns every item).
+//! emulator's seed format) and the ledger `DIR/.tagsync/ledger-ww-test-corp.json` (tagsync
+//! owns every item; `ww-test-corp` is the emulator's corp when it has no apps file).
 //! SCENARIO is one of `no-change`, `rename-5%`, `reverse-one-group`, `move-one-to-top`,
 //! `bootstrap` (default `rename-5%`); TAGS defaults to 10000.
 //!
@@ -32,7 +33,8 @@ use tagsync::plan::{self, PlanOptions};
 use tagsync::remote::Snapshot;
 use tagsync::wire;
 
-const CORP_ID: &str = "ww-demo-corp";
+/// The emulator's corp when it is started without an apps file.
+const CORP_ID: &str = "ww-test-corp";
 const USAGE: &str = "usage: plan_memory gen DIR [SCENARIO] [TAGS] | plan_memory plan DIR";
 
 struct Files {
