@@ -17,6 +17,7 @@ use tagsync::emulator::{
 use tagsync::ledger::Ledger;
 use tagsync::plan::{Plan, PlanOptions, StepKind};
 use tagsync::remote::{Client, ClientConfig, Credentials, Secret};
+use tagsync::wire;
 
 const CORP: &str = "ww-test-corp";
 
@@ -645,4 +646,144 @@ async fn steps_report_progress_and_respect_parallelism_one() {
     let json = serde_json::to_value(&report).expect("serialises");
     assert_eq!(json["steps"][0]["status"], "applied");
     assert_eq!(json["counts"]["applied"], plan.steps.len());
+}
+
+/// A client of another app (`crm`) or of the legacy all-powerful secret.
+fn client_as(emu: &EmulatorHandle, secret: &str) -> Client {
+    let credentials = Credentials::Corp {
+        corp_id: CORP.into(),
+        secret: Secret::new(secret),
+    };
+    Client::new(ClientConfig::new(&emu.base_url(), credentials).expect("base")).expect("client")
+}
+
+const SAVED_FILE: &str = "
+version: 1
+groups:
+  - name: 客户等级
+    tags: [新客户, VIP, 普通客户]
+";
+
+/// Plan `SAVED_FILE` on the small seed and save it; returns the env and the plan path.
+async fn saved_plan() -> (Env, PathBuf) {
+    let env = env(small_seed()).await;
+    let snapshot = env.client.snapshot().await.expect("snapshot");
+    let plan = apply::replan(
+        &desired(SAVED_FILE),
+        &snapshot,
+        &env.ledger,
+        &PlanOptions::default(),
+    );
+    assert!(!plan.is_empty());
+    let saved = apply::SavedPlan::new(plan, CORP, SAVED_FILE.as_bytes(), &snapshot);
+    let path = env.ledger_path.with_file_name("plan.json");
+    saved.save(&path).expect("saved");
+    (env, path)
+}
+
+#[tokio::test]
+async fn a_fresh_saved_plan_applies() {
+    let (mut env, path) = saved_plan().await;
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains("\"format_version\": 1"), "{text}");
+    assert!(!text.contains(common::SECRET) && !text.to_lowercase().contains("token"));
+    let saved = apply::SavedPlan::load(&path).expect("loads");
+    let snapshot = env.client.snapshot().await.expect("snapshot");
+    apply::saved::check_fresh(&saved, CORP, SAVED_FILE.as_bytes(), &snapshot).expect("fresh");
+    let d = desired(SAVED_FILE);
+    let report = apply::apply(
+        &saved.plan,
+        &d,
+        &PlanOptions::default(),
+        &env.client,
+        &mut env.ledger,
+        &env.ledger_path,
+        &ApplyOptions::default(),
+    )
+    .await;
+    assert_eq!(report.exit_code(), 0, "{report}");
+    env.assert_converged(&d, &PlanOptions::default(), "saved plan")
+        .await;
+}
+
+#[tokio::test]
+async fn a_stale_saved_plan_is_refused_saying_what_changed() {
+    let (env, path) = saved_plan().await;
+    let saved = apply::SavedPlan::load(&path).expect("loads");
+    let check = |bytes: &[u8], snap| apply::saved::check_fresh(&saved, CORP, bytes, snap);
+
+    // The file changed.
+    let snapshot = env.client.snapshot().await.expect("snapshot");
+    let edited = SAVED_FILE.replace("新客户", "新客");
+    let e = check(edited.as_bytes(), &snapshot).expect_err("stale");
+    assert_eq!(
+        e.changes,
+        vec!["the desired file changed since the plan was made"]
+    );
+    assert!(e.to_string().contains("nothing was sent"), "{e}");
+
+    // Another app (the admin's legacy secret) renamed one of the touched tags.
+    let admin = client_as(&env.emu, common::LEGACY_SECRET);
+    admin
+        .edit(&wire::EditTagRequest {
+            id: "etTagVip000000000000000000000000".into(),
+            name: Some("贵宾".into()),
+            order: None,
+            agentid: None,
+        })
+        .await
+        .expect("renamed by the admin");
+    let snapshot = env.client.snapshot().await.expect("snapshot");
+    let e = check(SAVED_FILE.as_bytes(), &snapshot).expect_err("stale");
+    assert_eq!(
+        e.changes,
+        vec![
+            "tag etTagVip000000000000000000000000 in group \"客户等级\" was renamed from \
+             \"VIP\" to \"贵宾\" remotely"
+        ],
+        "{e}"
+    );
+
+    // Another app added a tag with the name the plan adds.
+    let crm = client_as(&env.emu, common::OTHER_SECRET);
+    crm.add(&wire::AddTagRequest {
+        group_id: Some("etGroupOurs00000000000000000000".into()),
+        tag: vec![wire::NewTag {
+            name: "新客户".into(),
+            order: None,
+        }],
+        ..Default::default()
+    })
+    .await
+    .expect("added by crm");
+    let snapshot = env.client.snapshot().await.expect("snapshot");
+    let e = check(SAVED_FILE.as_bytes(), &snapshot).expect_err("stale");
+    assert!(
+        e.changes.iter().any(|c| c
+            == "a new remote tag \"新客户\" is in group \"客户等级\", a name the plan will add"),
+        "{e}"
+    );
+
+    // A change in a group the plan does not touch does not matter; another corp does.
+    let mut elsewhere = env.client.snapshot().await.expect("snapshot");
+    let untouched = elsewhere.groups.iter_mut().find(|g| g.name == "行业");
+    untouched.expect("行业").name = "产业".into();
+    let e = apply::saved::check_fresh(&saved, "ww-other", SAVED_FILE.as_bytes(), &elsewhere)
+        .expect_err("other corp");
+    assert!(e.changes[0].contains("ww-other"), "{e}");
+    assert!(!e.to_string().contains("产业"), "{e}");
+
+    // A group the plan touches deleted; a future format refused.
+    let mut gone = elsewhere.clone();
+    gone.groups.retain(|g| g.name != "客户等级");
+    let e = check(SAVED_FILE.as_bytes(), &gone).expect_err("stale");
+    assert!(e.changes[0].contains("was deleted remotely"), "{e}");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replace("\"format_version\": 1", "\"format_version\": 2"),
+    )
+    .expect("write");
+    let e = apply::SavedPlan::load(&path).expect_err("version 2");
+    assert!(e.to_string().contains("format_version 2"), "{e}");
 }
