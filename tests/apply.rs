@@ -787,3 +787,140 @@ async fn a_stale_saved_plan_is_refused_saying_what_changed() {
     let e = apply::SavedPlan::load(&path).expect_err("version 2");
     assert!(e.to_string().contains("format_version 2"), "{e}");
 }
+
+/// Waits until the emulator has answered calls matching `done` (polling its call log).
+async fn until_calls(emu: &EmulatorHandle, done: impl Fn(&[emulator::CallRecord]) -> bool) {
+    while !done(&emu.calls()) {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+const CRASH_FILE: &str = "
+version: 1
+groups:
+  - name: 客户级别
+    previously: [客户等级]
+    tags:
+      - 新客户
+      - name: 贵宾
+        previously: [VIP]
+      - 普通客户
+  - name: 来源渠道
+    tags: [官网, 展会, 转介绍]
+  - name: 地区
+    tags: [华东, 华南, 华北, 西部]
+";
+
+impl Env {
+    /// Execute `plan`, dropping the future (as a killed process would stop) once `cut`
+    /// holds for the call log. Returns whether the cut happened before the end.
+    async fn execute_until(
+        &mut self,
+        plan: &Plan,
+        cut: impl Fn(&[emulator::CallRecord]) -> bool,
+    ) -> bool {
+        let opts = ApplyOptions::default();
+        let run = apply::execute(
+            plan,
+            &self.client,
+            &mut self.ledger,
+            &self.ledger_path,
+            &opts,
+        );
+        tokio::select! {
+            _ = run => false,
+            () = until_calls(&self.emu, cut) => true,
+        }
+    }
+
+    /// What a new process finds: the ledger on disk.
+    fn restart(&mut self) {
+        self.ledger = Ledger::load(&self.ledger_path, CORP).expect("ledger loads");
+    }
+}
+
+fn changes(calls: &[emulator::CallRecord]) -> usize {
+    calls
+        .iter()
+        .filter(|c| matches!(c.kind, CallKind::Add | CallKind::Edit | CallKind::Del))
+        .count()
+}
+
+#[tokio::test]
+async fn an_apply_stopped_after_any_number_of_calls_resumes_without_duplicates() {
+    let d = desired(CRASH_FILE);
+    let options = PlanOptions::default();
+    for k in 1..=4 {
+        let mut env = env(small_seed()).await;
+        env.emu.set_faults(
+            Faults::none().latency_all(Duration::from_millis(5), Duration::from_millis(20)),
+        );
+        let plan = env.plan(&d, &options).await;
+        assert!(plan.calls() > k, "k={k}: the plan is long enough to cut");
+        let cut = env.execute_until(&plan, |c| changes(c) >= k).await;
+        assert!(cut, "k={k}: stopped before the end");
+        env.restart();
+        env.emu.set_faults(Faults::none());
+        let (_, report) = env.apply(&d, &options).await;
+        assert_eq!(report.exit_code(), 0, "k={k}: {report}");
+        env.assert_converged(&d, &options, &format!("cut after {k} calls"))
+            .await;
+        env.emu.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn an_add_committed_but_never_recorded_is_claimed_from_the_pending_list() {
+    let d = desired(CRASH_FILE);
+    let options = PlanOptions::default();
+    let mut env = env(small_seed()).await;
+    // The first add commits and loses its answer; the re-read that would settle it is
+    // slow, and the process stops during it.
+    env.emu.set_faults(
+        Faults::none()
+            .script(CallKind::Add, 1, FaultKind::CommitThenDrop)
+            .latency(CallKind::List, Duration::from_secs(1), Duration::ZERO),
+    );
+    let plan = env.plan(&d, &options).await;
+    env.emu.set_faults(
+        Faults::none()
+            .script(CallKind::Add, 1, FaultKind::CommitThenDrop)
+            .latency(CallKind::List, Duration::from_secs(1), Duration::ZERO),
+    );
+    let committed = |c: &[emulator::CallRecord]| {
+        c.iter()
+            .any(|r| r.kind == CallKind::Add && r.fault == Some(FaultKind::CommitThenDrop))
+    };
+    assert!(env.execute_until(&plan, committed).await);
+    env.restart();
+    assert!(
+        !env.ledger.pending.is_empty(),
+        "the add in flight is on disk"
+    );
+    let calls = env.emu.calls();
+    let lost: Vec<_> = calls.iter().filter(|r| r.fault.is_some()).collect();
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    let names: Vec<&str> = lost[0].body["tag"]
+        .as_array()
+        .expect("tags sent")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    // The next run reads the corp and claims what the lost add made.
+    env.emu.set_faults(Faults::none());
+    let replanned = env.plan(&d, &options).await;
+    assert!(env.ledger.pending.is_empty());
+    let dump = env.emu.dump();
+    for name in &names {
+        let t = dump.iter().flat_map(|g| &g.tag).find(|t| t.name == *name);
+        let t = t.expect("the lost add committed");
+        assert!(env.ledger.owned.contains(&t.id), "{name} claimed");
+    }
+    assert!(
+        replanned.calls() < plan.calls(),
+        "the lost add is not planned again"
+    );
+    let (_, report) = env.apply(&d, &options).await;
+    assert_eq!(report.exit_code(), 0, "{report}");
+    env.assert_converged(&d, &options, "pending add").await;
+}
