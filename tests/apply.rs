@@ -675,7 +675,13 @@ async fn saved_plan() -> (Env, PathBuf) {
         &PlanOptions::default(),
     );
     assert!(!plan.is_empty());
-    let saved = apply::SavedPlan::new(plan, CORP, SAVED_FILE.as_bytes(), &snapshot);
+    let saved = apply::SavedPlan::new(
+        plan,
+        CORP,
+        std::path::Path::new("tags.yaml"),
+        SAVED_FILE.as_bytes(),
+        &snapshot,
+    );
     let path = env.ledger_path.with_file_name("plan.json");
     saved.save(&path).expect("saved");
     (env, path)

@@ -97,3 +97,6 @@ pub async fn apply(
     }
     report
 }
+
+#[cfg(test)]
+mod tests;

@@ -61,6 +61,9 @@ pub struct NamesPrint {
 pub struct SavedPlan {
     pub format_version: u32,
     pub corp_id: String,
+    /// The desired file the plan was made from, as given on the command line (so that
+    /// `tagsync apply plan.json` knows which file to check and verify against).
+    pub desired_path: PathBuf,
     /// sha256 (hex) of the desired file's bytes.
     pub desired_sha256: String,
     pub plan: Plan,
@@ -219,11 +222,18 @@ fn names_taken(plan: &Plan) -> Vec<(Option<&str>, &str)> {
 
 impl SavedPlan {
     /// Everything needed to apply `plan` later, made from the snapshot it was planned on.
-    pub fn new(plan: Plan, corp_id: &str, desired_bytes: &[u8], remote: &Snapshot) -> Self {
+    pub fn new(
+        plan: Plan,
+        corp_id: &str,
+        desired_path: &Path,
+        desired_bytes: &[u8],
+        remote: &Snapshot,
+    ) -> Self {
         let (ids, names) = touched(&plan, remote);
         SavedPlan {
             format_version: FORMAT_VERSION,
             corp_id: corp_id.to_string(),
+            desired_path: desired_path.to_path_buf(),
             desired_sha256: sha256_hex(desired_bytes),
             groups: remote
                 .groups
@@ -315,7 +325,22 @@ pub fn check_fresh(
     if let Some(old) = &saved.group_names {
         let now = names_print(remote);
         if now.sha256 != old.sha256 {
-            for name in now.names.iter().filter(|n| !old.names.contains(n)) {
+            // Renames of touched groups are already reported above.
+            let known: BTreeSet<&str> = saved
+                .groups
+                .iter()
+                .flat_map(|g| {
+                    let current = remote.groups.iter().find(|r| r.id == g.id);
+                    std::iter::once(g.name.as_str()).chain(current.map(|r| r.name.as_str()))
+                })
+                .collect();
+            let fresh = |n: &&String| !known.contains(n.as_str());
+            for name in now
+                .names
+                .iter()
+                .filter(fresh)
+                .filter(|n| !old.names.contains(n))
+            {
                 let planned = taken.iter().any(|(g, n)| g.is_none() && n == name);
                 changes.push(if planned {
                     format!("a new remote group is named {name:?}, a name the plan gives")
@@ -323,7 +348,12 @@ pub fn check_fresh(
                     format!("a new remote group is named {name:?}")
                 });
             }
-            for name in old.names.iter().filter(|n| !now.names.contains(n)) {
+            for name in old
+                .names
+                .iter()
+                .filter(fresh)
+                .filter(|n| !now.names.contains(n))
+            {
                 changes.push(format!("group {name:?} is gone remotely"));
             }
         }
