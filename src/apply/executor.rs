@@ -57,6 +57,24 @@ impl Default for ApplyOptions {
     }
 }
 
+impl ApplyOptions {
+    /// Tick `bar` once per step (its length set to the plan's steps by the caller); the
+    /// message shows the last failure.
+    pub fn with_progress_bar(mut self, bar: indicatif::ProgressBar) -> Self {
+        self.progress = Some(Arc::new(move |o: &StepOutcome| {
+            if let StepStatus::Failed(f) = &o.status {
+                bar.set_message(format!(
+                    "step {} failed: {}",
+                    o.step_id,
+                    crate::sanitize::for_terminal(&f.errmsg)
+                ));
+            }
+            bar.inc(1);
+        }));
+        self
+    }
+}
+
 impl fmt::Debug for ApplyOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApplyOptions")
@@ -162,6 +180,14 @@ pub async fn execute(
     if plan.blocked() {
         return refused(plan);
     }
+    if !ledger.pending.is_empty() {
+        let error = "the ownership ledger lists adds of an interrupted run that were never \
+                     settled; read the corp with `apply::read_corp` (which claims them) and \
+                     plan again";
+        return unsent(plan, false, Some(error.into()), |_| {
+            "nothing was sent".into()
+        });
+    }
     let n = plan.steps.len();
     let mut status: Vec<Option<StepStatus>> = vec![None; n];
     let mut waiting: Vec<usize> = plan.steps.iter().map(|s| s.depends_on.len()).collect();
@@ -179,7 +205,7 @@ pub async fn execute(
     let mut ready: BTreeSet<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
     let mut running: JoinSet<Done> = JoinSet::new();
     let mut task_step: HashMap<tokio::task::Id, usize> = HashMap::new();
-    let mut ledger_error: Option<String> = None;
+    let mut error: Option<String> = None;
     let parallelism = opts.parallelism.max(1);
     let emit = |outcome: &StepOutcome| {
         if let Some(p) = &opts.progress {
@@ -188,14 +214,14 @@ pub async fn execute(
     };
 
     loop {
-        while ledger_error.is_none() && running.len() < parallelism {
+        while error.is_none() && running.len() < parallelism {
             let Some(id) = ready.pop_first() else { break };
             let step = &plan.steps[id];
             if let Some(pending) = pending_of(step) {
                 ledger.pending.retain(|p| p.step != id);
                 ledger.pending.push(pending);
                 if let Err(e) = ledger.save(ledger_path) {
-                    ledger_error = Some(e.to_string());
+                    error = Some(e.to_string());
                     ready.insert(id);
                     break;
                 }
@@ -232,7 +258,7 @@ pub async fn execute(
             Some(f) => StepStatus::Failed(f),
         };
         if let Err(e) = ledger.save(ledger_path) {
-            ledger_error.get_or_insert(e.to_string());
+            error.get_or_insert(e.to_string());
         }
         if matches!(st, StepStatus::Applied { .. }) {
             for &d in &dependents[id] {
@@ -255,7 +281,7 @@ pub async fn execute(
             let st = status[s.id]
                 .clone()
                 .unwrap_or_else(|| StepStatus::NotAttempted {
-                    reason: match &ledger_error {
+                    reason: match &error {
                         Some(e) => format!("stopped: the ledger could not be saved ({e})"),
                         None => "a step it depends on was not applied".into(),
                     },
@@ -273,7 +299,7 @@ pub async fn execute(
         refused: false,
         counts: Counts::of(&steps),
         steps,
-        ledger_error,
+        error,
         verify: None,
     }
 }
@@ -302,27 +328,35 @@ fn stop_dependents(failed: usize, dependents: &[Vec<usize>], status: &mut [Optio
     }
 }
 
-fn refused(plan: &Plan) -> ApplyReport {
+/// Nothing sent: every step not attempted for `reason`.
+fn unsent(
+    plan: &Plan,
+    refused: bool,
+    error: Option<String>,
+    reason: impl Fn(&Step) -> String,
+) -> ApplyReport {
     let steps: Vec<StepOutcome> = plan
         .steps
         .iter()
         .map(|s| StepOutcome {
             step_id: s.id,
-            status: StepStatus::NotAttempted {
-                reason: match &s.blocked {
-                    Some(b) => format!("blocked: {} (fix: {})", b.reason, b.fix),
-                    None => "the plan is blocked: nothing was sent".into(),
-                },
-            },
+            status: StepStatus::NotAttempted { reason: reason(s) },
         })
         .collect();
     ApplyReport {
-        refused: true,
+        refused,
         counts: Counts::of(&steps),
         steps,
-        ledger_error: None,
+        error,
         verify: None,
     }
+}
+
+fn refused(plan: &Plan) -> ApplyReport {
+    unsent(plan, true, None, |s| match &s.blocked {
+        Some(b) => format!("blocked: {} (fix: {})", b.reason, b.fix),
+        None => "the plan is blocked: nothing was sent".into(),
+    })
 }
 
 /// The ledger's record of an add about to be sent.

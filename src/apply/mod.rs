@@ -92,7 +92,7 @@ pub async fn apply(
     opts: &ApplyOptions,
 ) -> ApplyReport {
     let mut report = execute(plan, client, ledger, ledger_path, opts).await;
-    if !report.refused && !plan.is_empty() && report.ledger_error.is_none() {
+    if !report.refused && !plan.is_empty() && report.error.is_none() {
         report.verify = Some(verify::verify(client, desired, ledger, plan_options).await);
     }
     report

@@ -61,9 +61,11 @@ pub struct ApplyReport {
     pub refused: bool,
     pub steps: Vec<StepOutcome>,
     pub counts: Counts,
-    /// The ledger could not be saved: no further step was started.
+    /// Stopped by a problem outside the steps: the ledger could not be saved (no further
+    /// step was started), or it lists adds of an interrupted run that were never settled
+    /// (nothing was sent).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ledger_error: Option<String>,
+    pub error: Option<String>,
     /// The re-read after the last step (absent when nothing was sent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify: Option<VerifyResult>,
@@ -77,11 +79,11 @@ impl ApplyReport {
 
     /// 0 all applied (and verified when verified); 3 refused, nothing sent; 4 a step
     /// failed or was not attempted, or verification found changes left or could not
-    /// read; 1 the ledger could not be saved.
+    /// read; 1 stopped by [`ApplyReport::error`].
     pub fn exit(&self) -> Exit {
         if self.refused {
             Exit::Blocked
-        } else if self.ledger_error.is_some() {
+        } else if self.error.is_some() {
             Exit::Error
         } else if !self.all_applied()
             || self
@@ -138,7 +140,7 @@ impl fmt::Display for ApplyReport {
                 }
             }
         }
-        if let Some(e) = &self.ledger_error {
+        if let Some(e) = &self.error {
             writeln!(f, "error: {}", for_terminal(e))?;
         }
         let c = self.counts;

@@ -98,7 +98,7 @@ fn report(steps: Vec<StepOutcome>, verify: Option<VerifyResult>) -> ApplyReport 
         refused: false,
         counts: Counts::of(&steps),
         steps,
-        ledger_error: None,
+        error: None,
         verify,
     }
 }
@@ -153,7 +153,7 @@ fn exit_codes_and_summary() {
     refused.refused = true;
     assert_eq!(refused.exit_code(), 3);
     let mut broken = report(vec![applied()], None);
-    broken.ledger_error = Some("disk full".into());
+    broken.error = Some("disk full".into());
     assert_eq!(broken.exit_code(), 1);
     let json = serde_json::to_value(&failed).expect("json");
     assert_eq!(json["steps"][0]["status"], "failed");
@@ -187,14 +187,35 @@ async fn a_blocked_plan_is_refused_without_a_client_call() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ledger.json");
     let mut ledger = Ledger::new("ww");
-    let r = execute(&p, &client, &mut ledger, &path, &ApplyOptions::default()).await;
+    let bar = indicatif::ProgressBar::hidden();
+    let opts = ApplyOptions::default().with_progress_bar(bar.clone());
+    let r = execute(&p, &client, &mut ledger, &path, &opts).await;
     assert!(r.refused && r.exit_code() == 3);
     assert_eq!(client.stats().tag_calls(), 0);
     assert!(!path.exists(), "nothing written either");
+    assert_eq!(bar.position(), 0);
     match &r.steps[0].status {
         StepStatus::NotAttempted { reason } => assert!(reason.starts_with("blocked: "), "{reason}"),
         other => panic!("{other:?}"),
     }
+
+    // Unsettled adds of an interrupted run: nothing is sent either.
+    let d = crate::desired::Desired {
+        groups: vec![DesiredGroup::named("G", vec![DesiredTag::named("x")])],
+        ..d
+    };
+    let p = plan::plan(
+        &d,
+        &Snapshot::default(),
+        &Owned::default(),
+        &Default::default(),
+    );
+    assert!(!p.is_empty() && !p.blocked());
+    ledger.pending = vec![pending(0, None, "G", &["x"])];
+    let r = execute(&p, &client, &mut ledger, &path, &opts).await;
+    assert_eq!(r.exit_code(), 1);
+    assert!(r.to_string().contains("interrupted run"), "{r}");
+    assert_eq!(client.stats().tag_calls(), 0);
 }
 
 fn saved_for(remote: &Snapshot, groups: Vec<DesiredGroup>) -> SavedPlan {
