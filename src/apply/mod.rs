@@ -1,1 +1,102 @@
 //! Apply: run a plan's steps through the client in dependency order, then verify.
+//!
+//! The flow a command follows:
+//!
+//! 1. [`read_corp`]: snapshot the corp and settle adds a killed run left pending in the
+//!    ledger ([`claim_pending`]), so their tags are owned before planning;
+//! 2. plan with `ledger.owned()` and `ledger.history` (see [`verify::replan`]);
+//! 3. [`apply`] (= [`execute`] then [`verify`](verify::verify)), and print the
+//!    [`ApplyReport`]; its [`ApplyReport::exit`] is the process exit code.
+//!
+//! [`saved`] holds the `--out plan.json` format and its freshness check.
+
+pub mod executor;
+pub mod report;
+pub mod saved;
+pub mod verify;
+
+use std::path::Path;
+
+pub use executor::{ApplyOptions, Failure, Progress, execute};
+pub use report::{ApplyReport, Counts, StepOutcome, StepStatus};
+pub use saved::{SavedPlan, SavedPlanError, StaleError};
+pub use verify::{VerifyResult, replan};
+
+use crate::desired::Desired;
+use crate::ledger::{Ledger, LedgerError};
+use crate::plan::{Plan, PlanOptions};
+use crate::remote::{Client, ClientError, Snapshot};
+
+/// Errors before any step runs.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("cannot read the corp: {0}")]
+    Read(#[from] ClientError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// Turn the ledger's pending adds (left by a run that stopped mid-way) into owned ids:
+/// a tag named as intended in the intended group is what that add created (the plan
+/// only adds names its group lacks), and a new group found by its name is owned too.
+/// Returns how many ids were newly recorded; the pending list is emptied.
+///
+/// Where the spec is silent: another app creating the very same name in the very same
+/// group between the crash and this call would be claimed too; edits to it then fail
+/// with an ownership error, which names it.
+pub fn claim_pending(ledger: &mut Ledger, remote: &Snapshot) -> usize {
+    let pending = std::mem::take(&mut ledger.pending);
+    let mut ids = Vec::new();
+    for p in &pending {
+        let group = remote.groups.iter().find(|g| match &p.group_id {
+            Some(id) => g.id == *id,
+            None => g.name == p.group_name,
+        });
+        let Some(group) = group else { continue };
+        let tags: Vec<&String> = group
+            .tags
+            .iter()
+            .filter(|t| p.names.contains(&t.name))
+            .map(|t| &t.id)
+            .collect();
+        if p.group_id.is_none() && !tags.is_empty() {
+            ids.push(group.id.clone());
+        }
+        ids.extend(tags.into_iter().cloned());
+    }
+    ledger.record(ids)
+}
+
+/// Snapshot the corp and [`claim_pending`] (saving the ledger when it changed).
+pub async fn read_corp(
+    client: &Client,
+    ledger: &mut Ledger,
+    ledger_path: &Path,
+) -> Result<Snapshot, ApplyError> {
+    let snapshot = client.snapshot().await?;
+    if !ledger.pending.is_empty() {
+        claim_pending(ledger, &snapshot);
+        ledger.save(ledger_path)?;
+    }
+    Ok(snapshot)
+}
+
+/// [`execute`], then (when anything was sent) re-read and verify against `desired`.
+pub async fn apply(
+    plan: &Plan,
+    desired: &Desired,
+    plan_options: &PlanOptions,
+    client: &Client,
+    ledger: &mut Ledger,
+    ledger_path: &Path,
+    opts: &ApplyOptions,
+) -> ApplyReport {
+    let mut report = execute(plan, client, ledger, ledger_path, opts).await;
+    if !report.refused && !plan.is_empty() && report.error.is_none() {
+        report.verify = Some(verify::verify(client, desired, ledger, plan_options).await);
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests;

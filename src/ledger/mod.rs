@@ -39,6 +39,23 @@ pub struct Ledger {
     /// applied: see [`History`].
     #[serde(flatten)]
     pub history: History,
+    /// Adds sent whose answer has not been recorded yet (written before each add is sent,
+    /// cleared once its ids are recorded). Left over after a crash, they are resolved
+    /// against the next snapshot by `apply::claim_pending`, so ownership is never lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<PendingAdd>,
+}
+
+/// An add in flight: the tags named `names` are being created in the group `group_id`
+/// (or, when `group_id` is `None`, in a new group called `group_name`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingAdd {
+    /// Index of the plan step (to clear it once recorded).
+    pub step: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    pub group_name: String,
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +91,7 @@ impl Ledger {
             corp_id: corp_id.into(),
             owned: BTreeSet::new(),
             history: History::default(),
+            pending: Vec::new(),
         }
     }
 

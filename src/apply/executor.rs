@@ -1,0 +1,569 @@
+//! The executor: run a plan's steps through the client, record ownership as it goes.
+//!
+//! - Refuses a blocked plan before sending anything.
+//! - Runs steps as soon as everything in their `depends_on` succeeded, at most
+//!   `parallelism` at once (the client rate-limits on top). A failed step stops only the
+//!   steps that depend on it, transitively; the rest still run.
+//! - Before an add is sent, a [`PendingAdd`] is written to the ledger; after it succeeded
+//!   the ids of the answer are recorded, the pending entry cleared and the ledger saved at
+//!   once. A process killed in between leaves the pending entry, which
+//!   [`claim_pending`](super::claim_pending) turns into owned ids on the next run.
+//! - Lost answers ([`ErrorKind::Ambiguous`]) are never resent blindly: an add re-reads
+//!   its group (by id, or the whole corp to find a new group by name), records the tags
+//!   that are there as created and adds only what is still missing; an edit or delete
+//!   re-reads the corp and checks whether its effect is there.
+//!
+//! Decisions where the spec is silent:
+//! - An ambiguous add is resolved at most [`MAX_ADD_ROUNDS`] times in a row; then the
+//!   step fails as ambiguous and the next `plan` shows what is left.
+//! - When the ledger cannot be saved, no further step is started (tagsync would lose
+//!   track of what it creates); the report carries the error and exits 1.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use super::report::{ApplyReport, Counts, StepOutcome, StepStatus};
+use crate::ledger::{Ledger, PendingAdd};
+use crate::plan::{Plan, Request, Step, StepKind, Target};
+use crate::remote::error::hint;
+use crate::remote::{Client, ClientError, ErrorKind, Snapshot};
+use crate::wire;
+
+/// How many times in a row an add whose answer was lost is re-read and continued.
+pub const MAX_ADD_ROUNDS: usize = 3;
+
+/// Called with each step's outcome as soon as it is known (e.g. to tick a progress bar).
+pub type Progress = Arc<dyn Fn(&StepOutcome) + Send + Sync>;
+
+/// Knobs of the executor.
+#[derive(Clone)]
+pub struct ApplyOptions {
+    /// Steps in flight at once (at least 1; default 4).
+    pub parallelism: usize,
+    pub progress: Option<Progress>,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: 4,
+            progress: None,
+        }
+    }
+}
+
+impl ApplyOptions {
+    /// Tick `bar` once per step (its length set to the plan's steps by the caller); the
+    /// message shows the last failure.
+    pub fn with_progress_bar(mut self, bar: indicatif::ProgressBar) -> Self {
+        self.progress = Some(Arc::new(move |o: &StepOutcome| {
+            if let StepStatus::Failed(f) = &o.status {
+                bar.set_message(format!(
+                    "step {} failed: {}",
+                    o.step_id,
+                    crate::sanitize::for_terminal(&f.errmsg)
+                ));
+            }
+            bar.inc(1);
+        }));
+        self
+    }
+}
+
+impl fmt::Debug for ApplyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApplyOptions")
+            .field("parallelism", &self.parallelism)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// Why a step failed, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub errcode: Option<i64>,
+    /// The vendor's message when WeCom answered one, else what went wrong.
+    pub errmsg: String,
+    /// What the user can do.
+    pub hint: String,
+    /// The client's classification (`retryable`, `ownership`, `ambiguous`, …).
+    pub kind: String,
+}
+
+fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Retryable => "retryable",
+        ErrorKind::Token => "token",
+        ErrorKind::Ownership => "ownership",
+        ErrorKind::Permission => "permission",
+        ErrorKind::Limit => "limit",
+        ErrorKind::InvalidRequest => "invalid_request",
+        ErrorKind::Ambiguous => "ambiguous",
+        ErrorKind::Config => "config",
+        ErrorKind::Fatal => "fatal",
+    }
+}
+
+impl From<&ClientError> for Failure {
+    fn from(e: &ClientError) -> Self {
+        let errcode = e.errcode();
+        let hint = match (errcode, e.kind()) {
+            (Some(code), _) => hint(code).to_string(),
+            (None, ErrorKind::Retryable) => "a transient failure outlasted the retries; \
+                 run tagsync again (plan shows what is left)"
+                .into(),
+            (None, ErrorKind::Ambiguous) => {
+                "run `tagsync plan` again: it reads the corp and shows what is left".into()
+            }
+            (None, _) => "run `tagsync plan` again to see what is left".into(),
+        };
+        Failure {
+            errcode,
+            errmsg: e
+                .errmsg()
+                .map(str::to_string)
+                .unwrap_or_else(|| e.to_string()),
+            hint,
+            kind: kind_name(e.kind()).into(),
+        }
+    }
+}
+
+impl Failure {
+    /// A lost answer whose effect could not be confirmed.
+    fn unresolved(what: String) -> Self {
+        Failure {
+            errcode: None,
+            errmsg: what,
+            hint: "run `tagsync plan` again: it reads the corp and shows what is left".into(),
+            kind: kind_name(ErrorKind::Ambiguous).into(),
+        }
+    }
+}
+
+/// What one step did: ids created (recorded even when the step then failed) and how
+/// it ended.
+#[derive(Debug, Default)]
+struct Done {
+    /// A group this step created.
+    group: Option<String>,
+    tags: Vec<String>,
+    /// Set when the answer was lost and a re-read settled the outcome.
+    note: Option<String>,
+    failure: Option<Failure>,
+}
+
+impl Done {
+    fn failed(failure: Failure) -> Self {
+        Done {
+            failure: Some(failure),
+            ..Done::default()
+        }
+    }
+}
+
+/// Run `plan` (see the module docs). The ledger is saved at `ledger_path` after every
+/// step that changed the corp.
+pub async fn execute(
+    plan: &Plan,
+    client: &Client,
+    ledger: &mut Ledger,
+    ledger_path: &Path,
+    opts: &ApplyOptions,
+) -> ApplyReport {
+    if plan.blocked() {
+        return refused(plan);
+    }
+    if !ledger.pending.is_empty() {
+        let error = "the ownership ledger lists adds of an interrupted run that were never \
+                     settled; read the corp with `apply::read_corp` (which claims them) and \
+                     plan again";
+        return unsent(plan, false, Some(error.into()), |_| {
+            "nothing was sent".into()
+        });
+    }
+    let n = plan.steps.len();
+    let mut status: Vec<Option<StepStatus>> = vec![None; n];
+    let mut waiting: Vec<usize> = plan.steps.iter().map(|s| s.depends_on.len()).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for s in &plan.steps {
+        for &d in &s.depends_on {
+            if d < n && d != s.id {
+                dependents[d].push(s.id);
+            } else {
+                // A dependency that cannot be met: never run this step.
+                waiting[s.id] = usize::MAX;
+            }
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    let mut running: JoinSet<Done> = JoinSet::new();
+    let mut task_step: HashMap<tokio::task::Id, usize> = HashMap::new();
+    let mut error: Option<String> = None;
+    let parallelism = opts.parallelism.max(1);
+    let emit = |outcome: &StepOutcome| {
+        if let Some(p) = &opts.progress {
+            p(outcome);
+        }
+    };
+
+    loop {
+        while error.is_none() && running.len() < parallelism {
+            let Some(id) = ready.pop_first() else { break };
+            let step = &plan.steps[id];
+            if let Some(pending) = pending_of(step) {
+                ledger.pending.retain(|p| p.step != id);
+                ledger.pending.push(pending);
+                if let Err(e) = ledger.save(ledger_path) {
+                    error = Some(e.to_string());
+                    ready.insert(id);
+                    break;
+                }
+            }
+            let client = client.clone();
+            let kind = step.kind.clone();
+            let handle = running.spawn(async move { run_step(&client, &kind).await });
+            task_step.insert(handle.id(), id);
+        }
+        let Some(joined) = running.join_next_with_id().await else {
+            break;
+        };
+        let (id, done) = match joined {
+            Ok((task, done)) => (task_step.remove(&task), done),
+            Err(e) => (
+                task_step.remove(&e.id()),
+                Done::failed(Failure {
+                    errcode: None,
+                    errmsg: format!("the step's task ended abnormally: {e}"),
+                    hint: "this is a bug in tagsync; run `tagsync plan` again".into(),
+                    kind: kind_name(ErrorKind::Fatal).into(),
+                }),
+            ),
+        };
+        let Some(id) = id else { continue };
+        let step = &plan.steps[id];
+        ledger.record(done.group.iter().chain(done.tags.iter()).cloned());
+        ledger.pending.retain(|p| p.step != id);
+        let st = match done.failure {
+            None => {
+                ledger.record_step(&step.kind);
+                StepStatus::Applied { note: done.note }
+            }
+            Some(f) => StepStatus::Failed(f),
+        };
+        if let Err(e) = ledger.save(ledger_path) {
+            error.get_or_insert(e.to_string());
+        }
+        if matches!(st, StepStatus::Applied { .. }) {
+            for &d in &dependents[id] {
+                waiting[d] = waiting[d].saturating_sub(1);
+                if waiting[d] == 0 {
+                    ready.insert(d);
+                }
+            }
+        } else {
+            stop_dependents(id, &dependents, &mut status);
+        }
+        status[id] = Some(st);
+        emit(&outcome(step, status[id].clone()));
+    }
+
+    let steps: Vec<StepOutcome> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            let st = status[s.id]
+                .clone()
+                .unwrap_or_else(|| StepStatus::NotAttempted {
+                    reason: match &error {
+                        Some(e) => format!("stopped: the ledger could not be saved ({e})"),
+                        None => "a step it depends on was not applied".into(),
+                    },
+                });
+            outcome(s, Some(st))
+        })
+        .collect();
+    for s in steps
+        .iter()
+        .filter(|o| matches!(o.status, StepStatus::NotAttempted { .. }))
+    {
+        emit(s);
+    }
+    ApplyReport {
+        refused: false,
+        counts: Counts::of(&steps),
+        steps,
+        error,
+        verify: None,
+    }
+}
+
+fn outcome(step: &Step, status: Option<StepStatus>) -> StepOutcome {
+    StepOutcome {
+        step_id: step.id,
+        status: status.unwrap_or(StepStatus::NotAttempted {
+            reason: "not run".into(),
+        }),
+    }
+}
+
+/// Mark every step that (transitively) depends on `failed` as not attempted.
+fn stop_dependents(failed: usize, dependents: &[Vec<usize>], status: &mut [Option<StepStatus>]) {
+    let mut stack = vec![failed];
+    while let Some(i) = stack.pop() {
+        for &d in &dependents[i] {
+            if status[d].is_none() {
+                status[d] = Some(StepStatus::NotAttempted {
+                    reason: format!("step {i} it depends on was not applied"),
+                });
+                stack.push(d);
+            }
+        }
+    }
+}
+
+/// Nothing sent: every step not attempted for `reason`.
+fn unsent(
+    plan: &Plan,
+    refused: bool,
+    error: Option<String>,
+    reason: impl Fn(&Step) -> String,
+) -> ApplyReport {
+    let steps: Vec<StepOutcome> = plan
+        .steps
+        .iter()
+        .map(|s| StepOutcome {
+            step_id: s.id,
+            status: StepStatus::NotAttempted { reason: reason(s) },
+        })
+        .collect();
+    ApplyReport {
+        refused,
+        counts: Counts::of(&steps),
+        steps,
+        error,
+        verify: None,
+    }
+}
+
+fn refused(plan: &Plan) -> ApplyReport {
+    unsent(plan, true, None, |s| match &s.blocked {
+        Some(b) => format!("blocked: {} (fix: {})", b.reason, b.fix),
+        None => "the plan is blocked: nothing was sent".into(),
+    })
+}
+
+/// The ledger's record of an add about to be sent.
+fn pending_of(step: &Step) -> Option<PendingAdd> {
+    let (group_id, group_name, tags) = match &step.kind {
+        StepKind::AddGroup { name, tags, .. } => (None, name, tags),
+        StepKind::AddTags {
+            group_id,
+            group_name,
+            tags,
+        } => (Some(group_id.clone()), group_name, tags),
+        _ => return None,
+    };
+    Some(PendingAdd {
+        step: step.id,
+        group_id,
+        group_name: group_name.clone(),
+        names: tags.iter().map(|t| t.name.clone()).collect(),
+    })
+}
+
+async fn run_step(client: &Client, kind: &StepKind) -> Done {
+    match kind.request() {
+        Request::Add(req) => add(client, req).await,
+        Request::Edit(req) => match client.edit(&req).await {
+            Ok(()) => Done::default(),
+            Err(e) if e.kind() == ErrorKind::Ambiguous => confirm(client, kind, &e).await,
+            Err(e) => Done::failed(Failure::from(&e)),
+        },
+        Request::Delete(req) => match client.delete(&req).await {
+            Ok(()) => Done::default(),
+            Err(e) if e.kind() == ErrorKind::Ambiguous => confirm(client, kind, &e).await,
+            Err(e) => Done::failed(Failure::from(&e)),
+        },
+    }
+}
+
+/// Send an add; on a lost answer re-read and add only what is missing.
+async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
+    let mut done = Done::default();
+    for _ in 0..MAX_ADD_ROUNDS {
+        let lost = match client.add(&req).await {
+            Ok(group) => {
+                if req.group_id.is_none() {
+                    done.group = Some(group.group_id.clone());
+                }
+                done.tags
+                    .extend(group.tag.into_iter().filter(|t| !t.deleted).map(|t| t.id));
+                return done;
+            }
+            Err(e) if e.kind() == ErrorKind::Ambiguous => e,
+            Err(e) => {
+                done.failure = Some(Failure::from(&e));
+                return done;
+            }
+        };
+        let found = match reread_group(client, &req).await {
+            Ok(found) => found,
+            Err(e) => {
+                done.failure = Some(Failure::unresolved(format!(
+                    "{lost}; re-reading the group then failed too: {e}"
+                )));
+                return done;
+            }
+        };
+        let Some(group) = found else {
+            if req.group_id.is_some() {
+                done.failure = Some(Failure::unresolved(format!(
+                    "{lost}; the group is gone from the corp since"
+                )));
+                return done;
+            }
+            // The new group is not there: nothing was created, so sending again is safe.
+            done.note = Some("an answer was lost; the group was not there, sent again".into());
+            continue;
+        };
+        if req.group_id.is_none() {
+            done.group = Some(group.id.clone());
+        }
+        let mut missing = Vec::new();
+        for t in req.tag {
+            match group.tags.iter().find(|r| r.name == t.name) {
+                Some(r) => done.tags.push(r.id.clone()),
+                None => missing.push(t),
+            }
+        }
+        done.note = Some(format!(
+            "the answer was lost; re-read the group: {} tag(s) were created{}",
+            done.tags.len(),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(", {} added again", missing.len())
+            }
+        ));
+        if missing.is_empty() {
+            return done;
+        }
+        req = wire::AddTagRequest {
+            group_id: Some(group.id),
+            group_name: None,
+            order: None,
+            tag: missing,
+            agentid: req.agentid,
+        };
+    }
+    done.failure = Some(Failure::unresolved(format!(
+        "the answer to add_corp_tag was lost {MAX_ADD_ROUNDS} times in a row"
+    )));
+    done
+}
+
+/// The group an add went into, as it is now: by id, or (a new group) by name.
+async fn reread_group(
+    client: &Client,
+    req: &wire::AddTagRequest,
+) -> Result<Option<crate::remote::RemoteGroup>, ClientError> {
+    let snapshot = match &req.group_id {
+        Some(id) => Snapshot::from_wire(
+            client
+                .list(&wire::TagListRequest {
+                    tag_id: Vec::new(),
+                    group_id: vec![id.clone()],
+                })
+                .await?,
+        ),
+        None => client.snapshot().await?,
+    };
+    Ok(snapshot.groups.into_iter().find(|g| match &req.group_id {
+        Some(id) => g.id == *id,
+        None => Some(&g.name) == req.group_name.as_ref(),
+    }))
+}
+
+/// An edit or delete whose answer was lost: re-read and check its effect is there.
+async fn confirm(client: &Client, kind: &StepKind, lost: &ClientError) -> Done {
+    let snapshot = match client.snapshot().await {
+        Ok(s) => s,
+        Err(e) => {
+            return Done::failed(Failure::unresolved(format!(
+                "{lost}; re-reading the corp then failed too: {e}"
+            )));
+        }
+    };
+    match effect_missing(kind, &snapshot) {
+        None => Done {
+            note: Some("the answer was lost; a re-read shows the change was made".into()),
+            ..Done::default()
+        },
+        Some(what) => Done::failed(Failure::unresolved(format!(
+            "{lost}; a re-read shows {what}"
+        ))),
+    }
+}
+
+/// `None` when the snapshot shows the step's effect; else what is not as intended.
+pub(crate) fn effect_missing(kind: &StepKind, snapshot: &Snapshot) -> Option<String> {
+    match kind {
+        StepKind::Edit {
+            id,
+            target,
+            to_name,
+            to_order,
+            ..
+        } => {
+            let now = match target {
+                Target::Group => snapshot
+                    .groups
+                    .iter()
+                    .find(|g| g.id == *id)
+                    .map(|g| (&g.name, g.order)),
+                Target::Tag => snapshot
+                    .groups
+                    .iter()
+                    .flat_map(|g| &g.tags)
+                    .find(|t| t.id == *id)
+                    .map(|t| (&t.name, t.order)),
+            };
+            match now {
+                None => Some(format!("item {id} no longer exists")),
+                Some((name, _)) if to_name.as_ref().is_some_and(|n| n != name) => {
+                    Some(format!("item {id} is named {name:?}, not as intended"))
+                }
+                Some((_, order)) if to_order.is_some_and(|o| o != order) => {
+                    Some(format!("item {id} has order {order}, not as intended"))
+                }
+                Some(_) => None,
+            }
+        }
+        StepKind::Delete { groups, tags } => {
+            let live_group = |id: &str| snapshot.groups.iter().any(|g| g.id == id);
+            let live_tag = |id: &str| {
+                snapshot
+                    .groups
+                    .iter()
+                    .flat_map(|g| &g.tags)
+                    .any(|t| t.id == id)
+            };
+            let left: Vec<&str> = groups
+                .iter()
+                .map(|g| g.id.as_str())
+                .filter(|id| live_group(id))
+                .chain(tags.iter().map(|t| t.id.as_str()).filter(|id| live_tag(id)))
+                .collect();
+            (!left.is_empty())
+                .then(|| format!("{} item(s) still there: {}", left.len(), left.join(", ")))
+        }
+        StepKind::AddGroup { .. } | StepKind::AddTags { .. } => None,
+    }
+}

@@ -1,0 +1,157 @@
+//! The end report of an apply: each step applied, failed or not attempted, and the
+//! verification that followed.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::executor::Failure;
+use super::verify::VerifyResult;
+use crate::cli::Exit;
+use crate::sanitize::for_terminal;
+
+/// How one step ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum StepStatus {
+    Applied {
+        /// Set when the answer was lost and a re-read settled the outcome.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    Failed(Failure),
+    NotAttempted {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepOutcome {
+    /// Index of the step in the plan.
+    pub step_id: usize,
+    #[serde(flatten)]
+    pub status: StepStatus,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub applied: usize,
+    pub failed: usize,
+    pub not_attempted: usize,
+}
+
+impl Counts {
+    pub fn of(steps: &[StepOutcome]) -> Self {
+        let mut c = Counts::default();
+        for s in steps {
+            match s.status {
+                StepStatus::Applied { .. } => c.applied += 1,
+                StepStatus::Failed(_) => c.failed += 1,
+                StepStatus::NotAttempted { .. } => c.not_attempted += 1,
+            }
+        }
+        c
+    }
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    /// The plan was blocked: nothing was sent.
+    pub refused: bool,
+    pub steps: Vec<StepOutcome>,
+    pub counts: Counts,
+    /// Stopped by a problem outside the steps: the ledger could not be saved (no further
+    /// step was started), or it lists adds of an interrupted run that were never settled
+    /// (nothing was sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The re-read after the last step (absent when nothing was sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifyResult>,
+}
+
+impl ApplyReport {
+    /// Every step applied (an empty plan counts).
+    pub fn all_applied(&self) -> bool {
+        !self.refused && self.counts.failed == 0 && self.counts.not_attempted == 0
+    }
+
+    /// 0 all applied (and verified when verified); 3 refused, nothing sent; 4 a step
+    /// failed or was not attempted, or verification found changes left or could not
+    /// read; 1 stopped by [`ApplyReport::error`].
+    pub fn exit(&self) -> Exit {
+        if self.refused {
+            Exit::Blocked
+        } else if self.error.is_some() {
+            Exit::Error
+        } else if !self.all_applied()
+            || self
+                .verify
+                .as_ref()
+                .is_some_and(|v| !matches!(v, VerifyResult::Converged))
+        {
+            Exit::Partial
+        } else {
+            Exit::Success
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.exit().code()
+    }
+}
+
+impl fmt::Display for ApplyReport {
+    /// A plain summary: one line per step that did not simply apply, then the totals.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.refused {
+            writeln!(
+                f,
+                "apply refused: the plan has blocked steps, nothing was sent"
+            )?;
+        }
+        for s in &self.steps {
+            match &s.status {
+                StepStatus::Applied { note: None } => {}
+                StepStatus::Applied { note: Some(n) } => {
+                    writeln!(f, "step {}: applied ({})", s.step_id, for_terminal(n))?
+                }
+                StepStatus::Failed(fl) => {
+                    write!(f, "step {}: failed", s.step_id)?;
+                    if let Some(code) = fl.errcode {
+                        write!(f, " (errcode {code})")?;
+                    }
+                    writeln!(
+                        f,
+                        ": {}; {}",
+                        for_terminal(&fl.errmsg),
+                        for_terminal(&fl.hint)
+                    )?;
+                }
+                StepStatus::NotAttempted { reason } if !self.refused => writeln!(
+                    f,
+                    "step {}: not attempted: {}",
+                    s.step_id,
+                    for_terminal(reason)
+                )?,
+                StepStatus::NotAttempted { reason } => {
+                    writeln!(f, "step {}: {}", s.step_id, for_terminal(reason))?
+                }
+            }
+        }
+        if let Some(e) = &self.error {
+            writeln!(f, "error: {}", for_terminal(e))?;
+        }
+        let c = self.counts;
+        write!(
+            f,
+            "{} applied, {} failed, {} not attempted",
+            c.applied, c.failed, c.not_attempted
+        )?;
+        match &self.verify {
+            None => Ok(()),
+            Some(v) => write!(f, "; {v}"),
+        }
+    }
+}

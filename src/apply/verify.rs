@@ -1,0 +1,96 @@
+//! After the last step: re-read the corp, plan again, and expect zero steps.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::desired::Desired;
+use crate::ledger::Ledger;
+use crate::plan::{self, PlanOptions};
+use crate::remote::{Client, Snapshot};
+use crate::sanitize::for_terminal;
+
+/// What the re-read after an apply found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum VerifyResult {
+    /// A fresh plan has zero steps: the corp equals the file.
+    Converged,
+    /// A fresh plan still has steps (their reasons, in plan order).
+    Remaining { steps: Vec<String> },
+    /// The corp could not be read.
+    ReadFailed { error: String },
+}
+
+impl fmt::Display for VerifyResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyResult::Converged => f.write_str("verified: the corp equals the file"),
+            VerifyResult::Remaining { steps } => {
+                write!(
+                    f,
+                    "verify: {} change(s) still needed; run `tagsync plan` to see them",
+                    steps.len()
+                )?;
+                for s in steps.iter().take(10) {
+                    write!(f, "\n  - {}", for_terminal(s))?;
+                }
+                if steps.len() > 10 {
+                    write!(f, "\n  … and {} more", steps.len() - 10)?;
+                }
+                Ok(())
+            }
+            VerifyResult::ReadFailed { error } => write!(
+                f,
+                "verify: could not re-read the corp ({}); run `tagsync plan` to check",
+                for_terminal(error)
+            ),
+        }
+    }
+}
+
+/// Plan `desired` against `remote` with the ledger's ownership and rename history.
+pub fn replan(
+    desired: &Desired,
+    remote: &Snapshot,
+    ledger: &Ledger,
+    options: &PlanOptions,
+) -> plan::Plan {
+    let options = PlanOptions {
+        history: ledger.history.clone(),
+        ..options.clone()
+    };
+    plan::plan(desired, remote, &ledger.owned(), &options)
+}
+
+/// Re-read the corp and confirm a fresh plan is empty.
+pub async fn verify(
+    client: &Client,
+    desired: &Desired,
+    ledger: &Ledger,
+    options: &PlanOptions,
+) -> VerifyResult {
+    match client.snapshot().await {
+        Err(e) => VerifyResult::ReadFailed {
+            error: e.to_string(),
+        },
+        Ok(remote) => check(desired, &remote, ledger, options),
+    }
+}
+
+/// [`verify`] on a snapshot already read.
+pub fn check(
+    desired: &Desired,
+    remote: &Snapshot,
+    ledger: &Ledger,
+    options: &PlanOptions,
+) -> VerifyResult {
+    let p = replan(desired, remote, ledger, options);
+    if p.is_empty() {
+        VerifyResult::Converged
+    } else {
+        VerifyResult::Remaining {
+            steps: p.steps.into_iter().map(|s| s.reason).collect(),
+        }
+    }
+}

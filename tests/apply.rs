@@ -1,0 +1,932 @@
+//! The apply engine end to end against the emulator over HTTP: desired → snapshot → plan
+//! → execute → verify, with and without injected faults.
+
+mod common;
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{group, small_seed, tag, three_apps};
+use tagsync::apply::{self, ApplyOptions, ApplyReport, StepStatus, VerifyResult};
+use tagsync::desired::{self, Desired};
+use tagsync::emulator::{
+    self, CallKind, EmulatorConfig, EmulatorHandle, FaultKind, Faults, SeedGroup,
+};
+use tagsync::ledger::Ledger;
+use tagsync::plan::{Plan, PlanOptions, StepKind};
+use tagsync::remote::{Client, ClientConfig, Credentials, Secret};
+use tagsync::wire;
+
+const CORP: &str = "ww-test-corp";
+
+/// An emulator, our client, and a ledger on disk.
+struct Env {
+    emu: EmulatorHandle,
+    client: Client,
+    ledger: Ledger,
+    ledger_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn client_for(emu: &EmulatorHandle) -> Client {
+    let credentials = Credentials::Corp {
+        corp_id: CORP.into(),
+        secret: Secret::new(common::SECRET),
+    };
+    let mut c = ClientConfig::new(&emu.base_url(), credentials).expect("loopback base");
+    c.min_backoff = Duration::from_millis(1);
+    c.max_backoff = Duration::from_millis(4);
+    c.limit_backoff = Duration::from_millis(1);
+    Client::new(c).expect("client")
+}
+
+/// The seed's items owned by our app, as the ledger of an earlier run would hold them.
+fn owned_in(seed: &[SeedGroup]) -> Vec<String> {
+    let ours = |o: &Option<String>| o.as_deref() == Some("tagsync");
+    seed.iter()
+        .flat_map(|g| {
+            let group = ours(&g.owner).then(|| g.group_id.clone());
+            group.into_iter().chain(
+                g.tag
+                    .iter()
+                    .filter(|t| ours(&t.owner))
+                    .map(|t| t.id.clone()),
+            )
+        })
+        .collect()
+}
+
+async fn env_with(config: EmulatorConfig) -> Env {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger_path = dir.path().join(".tagsync").join("ledger.json");
+    let mut ledger = Ledger::new(CORP);
+    ledger.record(owned_in(&config.seed));
+    ledger.save(&ledger_path).expect("ledger saved");
+    let emu = emulator::start(config).await.expect("emulator starts");
+    Env {
+        client: client_for(&emu),
+        emu,
+        ledger,
+        ledger_path,
+        _dir: dir,
+    }
+}
+
+async fn env(seed: Vec<SeedGroup>) -> Env {
+    env_with(EmulatorConfig {
+        corp_id: CORP.into(),
+        apps: three_apps(),
+        seed,
+        ..Default::default()
+    })
+    .await
+}
+
+fn desired(yaml: &str) -> Desired {
+    match desired::load_str(yaml, "tags.yaml") {
+        Ok(d) => d,
+        Err(diags) => panic!("test file invalid:\n{diags}"),
+    }
+}
+
+impl Env {
+    /// Read the corp (settling pending adds), plan with the ledger.
+    async fn plan(&mut self, d: &Desired, options: &PlanOptions) -> Plan {
+        let snapshot = apply::read_corp(&self.client, &mut self.ledger, &self.ledger_path)
+            .await
+            .expect("corp read");
+        apply::replan(d, &snapshot, &self.ledger, options)
+    }
+
+    async fn apply(&mut self, d: &Desired, options: &PlanOptions) -> (Plan, ApplyReport) {
+        let plan = self.plan(d, options).await;
+        let report = apply::apply(
+            &plan,
+            d,
+            options,
+            &self.client,
+            &mut self.ledger,
+            &self.ledger_path,
+            &ApplyOptions::default(),
+        )
+        .await;
+        (plan, report)
+    }
+
+    /// Apply; when that did not converge (faults), re-plan from a fresh snapshot with
+    /// the saved ledger and apply once more, which must converge.
+    async fn converge(&mut self, d: &Desired, options: &PlanOptions, label: &str) {
+        let (plan, report) = self.apply(d, options).await;
+        assert!(!plan.blocked(), "{label}: plan blocked: {plan:?}");
+        if let Some(calls) = expected_calls(label) {
+            assert_eq!(plan.calls(), calls, "{label}: {plan:#?}");
+        }
+        if report.exit_code() != 0 {
+            // A re-run starts from what is on disk, as a new process would.
+            self.ledger = Ledger::load(&self.ledger_path, CORP).expect("ledger loads");
+            let (_, again) = self.apply(d, options).await;
+            assert_eq!(
+                again.exit_code(),
+                0,
+                "{label}: no convergence after one re-run:\nfirst: {report}\nsecond: {again}"
+            );
+        }
+        self.assert_converged(d, options, label).await;
+    }
+
+    /// A fresh plan is empty, the ledger on disk is the one in memory, it holds every id
+    /// our app owns, and no name appears twice.
+    async fn assert_converged(&mut self, d: &Desired, options: &PlanOptions, label: &str) {
+        let on_disk = Ledger::load(&self.ledger_path, CORP).expect("ledger loads");
+        assert_eq!(on_disk, self.ledger, "{label}: ledger saved");
+        assert!(on_disk.pending.is_empty(), "{label}: nothing left pending");
+        self.emu.set_faults(Faults::none());
+        let again = self.plan(d, options).await;
+        assert!(again.is_empty(), "{label}: not converged: {again:#?}");
+        let dump = self.emu.dump();
+        for id in owned_in(&dump) {
+            assert!(
+                self.ledger.owned.contains(&id),
+                "{label}: {id} made by tagsync is not in the ledger"
+            );
+        }
+        let mut groups = HashSet::new();
+        for g in &dump {
+            assert!(groups.insert(&g.group_name), "{label}: group twice");
+            let mut names = HashSet::new();
+            for t in &g.tag {
+                assert!(names.insert(&t.name), "{label}: {:?} twice", t.name);
+            }
+        }
+    }
+}
+
+/// Names per group, in list order.
+fn names(emu: &EmulatorHandle) -> Vec<(String, Vec<String>)> {
+    emu.dump()
+        .into_iter()
+        .map(|g| (g.group_name, g.tag.into_iter().map(|t| t.name).collect()))
+        .collect()
+}
+
+fn changes_sent(emu: &EmulatorHandle) -> usize {
+    emu.calls()
+        .iter()
+        .filter(|c| matches!(c.kind, CallKind::Add | CallKind::Edit | CallKind::Del))
+        .count()
+}
+
+fn owned_group(id: &str, name: &str, order: u32, tags: &[(&str, &str)]) -> SeedGroup {
+    let n = tags.len() as u32;
+    group(
+        id,
+        name,
+        order,
+        Some("tagsync"),
+        tags.iter()
+            .enumerate()
+            .map(|(i, (id, name))| tag(id, name, (n - i as u32) * 10, Some("tagsync")))
+            .collect(),
+    )
+}
+
+/// Scenarios whose first plan has a known size (the fewest calls).
+fn expected_calls(label: &str) -> Option<usize> {
+    match label {
+        "one tag to the top of 100 (file 0)" => Some(1),
+        "swap cycle, then the same file again (file 0)" => Some(3),
+        "swap cycle, then the same file again (file 1)" => Some(0),
+        "group emptied (deleted with its tags) (file 0)" => Some(1),
+        _ => None,
+    }
+}
+
+/// A scenario: a seed and files applied one after the other.
+struct Scenario {
+    name: &'static str,
+    seed: Vec<SeedGroup>,
+    files: Vec<String>,
+    options: PlanOptions,
+}
+
+fn foreign_only() -> Vec<SeedGroup> {
+    small_seed().into_iter().skip(1).collect()
+}
+
+const BOOTSTRAP: &str = "
+version: 1
+groups:
+  - name: 客户等级
+    tags: [VIP, 重要客户, 普通客户]
+  - name: 来源渠道
+    tags: [官网, 展会, 转介绍]
+  - name: 行业
+    managed: false
+    tags: [制造业, 零售]
+";
+
+fn hundred() -> Vec<SeedGroup> {
+    let ids: Vec<(String, String)> = (0..100)
+        .map(|i| (format!("etT{i:03}"), format!("T{i:03}")))
+        .collect();
+    let pairs: Vec<(&str, &str)> = ids.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    vec![owned_group("etBig", "大组", 5, &pairs)]
+}
+
+fn hundred_top() -> String {
+    let mut s = String::from("version: 1\ngroups:\n  - name: 大组\n    tags:\n      - T099\n");
+    for i in 0..99 {
+        s.push_str(&format!("      - T{i:03}\n"));
+    }
+    s
+}
+
+fn twelve() -> Vec<SeedGroup> {
+    let ids: Vec<(String, String)> = (0..12)
+        .map(|i| (format!("etOld{i:02}"), format!("旧{i:02}")))
+        .collect();
+    let pairs: Vec<(&str, &str)> = ids.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let mut seed = small_seed();
+    seed.push(owned_group("etOldGroup", "旧分组", 1, &pairs));
+    seed
+}
+
+const KEEP_SMALL: &str = "
+version: 1
+groups:
+  - name: 客户等级
+    tags: [VIP, 普通客户]
+";
+
+fn scenarios() -> Vec<Scenario> {
+    let allow = |n| PlanOptions {
+        allow_delete: Some(n),
+        ..PlanOptions::default()
+    };
+    vec![
+        Scenario {
+            name: "new corp bootstrap",
+            seed: foreign_only(),
+            files: vec![BOOTSTRAP.into()],
+            options: PlanOptions::default(),
+        },
+        Scenario {
+            name: "renames of a group and a tag, an add between",
+            seed: small_seed(),
+            files: vec![
+                "
+version: 1
+groups:
+  - name: 客户级别
+    previously: [客户等级]
+    tags:
+      - VIP
+      - 重要客户
+      - name: 一般客户
+        previously: [普通客户]
+"
+                .into(),
+            ],
+            options: PlanOptions::default(),
+        },
+        Scenario {
+            name: "swap cycle, then the same file again",
+            seed: vec![owned_group(
+                "etG",
+                "分组",
+                5,
+                &[("etA", "A"), ("etB", "B"), ("etC", "C")],
+            )],
+            files: vec![
+                "
+version: 1
+groups:
+  - name: 分组
+    tags:
+      - name: B
+        previously: [A]
+      - name: A
+        previously: [B]
+      - C
+"
+                .into();
+                2
+            ],
+            options: PlanOptions::default(),
+        },
+        Scenario {
+            name: "one tag to the top of 100",
+            seed: hundred(),
+            files: vec![hundred_top()],
+            options: PlanOptions::default(),
+        },
+        Scenario {
+            name: "tag moving group (replace)",
+            seed: vec![
+                owned_group("etG1", "甲", 20, &[("etX", "x"), ("etY", "y")]),
+                owned_group("etG2", "乙", 10, &[("etZ", "z")]),
+            ],
+            files: vec![
+                "
+version: 1
+groups:
+  - name: 甲
+    tags: [x]
+  - name: 乙
+    tags: [z, y]
+"
+                .into(),
+            ],
+            options: allow(1),
+        },
+        Scenario {
+            name: "foreign groups left out of the file stay",
+            seed: small_seed(),
+            files: vec![
+                "
+version: 1
+groups:
+  - name: 客户等级
+    tags: [普通客户, VIP, 新客户]
+"
+                .into(),
+            ],
+            options: PlanOptions::default(),
+        },
+        Scenario {
+            name: "group emptied (deleted with its tags)",
+            seed: {
+                let mut s = small_seed();
+                s.push(owned_group(
+                    "etGone",
+                    "旧",
+                    1,
+                    &[("etO1", "o1"), ("etO2", "o2")],
+                ));
+                s
+            },
+            files: vec![KEEP_SMALL.into()],
+            options: PlanOptions::default(),
+        },
+        Scenario {
+            name: "twelve deletes with --allow-delete 12",
+            seed: twelve(),
+            files: vec![KEEP_SMALL.into()],
+            options: allow(12),
+        },
+    ]
+}
+
+/// The foreign items of the seed, as they were.
+fn foreign(dump: &[SeedGroup]) -> Vec<SeedGroup> {
+    let ours = |o: &Option<String>| o.as_deref() == Some("tagsync");
+    dump.iter()
+        .filter(|g| !ours(&g.owner))
+        .cloned()
+        .map(|mut g| {
+            g.tag.retain(|t| !ours(&t.owner));
+            g
+        })
+        .collect()
+}
+
+async fn run_matrix(faults: impl Fn(u64) -> Faults) {
+    for (i, s) in scenarios().into_iter().enumerate() {
+        let mut env = env(s.seed.clone()).await;
+        let before = foreign(&env.emu.dump());
+        env.emu.set_faults(faults(i as u64));
+        for (k, file) in s.files.iter().enumerate() {
+            let label = format!("{} (file {k})", s.name);
+            env.converge(&desired(file), &s.options, &label).await;
+            env.emu.set_faults(faults(100 + i as u64));
+        }
+        // Foreign items are exactly as before: nothing edited or deleted.
+        let after = foreign(&env.emu.dump());
+        for g in &before {
+            let now = after.iter().find(|a| a.group_id == g.group_id);
+            let now = now.unwrap_or_else(|| panic!("{}: foreign group gone", s.name));
+            assert_eq!(now.group_name, g.group_name, "{}", s.name);
+            assert_eq!(now.order, g.order, "{}", s.name);
+            for t in &g.tag {
+                assert!(
+                    now.tag.contains(t),
+                    "{}: foreign tag {} changed",
+                    s.name,
+                    t.id
+                );
+            }
+        }
+        let foreign_ids: BTreeSet<&str> = before
+            .iter()
+            .flat_map(|g| {
+                std::iter::once(g.group_id.as_str()).chain(g.tag.iter().map(|t| t.id.as_str()))
+            })
+            .collect();
+        for c in env.emu.calls() {
+            if matches!(c.kind, CallKind::Edit | CallKind::Del) {
+                let body = c.body.to_string();
+                for id in &foreign_ids {
+                    assert!(!body.contains(id), "{}: {id} sent in {body}", s.name);
+                }
+            }
+        }
+        env.emu.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn scenario_matrix_applies_and_verifies() {
+    run_matrix(|_| Faults::none()).await;
+}
+
+/// 20% of every call kind fails, each fault kind equally likely.
+fn twenty_percent(seed: u64) -> Faults {
+    const ALL: [FaultKind; 8] = [
+        FaultKind::SystemBusy,
+        FaultKind::VersionConflict,
+        FaultKind::FrequencyLimit,
+        FaultKind::ConcurrencyLimit,
+        FaultKind::Http500,
+        FaultKind::BadGateway,
+        FaultKind::TruncatedJson,
+        FaultKind::CommitThenDrop,
+    ];
+    let mut f = Faults::none().with_seed(seed);
+    for kind in CallKind::ALL {
+        for (i, fault) in ALL.iter().enumerate() {
+            // The first that fires wins: p_i = 0.025 / (1 - 0.025 i) gives 2.5% each.
+            f = f.random(kind, *fault, 0.025 / (1.0 - 0.025 * i as f64));
+        }
+    }
+    f
+}
+
+#[tokio::test]
+async fn scenario_matrix_converges_under_twenty_percent_faults() {
+    for seed in 1..=8_u64 {
+        run_matrix(|i| twenty_percent(seed * 1000 + i)).await;
+    }
+}
+
+#[tokio::test]
+async fn every_add_answer_lost_still_makes_no_duplicate_and_owns_every_id() {
+    let mut env = env(foreign_only()).await;
+    let d = desired(BOOTSTRAP);
+    env.emu.set_faults(
+        Faults::none()
+            .script(CallKind::Add, 1, FaultKind::CommitThenDrop)
+            .script(CallKind::Add, 1, FaultKind::TruncatedJson),
+    );
+    let (plan, report) = env.apply(&d, &PlanOptions::default()).await;
+    assert_eq!(report.exit_code(), 0, "{report}");
+    let adds = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s.kind, StepKind::AddGroup { .. }))
+        .count();
+    assert_eq!(adds, 2);
+    let notes = report
+        .steps
+        .iter()
+        .filter(|s| matches!(&s.status, StepStatus::Applied { note: Some(_) }))
+        .count();
+    assert_eq!(
+        notes, 2,
+        "both lost answers were settled by a re-read: {report}"
+    );
+    // Each add was sent once: the re-read found the group, nothing was sent again.
+    let sent = env
+        .emu
+        .calls()
+        .iter()
+        .filter(|c| c.kind == CallKind::Add)
+        .count();
+    assert_eq!(sent, 2);
+    env.assert_converged(&d, &PlanOptions::default(), "lost adds")
+        .await;
+}
+
+#[tokio::test]
+async fn gate_tripped_or_foreign_rename_sends_nothing() {
+    let mut env = env(twelve()).await;
+    let before = names(&env.emu);
+    for file in [
+        KEEP_SMALL,
+        "
+version: 1
+groups:
+  - name: 客户等级
+    tags: [VIP, 普通客户]
+  - name: 旧分组
+    tags: [旧00, 旧01, 旧02, 旧03, 旧04, 旧05, 旧06, 旧07, 旧08, 旧09, 旧10, 旧11]
+  - name: 来源
+    tags:
+      - name: 官方网站
+        previously: [官网]
+",
+    ] {
+        let (plan, report) = env.apply(&desired(file), &PlanOptions::default()).await;
+        assert!(plan.blocked(), "{plan:#?}");
+        assert!(report.refused);
+        assert_eq!(report.exit_code(), 3);
+        assert!(report.verify.is_none());
+        assert_eq!(report.counts.not_attempted, plan.steps.len());
+        assert!(report.to_string().contains("nothing was sent"), "{report}");
+    }
+    assert_eq!(changes_sent(&env.emu), 0, "{:?}", env.emu.calls());
+    assert_eq!(names(&env.emu), before);
+}
+
+#[tokio::test]
+async fn a_failed_step_stops_only_its_dependents() {
+    // The corp is full: every add fails with 40126 (not retryable).
+    let seed = vec![
+        owned_group("etG1", "甲", 20, &[("etX", "x"), ("etY", "y")]),
+        owned_group("etG2", "乙", 10, &[("etZ", "z")]),
+    ];
+    let mut env = env_with(EmulatorConfig {
+        corp_id: CORP.into(),
+        apps: three_apps(),
+        seed,
+        tag_limit: 3,
+        ..Default::default()
+    })
+    .await;
+    let d = desired(
+        "
+version: 1
+groups:
+  - name: 甲
+    tags: [新, x]
+  - name: 乙
+    tags:
+      - name: z2
+        previously: [z]
+",
+    );
+    let (plan, report) = env.apply(&d, &PlanOptions::default()).await;
+    let status = |pred: &dyn Fn(&StepKind) -> bool| {
+        let s = plan.steps.iter().find(|s| pred(&s.kind)).expect("step");
+        (s, &report.steps[s.id].status)
+    };
+    let (_, add) = status(&|k| matches!(k, StepKind::AddTags { .. }));
+    match add {
+        StepStatus::Failed(f) => {
+            assert_eq!(f.errcode, Some(40126), "{f:?}");
+            assert_eq!(f.kind, "limit");
+            assert!(f.hint.contains("delete unused tags"), "{f:?}");
+        }
+        other => panic!("the add should fail: {other:?}"),
+    }
+    let (del, deleted) = status(&|k| matches!(k, StepKind::Delete { .. }));
+    assert!(
+        matches!(deleted, StepStatus::NotAttempted { .. }),
+        "the delete depends on the add ({:?}): {deleted:?}",
+        del.depends_on
+    );
+    let (rename, renamed) = status(&|k| {
+        matches!(
+            k,
+            StepKind::Edit {
+                to_name: Some(_),
+                ..
+            }
+        )
+    });
+    assert!(
+        !rename
+            .depends_on
+            .iter()
+            .any(|d| !matches!(report.steps[*d].status, StepStatus::Applied { .. })),
+        "test needs an independent rename"
+    );
+    assert!(matches!(renamed, StepStatus::Applied { .. }), "{renamed:?}");
+    assert_eq!(report.exit_code(), 4, "{report}");
+    match &report.verify {
+        Some(VerifyResult::Remaining { steps }) => assert!(!steps.is_empty()),
+        other => panic!("verify should find what is left: {other:?}"),
+    }
+    let text = report.to_string();
+    assert!(text.contains("errcode 40126"), "{text}");
+    assert!(text.contains("not attempted"), "{text}");
+    // The rename is recorded, so a re-plan does not undo it.
+    assert!(env.ledger.history.applied("etZ", "z", "z2"));
+    let y = names(&env.emu);
+    assert!(
+        y.iter().any(|(g, t)| g == "乙" && t == &["z2".to_string()]),
+        "{y:?}"
+    );
+}
+
+#[tokio::test]
+async fn steps_report_progress_and_respect_parallelism_one() {
+    let mut env = env(foreign_only()).await;
+    let d = desired(BOOTSTRAP);
+    let plan = env.plan(&d, &PlanOptions::default()).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let opts = ApplyOptions {
+        parallelism: 1,
+        progress: Some(Arc::new(move |o| {
+            sink.lock().expect("lock").push(o.step_id);
+        })),
+    };
+    let report = apply::execute(&plan, &env.client, &mut env.ledger, &env.ledger_path, &opts).await;
+    assert!(report.all_applied(), "{report}");
+    let mut got = seen.lock().expect("lock").clone();
+    assert_eq!(
+        got,
+        (0..plan.steps.len()).collect::<Vec<_>>(),
+        "in order with one at a time"
+    );
+    got.dedup();
+    assert_eq!(got.len(), plan.steps.len());
+    let json = serde_json::to_value(&report).expect("serialises");
+    assert_eq!(json["steps"][0]["status"], "applied");
+    assert_eq!(json["counts"]["applied"], plan.steps.len());
+}
+
+/// A client of another app (`crm`) or of the legacy all-powerful secret.
+fn client_as(emu: &EmulatorHandle, secret: &str) -> Client {
+    let credentials = Credentials::Corp {
+        corp_id: CORP.into(),
+        secret: Secret::new(secret),
+    };
+    Client::new(ClientConfig::new(&emu.base_url(), credentials).expect("base")).expect("client")
+}
+
+const SAVED_FILE: &str = "
+version: 1
+groups:
+  - name: 客户等级
+    tags: [新客户, VIP, 普通客户]
+";
+
+/// Plan `SAVED_FILE` on the small seed and save it; returns the env and the plan path.
+async fn saved_plan() -> (Env, PathBuf) {
+    let env = env(small_seed()).await;
+    let snapshot = env.client.snapshot().await.expect("snapshot");
+    let plan = apply::replan(
+        &desired(SAVED_FILE),
+        &snapshot,
+        &env.ledger,
+        &PlanOptions::default(),
+    );
+    assert!(!plan.is_empty());
+    let saved = apply::SavedPlan::new(
+        plan,
+        CORP,
+        std::path::Path::new("tags.yaml"),
+        SAVED_FILE.as_bytes(),
+        &snapshot,
+    );
+    let path = env.ledger_path.with_file_name("plan.json");
+    saved.save(&path).expect("saved");
+    (env, path)
+}
+
+#[tokio::test]
+async fn a_fresh_saved_plan_applies() {
+    let (mut env, path) = saved_plan().await;
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains("\"format_version\": 1"), "{text}");
+    assert!(!text.contains(common::SECRET) && !text.to_lowercase().contains("token"));
+    let saved = apply::SavedPlan::load(&path).expect("loads");
+    let snapshot = env.client.snapshot().await.expect("snapshot");
+    apply::saved::check_fresh(&saved, CORP, SAVED_FILE.as_bytes(), &snapshot).expect("fresh");
+    let d = desired(SAVED_FILE);
+    let report = apply::apply(
+        &saved.plan,
+        &d,
+        &PlanOptions::default(),
+        &env.client,
+        &mut env.ledger,
+        &env.ledger_path,
+        &ApplyOptions::default(),
+    )
+    .await;
+    assert_eq!(report.exit_code(), 0, "{report}");
+    env.assert_converged(&d, &PlanOptions::default(), "saved plan")
+        .await;
+}
+
+#[tokio::test]
+async fn a_stale_saved_plan_is_refused_saying_what_changed() {
+    let (env, path) = saved_plan().await;
+    let saved = apply::SavedPlan::load(&path).expect("loads");
+    let check = |bytes: &[u8], snap| apply::saved::check_fresh(&saved, CORP, bytes, snap);
+
+    // The file changed.
+    let snapshot = env.client.snapshot().await.expect("snapshot");
+    let edited = SAVED_FILE.replace("新客户", "新客");
+    let e = check(edited.as_bytes(), &snapshot).expect_err("stale");
+    assert_eq!(
+        e.changes,
+        vec!["the desired file changed since the plan was made"]
+    );
+    assert!(e.to_string().contains("nothing was sent"), "{e}");
+
+    // Another app (the admin's legacy secret) renamed one of the touched tags.
+    let admin = client_as(&env.emu, common::LEGACY_SECRET);
+    admin
+        .edit(&wire::EditTagRequest {
+            id: "etTagVip000000000000000000000000".into(),
+            name: Some("贵宾".into()),
+            order: None,
+            agentid: None,
+        })
+        .await
+        .expect("renamed by the admin");
+    let snapshot = env.client.snapshot().await.expect("snapshot");
+    let e = check(SAVED_FILE.as_bytes(), &snapshot).expect_err("stale");
+    assert_eq!(
+        e.changes,
+        vec![
+            "tag etTagVip000000000000000000000000 in group \"客户等级\" was renamed from \
+             \"VIP\" to \"贵宾\" remotely"
+        ],
+        "{e}"
+    );
+
+    // Another app added a tag with the name the plan adds.
+    let crm = client_as(&env.emu, common::OTHER_SECRET);
+    crm.add(&wire::AddTagRequest {
+        group_id: Some("etGroupOurs00000000000000000000".into()),
+        tag: vec![wire::NewTag {
+            name: "新客户".into(),
+            order: None,
+        }],
+        ..Default::default()
+    })
+    .await
+    .expect("added by crm");
+    let snapshot = env.client.snapshot().await.expect("snapshot");
+    let e = check(SAVED_FILE.as_bytes(), &snapshot).expect_err("stale");
+    assert!(
+        e.changes.iter().any(|c| c
+            == "a new remote tag \"新客户\" is in group \"客户等级\", a name the plan will add"),
+        "{e}"
+    );
+
+    // A change in a group the plan does not touch does not matter; another corp does.
+    let mut elsewhere = env.client.snapshot().await.expect("snapshot");
+    let untouched = elsewhere.groups.iter_mut().find(|g| g.name == "行业");
+    untouched.expect("行业").name = "产业".into();
+    let e = apply::saved::check_fresh(&saved, "ww-other", SAVED_FILE.as_bytes(), &elsewhere)
+        .expect_err("other corp");
+    assert!(e.changes[0].contains("ww-other"), "{e}");
+    assert!(!e.to_string().contains("产业"), "{e}");
+
+    // A group the plan touches deleted; a future format refused.
+    let mut gone = elsewhere.clone();
+    gone.groups.retain(|g| g.name != "客户等级");
+    let e = check(SAVED_FILE.as_bytes(), &gone).expect_err("stale");
+    assert!(e.changes[0].contains("was deleted remotely"), "{e}");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replace("\"format_version\": 1", "\"format_version\": 2"),
+    )
+    .expect("write");
+    let e = apply::SavedPlan::load(&path).expect_err("version 2");
+    assert!(e.to_string().contains("format_version 2"), "{e}");
+}
+
+/// Waits until the emulator has answered calls matching `done` (polling its call log).
+async fn until_calls(emu: &EmulatorHandle, done: impl Fn(&[emulator::CallRecord]) -> bool) {
+    while !done(&emu.calls()) {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+const CRASH_FILE: &str = "
+version: 1
+groups:
+  - name: 客户级别
+    previously: [客户等级]
+    tags:
+      - 新客户
+      - name: 贵宾
+        previously: [VIP]
+      - 普通客户
+  - name: 来源渠道
+    tags: [官网, 展会, 转介绍]
+  - name: 地区
+    tags: [华东, 华南, 华北, 西部]
+";
+
+impl Env {
+    /// Execute `plan`, dropping the future (as a killed process would stop) once `cut`
+    /// holds for the call log. Returns whether the cut happened before the end.
+    async fn execute_until(
+        &mut self,
+        plan: &Plan,
+        cut: impl Fn(&[emulator::CallRecord]) -> bool,
+    ) -> bool {
+        let opts = ApplyOptions::default();
+        let run = apply::execute(
+            plan,
+            &self.client,
+            &mut self.ledger,
+            &self.ledger_path,
+            &opts,
+        );
+        tokio::select! {
+            _ = run => false,
+            () = until_calls(&self.emu, cut) => true,
+        }
+    }
+
+    /// What a new process finds: the ledger on disk.
+    fn restart(&mut self) {
+        self.ledger = Ledger::load(&self.ledger_path, CORP).expect("ledger loads");
+    }
+}
+
+fn changes(calls: &[emulator::CallRecord]) -> usize {
+    calls
+        .iter()
+        .filter(|c| matches!(c.kind, CallKind::Add | CallKind::Edit | CallKind::Del))
+        .count()
+}
+
+#[tokio::test]
+async fn an_apply_stopped_after_any_number_of_calls_resumes_without_duplicates() {
+    let d = desired(CRASH_FILE);
+    let options = PlanOptions::default();
+    for k in 1..=4 {
+        let mut env = env(small_seed()).await;
+        env.emu.set_faults(
+            Faults::none().latency_all(Duration::from_millis(5), Duration::from_millis(20)),
+        );
+        let plan = env.plan(&d, &options).await;
+        assert!(plan.calls() > k, "k={k}: the plan is long enough to cut");
+        let cut = env.execute_until(&plan, |c| changes(c) >= k).await;
+        assert!(cut, "k={k}: stopped before the end");
+        env.restart();
+        env.emu.set_faults(Faults::none());
+        let (_, report) = env.apply(&d, &options).await;
+        assert_eq!(report.exit_code(), 0, "k={k}: {report}");
+        env.assert_converged(&d, &options, &format!("cut after {k} calls"))
+            .await;
+        env.emu.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn an_add_committed_but_never_recorded_is_claimed_from_the_pending_list() {
+    let d = desired(CRASH_FILE);
+    let options = PlanOptions::default();
+    let mut env = env(small_seed()).await;
+    // The first add commits and loses its answer; the re-read that would settle it is
+    // slow, and the process stops during it.
+    env.emu.set_faults(
+        Faults::none()
+            .script(CallKind::Add, 1, FaultKind::CommitThenDrop)
+            .latency(CallKind::List, Duration::from_secs(1), Duration::ZERO),
+    );
+    let plan = env.plan(&d, &options).await;
+    env.emu.set_faults(
+        Faults::none()
+            .script(CallKind::Add, 1, FaultKind::CommitThenDrop)
+            .latency(CallKind::List, Duration::from_secs(1), Duration::ZERO),
+    );
+    let committed = |c: &[emulator::CallRecord]| {
+        c.iter()
+            .any(|r| r.kind == CallKind::Add && r.fault == Some(FaultKind::CommitThenDrop))
+    };
+    assert!(env.execute_until(&plan, committed).await);
+    env.restart();
+    assert!(
+        !env.ledger.pending.is_empty(),
+        "the add in flight is on disk"
+    );
+    let calls = env.emu.calls();
+    let lost: Vec<_> = calls.iter().filter(|r| r.fault.is_some()).collect();
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    let names: Vec<&str> = lost[0].body["tag"]
+        .as_array()
+        .expect("tags sent")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    // The next run reads the corp and claims what the lost add made.
+    env.emu.set_faults(Faults::none());
+    let replanned = env.plan(&d, &options).await;
+    assert!(env.ledger.pending.is_empty());
+    let dump = env.emu.dump();
+    for name in &names {
+        let t = dump.iter().flat_map(|g| &g.tag).find(|t| t.name == *name);
+        let t = t.expect("the lost add committed");
+        assert!(env.ledger.owned.contains(&t.id), "{name} claimed");
+    }
+    assert!(
+        replanned.calls() < plan.calls(),
+        "the lost add is not planned again"
+    );
+    let (_, report) = env.apply(&d, &options).await;
+    assert_eq!(report.exit_code(), 0, "{report}");
+    env.assert_converged(&d, &options, "pending add").await;
+}
