@@ -94,7 +94,7 @@ fn desired(yaml: &str) -> Desired {
 impl Env {
     /// Read the corp (settling pending adds), plan with the ledger.
     async fn plan(&mut self, d: &Desired, options: &PlanOptions) -> Plan {
-        let snapshot = apply::read_corp(&self.client, &mut self.ledger, &self.ledger_path)
+        let snapshot = apply::read_corp(&self.client, &mut self.ledger, Some(&self.ledger_path))
             .await
             .expect("corp read");
         apply::replan(d, &snapshot, &self.ledger, options)
@@ -108,7 +108,7 @@ impl Env {
             options,
             &self.client,
             &mut self.ledger,
-            &self.ledger_path,
+            Some(&self.ledger_path),
             &ApplyOptions::default(),
         )
         .await;
@@ -633,7 +633,14 @@ async fn steps_report_progress_and_respect_parallelism_one() {
             sink.lock().expect("lock").push(o.step_id);
         })),
     };
-    let report = apply::execute(&plan, &env.client, &mut env.ledger, &env.ledger_path, &opts).await;
+    let report = apply::execute(
+        &plan,
+        &env.client,
+        &mut env.ledger,
+        Some(&env.ledger_path),
+        &opts,
+    )
+    .await;
     assert!(report.all_applied(), "{report}");
     let mut got = seen.lock().expect("lock").clone();
     assert_eq!(
@@ -703,7 +710,7 @@ async fn a_fresh_saved_plan_applies() {
         &PlanOptions::default(),
         &env.client,
         &mut env.ledger,
-        &env.ledger_path,
+        Some(&env.ledger_path),
         &ApplyOptions::default(),
     )
     .await;
@@ -830,7 +837,7 @@ impl Env {
             plan,
             &self.client,
             &mut self.ledger,
-            &self.ledger_path,
+            Some(&self.ledger_path),
             &opts,
         );
         tokio::select! {

@@ -168,13 +168,21 @@ impl Done {
     }
 }
 
+/// Save the ledger, unless it lives in memory only (`None`: a demo against `--emulator`).
+fn save(ledger: &Ledger, path: Option<&Path>) -> Result<(), crate::ledger::LedgerError> {
+    match path {
+        Some(p) => ledger.save(p),
+        None => Ok(()),
+    }
+}
+
 /// Run `plan` (see the module docs). The ledger is saved at `ledger_path` after every
-/// step that changed the corp.
+/// step that changed the corp (never when it is `None`: kept in memory only).
 pub async fn execute(
     plan: &Plan,
     client: &Client,
     ledger: &mut Ledger,
-    ledger_path: &Path,
+    ledger_path: Option<&Path>,
     opts: &ApplyOptions,
 ) -> ApplyReport {
     if plan.blocked() {
@@ -220,7 +228,7 @@ pub async fn execute(
             if let Some(pending) = pending_of(step) {
                 ledger.pending.retain(|p| p.step != id);
                 ledger.pending.push(pending);
-                if let Err(e) = ledger.save(ledger_path) {
+                if let Err(e) = save(ledger, ledger_path) {
                     error = Some(e.to_string());
                     ready.insert(id);
                     break;
@@ -257,7 +265,7 @@ pub async fn execute(
             }
             Some(f) => StepStatus::Failed(f),
         };
-        if let Err(e) = ledger.save(ledger_path) {
+        if let Err(e) = save(ledger, ledger_path) {
             error.get_or_insert(e.to_string());
         }
         if matches!(st, StepStatus::Applied { .. }) {

@@ -67,16 +67,19 @@ pub fn claim_pending(ledger: &mut Ledger, remote: &Snapshot) -> usize {
     ledger.record(ids)
 }
 
-/// Snapshot the corp and [`claim_pending`] (saving the ledger when it changed).
+/// Snapshot the corp and [`claim_pending`] (saving the ledger when it changed and has a
+/// path).
 pub async fn read_corp(
     client: &Client,
     ledger: &mut Ledger,
-    ledger_path: &Path,
+    ledger_path: Option<&Path>,
 ) -> Result<Snapshot, ApplyError> {
     let snapshot = client.snapshot().await?;
     if !ledger.pending.is_empty() {
         claim_pending(ledger, &snapshot);
-        ledger.save(ledger_path)?;
+        if let Some(path) = ledger_path {
+            ledger.save(path)?;
+        }
     }
     Ok(snapshot)
 }
@@ -88,7 +91,7 @@ pub async fn apply(
     plan_options: &PlanOptions,
     client: &Client,
     ledger: &mut Ledger,
-    ledger_path: &Path,
+    ledger_path: Option<&Path>,
     opts: &ApplyOptions,
 ) -> ApplyReport {
     let mut report = execute(plan, client, ledger, ledger_path, opts).await;

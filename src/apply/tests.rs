@@ -189,7 +189,7 @@ async fn a_blocked_plan_is_refused_without_a_client_call() {
     let mut ledger = Ledger::new("ww");
     let bar = indicatif::ProgressBar::hidden();
     let opts = ApplyOptions::default().with_progress_bar(bar.clone());
-    let r = execute(&p, &client, &mut ledger, &path, &opts).await;
+    let r = execute(&p, &client, &mut ledger, Some(&path), &opts).await;
     assert!(r.refused && r.exit_code() == 3);
     assert_eq!(client.stats().tag_calls(), 0);
     assert!(!path.exists(), "nothing written either");
@@ -212,7 +212,7 @@ async fn a_blocked_plan_is_refused_without_a_client_call() {
     );
     assert!(!p.is_empty() && !p.blocked());
     ledger.pending = vec![pending(0, None, "G", &["x"])];
-    let r = execute(&p, &client, &mut ledger, &path, &opts).await;
+    let r = execute(&p, &client, &mut ledger, Some(&path), &opts).await;
     assert_eq!(r.exit_code(), 1);
     assert!(r.to_string().contains("interrupted run"), "{r}");
     assert_eq!(client.stats().tag_calls(), 0);
