@@ -257,16 +257,7 @@ fn missing_credentials_are_an_error_that_names_the_variable() {
 
 /// Write calls (add, edit, delete) the emulator has answered so far.
 fn writes(fx: &Fixture) -> usize {
-    fx.emu()
-        .calls()
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.kind,
-                emulator::CallKind::Add | emulator::CallKind::Edit | emulator::CallKind::Del
-            )
-        })
-        .count()
+    common::writes(fx.emu())
 }
 
 #[test]

@@ -66,8 +66,8 @@ case $api_status in
   201 | 422) ;;
   *) api_need POST "repos/$repo/labels" "$api_dir/label.json" ;;
 esac
-jq --arg label "$label" \
-  '. + {title: "tagsync: the corp'"'"'s tags differ from tags.yaml", labels: [$label]}' \
+jq --arg l "$label" \
+  '. + {title: "tagsync: the corp'"'"'s tags differ from tags.yaml", labels: [$l]}' \
   "$payload" >"$api_dir/issue.json"
 api_need POST "repos/$repo/issues" "$api_dir/issue.json"
 echo "issue=opened $(jq -r .html_url "$api_answer")"

@@ -45,8 +45,8 @@ if [ ! -s "$body" ]; then
   exit 1
 fi
 # GitLab creates the label with the issue when it does not exist yet.
-jq -Rs --arg label "$label" \
-  '{description: ., labels: $label, title: "tagsync: the corp'"'"'s tags differ from tags.yaml"}' \
+jq -Rs --arg l "$label" \
+  '{description: ., labels: $l, title: "tagsync: the corp'"'"'s tags differ from tags.yaml"}' \
   <"$body" >"$api_dir/issue.json"
 if [ -n "$iid" ]; then
   api_need PUT "$issues/$iid" "$api_dir/issue.json"

@@ -210,3 +210,16 @@ pub async fn fetch_whole(req: reqwest::RequestBuilder) -> Result<(), reqwest::Er
 pub fn errcode(v: &Value) -> i64 {
     v["errcode"].as_i64().unwrap_or(i64::MIN)
 }
+
+/// Adds, edits and deletes the emulator has answered so far.
+pub fn writes(emu: &EmulatorHandle) -> usize {
+    emu.calls()
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.kind,
+                emulator::CallKind::Add | emulator::CallKind::Edit | emulator::CallKind::Del
+            )
+        })
+        .count()
+}
