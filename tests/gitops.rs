@@ -54,6 +54,7 @@ impl Kit {
     }
 
     fn with_seed(platform: Platform, seed: Vec<SeedGroup>) -> Kit {
+        require_tools();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -169,6 +170,23 @@ impl Drop for Kit {
             self.rt.block_on(emu.shutdown());
         }
     }
+}
+
+/// The scripts need these (as a CI runner has them); `.ci/run` installs what is missing.
+fn require_tools() {
+    static CHECKED: std::sync::Once = std::sync::Once::new();
+    CHECKED.call_once(|| {
+        for tool in ["bash", "curl", "jq", "git"] {
+            let found = Command::new(tool)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success());
+            assert!(
+                found,
+                "{tool} is needed to run the example scripts (.ci/run installs it)"
+            );
+        }
+    });
 }
 
 /// Copy `examples/DIR/*.sh` for each DIR into `to`, as the README tells a user to.
