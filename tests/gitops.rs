@@ -933,6 +933,13 @@ fn github_workflows_have_the_described_triggers_and_call_the_scripts() {
     );
     assert_eq!(post["env"]["GITHUB_TOKEN"], "${{ github.token }}");
 
+    assert!(
+        plan["jobs"]["plan"]["if"]
+            .as_str()
+            .is_some_and(|c| c.contains("head.repo.full_name == github.repository")),
+        "pull requests from forks (no secrets) are skipped"
+    );
+
     let apply = yaml("examples/github/tagsync-apply.yml");
     assert_eq!(apply["on"]["push"]["branches"], serde_json::json!(["main"]));
     assert_eq!(apply["concurrency"]["cancel-in-progress"], false);
@@ -960,6 +967,19 @@ fn github_workflows_have_the_described_triggers_and_call_the_scripts() {
     let steps = drift["jobs"]["drift"]["steps"].as_array().expect("steps");
     assert_eq!(steps[3]["env"]["DRIFT"], "${{ steps.drift.outputs.drift }}");
     assert_eq!(steps[2]["id"], "drift");
+
+    // Plan and apply take the same extra arguments, so the comment shows what apply does.
+    for (w, job) in [(&plan, "plan"), (&apply, "apply")] {
+        let steps = w["jobs"][job]["steps"].as_array().expect("steps");
+        let tagsync_step = steps
+            .iter()
+            .find(|s| s["run"].as_str().is_some_and(|r| r.contains("tagsync-")))
+            .expect("the tagsync step");
+        assert_eq!(
+            tagsync_step["env"]["TAGSYNC_ARGS"],
+            "${{ vars.TAGSYNC_ARGS }}"
+        );
+    }
 
     // The secrets the README names are the ones the workflows read.
     for w in [&plan, &apply, &drift] {

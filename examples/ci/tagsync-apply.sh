@@ -9,9 +9,10 @@
 #
 # Exit codes are tagsync's own:
 #   0 applied and verified (or nothing to do)
-#   1 error (invalid file, unreadable corp, a verify that found changes left)
+#   1 error (invalid file, unreadable corp, a ledger that cannot be written)
 #   3 blocked by a safety gate or an ownership refusal: nothing was sent
-#   4 partly applied: the report lists what failed; re-running plans exactly what is left
+#   4 partly applied (or the check after it found changes left): the report lists what
+#     failed; re-running plans exactly what is left
 # The ledger (.tagsync/ledger-<corp>.json beside the file) is updated after every add,
 # even on 1 or 4: commit it back (commit-ledger.sh) whatever the exit code.
 set -uo pipefail
