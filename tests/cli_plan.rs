@@ -383,33 +383,11 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_the_corp_changed() {
         "plan2.json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let legacy = tagsync::remote::Client::new(
-        tagsync::remote::ClientConfig::new(
-            &fx.emu().base_url(),
-            tagsync::remote::Credentials::Corp {
-                corp_id: "ww-test-corp".into(),
-                secret: tagsync::remote::Secret::new(common::LEGACY_SECRET),
-            },
-        )
-        .expect("config"),
-    )
-    .expect("client");
-    let snapshot = fx.rt.block_on(legacy.snapshot()).expect("list");
-    let id = snapshot
-        .groups
-        .iter()
-        .flat_map(|g| &g.tags)
-        .find(|t| t.name == "潜在客户")
-        .map(|t| t.id.clone())
-        .expect("added tag");
-    fx.rt
-        .block_on(legacy.edit(&tagsync::wire::EditTagRequest {
-            id: id.clone(),
-            name: Some("潜在客户(旧)".into()),
-            order: None,
-            agentid: None,
-        }))
-        .expect("edit");
+    fx.rt.block_on(common::rename_as_admin(
+        fx.emu(),
+        "潜在客户",
+        "潜在客户(旧)",
+    ));
     let writes_before = writes(&fx);
     let out = fx.run(&["apply", "plan2.json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));

@@ -108,25 +108,33 @@ impl Kit {
         std::fs::read_to_string(self.path(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
     }
 
-    /// `bash ci/SCRIPT` in the repository, in a clean environment: the emulator's API
-    /// base and our app's credentials, the fake API's base URLs and tokens, and `envs`.
-    fn script(&self, script: &str, envs: &[(&str, &str)]) -> Output {
+    /// bash in `dir` with a clean environment, as a CI runner gives it: the platforms'
+    /// own variables (API URLs, repository, project), tagsync on hand (`TAGSYNC`, as the
+    /// install step would), and `WECOM_API_BASE` at the emulator; no secret or token.
+    fn bash(&self, dir: &Path) -> Command {
         let mut cmd = Command::new("bash");
-        cmd.arg(format!("ci/{script}"))
-            .current_dir(self.repo.path())
+        cmd.current_dir(dir)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.repo.path())
+            .env("HOME", dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("NO_COLOR", "1")
             .env("TAGSYNC", env!("CARGO_BIN_EXE_tagsync"))
             .env("WECOM_API_BASE", self.emu().base_url())
-            .env("WECOM_CORP_ID", "ww-test-corp")
-            .env("WECOM_CORP_SECRET", common::SECRET)
             .env("GITHUB_API_URL", &self.api_base)
             .env("GITHUB_REPOSITORY", "acme/tags")
-            .env("GITHUB_TOKEN", GITHUB_TOKEN)
             .env("CI_API_V4_URL", format!("{}/api/v4", self.api_base))
-            .env("CI_PROJECT_ID", "42")
+            .env("CI_PROJECT_ID", "42");
+        cmd
+    }
+
+    /// `bash ci/SCRIPT` in the repository with the secrets and tokens, and `envs`.
+    fn script(&self, script: &str, envs: &[(&str, &str)]) -> Output {
+        let mut cmd = self.bash(self.repo.path());
+        cmd.arg(format!("ci/{script}"))
+            .env("WECOM_CORP_ID", "ww-test-corp")
+            .env("WECOM_CORP_SECRET", common::SECRET)
+            .env("GITHUB_TOKEN", GITHUB_TOKEN)
             .env("GITLAB_TOKEN", GITLAB_TOKEN);
         for (k, v) in envs {
             cmd.env(k, v);
@@ -707,34 +715,38 @@ fn git(dir: &Path, args: &[&str]) -> String {
     text(&out.stdout)
 }
 
+/// A bare `remote.git` beside the kit's repository, and a clone `work` holding the kit of
+/// `platform_dir` and `tags` as `tags.yaml`, pushed to main.
+fn git_repo(kit: &Kit, platform_dir: &str, tags: &str) -> PathBuf {
+    let root = kit.repo.path();
+    let work = kit.path("work");
+    git(root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
+    git(root, &["clone", "-q", "remote.git", "work"]);
+    copy_scripts(&["ci", platform_dir], &work.join("ci"));
+    std::fs::write(work.join("tags.yaml"), tags).expect("write");
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "tags"]);
+    git(&work, &["push", "-q", "origin", "main"]);
+    work
+}
+
+/// Adds a group of two tags to the small seed (nothing to adopt).
+const ADDS: &str = "version: 1\ngroups:\n  - name: 新分组\n    tags: [甲, 乙]\n";
+
 #[test]
 fn the_ledger_committed_back_lets_the_next_run_own_what_apply_created() {
     let kit = Kit::new(Platform::GitHub);
     let root = kit.repo.path();
     let remote = root.join("remote.git");
-    let work = kit.path("work");
-    git(root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
-    git(root, &["clone", "-q", "remote.git", "work"]);
-    copy_scripts(&["ci", "github"], &work.join("ci"));
-    let adds = "version: 1\ngroups:\n  - name: 新分组\n    tags: [甲, 乙]\n";
-    std::fs::write(work.join("tags.yaml"), adds).expect("write");
-    git(&work, &["add", "."]);
-    git(&work, &["commit", "-q", "-m", "tags"]);
-    git(&work, &["push", "-q", "origin", "main"]);
+    let work = git_repo(&kit, "github", ADDS);
     let run = |dir: &Path, script: &str| {
-        let mut cmd = Command::new("bash");
-        cmd.arg(format!("ci/{script}"))
-            .current_dir(dir)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("TAGSYNC", env!("CARGO_BIN_EXE_tagsync"))
-            .env("WECOM_API_BASE", kit.emu().base_url())
+        kit.bash(dir)
+            .arg(format!("ci/{script}"))
             .env("WECOM_CORP_ID", "ww-test-corp")
             .env("WECOM_CORP_SECRET", common::SECRET)
-            .env("GITHUB_REF_NAME", "main");
-        cmd.output().expect("run bash")
+            .env("GITHUB_REF_NAME", "main")
+            .output()
+            .expect("run bash")
     };
 
     let unchanged = run(&work, "tagsync-commit-ledger.sh");
@@ -886,7 +898,7 @@ fn assert_scripts_exist(line: &str, dirs: &[&str]) {
 fn assert_does_work_through_scripts(line: &str, dirs: &[&str]) -> Vec<String> {
     assert_scripts_exist(line, dirs);
     let called = scripts_called(line);
-    let install = line.starts_with("cargo install --locked --git \"$TAGSYNC_GIT\" tagsync")
+    let install = line.starts_with("cargo install --locked --git \"${TAGSYNC_GIT:?")
         || line.starts_with("apt-get ");
     let checkout = line.starts_with("git fetch -q origin \"$CI_COMMIT_BRANCH\"");
     assert!(
@@ -1088,4 +1100,397 @@ fn every_script_of_the_kit_is_called_by_a_workflow() {
             );
         }
     }
+}
+
+// ---- the workflows themselves, step by step -------------------------------------------
+
+/// How a job's step ended: its name and exit code (`None`: skipped), and its output.
+struct StepRun {
+    name: String,
+    code: Option<i32>,
+    output: String,
+}
+
+fn step<'a>(runs: &'a [StepRun], name: &str) -> &'a StepRun {
+    runs.iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no step {name}"))
+}
+
+/// `${{ expr }}` replaced by `value(expr)`.
+fn expand(text: &str, value: &dyn Fn(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("${{") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 3..];
+        let j = after.find("}}").expect("an expression is closed");
+        out.push_str(&value(after[..j].trim()));
+        rest = &after[j + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A step's `if:`, for the conditions the examples use.
+fn should_run(cond: Option<&str>, failed: bool, outcomes: &[(String, bool)]) -> bool {
+    let Some(cond) = cond else { return !failed };
+    let mut always = false;
+    let mut holds = true;
+    for term in cond.split("&&").map(str::trim) {
+        if term == "always()" {
+            always = true;
+        } else if let Some(id) = term
+            .strip_prefix("steps.")
+            .and_then(|t| t.strip_suffix(".outcome != 'skipped'"))
+        {
+            holds &= outcomes.iter().any(|(ran, _)| ran == id);
+        } else {
+            panic!("the test does not know the condition `{term}`");
+        }
+    }
+    holds && (always || !failed)
+}
+
+/// Run one job of a GitHub workflow as Actions would, in `dir`: each `run:` step with
+/// `bash -eo pipefail`, its `env:` with the expressions filled in (secrets, token, pull
+/// request number, earlier steps' outputs), `if:` honoured, `$GITHUB_OUTPUT` per step and
+/// one `$GITHUB_STEP_SUMMARY` (`summary.md`). `uses:` steps and the install step are
+/// skipped: the checkout is `dir`, and `TAGSYNC` is this build.
+fn run_github_job(kit: &Kit, dir: &Path, workflow: &str, job: &str, pr: &str) -> Vec<StepRun> {
+    let w = yaml(workflow);
+    let steps = w["jobs"][job]["steps"].as_array().expect("steps");
+    let summary = dir.join("summary.md");
+    let mut outputs: Vec<(String, String)> = Vec::new(); // ("id.key", value)
+    let mut outcomes: Vec<(String, bool)> = Vec::new(); // (id, succeeded)
+    let mut failed = false;
+    let mut runs = Vec::new();
+    for (i, st) in steps.iter().enumerate() {
+        let name = st["name"].as_str().unwrap_or("checkout").to_string();
+        let Some(run) = st["run"].as_str() else {
+            continue;
+        };
+        if run.starts_with("cargo install") {
+            continue;
+        }
+        if !should_run(st["if"].as_str(), failed, &outcomes) {
+            runs.push(StepRun {
+                name,
+                code: None,
+                output: String::new(),
+            });
+            continue;
+        }
+        let value = |expr: &str| -> String {
+            match expr {
+                "secrets.WECOM_CORP_ID" => "ww-test-corp".into(),
+                "secrets.WECOM_CORP_SECRET" => common::SECRET.into(),
+                "github.token" => GITHUB_TOKEN.into(),
+                "github.event.pull_request.number" => pr.into(),
+                "vars.TAGSYNC_ARGS" => String::new(),
+                other => match other.strip_prefix("steps.") {
+                    Some(key) => outputs
+                        .iter()
+                        .find(|(k, _)| k.replacen(".", ".outputs.", 1) == key)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default(),
+                    None => panic!("the test does not know ${{{{ {other} }}}}"),
+                },
+            }
+        };
+        let output_file = dir.join(format!(".github-output-{i}"));
+        std::fs::write(&output_file, "").expect("output file");
+        let mut cmd = kit.bash(dir);
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", run])
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("GITHUB_REF_NAME", "main");
+        for (k, v) in st["env"].as_object().into_iter().flatten() {
+            cmd.env(k, expand(v.as_str().unwrap_or_default(), &value));
+        }
+        let out = cmd.output().expect("run a step");
+        let ok = out.status.success();
+        failed |= !ok;
+        if let Some(id) = st["id"].as_str() {
+            outcomes.push((id.to_string(), ok));
+            let written = std::fs::read_to_string(&output_file).unwrap_or_default();
+            for line in written.lines() {
+                if let Some((k, v)) = line.split_once('=') {
+                    outputs.push((format!("{id}.{k}"), v.to_string()));
+                }
+            }
+        }
+        runs.push(StepRun {
+            name,
+            code: out.status.code(),
+            output: both(&out),
+        });
+    }
+    runs
+}
+
+#[test]
+fn the_github_plan_workflow_comments_once_and_fails_the_check_when_blocked() {
+    let kit = Kit::new(Platform::GitHub);
+    kit.adopt_ours();
+    let dir = kit.repo.path();
+    let plan = "examples/github/tagsync-plan.yml";
+    kit.write("tags.yaml", CHANGED);
+    let runs = run_github_job(&kit, dir, plan, "plan", "7");
+    assert_eq!(
+        step(&runs, "Plan").code,
+        Some(0),
+        "{}",
+        step(&runs, "Plan").output
+    );
+    let post = step(&runs, "Post the plan as the pull request's comment");
+    assert_eq!(post.code, Some(0), "{}", post.output);
+    assert!(post.output.contains("comment=created"), "{}", post.output);
+
+    kit.write("tags.yaml", FOREIGN_RENAME);
+    let runs = run_github_job(&kit, dir, plan, "plan", "7");
+    assert_eq!(
+        step(&runs, "Plan").code,
+        Some(3),
+        "the check fails when blocked"
+    );
+    let post = step(&runs, "Post the plan as the pull request's comment");
+    assert_eq!(
+        post.code,
+        Some(0),
+        "and the comment is still posted: {}",
+        post.output
+    );
+    assert!(post.output.contains("comment=updated"), "{}", post.output);
+    let st = lock(&kit.api);
+    assert_eq!(st.comments_on(7).len(), 1);
+    assert!(st.comments_on(7)[0].body.contains("**Blocked:**"));
+    assert_eq!(kit.writes(), 0);
+}
+
+#[test]
+fn the_github_apply_workflow_applies_commits_the_ledger_and_fails_when_blocked() {
+    let kit = Kit::new(Platform::GitHub);
+    let work = git_repo(&kit, "github", ADDS);
+    let apply = "examples/github/tagsync-apply.yml";
+    let runs = run_github_job(&kit, &work, apply, "apply", "");
+    assert_eq!(
+        step(&runs, "Apply").code,
+        Some(0),
+        "{}",
+        step(&runs, "Apply").output
+    );
+    assert_eq!(kit.tags_of("新分组"), ["甲", "乙"]);
+    let commit = step(&runs, "Commit the ownership ledger");
+    assert_eq!(commit.code, Some(0), "{}", commit.output);
+    assert!(
+        commit.output.contains("ledger=committed"),
+        "{}",
+        commit.output
+    );
+    let remote = kit.path("remote.git");
+    let files = git(&remote, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(
+        files.contains(".tagsync/ledger-ww-test-corp.json"),
+        "{files}"
+    );
+    let summary = std::fs::read_to_string(work.join("summary.md")).expect("summary");
+    assert!(summary.contains("### Apply complete"), "{summary}");
+
+    // A merge that renames a tag of the admin console's group: blocked, the job fails,
+    // the plan is in the summary, nothing is sent, and the ledger step still runs.
+    std::fs::write(work.join("tags.yaml"), FOREIGN_RENAME).expect("write");
+    std::fs::remove_file(work.join("summary.md")).expect("rm");
+    let writes = kit.writes();
+    let runs = run_github_job(&kit, &work, apply, "apply", "");
+    assert_eq!(
+        step(&runs, "Apply").code,
+        Some(3),
+        "{}",
+        step(&runs, "Apply").output
+    );
+    let commit = step(&runs, "Commit the ownership ledger");
+    assert_eq!(commit.code, Some(0), "{}", commit.output);
+    assert!(
+        commit.output.contains("ledger=unchanged"),
+        "{}",
+        commit.output
+    );
+    let summary = std::fs::read_to_string(work.join("summary.md")).expect("summary");
+    assert!(
+        summary.starts_with(MARKER) && summary.contains("**Blocked:**"),
+        "{summary}"
+    );
+    assert_eq!(kit.writes(), writes, "nothing was sent");
+}
+
+#[test]
+fn the_github_drift_workflow_opens_then_closes_the_issue() {
+    let kit = Kit::new(Platform::GitHub);
+    kit.adopt_ours();
+    let dir = kit.repo.path();
+    let drift = "examples/github/tagsync-drift.yml";
+    kit.write("tags.yaml", CHANGED);
+    let runs = run_github_job(&kit, dir, drift, "drift", "");
+    let issue = step(&runs, "Open, update or close the drift issue");
+    assert_eq!(issue.code, Some(0), "{}", issue.output);
+    assert!(issue.output.contains("issue=opened"), "{}", issue.output);
+    assert_eq!(lock(&kit.api).labelled("tagsync-drift").len(), 1);
+
+    kit.write("tags.yaml", SAME);
+    let runs = run_github_job(&kit, dir, drift, "drift", "");
+    let issue = step(&runs, "Open, update or close the drift issue");
+    assert!(issue.output.contains("issue=closed"), "{}", issue.output);
+    assert!(
+        lock(&kit.api)
+            .labelled("tagsync-drift")
+            .iter()
+            .all(|i| !i.open)
+    );
+}
+
+/// Run one job of the GitLab pipeline as a runner would, in `dir`: the job's `variables`,
+/// then `script` in one `bash -eo pipefail`, then `after_script` in another whatever
+/// the script's exit. `default.before_script` (the install) is skipped: `TAGSYNC` is this
+/// build. The CI/CD variables are set as a project would have them.
+fn run_gitlab_job(kit: &Kit, dir: &Path, job: &str, envs: &[(&str, &str)]) -> (Output, Output) {
+    let ci = yaml("examples/gitlab/.gitlab-ci.yml");
+    let job = &ci[job];
+    let mut exports = String::new();
+    for (k, v) in job["variables"].as_object().into_iter().flatten() {
+        exports.push_str(&format!(
+            "export {k}=\"{}\"\n",
+            v.as_str().unwrap_or_default()
+        ));
+    }
+    let lines = |key: &str| -> String {
+        job[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let run = |text: String| {
+        let mut cmd = kit.bash(dir);
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &text])
+            .env("WECOM_CORP_ID", "ww-test-corp")
+            .env("WECOM_CORP_SECRET", common::SECRET)
+            .env("GITLAB_TOKEN", GITLAB_TOKEN)
+            .env("CI_COMMIT_BRANCH", "main")
+            .env("CI_DEFAULT_BRANCH", "main")
+            .env("CI_SERVER_PROTOCOL", "https")
+            .env("CI_SERVER_HOST", "gitlab.example")
+            .env("CI_SERVER_PORT", "443")
+            .env("CI_PROJECT_PATH", "acme/tags");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run a job")
+    };
+    let script = run(format!("{exports}{}", lines("script")));
+    let after = run(format!("{exports}{}", lines("after_script")));
+    (script, after)
+}
+
+#[test]
+fn the_gitlab_jobs_post_the_note_apply_and_push_the_ledger_and_keep_the_drift_issue() {
+    let kit = Kit::new(Platform::GitLab);
+    let work = git_repo(&kit, "gitlab", ADDS);
+    let mr = [("CI_MERGE_REQUEST_IID", "3")];
+    let (script, after) = run_gitlab_job(&kit, &work, "plan", &mr);
+    assert_eq!(script.status.code(), Some(0), "{}", both(&script));
+    assert!(
+        text(&after.stdout).contains("note=created"),
+        "{}",
+        both(&after)
+    );
+    std::fs::write(work.join("tags.yaml"), INVALID).expect("write");
+    let (script, after) = run_gitlab_job(&kit, &work, "plan", &mr);
+    assert_eq!(
+        script.status.code(),
+        Some(1),
+        "an invalid file fails the job"
+    );
+    assert!(
+        text(&after.stdout).contains("note=updated"),
+        "{}",
+        both(&after)
+    );
+    assert!(
+        lock(&kit.api).comments_on(3)[0]
+            .body
+            .contains("is not valid"),
+        "the note says why"
+    );
+    git(&work, &["checkout", "-q", "tags.yaml"]);
+
+    // The apply job pushes the ledger to the URL built from the CI variables and the
+    // token; git sends that URL to the bare repository here.
+    let remote = kit.path("remote.git");
+    let remote = remote.to_str().expect("utf-8 path");
+    let key = format!("url.file://{remote}.insteadOf");
+    let push_to = [
+        ("GIT_CONFIG_COUNT", "1"),
+        ("GIT_CONFIG_KEY_0", key.as_str()),
+        (
+            "GIT_CONFIG_VALUE_0",
+            "https://oauth2:gl-test-token@gitlab.example:443/acme/tags.git",
+        ),
+    ];
+    let (script, after) = run_gitlab_job(&kit, &work, "apply", &push_to);
+    assert_eq!(script.status.code(), Some(0), "{}", both(&script));
+    assert!(
+        text(&script.stdout).contains("### Apply complete"),
+        "the report is in the log"
+    );
+    assert_eq!(kit.tags_of("新分组"), ["甲", "乙"]);
+    assert!(
+        text(&after.stdout).contains("ledger=committed"),
+        "{}",
+        both(&after)
+    );
+    let log = git(
+        &kit.path("remote.git"),
+        &["log", "--format=%s", "-1", "main"],
+    );
+    assert_eq!(log.trim(), "tagsync: update the ownership ledger [skip ci]");
+
+    // Someone renames a tag in the admin console: the nightly job opens the issue.
+    let (script, _) = run_gitlab_job(&kit, &work, "drift", &[]);
+    assert_eq!(script.status.code(), Some(0), "{}", both(&script));
+    assert!(
+        text(&script.stdout).contains("issue=none"),
+        "{}",
+        both(&script)
+    );
+    kit.rt
+        .block_on(common::rename_as_admin(kit.emu(), "甲", "甲（改）"));
+    let (script, _) = run_gitlab_job(&kit, &work, "drift", &[]);
+    assert_eq!(script.status.code(), Some(0), "{}", both(&script));
+    assert!(
+        text(&script.stdout).contains("drift=true"),
+        "{}",
+        both(&script)
+    );
+    assert!(
+        text(&script.stdout).contains("issue=opened"),
+        "{}",
+        both(&script)
+    );
+    let st = lock(&kit.api);
+    let issues = st.labelled("tagsync-drift");
+    assert_eq!(issues.len(), 1);
+    // tagsync puts the file's name back: the renamed tag is not in the file.
+    assert!(
+        issues[0].body.contains("新分组: 甲（改）"),
+        "{}",
+        issues[0].body
+    );
+    assert!(
+        issues[0].body.contains("add 1 tag to 新分组"),
+        "{}",
+        issues[0].body
+    );
 }

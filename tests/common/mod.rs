@@ -223,3 +223,36 @@ pub fn writes(emu: &EmulatorHandle) -> usize {
         })
         .count()
 }
+
+/// Rename the tag named `from` to `to` as the admin console would: through the legacy
+/// secret, which may edit anything.
+pub async fn rename_as_admin(emu: &EmulatorHandle, from: &str, to: &str) {
+    let legacy = tagsync::remote::Client::new(
+        tagsync::remote::ClientConfig::new(
+            &emu.base_url(),
+            tagsync::remote::Credentials::Corp {
+                corp_id: "ww-test-corp".into(),
+                secret: tagsync::remote::Secret::new(LEGACY_SECRET),
+            },
+        )
+        .expect("config"),
+    )
+    .expect("client");
+    let snapshot = legacy.snapshot().await.expect("list");
+    let id = snapshot
+        .groups
+        .iter()
+        .flat_map(|g| &g.tags)
+        .find(|t| t.name == from)
+        .map(|t| t.id.clone())
+        .unwrap_or_else(|| panic!("no tag {from}"));
+    legacy
+        .edit(&wire::EditTagRequest {
+            id,
+            name: Some(to.into()),
+            order: None,
+            agentid: None,
+        })
+        .await
+        .expect("edit");
+}
