@@ -187,17 +187,17 @@ pub fn run(cli: Cli) -> Exit {
     match cli.command {
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "tagsync", &mut std::io::stdout());
-            Exit::Success
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tagsync", &mut out);
+            write_stdout(&out, "the completions")
         }
         Command::Man => {
             use clap::CommandFactory;
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => Exit::Success,
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => write_stdout(&out, "the man page"),
                 Err(e) => {
-                    eprintln!("error: cannot write the man page: {e}");
+                    eprintln!("error: cannot render the man page: {e}");
                     Exit::Error
                 }
             }
@@ -209,6 +209,20 @@ pub fn run(cli: Cli) -> Exit {
         Command::Export(args) => crate::commands::export::cmd_export(&args),
         Command::Adopt(args) => crate::commands::adopt::cmd_adopt(&args),
         Command::Apply(args) => crate::commands::apply::cmd_apply(&args),
+    }
+}
+
+/// Write generated text to stdout; a reader that went away (`| head`) is not an error.
+fn write_stdout(bytes: &[u8], what: &str) -> Exit {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Exit::Success,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Err(e) => {
+            eprintln!("error: cannot write {what}: {e}");
+            Exit::Error
+        }
     }
 }
 
