@@ -643,3 +643,63 @@ async fn an_add_committed_but_never_recorded_is_claimed_from_the_pending_list() 
     assert_eq!(report.exit_code(), 0, "{report}");
     env.assert_converged(&d, &options, "pending add").await;
 }
+
+#[tokio::test]
+async fn an_add_whose_answer_and_reread_are_both_lost_stays_pending_for_the_next_run() {
+    let d = desired(CRASH_FILE);
+    let options = PlanOptions::default();
+    let mut env = env(small_seed()).await;
+    let plan = env.plan(&d, &options).await;
+    // The first add commits and loses its answer; the re-read that would settle it gets
+    // a captive portal's page (not retried).
+    env.emu.set_faults(
+        Faults::none()
+            .script(CallKind::Add, 1, FaultKind::CommitThenDrop)
+            .script(CallKind::List, 1, FaultKind::NotJson),
+    );
+    let report = env.apply_plan(&plan, &d, &options).await;
+    assert_eq!(report.exit_code(), 4, "{report}");
+    let calls = env.emu.calls();
+    let lost = calls
+        .iter()
+        .find(|r| r.fault == Some(FaultKind::CommitThenDrop))
+        .expect("the add was lost");
+    let names: Vec<&str> = lost.body["tag"]
+        .as_array()
+        .expect("tags sent")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    let dump = env.emu.dump();
+    let ids: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let t = dump.iter().flat_map(|g| &g.tag).find(|t| t.name == *n);
+            t.expect("the lost add committed").id.clone()
+        })
+        .collect();
+    let made = |ledger: &Ledger| {
+        ids.iter()
+            .map(|id| ledger.owned.contains(id))
+            .collect::<Vec<bool>>()
+    };
+    env.restart();
+    assert!(
+        made(&env.ledger).iter().all(|owned| !owned),
+        "the answer was lost"
+    );
+    assert_eq!(
+        env.ledger.pending.len(),
+        1,
+        "the unsettled add stays pending"
+    );
+    env.emu.set_faults(Faults::none());
+    env.plan(&d, &options).await;
+    assert!(
+        made(&env.ledger).iter().all(|owned| *owned),
+        "the next run claims what the add made"
+    );
+    let (_, report) = env.apply(&d, &options).await;
+    assert_eq!(report.exit_code(), 0, "{report}");
+    env.assert_converged(&d, &options, "unsettled add").await;
+}
