@@ -340,6 +340,12 @@ groups:
             options: PlanOptions::default(),
         },
         Scenario {
+            name: "renames, a swap, reorders, adds, a move and a deleted group at once",
+            seed: mixed(),
+            files: vec![MIXED.into()],
+            options: allow(3),
+        },
+        Scenario {
             name: "twelve deletes with --allow-delete 12",
             seed: twelve(),
             files: vec![KEEP_SMALL.into()],
@@ -347,6 +353,67 @@ groups:
         },
     ]
 }
+
+/// Four groups of ours: 产品 (p0..p9), 阶段 (s0..s5), 地区 (r0..r3), 旧组 (o0, o1).
+pub fn mixed() -> Vec<SeedGroup> {
+    let group_of = |id: &str, name: &str, order: u32, prefix: &str, n: usize| {
+        let tags: Vec<(String, String)> = (0..n)
+            .map(|i| (format!("et{prefix}{i}"), format!("{prefix}{i}")))
+            .collect();
+        let pairs: Vec<(&str, &str)> = tags.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        owned_group(id, name, order, &pairs)
+    };
+    let mut seed = small_seed();
+    seed.extend([
+        group_of("etGp", "产品", 90, "p", 10),
+        group_of("etGs", "阶段", 80, "s", 6),
+        group_of("etGr", "地区", 70, "r", 4),
+        group_of("etGo", "旧组", 60, "o", 2),
+    ]);
+    seed
+}
+
+/// For [`mixed`]: 产品 renames half its tags, is reversed, gains two and loses p9 to
+/// 地区; 阶段 is renamed and swaps s2 and s3; a new group 渠道; 旧组 goes.
+pub const MIXED: &str = "
+version: 1
+groups:
+  - name: 渠道
+    tags: [线上, 线下, 代理]
+  - name: 产品
+    tags:
+      - 新品A
+      - p8
+      - p7
+      - p6
+      - p5
+      - name: P4
+        previously: [p4]
+      - name: P3
+        previously: [p3]
+      - name: P2
+        previously: [p2]
+      - name: P1
+        previously: [p1]
+      - name: P0
+        previously: [p0]
+      - 新品B
+  - name: 销售阶段
+    previously: [阶段]
+    tags:
+      - s0
+      - s1
+      - name: s3
+        previously: [s2]
+      - name: s2
+        previously: [s3]
+      - s4
+      - s5
+  - name: 地区
+    tags: [r0, r1, r2, r3, p9]
+  - name: 客户等级
+    tags: [VIP, 普通客户]
+";
 
 /// The faults that the client and the executor absorb within one run: errcodes that
 /// are retried, HTTP errors, and answers lost after the change was committed.
