@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use common::bin::{Fixture, both};
 use common::scenarios::{
-    ABSORBED, KEEP_SMALL, OURS, assert_all_owned, assert_foreign_untouched, assert_no_duplicates,
-    every_fault, fault_mix, owned_group, owned_in, scenarios, twelve, writes,
+    ABSORBED, KEEP_SMALL, MIXED, OURS, assert_all_owned, assert_foreign_untouched,
+    assert_no_duplicates, every_fault, fault_mix, mixed, owned_group, owned_in, scenarios, twelve,
+    writes,
 };
 use common::small_seed;
 use tagsync::emulator::{CallKind, CallRecord, FaultKind, Faults, SeedGroup};
@@ -474,4 +475,23 @@ fn a_gate_blocked_plan_sends_no_write_and_exits_3() {
     let out = corp.plan(KEEP_SMALL, &["--apply", "--allow-delete", "12"]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
     corp.assert_converged(KEEP_SMALL, "twelve deletes allowed");
+}
+
+#[test]
+fn sigkill_after_each_write_of_a_mixed_plan_then_a_rerun_finishes_the_file() {
+    let options_allow = ["--allow-delete", "3"];
+    for k in 1..=15 {
+        let corp = Corp::new(mixed());
+        corp.fx
+            .emu()
+            .set_faults(Faults::none().latency_all(Duration::from_millis(3), Duration::ZERO));
+        let mut args = vec!["--apply", "--parallelism", "1"];
+        args.extend(options_allow);
+        let child = spawn(&corp, MIXED, &args);
+        kill_when(&corp, child, |calls| writes(calls) >= k);
+        corp.fx.emu().set_faults(Faults::none());
+        let out = corp.plan(MIXED, &args);
+        assert_eq!(out.status.code(), Some(0), "k={k}: {}", both(&out));
+        corp.assert_converged(MIXED, &format!("killed after {k} writes"));
+    }
 }
