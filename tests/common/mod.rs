@@ -1,6 +1,9 @@
 //! Helpers for the emulator tests: start one, get tokens, call it over HTTP.
 #![allow(dead_code)]
 
+pub mod bin;
+pub mod scenarios;
+
 use serde_json::{Value, json};
 use tagsync::emulator::{self, App, EmulatorConfig, EmulatorHandle, SeedGroup, SeedTag};
 use tagsync::wire;
