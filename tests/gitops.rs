@@ -13,16 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
+use common::bin::{FAST_RETRIES, Fixture, both, text};
 use fake_api::{GITHUB_TOKEN, GITLAB_TOKEN, Shared, lock};
 use serde_json::Value;
-use tagsync::emulator::{self, EmulatorConfig, EmulatorHandle, SeedGroup};
+use tagsync::emulator::{self, EmulatorHandle, SeedGroup};
 
 const MARKER: &str = "<!-- tagsync-plan -->";
-const OURS: [&str; 3] = [
-    "etGroupOurs00000000000000000000",
-    "etTagVip000000000000000000000000",
-    "etTagNormal000000000000000000000",
-];
 
 /// The corp equals this file (once our seed items are owned).
 const SAME: &str = "version: 1\ngroups:\n  - name: 客户等级\n    tags: [VIP, 普通客户]\n";
@@ -39,13 +35,12 @@ enum Platform {
     GitLab,
 }
 
-/// A user's repository with the kit copied into `ci/`, the emulator, and the fake API.
+/// A user's repository (the fixture's temp directory) with the kit copied into `ci/`,
+/// the emulator, and the fake API.
 struct Kit {
-    rt: tokio::runtime::Runtime,
-    emu: Option<EmulatorHandle>,
+    fx: Fixture,
     api: Shared,
     api_base: String,
-    repo: tempfile::TempDir,
 }
 
 impl Kit {
@@ -55,20 +50,10 @@ impl Kit {
 
     fn with_seed(platform: Platform, seed: Vec<SeedGroup>) -> Kit {
         require_tools();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let emu = rt
-            .block_on(emulator::start(EmulatorConfig {
-                apps: common::three_apps(),
-                seed,
-                ..Default::default()
-            }))
-            .expect("emulator starts");
+        let fx = Fixture::with_seed(seed);
         let api: Shared = Arc::new(Mutex::new(fake_api::Store::default()));
-        let listener = rt
+        let listener = fx
+            .rt
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("bind the fake API");
         let api_base = format!(
@@ -76,28 +61,25 @@ impl Kit {
             listener.local_addr().expect("the fake API's address")
         );
         let app = fake_api::router(api.clone());
-        rt.spawn(async move { axum::serve(listener, app).await });
-        let repo = tempfile::tempdir().expect("temp dir");
+        fx.rt.spawn(async move { axum::serve(listener, app).await });
         let platform_dir = match platform {
             Platform::GitHub => "github",
             Platform::GitLab => "gitlab",
         };
-        copy_scripts(&["ci", platform_dir], &repo.path().join("ci"));
-        Kit {
-            rt,
-            emu: Some(emu),
-            api,
-            api_base,
-            repo,
-        }
+        copy_scripts(&["ci", platform_dir], &fx.dir.path().join("ci"));
+        Kit { fx, api, api_base }
     }
 
     fn emu(&self) -> &EmulatorHandle {
-        self.emu.as_ref().expect("running")
+        self.fx.emu()
+    }
+
+    fn root(&self) -> &Path {
+        self.fx.dir.path()
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.repo.path().join(name)
+        self.root().join(name)
     }
 
     fn write(&self, name: &str, text: &str) {
@@ -121,6 +103,7 @@ impl Kit {
             .env("NO_COLOR", "1")
             .env("TAGSYNC", env!("CARGO_BIN_EXE_tagsync"))
             .env("WECOM_API_BASE", self.emu().base_url())
+            .env("TAGSYNC_RETRY_BACKOFF_MS", FAST_RETRIES)
             .env("GITHUB_API_URL", &self.api_base)
             .env("GITHUB_REPOSITORY", "acme/tags")
             .env("CI_API_V4_URL", format!("{}/api/v4", self.api_base))
@@ -130,7 +113,7 @@ impl Kit {
 
     /// `bash ci/SCRIPT` in the repository with the secrets and tokens, and `envs`.
     fn script(&self, script: &str, envs: &[(&str, &str)]) -> Output {
-        let mut cmd = self.bash(self.repo.path());
+        let mut cmd = self.bash(self.root());
         cmd.arg(format!("ci/{script}"))
             .env("WECOM_CORP_ID", "ww-test-corp")
             .env("WECOM_CORP_SECRET", common::SECRET)
@@ -144,21 +127,12 @@ impl Kit {
 
     /// Record our seed items as owned, as `tagsync adopt` does for a user.
     fn adopt_ours(&self) {
-        let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
-            .arg("adopt")
-            .args(OURS)
-            .current_dir(self.repo.path())
-            .env("WECOM_API_BASE", self.emu().base_url())
-            .env("WECOM_CORP_ID", "ww-test-corp")
-            .env("WECOM_CORP_SECRET", common::SECRET)
-            .output()
-            .expect("run tagsync adopt");
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        self.fx.adopt_ours();
     }
 
     /// Adds, edits and deletes the emulator has answered.
     fn writes(&self) -> usize {
-        common::writes(self.emu())
+        self.fx.writes()
     }
 
     /// Tag names of a live group in the emulator.
@@ -169,14 +143,6 @@ impl Kit {
             .filter(|g| g.group_name == group && !g.deleted)
             .flat_map(|g| g.tag.iter().filter(|t| !t.deleted).map(|t| t.name.clone()))
             .collect()
-    }
-}
-
-impl Drop for Kit {
-    fn drop(&mut self) {
-        if let Some(emu) = self.emu.take() {
-            self.rt.block_on(emu.shutdown());
-        }
     }
 }
 
@@ -212,19 +178,6 @@ fn copy_scripts(dirs: &[&str], to: &Path) {
             }
         }
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn both(out: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    )
 }
 
 /// The value of `key=` in the lines of `s`.
@@ -718,7 +671,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// A bare `remote.git` beside the kit's repository, and a clone `work` holding the kit of
 /// `platform_dir` and `tags` as `tags.yaml`, pushed to main.
 fn git_repo(kit: &Kit, platform_dir: &str, tags: &str) -> PathBuf {
-    let root = kit.repo.path();
+    let root = kit.root();
     let work = kit.path("work");
     git(root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
     git(root, &["clone", "-q", "remote.git", "work"]);
@@ -736,7 +689,7 @@ const ADDS: &str = "version: 1\ngroups:\n  - name: 新分组\n    tags: [甲, �
 #[test]
 fn the_ledger_committed_back_lets_the_next_run_own_what_apply_created() {
     let kit = Kit::new(Platform::GitHub);
-    let root = kit.repo.path();
+    let root = kit.root();
     let remote = root.join("remote.git");
     let work = git_repo(&kit, "github", ADDS);
     let run = |dir: &Path, script: &str| {
@@ -1233,7 +1186,7 @@ fn run_github_job(kit: &Kit, dir: &Path, workflow: &str, job: &str, pr: &str) ->
 fn the_github_plan_workflow_comments_once_and_fails_the_check_when_blocked() {
     let kit = Kit::new(Platform::GitHub);
     kit.adopt_ours();
-    let dir = kit.repo.path();
+    let dir = kit.root();
     let plan = "examples/github/tagsync-plan.yml";
     kit.write("tags.yaml", CHANGED);
     let runs = run_github_job(&kit, dir, plan, "plan", "7");
@@ -1328,7 +1281,7 @@ fn the_github_apply_workflow_applies_commits_the_ledger_and_fails_when_blocked()
 fn the_github_drift_workflow_opens_then_closes_the_issue() {
     let kit = Kit::new(Platform::GitHub);
     kit.adopt_ours();
-    let dir = kit.repo.path();
+    let dir = kit.root();
     let drift = "examples/github/tagsync-drift.yml";
     kit.write("tags.yaml", CHANGED);
     let runs = run_github_job(&kit, dir, drift, "drift", "");
@@ -1465,7 +1418,8 @@ fn the_gitlab_jobs_post_the_note_apply_and_push_the_ledger_and_keep_the_drift_is
         "{}",
         both(&script)
     );
-    kit.rt
+    kit.fx
+        .rt
         .block_on(common::rename_as_admin(kit.emu(), "甲", "甲（改）"));
     let (script, _) = run_gitlab_job(&kit, &work, "drift", &[]);
     assert_eq!(script.status.code(), Some(0), "{}", both(&script));

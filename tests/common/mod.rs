@@ -1,6 +1,9 @@
 //! Helpers for the emulator tests: start one, get tokens, call it over HTTP.
 #![allow(dead_code)]
 
+pub mod bin;
+pub mod scenarios;
+
 use serde_json::{Value, json};
 use tagsync::emulator::{self, App, EmulatorConfig, EmulatorHandle, SeedGroup, SeedTag};
 use tagsync::wire;
@@ -209,19 +212,6 @@ pub async fn fetch_whole(req: reqwest::RequestBuilder) -> Result<(), reqwest::Er
 
 pub fn errcode(v: &Value) -> i64 {
     v["errcode"].as_i64().unwrap_or(i64::MIN)
-}
-
-/// Adds, edits and deletes the emulator has answered so far.
-pub fn writes(emu: &EmulatorHandle) -> usize {
-    emu.calls()
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.kind,
-                emulator::CallKind::Add | emulator::CallKind::Edit | emulator::CallKind::Del
-            )
-        })
-        .count()
 }
 
 /// Rename the tag named `from` to `to` as the admin console would: through the legacy
