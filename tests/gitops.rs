@@ -885,6 +885,10 @@ fn github_workflows_have_the_described_triggers_and_call_the_scripts() {
     let plan = yaml("examples/github/tagsync-plan.yml");
     assert!(plan["on"]["pull_request"].is_object(), "{plan}");
     assert_eq!(plan["permissions"]["pull-requests"], "write");
+    assert_eq!(
+        plan["concurrency"]["cancel-in-progress"], true,
+        "one run per pull request"
+    );
     let (_, called) = github_runs(&plan);
     assert_eq!(called, ["tagsync-pr.sh", "post-comment.sh"]);
     let steps = plan["jobs"]["plan"]["steps"].as_array().expect("steps");
@@ -1484,5 +1488,49 @@ fn completions_and_the_man_page_are_printed_and_a_closed_pipe_is_no_crash() {
         let out = child.wait_with_output().expect("wait");
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", both(&out));
         assert!(!text(&out.stderr).contains("panicked"), "{}", both(&out));
+    }
+}
+
+// ---- the README names what the workflows need -----------------------------------------
+
+#[test]
+fn the_readme_names_every_secret_and_variable_the_workflows_read() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    let section = readme
+        .split("## Use it in CI (GitOps)")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the README has the GitOps section");
+    let mut names = Vec::new();
+    for w in ["tagsync-plan.yml", "tagsync-apply.yml", "tagsync-drift.yml"] {
+        let text = std::fs::read_to_string(root.join("examples/github").join(w)).expect("yml");
+        for prefix in ["secrets.", "vars."] {
+            for part in text.split(prefix).skip(1) {
+                let name: String = part
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                names.push(name);
+            }
+        }
+    }
+    // The GitLab pipeline reads its CI/CD variables as $NAME.
+    names.extend(["GITLAB_TOKEN", "TAGSYNC_GIT", "TAGSYNC_ARGS"].map(String::from));
+    assert!(names.len() > 4);
+    for name in names {
+        assert!(
+            section.contains(&format!("`{name}`")),
+            "the README's GitOps section does not name `{name}`"
+        );
+    }
+    // And the files it tells the user to copy exist.
+    for path in [
+        "examples/ci",
+        "examples/github",
+        "examples/gitlab/.gitlab-ci.yml",
+    ] {
+        assert!(section.contains(path), "{path}");
+        assert!(root.join(path).exists(), "{path}");
     }
 }
