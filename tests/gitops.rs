@@ -290,6 +290,18 @@ fn pr_script_fails_when_the_corp_cannot_be_read_and_never_shows_the_secret() {
     assert!(!both(&out).contains("a-wrong-secret-value"));
 }
 
+#[test]
+fn pr_script_says_so_when_tagsync_is_not_installed() {
+    let kit = Kit::new(Platform::GitHub);
+    kit.write("tags.yaml", SAME);
+    let out = kit.script("tagsync-pr.sh", &[("TAGSYNC", "no-such-tagsync")]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert_eq!(value_of(&text(&out.stdout), "status"), Some("error"));
+    let comment = kit.read("tagsync-plan.md");
+    assert!(comment.starts_with(MARKER), "{comment}");
+    assert!(comment.contains("tagsync is not installed"), "{comment}");
+}
+
 // ---- tagsync-apply.sh ---------------------------------------------------------------
 
 fn apply(kit: &Kit, file: &str) -> Output {

@@ -44,10 +44,25 @@ error_comment() {
 errs=$(mktemp)
 trap 'rm -f "$errs"' EXIT
 
-if ! "$bin" validate -c "$cfg" >/dev/null 2>"$errs"; then
+if ! command -v "$bin" >/dev/null; then
+  echo "$bin: not found; install tagsync first (see the README), or set TAGSYNC" >"$errs"
   cat "$errs" >&2
-  error_comment "\`$cfg\` is not valid" "$errs"
-  emit invalid
+  error_comment "tagsync is not installed" "$errs"
+  emit error
+  exit 1
+fi
+
+"$bin" validate -c "$cfg" >/dev/null 2>"$errs"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+  cat "$errs" >&2
+  if [ "$rc" -eq 1 ]; then
+    error_comment "\`$cfg\` is not valid" "$errs"
+    emit invalid
+  else
+    error_comment "validate failed (exit $rc)" "$errs"
+    emit error
+  fi
   exit 1
 fi
 
