@@ -291,6 +291,34 @@ fn pr_script_fails_when_the_corp_cannot_be_read_and_never_shows_the_secret() {
 }
 
 #[test]
+fn pr_script_puts_plain_text_logs_in_the_comment_when_the_corp_is_unreachable() {
+    let kit = Kit::new(Platform::GitHub);
+    kit.write("tags.yaml", SAME);
+    // A port nothing listens on: connection refused, retried, then given up.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    // As on a CI runner: no terminal, and no NO_COLOR either.
+    let out = kit
+        .bash(kit.root())
+        .arg("ci/tagsync-pr.sh")
+        .env_remove("NO_COLOR")
+        .env("WECOM_API_BASE", &base)
+        .env("WECOM_CORP_ID", "ww-test-corp")
+        .env("WECOM_CORP_SECRET", common::SECRET)
+        .output()
+        .expect("run bash");
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    let comment = kit.read("tagsync-plan.md");
+    assert!(comment.contains("the plan failed (exit 1)"), "{comment}");
+    assert!(
+        comment.contains("retrying"),
+        "the logs are in the comment: {comment}"
+    );
+    assert!(!comment.contains('\u{1b}'), "no colour codes: {comment}");
+}
+
+#[test]
 fn pr_script_says_so_when_tagsync_is_not_installed() {
     let kit = Kit::new(Platform::GitHub);
     kit.write("tags.yaml", SAME);
@@ -1157,6 +1185,7 @@ fn run_github_job(kit: &Kit, dir: &Path, workflow: &str, job: &str, pr: &str) ->
                 "github.token" => GITHUB_TOKEN.into(),
                 "github.event.pull_request.number" => pr.into(),
                 "vars.TAGSYNC_ARGS" => String::new(),
+                "vars.WECOM_API_BASE" => kit.emu().base_url(),
                 other => match other.strip_prefix("steps.") {
                     Some(key) => outputs
                         .iter()
