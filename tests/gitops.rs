@@ -395,6 +395,47 @@ fn apply_script_fails_with_3_when_blocked_and_sends_nothing() {
 }
 
 #[test]
+fn apply_script_stops_at_the_delete_gate_until_tagsync_args_allow_it() {
+    let kit = Kit::new(Platform::GitHub);
+    // tagsync creates a group of 12 tags, so it owns them...
+    let mut twelve = String::from("version: 1\ngroups:\n  - name: 旧分组\n    tags:\n");
+    for i in 0..12 {
+        twelve.push_str(&format!("      - 旧标签{i}\n"));
+    }
+    let out = apply(&kit, &twelve);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert_eq!(kit.tags_of("旧分组").len(), 12);
+    // ...then the file drops them: 12 deletes are past the gate of 10.
+    let writes = kit.writes();
+    let out = apply(
+        &kit,
+        "version: 1\ngroups:\n  - name: 新分组\n    tags: [甲]\n",
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", both(&out));
+    let summary = kit.read("summary.md");
+    assert!(summary.contains("**Blocked:**"), "{summary}");
+    // Markdown-escaped: it renders as `--allow-delete 12`.
+    assert!(
+        summary.contains(r"\-\-allow\-delete 12"),
+        "the fix is named: {summary}"
+    );
+    assert_eq!(kit.writes(), writes, "nothing was sent, not even the add");
+    assert_eq!(kit.tags_of("旧分组").len(), 12);
+
+    kit.write("summary.md", "");
+    let out = kit.script(
+        "tagsync-apply.sh",
+        &[
+            ("GITHUB_STEP_SUMMARY", "summary.md"),
+            ("TAGSYNC_ARGS", "--allow-delete 12"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(kit.tags_of("旧分组").is_empty());
+    assert_eq!(kit.tags_of("新分组"), ["甲"]);
+}
+
+#[test]
 fn apply_script_passes_on_exit_4_when_a_step_keeps_failing() {
     let kit = Kit::new(Platform::GitHub);
     kit.adopt_ours();
