@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::{Context, describe};
 use crate::apply::{ApplyReport, Counts, StepStatus, VerifyResult};
 use crate::plan::Plan;
-use crate::sanitize::{for_markdown, for_terminal};
+use crate::sanitize::{for_markdown, for_markdown_prose as prose, for_terminal};
 
 const OK: Style = AnsiColor::Green.on_default();
 const FAIL: Style = AnsiColor::Red.on_default().bold();
@@ -167,7 +167,7 @@ pub fn markdown_capped(report: &ApplyReport, plan: &Plan, ctx: &Context<'_>, cap
                 Some(format!(
                     "- {head}: {code}{}. Hint: {}\n",
                     esc(&f.errmsg),
-                    esc(&f.hint)
+                    prose(&f.hint)
                 ))
             }
             _ => None,
@@ -178,7 +178,9 @@ pub fn markdown_capped(report: &ApplyReport, plan: &Plan, ctx: &Context<'_>, cap
     } else {
         of(|s| matches!(s, StepStatus::NotAttempted { .. }))
             .filter_map(|(head, status)| match status {
-                StepStatus::NotAttempted { reason } => Some(format!("- {head}: {}\n", esc(reason))),
+                StepStatus::NotAttempted { reason } => {
+                    Some(format!("- {head}: {}\n", prose(reason)))
+                }
                 _ => None,
             })
             .collect()
