@@ -459,7 +459,7 @@ fn a_gate_blocked_plan_sends_no_write_and_exits_3() {
         let out = corp.plan(KEEP_SMALL, args);
         assert_eq!(out.status.code(), Some(3), "{args:?}: {}", both(&out));
         assert!(
-            common::bin::text(&out.stderr).contains("nothing was sent"),
+            common::bin::text(&out.stdout).contains("nothing was sent"),
             "{}",
             both(&out)
         );

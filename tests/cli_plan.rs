@@ -222,7 +222,29 @@ fn a_blocked_plan_with_apply_or_out_sends_no_write_and_saves_nothing() {
         "plan.json",
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("nothing was sent"));
+    assert!(
+        text(&out.stdout).contains("nothing was sent"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("not saved"),
+        "{}",
+        text(&out.stderr)
+    );
+    let json = fx.run(&[
+        "plan",
+        "-c",
+        cfg.to_str().expect("path"),
+        "--apply",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one document");
+    assert_eq!(v["blocked"], true);
+    assert_eq!(v["apply"]["refused"], true);
+    assert_eq!(v["apply"]["exit_code"], 3);
     assert_eq!(fx.writes(), 0, "the emulator's call log has no write");
     assert_eq!(fx.emu().dump(), before);
     assert!(!fx.dir.path().join("plan.json").exists());
@@ -470,4 +492,31 @@ fn a_missing_seed_is_an_error_naming_the_file() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn a_bad_argument_exits_1_not_2_which_means_changes() {
+    for args in [
+        &["plan", "--bogus"][..],
+        &["plan", "--parallelism", "0"],
+        &["plan", "--allow-delete", "x"],
+        &["completions", "nosh"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+            .args(args)
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains("error:"), "{args:?}");
+    }
+    let help = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .arg("--help")
+        .output()
+        .expect("run");
+    assert_eq!(help.status.code(), Some(0));
 }

@@ -71,7 +71,10 @@ async fn plan_show_apply(
         file: &file,
         remote: &planned.snapshot,
     };
-    let apply_now = args.apply && !planned.plan.blocked() && !planned.plan.is_empty();
+    let blocked = planned.plan.blocked();
+    // A blocked plan still goes to the executor under --apply: it refuses, sending
+    // nothing, and the report (exit 3) says so in every format.
+    let apply_now = args.apply && !planned.plan.is_empty();
     // JSON is one document: with --apply it is printed once the report is in it.
     if !(apply_now && args.format == Format::Json) {
         print(
@@ -79,28 +82,25 @@ async fn plan_show_apply(
             &render::render(args.format, &planned.plan, &ctx),
         )?;
     }
-    if planned.plan.blocked() {
-        if args.out.is_some() || args.apply {
-            eprintln!("The plan has blocked steps: nothing was sent and no plan was saved.");
+    match &args.out {
+        Some(_) if blocked => {
+            eprintln!("The plan has blocked steps: it was not saved.");
         }
-        return Ok(Exit::Blocked);
-    }
-    if let Some(out) = &args.out {
-        let saved = SavedPlan::new(
-            planned.plan.clone(),
-            &remote.corp_id,
-            &args.config,
-            desired_bytes,
-            &planned.snapshot,
-        );
-        saved
-            .save(out)
-            .map_err(|e| CommandError::Other(e.to_string()))?;
-        eprintln!(
-            "Saved the plan to {}; apply it with `tagsync apply {}`.",
-            sanitize::for_terminal(&out.display().to_string()),
-            sanitize::for_terminal(&out.display().to_string())
-        );
+        Some(out) => {
+            let saved = SavedPlan::new(
+                planned.plan.clone(),
+                &remote.corp_id,
+                &args.config,
+                desired_bytes,
+                &planned.snapshot,
+            );
+            saved
+                .save(out)
+                .map_err(|e| CommandError::Other(e.to_string()))?;
+            let out = sanitize::for_terminal(&out.display().to_string());
+            eprintln!("Saved the plan to {out}; apply it with `tagsync apply {out}`.");
+        }
+        None => {}
     }
     if !apply_now {
         if args.apply {
