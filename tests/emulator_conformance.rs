@@ -1175,3 +1175,15 @@ async fn suites_and_access_must_name_apps() {
     let e = tagsync::emulator::start(config).await.unwrap_err();
     assert!(e.to_string().contains("ghost"), "{e}");
 }
+
+#[tokio::test]
+async fn the_state_dump_is_served_in_the_seed_shape_and_loads_as_a_seed() {
+    let emu = start_small().await;
+    let base = emu.handle.base_url();
+    let root = base.trim_end_matches('/').trim_end_matches("/cgi-bin");
+    let v = fetch_json(emu.http.get(format!("{root}/emulator/state"))).await;
+    assert_eq!(errcode(&v), 0);
+    let file: tagsync::emulator::SeedFile = serde_json::from_value(v).expect("seed shape");
+    assert_eq!(file.tag_group, emu.handle.dump());
+    assert!(file.tag_group.iter().any(|g| g.owner.is_some()), "owners kept");
+}

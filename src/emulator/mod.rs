@@ -246,6 +246,15 @@ fn run_cli(args: &cli::EmulatorArgs) -> Result<(), String> {
             args.listen
         )
     })?;
+    // A test server's secrets are not secrets: show how to log in as the `tagsync` app
+    // (or the first one that is not legacy).
+    let login = config
+        .apps
+        .iter()
+        .find(|a| a.name == "tagsync")
+        .or_else(|| config.apps.iter().find(|a| !a.legacy))
+        .cloned();
+    let corp_id = config.corp_id.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -259,6 +268,18 @@ fn run_cli(args: &cli::EmulatorArgs) -> Result<(), String> {
             .and_then(|()| out.flush())
             .map_err(|e| format!("cannot write to stdout: {e}"))?;
         drop(out);
+        if let Some(app) = login {
+            eprintln!(
+                "to plan against it (as app `{}`):\n  export WECOM_API_BASE=http://{}/cgi-bin/ \
+                 WECOM_CORP_ID={} WECOM_CORP_SECRET={}\nits state: curl http://{}{}",
+                app.name,
+                handle.addr(),
+                corp_id,
+                app.secret,
+                handle.addr(),
+                server::STATE_PATH
+            );
+        }
         wait_for_stop().await;
         handle.shutdown().await;
         Ok(())

@@ -668,6 +668,9 @@ impl Drop for InFlight<'_> {
 
 type AppState = Arc<Shared>;
 
+/// Where the emulator answers its state dump (GET; no token, it is a local test server).
+pub const STATE_PATH: &str = "/emulator/state";
+
 pub(crate) fn router(shared: AppState) -> Router {
     let route = |kind: CallKind| {
         any(
@@ -700,6 +703,14 @@ pub(crate) fn router(shared: AppState) -> Router {
     CallKind::ALL
         .into_iter()
         .fold(Router::new(), |r, kind| r.route(&path(kind), route(kind)))
+        // Not a WeCom path: the live state in the seed shape (with owners), so a running
+        // `tagsync emulator` can be inspected, and its answer used as a `--seed`.
+        .route(
+            STATE_PATH,
+            axum::routing::get(|State(s): State<AppState>| async move {
+                axum::Json(super::SeedFile::new(s.dump()))
+            }),
+        )
         .fallback(|| async { html_response(StatusCode::NOT_FOUND, "404 Not Found") })
         .with_state(shared)
 }
