@@ -3,7 +3,7 @@
 //! `main` parses the arguments with [`Cli`], calls [`run`] and turns the [`Exit`] into
 //! the process exit code. Nothing here decides what to change; it only wires layers.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -73,7 +73,12 @@ pub enum Command {
     /// Print the JSON Schema of the desired-state file, for editors.
     Schema,
     /// Print the man page (roff), e.g. `tagsync man > /usr/local/share/man/man1/tagsync.1`.
-    Man,
+    Man {
+        /// Write tagsync.1 and one page per command (tagsync-plan.1, …) into this
+        /// directory instead of printing tagsync.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Print shell completions.
     Completions {
         /// The shell to complete for.
@@ -191,17 +196,7 @@ pub fn run(cli: Cli) -> Exit {
             clap_complete::generate(shell, &mut Cli::command(), "tagsync", &mut out);
             write_stdout(&out, "the completions")
         }
-        Command::Man => {
-            use clap::CommandFactory;
-            let mut out = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
-                Ok(()) => write_stdout(&out, "the man page"),
-                Err(e) => {
-                    eprintln!("error: cannot render the man page: {e}");
-                    Exit::Error
-                }
-            }
-        }
+        Command::Man { dir } => man(dir.as_deref()),
         Command::Emulator(args) => crate::emulator::cmd_emulator(&args),
         Command::Validate { config } => crate::desired::cmd_validate(&config),
         Command::Schema => crate::desired::cmd_schema(),
@@ -213,6 +208,107 @@ pub fn run(cli: Cli) -> Exit {
 }
 
 /// Write generated text to stdout; a reader that went away (`| head`) is not an error.
+/// Sections the generated page lacks: what the exit codes and variables mean.
+const MAN_EXTRA: &str = r#".SH "EXIT STATUS"
+.TP
+0
+success; the plan may have changes unless \-\-detailed\-exitcode
+.TP
+1
+error: an invalid file, a refused or failed call, a bad argument, a stale saved plan
+.TP
+2
+the plan has changes (only with \-\-detailed\-exitcode)
+.TP
+3
+the plan has blocked steps (a safety gate, or an item tagsync does not own): nothing was sent
+.TP
+4
+an apply partly failed; tagsync plan shows what is left
+.SH ENVIRONMENT
+.TP
+WECOM_CORP_ID, WECOM_CORP_SECRET
+the corp and the secret of the app tagsync acts as (or \-\-secret\-file)
+.TP
+WECOM_SUITE_ID, WECOM_SUITE_SECRET, WECOM_SUITE_TICKET, WECOM_PERMANENT_CODE
+a third\-party app instead
+.TP
+WECOM_API_BASE
+another API base (https; plain http only on loopback), e.g. the emulator
+.TP
+NO_COLOR
+no colour in the text output
+.TP
+RUST_LOG
+log filter (logs go to stderr)
+.SH FILES
+.TP
+\&.tagsync/ledger\-CORP.json
+beside the desired file: the ids tagsync created (its ownership ledger); commit it with the file
+.SH "SEE ALSO"
+tagsync\-plan(1), tagsync\-apply(1), tagsync\-validate(1), tagsync\-export(1), tagsync\-adopt(1), tagsync\-emulator(1) (written by tagsync man \-\-dir DIR)
+"#;
+
+/// `tagsync man`: the main page with exit codes, environment and files; with `--dir`,
+/// that page and one per command.
+fn man(dir: Option<&Path>) -> Exit {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let main_page = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
+        let man = clap_mangen::Man::new(cmd.clone());
+        man.render_title(w)?;
+        man.render_name_section(w)?;
+        man.render_synopsis_section(w)?;
+        man.render_description_section(w)?;
+        man.render_options_section(w)?;
+        man.render_subcommands_section(w)?;
+        w.write_all(MAN_EXTRA.as_bytes())?;
+        man.render_version_section(w)
+    };
+    let Some(dir) = dir else {
+        let mut out = Vec::new();
+        return match main_page(&mut out) {
+            Ok(()) => write_stdout(&out, "the man page"),
+            Err(e) => {
+                eprintln!("error: cannot render the man page: {e}");
+                Exit::Error
+            }
+        };
+    };
+    let write_all = || -> std::io::Result<usize> {
+        std::fs::create_dir_all(dir)?;
+        let mut page = Vec::new();
+        main_page(&mut page)?;
+        std::fs::write(dir.join("tagsync.1"), &page)?;
+        let mut n = 1;
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let name = format!("tagsync-{}", sub.get_name());
+            let mut page = Vec::new();
+            let sub = sub
+                .clone()
+                .display_name(name.clone())
+                .bin_name(format!("tagsync {}", sub.get_name()));
+            clap_mangen::Man::new(sub).render(&mut page)?;
+            std::fs::write(dir.join(format!("{name}.1")), &page)?;
+            n += 1;
+        }
+        Ok(n)
+    };
+    match write_all() {
+        Ok(n) => {
+            eprintln!("wrote {n} man pages to {}", dir.display());
+            Exit::Success
+        }
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the man pages to {}: {e}",
+                dir.display()
+            );
+            Exit::Error
+        }
+    }
+}
+
 fn write_stdout(bytes: &[u8], what: &str) -> Exit {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();

@@ -520,3 +520,43 @@ fn a_bad_argument_exits_1_not_2_which_means_changes() {
         .expect("run");
     assert_eq!(help.status.code(), Some(0));
 }
+
+#[test]
+fn man_prints_exit_codes_and_environment_and_writes_one_page_per_command() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .arg("man")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let page = text(&out.stdout);
+    for section in [
+        "EXIT STATUS",
+        "ENVIRONMENT",
+        "WECOM_CORP_SECRET",
+        "SUBCOMMANDS",
+    ] {
+        assert!(page.contains(section), "{section}");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for name in [
+        "tagsync",
+        "tagsync-plan",
+        "tagsync-apply",
+        "tagsync-emulator",
+    ] {
+        let page = std::fs::read_to_string(dir.path().join(format!("{name}.1")))
+            .unwrap_or_else(|e| panic!("{name}.1: {e}"));
+        assert!(page.contains(".TH"), "{name}.1 is roff");
+    }
+    let plan = std::fs::read_to_string(dir.path().join("tagsync-plan.1")).expect("page");
+    assert!(
+        plan.contains("allow\\-delete"),
+        "the plan page lists its options"
+    );
+}

@@ -1185,5 +1185,8 @@ async fn the_state_dump_is_served_in_the_seed_shape_and_loads_as_a_seed() {
     assert_eq!(errcode(&v), 0);
     let file: tagsync::emulator::SeedFile = serde_json::from_value(v).expect("seed shape");
     assert_eq!(file.tag_group, emu.handle.dump());
-    assert!(file.tag_group.iter().any(|g| g.owner.is_some()), "owners kept");
+    assert!(
+        file.tag_group.iter().any(|g| g.owner.is_some()),
+        "owners kept"
+    );
 }
