@@ -299,13 +299,17 @@ pub fn check_fresh(
     desired_bytes: &[u8],
     remote: &Snapshot,
 ) -> Result<(), StaleError> {
-    let mut changes = Vec::new();
     if saved.corp_id != corp_id {
-        changes.push(format!(
-            "it was made for corp `{}`, not `{corp_id}`",
-            saved.corp_id
-        ));
+        // Every item would differ too; the credentials are what to check.
+        return Err(StaleError {
+            changes: vec![format!(
+                "it was made for corp `{}`, but the credentials (WECOM_CORP_ID, or \
+                 --emulator) reach corp `{corp_id}`; check them before planning again",
+                saved.corp_id
+            )],
+        });
     }
+    let mut changes = Vec::new();
     if sha256_hex(desired_bytes) != saved.desired_sha256 {
         changes.push("the desired file changed since the plan was made".into());
     }
