@@ -173,7 +173,8 @@ pub struct Edits {
 impl Edits {
     /// Whether tag `t` (index in its group) is renamed.
     pub fn renames(&self, t: usize) -> bool {
-        self.rename_every.is_some_and(|k| k > 0 && t.is_multiple_of(k))
+        self.rename_every
+            .is_some_and(|k| k > 0 && t.is_multiple_of(k))
     }
 
     /// Tag indexes of group `g` (of a corp of `tags`) in the order the file lists them.
