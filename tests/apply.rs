@@ -689,6 +689,10 @@ async fn a_ledger_that_cannot_be_saved_stops_the_apply_before_any_add() {
         "no add without its pending entry on disk"
     );
     assert_eq!(report.counts.not_attempted, plan.steps.len());
+    assert!(
+        env.ledger.pending.is_empty(),
+        "no entry of an add never sent"
+    );
 }
 
 /// A client of another app (`crm`) or of the legacy all-powerful secret.

@@ -10,9 +10,11 @@
 //!   pending entry, which [`claim_pending`](super::claim_pending) turns into owned ids on
 //!   the next run.
 //! - Saves stay off the round trips: outcomes are saved while the steps sent next are in
-//!   flight, steps that finish together share one save, and the pending entries of the
-//!   adds sent together are written in one save. A step that depends on another is sent
-//!   only once that step's outcome is on disk.
+//!   flight, steps that finish together share one save, and each save also writes the
+//!   pending entries of the next `parallelism` ready adds, so an add whose slot frees
+//!   is sent at once. A step that depends on another is sent only once that step's
+//!   outcome is on disk. Entries of adds announced but never sent (the run stopped) are
+//!   removed at the end; after a kill they claim nothing, since nothing was created.
 //! - Lost answers ([`ErrorKind::Ambiguous`]) are never resent blindly: an add re-reads
 //!   its group (by id, or the whole corp to find a new group by name), records the tags
 //!   that are there as created and adds only what is still missing; an edit or delete
@@ -21,6 +23,10 @@
 //! Decisions where the spec is silent:
 //! - An ambiguous add is resolved at most [`MAX_ADD_ROUNDS`] times in a row; then the
 //!   step fails as ambiguous and the next `plan` shows what is left.
+//! - Pending entries are written up to `parallelism` adds ahead of their sending: the
+//!   window in which another app creating the very same name in the very same group
+//!   would be claimed (see [`claim_pending`](super::claim_pending)) opens that much
+//!   earlier, by the time the adds before it take.
 //! - When the ledger cannot be saved, no further step is started once that is known
 //!   (tagsync would lose track of what it creates); the report carries the error and
 //!   exits 1. No add is ever sent without its pending entry on disk; edits and deletes
@@ -183,6 +189,61 @@ fn save(ledger: &Ledger, path: Option<&Path>) -> Result<(), crate::ledger::Ledge
     }
 }
 
+/// What of the ledger is on disk.
+#[derive(Debug, Default)]
+struct Disk {
+    /// Outcomes recorded in memory since the last save.
+    unsaved: bool,
+    /// Add steps whose pending entry is in the ledger in memory...
+    announced: BTreeSet<usize>,
+    /// ...and those of them the last successful save wrote.
+    durable: BTreeSet<usize>,
+}
+
+impl Disk {
+    /// Put an add's pending entry in the ledger; true when it is not on disk yet.
+    fn announce(&mut self, ledger: &mut Ledger, step: &Step) -> bool {
+        let Some(pending) = pending_of(step) else {
+            return false;
+        };
+        if self.announced.insert(step.id) {
+            ledger.pending.retain(|p| p.step != step.id);
+            ledger.pending.push(pending);
+        }
+        !self.durable.contains(&step.id)
+    }
+
+    /// Announce the next `n` adds of `ready`, so that the save about to happen writes
+    /// their entries too and they can be sent without waiting for another save.
+    fn announce_ahead(
+        &mut self,
+        ledger: &mut Ledger,
+        plan: &Plan,
+        ready: &BTreeSet<usize>,
+        n: usize,
+    ) {
+        let adds = ready
+            .iter()
+            .map(|&id| &plan.steps[id])
+            .filter(|s| matches!(s.kind, StepKind::AddGroup { .. } | StepKind::AddTags { .. }))
+            .take(n);
+        for step in adds {
+            self.announce(ledger, step);
+        }
+    }
+
+    fn save(
+        &mut self,
+        ledger: &Ledger,
+        path: Option<&Path>,
+    ) -> Result<(), crate::ledger::LedgerError> {
+        save(ledger, path)?;
+        self.unsaved = false;
+        self.durable.clone_from(&self.announced);
+        Ok(())
+    }
+}
+
 /// Run `plan` (see the module docs). The ledger is saved at `ledger_path` as steps
 /// finish (never when it is `None`: kept in memory only).
 pub async fn execute(
@@ -228,32 +289,25 @@ pub async fn execute(
         }
     };
 
-    // The ledger in memory holds outcomes that are not on disk yet.
-    let mut unsaved = false;
+    let mut disk = Disk::default();
     loop {
         // Take the steps that fit. The pending entries of their adds, and the outcomes
-        // recorded since the last save when one of them depends on another step, go to
-        // disk in one save before any of them is sent.
+        // recorded since the last save when one of them depends on another step, must be
+        // on disk before any of them is sent.
         let mut batch = Vec::new();
         let mut save_first = false;
         while error.is_none() && running.len() + batch.len() < parallelism {
             let Some(id) = ready.pop_first() else { break };
             let step = &plan.steps[id];
-            if let Some(pending) = pending_of(step) {
-                ledger.pending.retain(|p| p.step != id);
-                ledger.pending.push(pending);
-                save_first = true;
-            }
-            save_first |= unsaved && !step.depends_on.is_empty();
+            save_first |= disk.announce(ledger, step);
+            save_first |= disk.unsaved && !step.depends_on.is_empty();
             batch.push(id);
         }
         if save_first {
-            match save(ledger, ledger_path) {
-                Ok(()) => unsaved = false,
-                Err(e) => {
-                    error.get_or_insert(e.to_string());
-                    ready.extend(batch.drain(..));
-                }
+            disk.announce_ahead(ledger, plan, &ready, parallelism);
+            if let Err(e) = disk.save(ledger, ledger_path) {
+                error.get_or_insert(e.to_string());
+                ready.extend(batch.drain(..));
             }
         }
         for id in batch {
@@ -263,13 +317,13 @@ pub async fn execute(
             task_step.insert(handle.id(), id);
         }
         // Other outcomes are saved while the steps just sent are in flight, so the save
-        // costs no round trip.
-        if unsaved {
-            match save(ledger, ledger_path) {
-                Ok(()) => unsaved = false,
-                Err(e) => {
-                    error.get_or_insert(e.to_string());
-                }
+        // costs no round trip; the next adds' pending entries ride along.
+        if disk.unsaved {
+            if error.is_none() {
+                disk.announce_ahead(ledger, plan, &ready, parallelism);
+            }
+            if let Err(e) = disk.save(ledger, ledger_path) {
+                error.get_or_insert(e.to_string());
             }
         }
         let Some(mut joined) = running.join_next_with_id().await else {
@@ -293,7 +347,7 @@ pub async fn execute(
                 let step = &plan.steps[id];
                 ledger.record(done.group.iter().chain(done.tags.iter()).cloned());
                 ledger.pending.retain(|p| p.step != id);
-                unsaved = true;
+                disk.unsaved = true;
                 let st = match done.failure {
                     None => {
                         ledger.record_step(&step.kind);
@@ -318,6 +372,14 @@ pub async fn execute(
                 Some(next) => joined = next,
                 None => break,
             }
+        }
+    }
+
+    // Only a stop leaves entries of adds announced ahead but never sent: drop them.
+    if !ledger.pending.is_empty() {
+        ledger.pending.clear();
+        if let Err(e) = save(ledger, ledger_path) {
+            error.get_or_insert(e.to_string());
         }
     }
 
