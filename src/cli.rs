@@ -63,12 +63,7 @@ pub enum Command {
     /// Read the corp, print the plan; change nothing unless --apply.
     Plan(PlanArgs),
     /// Apply a plan saved with `plan --out`, refusing it if anything changed since.
-    Apply {
-        /// The saved plan file.
-        plan: PathBuf,
-        #[command(flatten)]
-        remote: RemoteArgs,
-    },
+    Apply(ApplyArgs),
     /// Write the live corp as a desired-state file that plans to zero changes.
     Export(ExportArgs),
     /// Record existing remote items as owned by tagsync.
@@ -124,8 +119,25 @@ pub struct PlanArgs {
     #[arg(long, value_name = "N")]
     pub allow_delete: Option<usize>,
     /// Steps run at once during apply.
-    #[arg(long, default_value_t = 4)]
-    pub parallelism: usize,
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan saved with `tagsync plan --out`.
+    pub plan: PathBuf,
+    /// The desired-state file (default: the path recorded in the saved plan); it must be
+    /// byte for byte the file the plan was made from.
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Steps run at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -196,10 +208,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Plan(args) => crate::commands::plan::cmd_plan(&args),
         Command::Export(args) => crate::commands::export::cmd_export(&args),
         Command::Adopt(args) => crate::commands::adopt::cmd_adopt(&args),
-        Command::Apply { .. } => {
-            eprintln!("error: `tagsync apply` is not yet available");
-            Exit::Error
-        }
+        Command::Apply(args) => crate::commands::apply::cmd_apply(&args),
     }
 }
 

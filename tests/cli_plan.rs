@@ -1,5 +1,5 @@
-//! `tagsync plan`, `export` and `adopt` run as a process against the emulator: exit codes
-//! 0/1/2/3, output snapshots (temp paths and ports filtered), the demo command.
+//! `tagsync plan` (with `--apply`, `--out`), `apply`, `export` and `adopt` run as a
+//! process against the emulator: exit codes 0/1/2/3/4, output snapshots (temp paths and ports filtered), the demo command.
 //!
 //! Most tests start an emulator in this process (`emulator::start`) and point the child at
 //! it with `--api-base` and `WECOM_CORP_ID`/`WECOM_CORP_SECRET`; some use `--emulator SEED`.
@@ -255,16 +255,177 @@ fn missing_credentials_are_an_error_that_names_the_variable() {
     );
 }
 
+/// Write calls (add, edit, delete) the emulator has answered so far.
+fn writes(fx: &Fixture) -> usize {
+    fx.emu()
+        .calls()
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.kind,
+                emulator::CallKind::Add | emulator::CallKind::Edit | emulator::CallKind::Del
+            )
+        })
+        .count()
+}
+
 #[test]
-fn apply_is_not_yet_available_and_sends_nothing() {
+fn plan_apply_executes_verifies_and_then_plans_to_zero() {
     let fx = Fixture::new();
     fx.adopt_ours();
     let cfg = fx.write("tags.yaml", CHANGED);
+    let cfg = cfg.to_str().expect("path");
+    let out = fx.run(&["plan", "-c", cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("verified: the corp equals the file"),
+        "{stdout}"
+    );
+    snapshot_output("apply_text", &fx, &stdout);
+    let names: Vec<String> = fx
+        .emu()
+        .dump()
+        .iter()
+        .filter(|g| g.group_name == "客户等级")
+        .flat_map(|g| g.tag.iter().map(|t| t.name.clone()))
+        .collect();
+    assert_eq!(names, ["VIP", "重要客户", "普通客户", "潜在客户"]);
+    let again = fx.run(&["plan", "-c", cfg, "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stdout));
+    let apply_again = fx.run(&["plan", "-c", cfg, "--apply"]);
+    assert_eq!(apply_again.status.code(), Some(0));
+    assert!(text(&apply_again.stderr).contains("Nothing to apply"));
+}
+
+#[test]
+fn plan_apply_json_is_one_document_with_the_report() {
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    let cfg = fx.write("tags.yaml", CHANGED);
+    let out = fx.run(&[
+        "plan",
+        "-c",
+        cfg.to_str().expect("path"),
+        "--apply",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(v["format_version"], 1);
+    let steps = v["steps"].as_array().expect("steps").len();
+    assert!(steps > 0);
+    assert_eq!(v["apply"]["exit_code"], 0);
+    assert_eq!(v["apply"]["counts"]["applied"], steps);
+    assert_eq!(v["apply"]["verify"]["status"], "converged");
+}
+
+#[test]
+fn a_blocked_plan_with_apply_or_out_sends_no_write_and_saves_nothing() {
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    let cfg = fx.write("tags.yaml", FOREIGN_RENAME);
     let before = fx.emu().dump();
-    let out = fx.run(&["plan", "-c", cfg.to_str().expect("path"), "--apply"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("not yet available"));
+    let out = fx.run(&[
+        "plan",
+        "-c",
+        cfg.to_str().expect("path"),
+        "--apply",
+        "--out",
+        "plan.json",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("nothing was sent"));
+    assert_eq!(writes(&fx), 0, "the emulator's call log has no write");
     assert_eq!(fx.emu().dump(), before);
+    assert!(!fx.dir.path().join("plan.json").exists());
+}
+
+#[test]
+fn a_step_that_keeps_failing_gives_exit_4_and_names_the_errcode() {
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    // Every edit fails with a system error, past the client's retries.
+    fx.emu().set_faults(emulator::Faults::default().script(
+        emulator::CallKind::Edit,
+        1000,
+        emulator::FaultKind::SystemBusy,
+    ));
+    let cfg = fx.write("tags.yaml", CHANGED);
+    let cfg = cfg.to_str().expect("path");
+    let out = fx.run(&["plan", "-c", cfg, "--apply", "--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("### Apply incomplete"), "{stdout}");
+    assert!(stdout.contains("errcode `-1`"), "{stdout}");
+    fx.emu().set_faults(emulator::Faults::default());
+    let rerun = fx.run(&["plan", "-c", cfg, "--apply"]);
+    assert_eq!(rerun.status.code(), Some(0), "{}", text(&rerun.stdout));
+}
+
+#[test]
+fn a_saved_plan_applies_when_fresh_and_is_refused_when_the_corp_changed() {
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    let cfg = fx.write("tags.yaml", CHANGED);
+    let cfg = cfg.to_str().expect("path");
+    let out = fx.run(&["plan", "-c", cfg, "--out", "plan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(writes(&fx), 0, "--out alone sends nothing");
+    let saved = std::fs::read_to_string(fx.dir.path().join("plan.json")).expect("saved");
+    assert!(
+        !saved.contains(common::SECRET),
+        "no secret in the plan file"
+    );
+    let out = fx.run(&["apply", "plan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Apply complete"));
+
+    // A new plan, then someone renames a tag it touches in the admin console.
+    let cfg2 = fx.write("tags2.yaml", SAME);
+    let out = fx.run(&[
+        "plan",
+        "-c",
+        cfg2.to_str().expect("path"),
+        "--out",
+        "plan2.json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let legacy = tagsync::remote::Client::new(
+        tagsync::remote::ClientConfig::new(
+            &fx.emu().base_url(),
+            tagsync::remote::Credentials::Corp {
+                corp_id: "ww-test-corp".into(),
+                secret: tagsync::remote::Secret::new(common::LEGACY_SECRET),
+            },
+        )
+        .expect("config"),
+    )
+    .expect("client");
+    let snapshot = fx.rt.block_on(legacy.snapshot()).expect("list");
+    let id = snapshot
+        .groups
+        .iter()
+        .flat_map(|g| &g.tags)
+        .find(|t| t.name == "潜在客户")
+        .map(|t| t.id.clone())
+        .expect("added tag");
+    fx.rt
+        .block_on(legacy.edit(&tagsync::wire::EditTagRequest {
+            id: id.clone(),
+            name: Some("潜在客户(旧)".into()),
+            order: None,
+            agentid: None,
+        }))
+        .expect("edit");
+    let writes_before = writes(&fx);
+    let out = fx.run(&["apply", "plan2.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("stale"), "{stderr}");
+    assert!(stderr.contains("潜在客户"), "names what changed: {stderr}");
+    assert_eq!(writes(&fx), writes_before, "a stale plan sends nothing");
 }
 
 #[test]

@@ -424,3 +424,61 @@ fn every_json_field_is_documented_in_the_readme() {
     }
     assert!(seen.contains("`steps[].reason`"));
 }
+
+#[test]
+fn every_apply_report_field_is_documented_in_the_readme() {
+    use tagsync::apply::{ApplyReport, Counts, Failure, StepOutcome, StepStatus, VerifyResult};
+    let readme = std::fs::read_to_string("README.md").expect("README");
+    let section = readme
+        .split("### JSON plan format")
+        .nth(1)
+        .expect("a JSON plan format section");
+    let steps = vec![
+        StepOutcome {
+            step_id: 0,
+            status: StepStatus::Applied {
+                note: Some("settled by re-reading".into()),
+            },
+        },
+        StepOutcome {
+            step_id: 1,
+            status: StepStatus::Failed(Failure {
+                errcode: Some(-1),
+                errmsg: "system busy".into(),
+                hint: "run again".into(),
+                kind: "retryable".into(),
+            }),
+        },
+        StepOutcome {
+            step_id: 2,
+            status: StepStatus::NotAttempted {
+                reason: "step 1 failed".into(),
+            },
+        },
+    ];
+    let report = ApplyReport {
+        refused: false,
+        counts: Counts::of(&steps),
+        steps,
+        error: Some("cannot write the ledger".into()),
+        verify: Some(VerifyResult::Converged),
+    };
+    let s = scenarios().into_iter().next().expect("a scenario");
+    let doc = render::json::render_applied(&plan_of(&s), &ctx(&s), &report);
+    let v: serde_json::Value = serde_json::from_str(&doc).expect("json");
+    let apply = v["apply"].as_object().expect("an apply object");
+    assert_eq!(apply["exit_code"], 1, "stopped outside the steps");
+    let mut keys: Vec<String> = apply.keys().map(|k| format!("`apply.{k}`")).collect();
+    for st in apply["steps"].as_array().expect("steps") {
+        for k in st.as_object().expect("step").keys() {
+            keys.push(format!("`apply.steps[].{k}`"));
+        }
+    }
+    assert!(keys.len() >= 14, "{keys:?}");
+    for key in &keys {
+        assert!(
+            section.contains(key.as_str()),
+            "README does not document {key}"
+        );
+    }
+}

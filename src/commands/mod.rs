@@ -7,6 +7,7 @@
 //! - [`plan`](mod@plan), [`export`](mod@export), [`adopt`](mod@adopt): the commands.
 
 pub mod adopt;
+pub mod apply;
 pub mod export;
 pub mod plan;
 pub mod remote_setup;

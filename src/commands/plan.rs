@@ -1,21 +1,24 @@
-//! `tagsync plan`: load the file, read the corp, plan, print; exit 0/1/2/3.
+//! `tagsync plan`: load the file, read the corp, plan, print; `--out` saves the plan,
+//! `--apply` executes it. Exit 0/1/2/3/4.
 //!
-//! The flow is split so the apply executor plugs in after the plan is printed:
 //! [`make_plan`] returns a [`Planned`] (plan, snapshot, ledger and its path); `run`
-//! prints it, stops on a blocked plan (exit 3, nothing sent) and then reaches the
-//! `--apply` hook, which gets the connected [`Remote`] and the [`Planned`].
+//! prints it, stops on a blocked plan (exit 3, nothing sent, nothing saved), saves it for
+//! `--out`, and for `--apply` hands it to an [`ApplyJob`] (shared with `tagsync apply`),
+//! which executes, verifies and prints the end report (exit 0, 1 or 4).
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use super::remote_setup::{self, Remote};
 use super::{CommandError, report, runtime};
+use crate::apply::{self, ApplyOptions, SavedPlan};
 use crate::cli::{Exit, Format, PlanArgs};
 use crate::desired::{self, Desired};
 use crate::ledger::Ledger;
 use crate::plan::{self, Plan, PlanOptions};
 use crate::remote::Snapshot;
 use crate::render::{self, Context};
+use crate::sanitize;
 
 /// A plan and everything it was made from.
 #[derive(Debug)]
@@ -47,9 +50,10 @@ pub fn exit_for(plan: &Plan, detailed_exitcode: bool) -> Exit {
 }
 
 async fn run(args: &PlanArgs) -> Result<Exit, CommandError> {
-    let desired = desired::load(&args.config)?;
+    let bytes = desired::read_file(&args.config)?;
+    let desired = desired::load_bytes(&bytes, &args.config.display().to_string())?;
     let remote = remote_setup::connect(&args.remote).await?;
-    let result = plan_show_apply(args, desired, &remote).await;
+    let result = plan_show_apply(args, desired, &bytes, &remote).await;
     remote.shutdown().await;
     result
 }
@@ -57,40 +61,133 @@ async fn run(args: &PlanArgs) -> Result<Exit, CommandError> {
 async fn plan_show_apply(
     args: &PlanArgs,
     desired: Desired,
+    desired_bytes: &[u8],
     remote: &Remote,
 ) -> Result<Exit, CommandError> {
-    let mut planned = make_plan(args, desired, remote).await?;
+    let planned = make_plan(args, desired, remote).await?;
     let file = args.config.display().to_string();
     let ctx = Context {
         corp_id: &remote.corp_id,
         file: &file,
         remote: &planned.snapshot,
     };
-    print(
-        args.format,
-        &render::render(args.format, &planned.plan, &ctx),
-    )?;
+    let apply_now = args.apply && !planned.plan.blocked() && !planned.plan.is_empty();
+    // JSON is one document: with --apply it is printed once the report is in it.
+    if !(apply_now && args.format == Format::Json) {
+        print(
+            args.format,
+            &render::render(args.format, &planned.plan, &ctx),
+        )?;
+    }
     if planned.plan.blocked() {
+        if args.out.is_some() || args.apply {
+            eprintln!("The plan has blocked steps: nothing was sent and no plan was saved.");
+        }
         return Ok(Exit::Blocked);
     }
-    if args.apply || args.out.is_some() {
-        return apply(args, remote, &mut planned).await;
+    if let Some(out) = &args.out {
+        let saved = SavedPlan::new(
+            planned.plan.clone(),
+            &remote.corp_id,
+            &args.config,
+            desired_bytes,
+            &planned.snapshot,
+        );
+        saved
+            .save(out)
+            .map_err(|e| CommandError::Other(e.to_string()))?;
+        eprintln!(
+            "Saved the plan to {}; apply it with `tagsync apply {}`.",
+            sanitize::for_terminal(&out.display().to_string()),
+            sanitize::for_terminal(&out.display().to_string())
+        );
     }
-    Ok(exit_for(&planned.plan, args.detailed_exitcode))
+    if !apply_now {
+        if args.apply {
+            eprintln!("Nothing to apply: the corp already equals the file.");
+            return Ok(Exit::Success);
+        }
+        return Ok(exit_for(&planned.plan, args.detailed_exitcode));
+    }
+    let Planned {
+        desired,
+        plan,
+        options,
+        mut ledger,
+        ledger_path,
+        ..
+    } = planned;
+    let job = ApplyJob {
+        plan: &plan,
+        desired: &desired,
+        options: &options,
+        format: args.format,
+        parallelism: args.parallelism,
+        ctx: &ctx,
+    };
+    job.run(remote, &mut ledger, ledger_path.as_deref()).await
 }
 
-/// `--apply` / `--out`, after the plan was printed and found unblocked. The executor
-/// goes here: it sends `planned.plan` through `remote.client`, records created ids and
-/// renames in `planned.ledger` and saves it to `planned.ledger_path` after each step
-/// (nothing to save when that is `None`), then prints its report and returns 0 or 4.
-async fn apply(
-    args: &PlanArgs,
-    _remote: &Remote,
-    _planned: &mut Planned,
-) -> Result<Exit, CommandError> {
-    let what = if args.apply { "--apply" } else { "--out" };
-    eprintln!("error: `tagsync plan {what}` is not yet available");
-    Ok(Exit::Error)
+/// An unblocked, non-empty plan to execute, print the end report of, and verify.
+pub struct ApplyJob<'a> {
+    pub plan: &'a Plan,
+    pub desired: &'a Desired,
+    pub options: &'a PlanOptions,
+    pub format: Format,
+    pub parallelism: u16,
+    /// The context the plan was rendered with.
+    pub ctx: &'a Context<'a>,
+}
+
+impl ApplyJob<'_> {
+    /// Execute and verify, then print the report: after the plan already printed (text,
+    /// markdown), or as the `apply` field of the one JSON document. Gives 0, 1, 3 or 4.
+    pub async fn run(
+        &self,
+        remote: &Remote,
+        ledger: &mut Ledger,
+        ledger_path: Option<&Path>,
+    ) -> Result<Exit, CommandError> {
+        let mut opts = ApplyOptions {
+            parallelism: usize::from(self.parallelism.max(1)),
+            progress: None,
+        };
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(self.plan.steps.len() as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} applying [{bar:30}] {pos}/{len} steps {msg}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        });
+        if let Some(bar) = &bar {
+            opts = opts.with_progress_bar(bar.clone());
+        }
+        let report = apply::apply(
+            self.plan,
+            self.desired,
+            self.options,
+            &remote.client,
+            ledger,
+            ledger_path,
+            &opts,
+        )
+        .await;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        let rendered = match self.format {
+            Format::Text => render::report::text(&report, self.plan, self.ctx),
+            Format::Markdown => render::report::markdown(&report, self.plan, self.ctx),
+            Format::Json => render::json::render_applied(self.plan, self.ctx, &report),
+        };
+        if self.format == Format::Text {
+            print(self.format, "\n")?;
+        }
+        print(self.format, &rendered)?;
+        Ok(report.exit())
+    }
 }
 
 /// Read the corp and the ledger, and plan.
@@ -105,7 +202,17 @@ pub async fn make_plan(
         tags = snapshot.tag_count(),
         "read the corp"
     );
-    let (ledger, ledger_path) = remote_setup::load_ledger(&args.remote, &args.config, remote)?;
+    let (mut ledger, ledger_path) = remote_setup::load_ledger(&args.remote, &args.config, remote)?;
+    if !ledger.pending.is_empty() {
+        let claimed = apply::claim_pending(&mut ledger, &snapshot);
+        tracing::info!(
+            claimed,
+            "settled the adds an interrupted apply left pending"
+        );
+        if let Some(path) = &ledger_path {
+            ledger.save(path)?;
+        }
+    }
     tracing::info!(
         ledger = ?ledger_path,
         owned = ledger.owned.len(),

@@ -16,7 +16,9 @@ use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Pos};
 pub use model::{Desired, DesiredGroup, DesiredTag, Order, Ownership};
-pub use validate::{MAX_FILE_BYTES, MAX_NAME_CHARS, MAX_TAGS, load, load_bytes, load_str};
+pub use validate::{
+    MAX_FILE_BYTES, MAX_NAME_CHARS, MAX_TAGS, load, load_bytes, load_str, read_file,
+};
 
 use crate::cli::Exit;
 

@@ -24,6 +24,13 @@ pub const MAX_NAME_CHARS: usize = 30;
 
 /// Read and check a desired-state file.
 pub fn load(path: &Path) -> Result<Desired, Diagnostics> {
+    let bytes = read_file(path)?;
+    load_bytes(&bytes, &path.display().to_string())
+}
+
+/// Read a desired-state file's bytes (at most [`MAX_FILE_BYTES`] + 1 of them, so that
+/// [`load_bytes`] reports a file too large without reading it all).
+pub fn read_file(path: &Path) -> Result<Vec<u8>, Diagnostics> {
     let name = path.display().to_string();
     let fail = |msg: String, help: &str| {
         Diagnostics::new(&name, "", vec![Diagnostic::new(msg, Pos::START, help)])
@@ -38,7 +45,7 @@ pub fn load(path: &Path) -> Result<Desired, Diagnostics> {
     file.take(MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| fail(format!("cannot read {name}: {e}"), "check the file"))?;
-    load_bytes(&bytes, &name)
+    Ok(bytes)
 }
 
 /// Check a desired-state file given as bytes (not yet known to be UTF-8).

@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
+use super::report::JsonApply;
 use super::{Context, action, describe, fileview};
+use crate::apply::ApplyReport;
 use crate::plan::{Blocked, Plan, StepKind, Summary, Unmanaged};
 use crate::sanitize::for_terminal;
 
@@ -28,6 +30,9 @@ pub struct JsonPlan<'a> {
     /// The file-level view after the plan (YAML-ish listing), or `null` when it cannot
     /// be computed.
     pub after: Option<String>,
+    /// What `--apply` did (absent when the plan was only shown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apply: Option<JsonApply<'a>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,11 +90,23 @@ pub fn document<'a>(plan: &'a Plan, ctx: &Context<'a>) -> JsonPlan<'a> {
         after: fileview::after(plan, ctx.remote)
             .ok()
             .map(|s| fileview::listing(&s)),
+        apply: None,
     }
 }
 
 pub fn render(plan: &Plan, ctx: &Context<'_>) -> String {
-    let mut s = serde_json::to_string_pretty(&document(plan, ctx))
+    to_json(&document(plan, ctx))
+}
+
+/// The plan document with its `apply` field: what `--format json --apply` prints.
+pub fn render_applied(plan: &Plan, ctx: &Context<'_>, report: &ApplyReport) -> String {
+    let mut doc = document(plan, ctx);
+    doc.apply = Some(JsonApply::new(report));
+    to_json(&doc)
+}
+
+fn to_json(doc: &JsonPlan<'_>) -> String {
+    let mut s = serde_json::to_string_pretty(doc)
         .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
     s.push('\n');
     s

@@ -1,4 +1,4 @@
-//! Renderers of a plan (and, later, of an apply report): text, markdown, json.
+//! Renderers of a plan and of an apply's end report ([`report`]): text, markdown, json.
 //!
 //! Every renderer takes the [`Plan`] and a [`Context`] (which corp, which file, the
 //! snapshot the plan was made from) and returns the whole output as a `String`, so the
@@ -17,6 +17,7 @@
 pub mod fileview;
 pub mod json;
 pub mod markdown;
+pub mod report;
 pub mod text;
 
 use crate::plan::{NewTag, Plan, Step, StepKind, Target};

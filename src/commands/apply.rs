@@ -1,0 +1,81 @@
+//! `tagsync apply plan.json`: apply a plan saved with `tagsync plan --out`, only if the
+//! desired file and every remote item the plan touches are as they were when it was made.
+//!
+//! The flow: load the saved plan; read the desired file (the recorded path, or `-c`);
+//! connect; read the corp and the ledger (settling adds an interrupted run left pending);
+//! refuse a stale plan with the list of what changed (exit 1, nothing sent); print the
+//! plan; then the same [`ApplyJob`] as `plan --apply` (exit 0, 3 or 4).
+
+use super::plan::{ApplyJob, print};
+use super::remote_setup::{self, Remote};
+use super::{CommandError, report, runtime};
+use crate::apply::{self, SavedPlan};
+use crate::cli::{ApplyArgs, Exit, Format};
+use crate::desired::{self, Desired};
+use crate::plan::PlanOptions;
+use crate::render::{self, Context};
+
+/// `tagsync apply`.
+pub fn cmd_apply(args: &ApplyArgs) -> Exit {
+    let result = runtime().and_then(|rt| rt.block_on(run(args)));
+    result.unwrap_or_else(|e| report(&e))
+}
+
+async fn run(args: &ApplyArgs) -> Result<Exit, CommandError> {
+    let saved = SavedPlan::load(&args.plan).map_err(|e| CommandError::Other(e.to_string()))?;
+    let config = args.config.clone().unwrap_or(saved.desired_path.clone());
+    let bytes = desired::read_file(&config)?;
+    let desired = desired::load_bytes(&bytes, &config.display().to_string())?;
+    let remote = remote_setup::connect(&args.remote).await?;
+    let result = check_and_apply(args, &saved, &config, &desired, &bytes, &remote).await;
+    remote.shutdown().await;
+    result
+}
+
+async fn check_and_apply(
+    args: &ApplyArgs,
+    saved: &SavedPlan,
+    config: &std::path::Path,
+    desired: &Desired,
+    bytes: &[u8],
+    remote: &Remote,
+) -> Result<Exit, CommandError> {
+    let (mut ledger, ledger_path) = remote_setup::load_ledger(&args.remote, config, remote)?;
+    let snapshot = apply::read_corp(&remote.client, &mut ledger, ledger_path.as_deref())
+        .await
+        .map_err(|e| CommandError::Other(e.to_string()))?;
+    if let Err(stale) = apply::saved::check_fresh(saved, &remote.corp_id, bytes, &snapshot) {
+        return Err(CommandError::Other(stale.to_string()));
+    }
+    let file = config.display().to_string();
+    let ctx = Context {
+        corp_id: &remote.corp_id,
+        file: &file,
+        remote: &snapshot,
+    };
+    let plan = &saved.plan;
+    let runs = !plan.blocked() && !plan.is_empty();
+    if !(runs && args.format == Format::Json) {
+        print(args.format, &render::render(args.format, plan, &ctx))?;
+    }
+    if plan.blocked() {
+        return Ok(Exit::Blocked);
+    }
+    if plan.is_empty() {
+        eprintln!("Nothing to apply: the saved plan has no changes.");
+        return Ok(Exit::Success);
+    }
+    let options = PlanOptions {
+        history: ledger.history.clone(),
+        ..PlanOptions::default()
+    };
+    let job = ApplyJob {
+        plan,
+        desired,
+        options: &options,
+        format: args.format,
+        parallelism: args.parallelism,
+        ctx: &ctx,
+    };
+    job.run(remote, &mut ledger, ledger_path.as_deref()).await
+}
