@@ -50,9 +50,7 @@ use clap::{Parser, ValueEnum};
 use support::{Edits, Scenario};
 use tagsync::apply::{self, ApplyOptions, StepOutcome, VerifyResult};
 use tagsync::desired::{self, Desired};
-use tagsync::emulator::{
-    self, CallKind, EmulatorConfig, EmulatorHandle, Faults, SeedGroup, SeedTag,
-};
+use tagsync::emulator::{self, CallKind, EmulatorConfig, EmulatorHandle, Faults, SeedGroup};
 use tagsync::ledger::Ledger;
 use tagsync::plan::PlanOptions;
 use tagsync::remote::{Client, ClientConfig, Credentials, Secret};
@@ -170,31 +168,7 @@ impl Case {
         } else {
             Scenario::NoChange
         };
-        let owner = || Some(APP.to_string());
-        support::list_answer(CORP_TAGS, scenario)
-            .tag_group
-            .into_iter()
-            .map(|g| SeedGroup {
-                group_id: g.group_id,
-                group_name: g.group_name,
-                create_time: g.create_time,
-                order: g.order,
-                deleted: false,
-                owner: owner(),
-                tag: g
-                    .tag
-                    .into_iter()
-                    .map(|t| SeedTag {
-                        id: t.id,
-                        name: t.name,
-                        create_time: t.create_time,
-                        order: t.order,
-                        deleted: false,
-                        owner: owner(),
-                    })
-                    .collect(),
-            })
-            .collect()
+        support::owned_seed(CORP_TAGS, scenario, APP)
     }
 
     fn desired(&self) -> Result<Desired, String> {

@@ -13,6 +13,7 @@
 
 use std::fmt::Write as _;
 
+use tagsync::emulator::{SeedGroup, SeedTag};
 use tagsync::wire;
 
 pub const TAGS_PER_GROUP: usize = 100;
@@ -145,6 +146,36 @@ pub fn list_answer(tags: usize, scenario: Scenario) -> wire::TagListResponse {
 /// The JSON text of [`list_answer`], as the server sends it.
 pub fn list_json(tags: usize, scenario: Scenario) -> String {
     serde_json::to_string(&list_answer(tags, scenario)).unwrap_or_default()
+}
+
+/// The emulator's seed of [`list_answer`], every item owned by the app `owner` (as if
+/// tagsync had created it all).
+pub fn owned_seed(tags: usize, scenario: Scenario, owner: &str) -> Vec<SeedGroup> {
+    let owner = || Some(owner.to_string());
+    list_answer(tags, scenario)
+        .tag_group
+        .into_iter()
+        .map(|g| SeedGroup {
+            group_id: g.group_id,
+            group_name: g.group_name,
+            create_time: g.create_time,
+            order: g.order,
+            deleted: false,
+            owner: owner(),
+            tag: g
+                .tag
+                .into_iter()
+                .map(|t| SeedTag {
+                    id: t.id,
+                    name: t.name,
+                    create_time: t.create_time,
+                    order: t.order,
+                    deleted: false,
+                    owner: owner(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Every id of the corp: what the ledger holds when tagsync created it all.
