@@ -187,17 +187,17 @@ pub fn run(cli: Cli) -> Exit {
     match cli.command {
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "tagsync", &mut std::io::stdout());
-            Exit::Success
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tagsync", &mut out);
+            write_stdout(&out, "the completions")
         }
         Command::Man => {
             use clap::CommandFactory;
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => Exit::Success,
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => write_stdout(&out, "the man page"),
                 Err(e) => {
-                    eprintln!("error: cannot write the man page: {e}");
+                    eprintln!("error: cannot render the man page: {e}");
                     Exit::Error
                 }
             }
@@ -212,6 +212,20 @@ pub fn run(cli: Cli) -> Exit {
     }
 }
 
+/// Write generated text to stdout; a reader that went away (`| head`) is not an error.
+fn write_stdout(bytes: &[u8], what: &str) -> Exit {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Exit::Success,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Err(e) => {
+            eprintln!("error: cannot write {what}: {e}");
+            Exit::Error
+        }
+    }
+}
+
 /// Logs go to stderr; `-v` raises the level, `RUST_LOG` overrides it.
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
@@ -222,9 +236,16 @@ fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // Colour only on a terminal: CI logs and the captured stderr of a plan comment get
+    // plain text.
+    let ansi = {
+        use std::io::IsTerminal;
+        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false)
         .try_init();
 }

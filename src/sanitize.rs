@@ -48,6 +48,25 @@ pub fn for_markdown(s: &str) -> String {
     out
 }
 
+/// Prose of our own that quotes names in backticks (a reason, a fix, a hint): each
+/// backtick-quoted part is shown in `<code>` instead of as escaped backticks. Markdown
+/// is still interpreted between inline HTML tags, so every part, quoted or not, goes
+/// through [`for_markdown`]. An odd backtick (a name that holds one) only shifts where
+/// the code font starts; nothing is left unescaped either way.
+pub fn for_markdown_prose(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for (i, part) in s.split('`').enumerate() {
+        if i % 2 == 0 {
+            out.push_str(&for_markdown(part));
+        } else {
+            out.push_str("<code>");
+            out.push_str(&for_markdown(part));
+            out.push_str("</code>");
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +76,19 @@ mod tests {
         assert_eq!(for_terminal("a\u{1b}[31mb"), "a\\u{1b}[31mb");
         assert_eq!(for_terminal("x\u{202E}y"), "x\\u{202e}y");
         assert_eq!(for_terminal("重要客户"), "重要客户");
+    }
+
+    #[test]
+    fn prose_keeps_code_spans_as_code_and_escapes_everything() {
+        assert_eq!(
+            for_markdown_prose("run with `--allow-delete 12` (1 tag)"),
+            "run with <code>\\-\\-allow\\-delete 12</code> \\(1 tag\\)"
+        );
+        assert_eq!(
+            for_markdown_prose("tag `<b>|*x*` moves"),
+            "tag <code>&lt;b\\>\\|\\*x\\*</code> moves"
+        );
+        assert_eq!(for_markdown_prose("odd ` quote"), "odd <code> quote</code>");
     }
 
     #[test]

@@ -3,12 +3,15 @@
 
 mod common;
 
-use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{group, small_seed, tag, three_apps};
+use common::scenarios::{
+    BOOTSTRAP, KEEP_SMALL, assert_all_owned, assert_foreign_untouched, assert_no_duplicates,
+    foreign_only, owned_group, owned_in, scenarios, twelve, twenty_percent, writes,
+};
+use common::{small_seed, three_apps};
 use tagsync::apply::{self, ApplyOptions, ApplyReport, StepStatus, VerifyResult};
 use tagsync::desired::{self, Desired};
 use tagsync::emulator::{
@@ -40,22 +43,6 @@ fn client_for(emu: &EmulatorHandle) -> Client {
     c.max_backoff = Duration::from_millis(4);
     c.limit_backoff = Duration::from_millis(1);
     Client::new(c).expect("client")
-}
-
-/// The seed's items owned by our app, as the ledger of an earlier run would hold them.
-fn owned_in(seed: &[SeedGroup]) -> Vec<String> {
-    let ours = |o: &Option<String>| o.as_deref() == Some("tagsync");
-    seed.iter()
-        .flat_map(|g| {
-            let group = ours(&g.owner).then(|| g.group_id.clone());
-            group.into_iter().chain(
-                g.tag
-                    .iter()
-                    .filter(|t| ours(&t.owner))
-                    .map(|t| t.id.clone()),
-            )
-        })
-        .collect()
 }
 
 async fn env_with(config: EmulatorConfig) -> Env {
@@ -102,8 +89,14 @@ impl Env {
 
     async fn apply(&mut self, d: &Desired, options: &PlanOptions) -> (Plan, ApplyReport) {
         let plan = self.plan(d, options).await;
-        let report = apply::apply(
-            &plan,
+        let report = self.apply_plan(&plan, d, options).await;
+        (plan, report)
+    }
+
+    /// Execute and verify `plan` with the ledger on disk.
+    async fn apply_plan(&mut self, plan: &Plan, d: &Desired, options: &PlanOptions) -> ApplyReport {
+        apply::apply(
+            plan,
             d,
             options,
             &self.client,
@@ -111,8 +104,7 @@ impl Env {
             Some(&self.ledger_path),
             &ApplyOptions::default(),
         )
-        .await;
-        (plan, report)
+        .await
     }
 
     /// Apply; when that did not converge (faults), re-plan from a fresh snapshot with
@@ -146,20 +138,8 @@ impl Env {
         let again = self.plan(d, options).await;
         assert!(again.is_empty(), "{label}: not converged: {again:#?}");
         let dump = self.emu.dump();
-        for id in owned_in(&dump) {
-            assert!(
-                self.ledger.owned.contains(&id),
-                "{label}: {id} made by tagsync is not in the ledger"
-            );
-        }
-        let mut groups = HashSet::new();
-        for g in &dump {
-            assert!(groups.insert(&g.group_name), "{label}: group twice");
-            let mut names = HashSet::new();
-            for t in &g.tag {
-                assert!(names.insert(&t.name), "{label}: {:?} twice", t.name);
-            }
-        }
+        assert_all_owned(&dump, &self.ledger.owned, label);
+        assert_no_duplicates(&dump, label);
     }
 }
 
@@ -169,27 +149,6 @@ fn names(emu: &EmulatorHandle) -> Vec<(String, Vec<String>)> {
         .into_iter()
         .map(|g| (g.group_name, g.tag.into_iter().map(|t| t.name).collect()))
         .collect()
-}
-
-fn changes_sent(emu: &EmulatorHandle) -> usize {
-    emu.calls()
-        .iter()
-        .filter(|c| matches!(c.kind, CallKind::Add | CallKind::Edit | CallKind::Del))
-        .count()
-}
-
-fn owned_group(id: &str, name: &str, order: u32, tags: &[(&str, &str)]) -> SeedGroup {
-    let n = tags.len() as u32;
-    group(
-        id,
-        name,
-        order,
-        Some("tagsync"),
-        tags.iter()
-            .enumerate()
-            .map(|(i, (id, name))| tag(id, name, (n - i as u32) * 10, Some("tagsync")))
-            .collect(),
-    )
 }
 
 /// Scenarios whose first plan has a known size (the fewest calls).
@@ -203,199 +162,10 @@ fn expected_calls(label: &str) -> Option<usize> {
     }
 }
 
-/// A scenario: a seed and files applied one after the other.
-struct Scenario {
-    name: &'static str,
-    seed: Vec<SeedGroup>,
-    files: Vec<String>,
-    options: PlanOptions,
-}
-
-fn foreign_only() -> Vec<SeedGroup> {
-    small_seed().into_iter().skip(1).collect()
-}
-
-const BOOTSTRAP: &str = "
-version: 1
-groups:
-  - name: 客户等级
-    tags: [VIP, 重要客户, 普通客户]
-  - name: 来源渠道
-    tags: [官网, 展会, 转介绍]
-  - name: 行业
-    managed: false
-    tags: [制造业, 零售]
-";
-
-fn hundred() -> Vec<SeedGroup> {
-    let ids: Vec<(String, String)> = (0..100)
-        .map(|i| (format!("etT{i:03}"), format!("T{i:03}")))
-        .collect();
-    let pairs: Vec<(&str, &str)> = ids.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    vec![owned_group("etBig", "大组", 5, &pairs)]
-}
-
-fn hundred_top() -> String {
-    let mut s = String::from("version: 1\ngroups:\n  - name: 大组\n    tags:\n      - T099\n");
-    for i in 0..99 {
-        s.push_str(&format!("      - T{i:03}\n"));
-    }
-    s
-}
-
-fn twelve() -> Vec<SeedGroup> {
-    let ids: Vec<(String, String)> = (0..12)
-        .map(|i| (format!("etOld{i:02}"), format!("旧{i:02}")))
-        .collect();
-    let pairs: Vec<(&str, &str)> = ids.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    let mut seed = small_seed();
-    seed.push(owned_group("etOldGroup", "旧分组", 1, &pairs));
-    seed
-}
-
-const KEEP_SMALL: &str = "
-version: 1
-groups:
-  - name: 客户等级
-    tags: [VIP, 普通客户]
-";
-
-fn scenarios() -> Vec<Scenario> {
-    let allow = |n| PlanOptions {
-        allow_delete: Some(n),
-        ..PlanOptions::default()
-    };
-    vec![
-        Scenario {
-            name: "new corp bootstrap",
-            seed: foreign_only(),
-            files: vec![BOOTSTRAP.into()],
-            options: PlanOptions::default(),
-        },
-        Scenario {
-            name: "renames of a group and a tag, an add between",
-            seed: small_seed(),
-            files: vec![
-                "
-version: 1
-groups:
-  - name: 客户级别
-    previously: [客户等级]
-    tags:
-      - VIP
-      - 重要客户
-      - name: 一般客户
-        previously: [普通客户]
-"
-                .into(),
-            ],
-            options: PlanOptions::default(),
-        },
-        Scenario {
-            name: "swap cycle, then the same file again",
-            seed: vec![owned_group(
-                "etG",
-                "分组",
-                5,
-                &[("etA", "A"), ("etB", "B"), ("etC", "C")],
-            )],
-            files: vec![
-                "
-version: 1
-groups:
-  - name: 分组
-    tags:
-      - name: B
-        previously: [A]
-      - name: A
-        previously: [B]
-      - C
-"
-                .into();
-                2
-            ],
-            options: PlanOptions::default(),
-        },
-        Scenario {
-            name: "one tag to the top of 100",
-            seed: hundred(),
-            files: vec![hundred_top()],
-            options: PlanOptions::default(),
-        },
-        Scenario {
-            name: "tag moving group (replace)",
-            seed: vec![
-                owned_group("etG1", "甲", 20, &[("etX", "x"), ("etY", "y")]),
-                owned_group("etG2", "乙", 10, &[("etZ", "z")]),
-            ],
-            files: vec![
-                "
-version: 1
-groups:
-  - name: 甲
-    tags: [x]
-  - name: 乙
-    tags: [z, y]
-"
-                .into(),
-            ],
-            options: allow(1),
-        },
-        Scenario {
-            name: "foreign groups left out of the file stay",
-            seed: small_seed(),
-            files: vec![
-                "
-version: 1
-groups:
-  - name: 客户等级
-    tags: [普通客户, VIP, 新客户]
-"
-                .into(),
-            ],
-            options: PlanOptions::default(),
-        },
-        Scenario {
-            name: "group emptied (deleted with its tags)",
-            seed: {
-                let mut s = small_seed();
-                s.push(owned_group(
-                    "etGone",
-                    "旧",
-                    1,
-                    &[("etO1", "o1"), ("etO2", "o2")],
-                ));
-                s
-            },
-            files: vec![KEEP_SMALL.into()],
-            options: PlanOptions::default(),
-        },
-        Scenario {
-            name: "twelve deletes with --allow-delete 12",
-            seed: twelve(),
-            files: vec![KEEP_SMALL.into()],
-            options: allow(12),
-        },
-    ]
-}
-
-/// The foreign items of the seed, as they were.
-fn foreign(dump: &[SeedGroup]) -> Vec<SeedGroup> {
-    let ours = |o: &Option<String>| o.as_deref() == Some("tagsync");
-    dump.iter()
-        .filter(|g| !ours(&g.owner))
-        .cloned()
-        .map(|mut g| {
-            g.tag.retain(|t| !ours(&t.owner));
-            g
-        })
-        .collect()
-}
-
 async fn run_matrix(faults: impl Fn(u64) -> Faults) {
     for (i, s) in scenarios().into_iter().enumerate() {
         let mut env = env(s.seed.clone()).await;
-        let before = foreign(&env.emu.dump());
+        let before = env.emu.dump();
         env.emu.set_faults(faults(i as u64));
         for (k, file) in s.files.iter().enumerate() {
             let label = format!("{} (file {k})", s.name);
@@ -403,35 +173,7 @@ async fn run_matrix(faults: impl Fn(u64) -> Faults) {
             env.emu.set_faults(faults(100 + i as u64));
         }
         // Foreign items are exactly as before: nothing edited or deleted.
-        let after = foreign(&env.emu.dump());
-        for g in &before {
-            let now = after.iter().find(|a| a.group_id == g.group_id);
-            let now = now.unwrap_or_else(|| panic!("{}: foreign group gone", s.name));
-            assert_eq!(now.group_name, g.group_name, "{}", s.name);
-            assert_eq!(now.order, g.order, "{}", s.name);
-            for t in &g.tag {
-                assert!(
-                    now.tag.contains(t),
-                    "{}: foreign tag {} changed",
-                    s.name,
-                    t.id
-                );
-            }
-        }
-        let foreign_ids: BTreeSet<&str> = before
-            .iter()
-            .flat_map(|g| {
-                std::iter::once(g.group_id.as_str()).chain(g.tag.iter().map(|t| t.id.as_str()))
-            })
-            .collect();
-        for c in env.emu.calls() {
-            if matches!(c.kind, CallKind::Edit | CallKind::Del) {
-                let body = c.body.to_string();
-                for id in &foreign_ids {
-                    assert!(!body.contains(id), "{}: {id} sent in {body}", s.name);
-                }
-            }
-        }
+        assert_foreign_untouched(&before, &env.emu.dump(), &env.emu.calls(), s.name);
         env.emu.shutdown().await;
     }
 }
@@ -439,28 +181,6 @@ async fn run_matrix(faults: impl Fn(u64) -> Faults) {
 #[tokio::test]
 async fn scenario_matrix_applies_and_verifies() {
     run_matrix(|_| Faults::none()).await;
-}
-
-/// 20% of every call kind fails, each fault kind equally likely.
-fn twenty_percent(seed: u64) -> Faults {
-    const ALL: [FaultKind; 8] = [
-        FaultKind::SystemBusy,
-        FaultKind::VersionConflict,
-        FaultKind::FrequencyLimit,
-        FaultKind::ConcurrencyLimit,
-        FaultKind::Http500,
-        FaultKind::BadGateway,
-        FaultKind::TruncatedJson,
-        FaultKind::CommitThenDrop,
-    ];
-    let mut f = Faults::none().with_seed(seed);
-    for kind in CallKind::ALL {
-        for (i, fault) in ALL.iter().enumerate() {
-            // The first that fires wins: p_i = 0.025 / (1 - 0.025 i) gives 2.5% each.
-            f = f.random(kind, *fault, 0.025 / (1.0 - 0.025 * i as f64));
-        }
-    }
-    f
 }
 
 #[tokio::test]
@@ -535,7 +255,7 @@ groups:
         assert_eq!(report.counts.not_attempted, plan.steps.len());
         assert!(report.to_string().contains("nothing was sent"), "{report}");
     }
-    assert_eq!(changes_sent(&env.emu), 0, "{:?}", env.emu.calls());
+    assert_eq!(writes(&env.emu.calls()), 0, "{:?}", env.emu.calls());
     assert_eq!(names(&env.emu), before);
 }
 
@@ -684,7 +404,7 @@ async fn a_ledger_that_cannot_be_saved_stops_the_apply_before_any_add() {
             .is_some_and(|e| e.contains("not-a-directory"))
     );
     assert_eq!(
-        changes_sent(&env.emu),
+        writes(&env.emu.calls()),
         0,
         "no add without its pending entry on disk"
     );
@@ -744,16 +464,9 @@ async fn a_fresh_saved_plan_applies() {
     let snapshot = env.client.snapshot().await.expect("snapshot");
     apply::saved::check_fresh(&saved, CORP, SAVED_FILE.as_bytes(), &snapshot).expect("fresh");
     let d = desired(SAVED_FILE);
-    let report = apply::apply(
-        &saved.plan,
-        &d,
-        &PlanOptions::default(),
-        &env.client,
-        &mut env.ledger,
-        Some(&env.ledger_path),
-        &ApplyOptions::default(),
-    )
-    .await;
+    let report = env
+        .apply_plan(&saved.plan, &d, &PlanOptions::default())
+        .await;
     assert_eq!(report.exit_code(), 0, "{report}");
     env.assert_converged(&d, &PlanOptions::default(), "saved plan")
         .await;
@@ -892,13 +605,6 @@ impl Env {
     }
 }
 
-fn changes(calls: &[emulator::CallRecord]) -> usize {
-    calls
-        .iter()
-        .filter(|c| matches!(c.kind, CallKind::Add | CallKind::Edit | CallKind::Del))
-        .count()
-}
-
 #[tokio::test]
 async fn an_apply_stopped_after_any_number_of_calls_resumes_without_duplicates() {
     let d = desired(CRASH_FILE);
@@ -910,7 +616,7 @@ async fn an_apply_stopped_after_any_number_of_calls_resumes_without_duplicates()
         );
         let plan = env.plan(&d, &options).await;
         assert!(plan.calls() > k, "k={k}: the plan is long enough to cut");
-        let cut = env.execute_until(&plan, |c| changes(c) >= k).await;
+        let cut = env.execute_until(&plan, |c| writes(c) >= k).await;
         assert!(cut, "k={k}: stopped before the end");
         env.restart();
         env.emu.set_faults(Faults::none());
@@ -976,4 +682,64 @@ async fn an_add_committed_but_never_recorded_is_claimed_from_the_pending_list() 
     let (_, report) = env.apply(&d, &options).await;
     assert_eq!(report.exit_code(), 0, "{report}");
     env.assert_converged(&d, &options, "pending add").await;
+}
+
+#[tokio::test]
+async fn an_add_whose_answer_and_reread_are_both_lost_stays_pending_for_the_next_run() {
+    let d = desired(CRASH_FILE);
+    let options = PlanOptions::default();
+    let mut env = env(small_seed()).await;
+    let plan = env.plan(&d, &options).await;
+    // The first add commits and loses its answer; the re-read that would settle it gets
+    // a captive portal's page (not retried).
+    env.emu.set_faults(
+        Faults::none()
+            .script(CallKind::Add, 1, FaultKind::CommitThenDrop)
+            .script(CallKind::List, 1, FaultKind::NotJson),
+    );
+    let report = env.apply_plan(&plan, &d, &options).await;
+    assert_eq!(report.exit_code(), 4, "{report}");
+    let calls = env.emu.calls();
+    let lost = calls
+        .iter()
+        .find(|r| r.fault == Some(FaultKind::CommitThenDrop))
+        .expect("the add was lost");
+    let names: Vec<&str> = lost.body["tag"]
+        .as_array()
+        .expect("tags sent")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    let dump = env.emu.dump();
+    let ids: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let t = dump.iter().flat_map(|g| &g.tag).find(|t| t.name == *n);
+            t.expect("the lost add committed").id.clone()
+        })
+        .collect();
+    let made = |ledger: &Ledger| {
+        ids.iter()
+            .map(|id| ledger.owned.contains(id))
+            .collect::<Vec<bool>>()
+    };
+    env.restart();
+    assert!(
+        made(&env.ledger).iter().all(|owned| !owned),
+        "the answer was lost"
+    );
+    assert_eq!(
+        env.ledger.pending.len(),
+        1,
+        "the unsettled add stays pending"
+    );
+    env.emu.set_faults(Faults::none());
+    env.plan(&d, &options).await;
+    assert!(
+        made(&env.ledger).iter().all(|owned| *owned),
+        "the next run claims what the add made"
+    );
+    let (_, report) = env.apply(&d, &options).await;
+    assert_eq!(report.exit_code(), 0, "{report}");
+    env.assert_converged(&d, &options, "unsettled add").await;
 }

@@ -7,110 +7,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use tagsync::emulator::{self, EmulatorConfig, EmulatorHandle, SeedFile};
-
-const OURS_GROUP: &str = "etGroupOurs00000000000000000000";
-const OURS_VIP: &str = "etTagVip000000000000000000000000";
-const OURS_NORMAL: &str = "etTagNormal000000000000000000000";
-
-/// An emulator with the small seed, a temp directory, and a way to run the binary.
-struct Fixture {
-    rt: tokio::runtime::Runtime,
-    emu: Option<EmulatorHandle>,
-    dir: tempfile::TempDir,
-}
-
-impl Fixture {
-    fn new() -> Fixture {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let emu = rt
-            .block_on(emulator::start(EmulatorConfig {
-                apps: common::three_apps(),
-                seed: common::small_seed(),
-                ..Default::default()
-            }))
-            .expect("emulator starts");
-        Fixture {
-            rt,
-            emu: Some(emu),
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn emu(&self) -> &EmulatorHandle {
-        self.emu.as_ref().expect("running")
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.dir.path().join(name);
-        std::fs::write(&p, text).expect("write file");
-        p
-    }
-
-    /// Run tagsync with the emulator's API base and credentials (secret `secret`).
-    fn run_with_secret(&self, secret: &str, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_tagsync"))
-            .args(args)
-            .arg("--api-base")
-            .arg(self.emu().base_url())
-            .env("WECOM_CORP_ID", "ww-test-corp")
-            .env("WECOM_CORP_SECRET", secret)
-            .env_remove("WECOM_API_BASE")
-            .env("NO_COLOR", "1")
-            .current_dir(self.dir.path())
-            .output()
-            .expect("run tagsync")
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_with_secret(common::SECRET, args)
-    }
-
-    /// Record our seed items as owned (through `tagsync adopt`).
-    fn adopt_ours(&self) {
-        let out = self.run(&["adopt", OURS_GROUP, OURS_VIP, OURS_NORMAL]);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    }
-
-    /// Filters for the temp dir and the emulator's port.
-    fn filters(&self) -> Vec<(String, &'static str)> {
-        let dir = self.dir.path().display().to_string();
-        vec![
-            (regex_escape(&dir), "[TMP]"),
-            (r"127\.0\.0\.1:\d+".to_string(), "127.0.0.1:[PORT]"),
-        ]
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        if let Some(emu) = self.emu.take() {
-            self.rt.block_on(emu.shutdown());
-        }
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if "\\.+*?()|[]{}^$#&-~".contains(c) {
-                vec!['\\', c]
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
+use common::bin::{Fixture, OURS_VIP, text};
+use tagsync::emulator::{self, SeedFile};
 
 fn snapshot_output(name: &str, fx: &Fixture, s: &str) {
     let filters = fx.filters();
@@ -255,20 +155,6 @@ fn missing_credentials_are_an_error_that_names_the_variable() {
     );
 }
 
-/// Write calls (add, edit, delete) the emulator has answered so far.
-fn writes(fx: &Fixture) -> usize {
-    fx.emu()
-        .calls()
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.kind,
-                emulator::CallKind::Add | emulator::CallKind::Edit | emulator::CallKind::Del
-            )
-        })
-        .count()
-}
-
 #[test]
 fn plan_apply_executes_verifies_and_then_plans_to_zero() {
     let fx = Fixture::new();
@@ -337,7 +223,7 @@ fn a_blocked_plan_with_apply_or_out_sends_no_write_and_saves_nothing() {
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("nothing was sent"));
-    assert_eq!(writes(&fx), 0, "the emulator's call log has no write");
+    assert_eq!(fx.writes(), 0, "the emulator's call log has no write");
     assert_eq!(fx.emu().dump(), before);
     assert!(!fx.dir.path().join("plan.json").exists());
 }
@@ -372,7 +258,7 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_the_corp_changed() {
     let cfg = cfg.to_str().expect("path");
     let out = fx.run(&["plan", "-c", cfg, "--out", "plan.json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(writes(&fx), 0, "--out alone sends nothing");
+    assert_eq!(fx.writes(), 0, "--out alone sends nothing");
     let saved = std::fs::read_to_string(fx.dir.path().join("plan.json")).expect("saved");
     assert!(
         !saved.contains(common::SECRET),
@@ -392,40 +278,18 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_the_corp_changed() {
         "plan2.json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let legacy = tagsync::remote::Client::new(
-        tagsync::remote::ClientConfig::new(
-            &fx.emu().base_url(),
-            tagsync::remote::Credentials::Corp {
-                corp_id: "ww-test-corp".into(),
-                secret: tagsync::remote::Secret::new(common::LEGACY_SECRET),
-            },
-        )
-        .expect("config"),
-    )
-    .expect("client");
-    let snapshot = fx.rt.block_on(legacy.snapshot()).expect("list");
-    let id = snapshot
-        .groups
-        .iter()
-        .flat_map(|g| &g.tags)
-        .find(|t| t.name == "潜在客户")
-        .map(|t| t.id.clone())
-        .expect("added tag");
-    fx.rt
-        .block_on(legacy.edit(&tagsync::wire::EditTagRequest {
-            id: id.clone(),
-            name: Some("潜在客户(旧)".into()),
-            order: None,
-            agentid: None,
-        }))
-        .expect("edit");
-    let writes_before = writes(&fx);
+    fx.rt.block_on(common::rename_as_admin(
+        fx.emu(),
+        "潜在客户",
+        "潜在客户(旧)",
+    ));
+    let writes_before = fx.writes();
     let out = fx.run(&["apply", "plan2.json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("stale"), "{stderr}");
     assert!(stderr.contains("潜在客户"), "names what changed: {stderr}");
-    assert_eq!(writes(&fx), writes_before, "a stale plan sends nothing");
+    assert_eq!(fx.writes(), writes_before, "a stale plan sends nothing");
 }
 
 #[test]

@@ -16,7 +16,7 @@ read -r -a extra <<<"${TAGSYNC_ARGS:-}"
 rc=$?
 case $rc in
   0) drift=false ;;
-  2 | 3) drift=true ;;
+  2 | 3) drift=true ;; # 3: the changes include blocked steps; the plan says which
   *)
     echo "tagsync: the drift check failed (exit $rc)" >&2
     exit 1

@@ -1,17 +1,41 @@
 #!/usr/bin/env bash
-# Posts BODY_FILE as the pull request's one tagsync comment: the comment carrying the
-# hidden marker is edited in place, or created the first time.
-# Environment: GH_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, BODY_FILE (default tagsync-plan.md).
+# Posts BODY_FILE as the pull request's one tagsync comment: the comment that starts with
+# the hidden marker `<!-- tagsync-plan -->` is edited in place, or created the first time.
+# Needs curl, jq and tagsync-api.sh beside this script.
+#
+# Environment (GitHub Actions sets the first two):
+#   GITHUB_REPOSITORY  owner/name
+#   GITHUB_API_URL     the REST API (default: https://api.github.com)
+#   GITHUB_TOKEN or GH_TOKEN   a token that may comment (the workflow's github.token)
+#   PR_NUMBER          the pull request
+#   BODY_FILE          the comment (default: tagsync-plan.md, written by tagsync-pr.sh)
+# Prints `comment=<created|updated> <url>`.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../ci source=tagsync-api.sh
+. "$(dirname "$0")/tagsync-api.sh"
+
 marker='<!-- tagsync-plan -->'
 body=${BODY_FILE:-tagsync-plan.md}
-repo=$GITHUB_REPOSITORY
-id=$(gh api --paginate "repos/$repo/issues/$PR_NUMBER/comments" \
-  --jq ".[] | select(.body | contains(\"$marker\")) | .id" | head -n 1)
+repo=${GITHUB_REPOSITORY:?set GITHUB_REPOSITORY (owner/name)}
+pr=${PR_NUMBER:?set PR_NUMBER}
+token=${GITHUB_TOKEN:-${GH_TOKEN:?set GITHUB_TOKEN or GH_TOKEN}}
+
+if [ ! -s "$body" ]; then
+  echo "tagsync: $body is missing or empty (did the plan step run?); nothing to post" >&2
+  exit 1
+fi
+api_init "${GITHUB_API_URL:-https://api.github.com}" \
+  "Authorization: Bearer $token" \
+  "Accept: application/vnd.github+json" \
+  "X-GitHub-Api-Version: 2022-11-28"
+
+id=$(api_find "repos/$repo/issues/$pr/comments" \
+  "select(.body // \"\" | startswith(\"$marker\")) | .id")
+payload=$(api_body "$body")
 if [ -n "$id" ]; then
-  gh api -X PATCH "repos/$repo/issues/comments/$id" -F "body=@$body" >/dev/null
-  echo "updated comment $id"
+  api_need PATCH "repos/$repo/issues/comments/$id" "$payload"
+  echo "comment=updated $(jq -r .html_url "$api_answer")"
 else
-  gh api -X POST "repos/$repo/issues/$PR_NUMBER/comments" -F "body=@$body" >/dev/null
-  echo "created a comment"
+  api_need POST "repos/$repo/issues/$pr/comments" "$payload"
+  echo "comment=created $(jq -r .html_url "$api_answer")"
 fi

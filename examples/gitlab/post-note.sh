@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
-# Posts BODY_FILE as the merge request's one tagsync note: the note carrying the hidden
-# marker is edited in place, or created the first time. Needs curl and jq.
-# Environment: GITLAB_TOKEN (a project access token with the `api` scope), and GitLab's
-#   CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID; BODY_FILE (default tagsync-plan.md).
+# Posts BODY_FILE as the merge request's one tagsync note: the note that starts with the
+# hidden marker `<!-- tagsync-plan -->` is edited in place, or created the first time.
+# Needs curl, jq and tagsync-api.sh beside this script.
+#
+# Environment (GitLab CI sets the CI_ ones in a merge request pipeline):
+#   CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID
+#   GITLAB_TOKEN   a project access token with the `api` scope (a masked CI/CD variable)
+#   BODY_FILE      the note (default: tagsync-plan.md, written by tagsync-pr.sh)
+# Prints `note=<created|updated> <id>`.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../ci source=tagsync-api.sh
+. "$(dirname "$0")/tagsync-api.sh"
+
 marker='<!-- tagsync-plan -->'
 body=${BODY_FILE:-tagsync-plan.md}
-api="$CI_API_V4_URL/projects/$CI_PROJECT_ID/merge_requests/$CI_MERGE_REQUEST_IID/notes"
-auth="PRIVATE-TOKEN: $GITLAB_TOKEN"
-id=$(curl -fsS -H "$auth" "$api?per_page=100&sort=asc" |
-  jq -r --arg m "$marker" '[.[] | select(.body | contains($m))][0].id // empty')
-payload=$(jq -Rs '{body: .}' <"$body")
+notes="projects/${CI_PROJECT_ID:?set CI_PROJECT_ID}/merge_requests/${CI_MERGE_REQUEST_IID:?not a merge request pipeline}/notes"
+
+if [ ! -s "$body" ]; then
+  echo "tagsync: $body is missing or empty (did the plan step run?); nothing to post" >&2
+  exit 1
+fi
+api_init "${CI_API_V4_URL:?set CI_API_V4_URL}" "PRIVATE-TOKEN: ${GITLAB_TOKEN:?set GITLAB_TOKEN}"
+
+id=$(api_find "$notes?sort=asc&order_by=created_at" \
+  "select(.body // \"\" | startswith(\"$marker\")) | .id")
+payload=$(api_body "$body")
 if [ -n "$id" ]; then
-  curl -fsS -X PUT -H "$auth" -H "Content-Type: application/json" --data "$payload" "$api/$id" >/dev/null
-  echo "updated note $id"
+  api_need PUT "$notes/$id" "$payload"
+  echo "note=updated $id"
 else
-  curl -fsS -X POST -H "$auth" -H "Content-Type: application/json" --data "$payload" "$api" >/dev/null
-  echo "created a note"
+  api_need POST "$notes" "$payload"
+  echo "note=created $(jq -r .id "$api_answer")"
 fi

@@ -18,7 +18,9 @@
 //! - Lost answers ([`ErrorKind::Ambiguous`]) are never resent blindly: an add re-reads
 //!   its group (by id, or the whole corp to find a new group by name), records the tags
 //!   that are there as created and adds only what is still missing; an edit or delete
-//!   re-reads the corp and checks whether its effect is there.
+//!   re-reads the corp and checks whether its effect is there. An add whose outcome no
+//!   re-read settled (the re-read failed too) fails and keeps its pending entry, so the
+//!   next run claims whatever it created.
 //!
 //! Decisions where the spec is silent:
 //! - An ambiguous add is resolved at most [`MAX_ADD_ROUNDS`] times in a row; then the
@@ -170,6 +172,10 @@ struct Done {
     /// Set when the answer was lost and a re-read settled the outcome.
     note: Option<String>,
     failure: Option<Failure>,
+    /// An add whose answer was lost and whose outcome no re-read settled: it may have
+    /// created tags that are not in `tags`, so its pending entry stays in the ledger for
+    /// the next run to claim.
+    unsettled: bool,
 }
 
 impl Done {
@@ -346,7 +352,9 @@ pub async fn execute(
             if let Some(id) = id {
                 let step = &plan.steps[id];
                 ledger.record(done.group.iter().chain(done.tags.iter()).cloned());
-                ledger.pending.retain(|p| p.step != id);
+                if !done.unsettled {
+                    ledger.pending.retain(|p| p.step != id);
+                }
                 disk.unsaved = true;
                 let st = match done.failure {
                     None => {
@@ -375,12 +383,16 @@ pub async fn execute(
         }
     }
 
-    // Only a stop leaves entries of adds announced ahead but never sent: drop them.
-    if !ledger.pending.is_empty() {
-        ledger.pending.clear();
-        if let Err(e) = save(ledger, ledger_path) {
-            error.get_or_insert(e.to_string());
-        }
+    // A stop can leave entries of adds announced ahead but never sent: drop them (an
+    // unsettled add that was sent keeps its entry for the next run to claim).
+    let before = ledger.pending.len();
+    ledger
+        .pending
+        .retain(|p| status.get(p.step).is_some_and(Option::is_some));
+    if ledger.pending.len() != before
+        && let Err(e) = save(ledger, ledger_path)
+    {
+        error.get_or_insert(e.to_string());
     }
 
     let steps: Vec<StepOutcome> = plan
@@ -528,6 +540,7 @@ async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
                 done.failure = Some(Failure::unresolved(format!(
                     "{lost}; re-reading the group then failed too: {e}"
                 )));
+                done.unsettled = true;
                 return done;
             }
         };
@@ -536,6 +549,7 @@ async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
                 done.failure = Some(Failure::unresolved(format!(
                     "{lost}; the group is gone from the corp since"
                 )));
+                done.unsettled = true;
                 return done;
             }
             // The new group is not there: nothing was created, so sending again is safe.
@@ -575,6 +589,7 @@ async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
     done.failure = Some(Failure::unresolved(format!(
         "the answer to add_corp_tag was lost {MAX_ADD_ROUNDS} times in a row"
     )));
+    done.unsettled = true;
     done
 }
 

@@ -15,7 +15,7 @@
 //!   merged): give `ledger.history.clone()` to `PlanOptions::history` so that a swap, once
 //!   applied, is not swapped back by the next plan. An older ledger without the key reads
 //!   as "no renames recorded".
-//! - **Atomic save:** write `.<name>.tmp-<pid>` in the same directory, fsync it, rename it
+//! - **Atomic save:** write `.<name>.tmp` in the same directory, fsync it, rename it
 //!   over the ledger, fsync the directory (Unix). On any failure the temp file is removed
 //!   and the old ledger is untouched.
 
@@ -198,7 +198,9 @@ impl Ledger {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "ledger.json".into());
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        // One fixed name: a run killed mid-save leaves it behind, and the next save
+        // overwrites and renames it away (two runs must not share a ledger at once anyway).
+        let tmp = dir.join(format!(".{name}.tmp"));
         let result = (|| {
             let mut f = File::create(&tmp)?;
             write(&mut f, &bytes)?;

@@ -15,7 +15,10 @@
 //!   its name, keeps that tag: a move whose add ran and whose delete did not. The pinned
 //!   one becomes unlisted (deleted only if owned, through the gate).
 //! - A `previously` entry is skipped when the ledger's [`History`] says tagsync already
-//!   renamed the item now named `X` from that old name: applied swaps stay applied.
+//!   renamed the item now named `X` from that old name: applied swaps stay applied. The
+//!   item is then matched at once, so another item's `previously` cannot take it; a
+//!   record of only one half of a cycle through `~~X` counts (a kill between a call and
+//!   its record loses the other).
 //! - Every desired item `X` has an implicit last `previously` entry `~~X` (unless the
 //!   file itself lists an item named `~~X`): the temporary name a rename cycle uses on
 //!   its way to `X`. An apply that failed between the two halves of a cycle thus resumes
@@ -70,24 +73,23 @@ fn match_names(
         if result[wi].is_some() {
             continue;
         }
+        // A rename cycle interrupted after its temporary rename left `~~name`.
+        let temp = super::steps::temp_name(w.name);
+        let resume = (!wanted.contains(temp.as_str())).then_some(temp);
         // The item of this name got it from tagsync renaming one of the old names: the
-        // rename is done, the name phase matches it.
-        let done = by_name.get(w.name).is_some_and(|&r| {
-            !used[r]
-                && w.previously
-                    .iter()
-                    .any(|p| history.applied(remote_ids[r], p, w.name))
-        });
-        if done {
+        // rename is done; it is this item's, and no other item's old name takes it.
+        if let Some(&r) = by_name.get(w.name)
+            && !used[r]
+            && renamed_here(history, remote_ids[r], w, resume.as_deref())
+        {
+            used[r] = true;
+            result[wi] = Some(r);
             continue;
         }
         let own_free = match by_name.get(w.name) {
             None => true,
             Some(&r) => used[r] || renamed_away.contains(w.name),
         };
-        // A rename cycle interrupted after its temporary rename left `~~name`.
-        let temp = super::steps::temp_name(w.name);
-        let resume = (!wanted.contains(temp.as_str())).then_some(temp);
         // The interrupted rename first: it is certain, an old name may be ambiguous.
         for old in resume.iter().chain(w.previously) {
             let Some(&r) = by_name.get(old.as_str()) else {
@@ -121,6 +123,20 @@ fn match_names(
             result[wi] = Some(r);
         }
     }
+}
+
+/// Whether the history says tagsync renamed `id` from one of `w`'s old names to its
+/// name. A rename cycle goes through the temporary name `temp` in two steps, and a
+/// process killed between a call and its record in the ledger loses the record of one
+/// of them: `temp → name` (the first half's record lost) and `old → temp` (the second
+/// half's record lost, the item now named `name`) count as done too.
+fn renamed_here(history: &History, id: &str, w: &Want<'_>, temp: Option<&str>) -> bool {
+    let Some(r) = history.renamed.get(id) else {
+        return false;
+    };
+    let from_old = w.previously.contains(&r.from) || Some(r.from.as_str()) == temp;
+    let to_name = r.to == w.name || Some(r.to.as_str()) == temp;
+    from_old && to_name
 }
 
 pub fn match_all(desired: &Desired, remote: &Snapshot, history: &History) -> Matching {

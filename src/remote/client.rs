@@ -53,6 +53,9 @@ use crate::wire::{self, errcode};
 /// Environment variable naming the API base (`--api-base` wins over it).
 pub const ENV_API_BASE: &str = "WECOM_API_BASE";
 
+/// Environment variable with the retry delays `MIN,MAX,LIMIT` in milliseconds.
+pub const ENV_RETRY_BACKOFF_MS: &str = "TAGSYNC_RETRY_BACKOFF_MS";
+
 /// How the client reaches WeCom and how hard it tries.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -103,14 +106,47 @@ impl ClientConfig {
     }
 
     /// API base from `api_base` (the `--api-base` flag), else `WECOM_API_BASE`, else
-    /// WeCom itself; credentials from the environment (see [`Credentials::from_env`]).
+    /// WeCom itself; credentials from the environment (see [`Credentials::from_env`]);
+    /// retry delays from `TAGSYNC_RETRY_BACKOFF_MS` when set ([`ClientConfig::set_backoff_ms`]).
     pub fn from_env(
         api_base: Option<&str>,
         secret_file: Option<&Path>,
     ) -> Result<Self, ClientError> {
         let from_env = std::env::var(ENV_API_BASE).ok();
         let base = choose_api_base(api_base, from_env.as_deref());
-        Self::new(base, Credentials::from_env(secret_file)?)
+        let mut config = Self::new(base, Credentials::from_env(secret_file)?)?;
+        if let Some(v) = std::env::var(ENV_RETRY_BACKOFF_MS)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            config.set_backoff_ms(&v)?;
+        }
+        Ok(config)
+    }
+
+    /// Set the retry delays from `MIN,MAX,LIMIT` in milliseconds: the first backoff, the
+    /// largest, and the floor after 45009 (defaults `250,8000,5000`). Short delays make
+    /// runs against a local emulator with injected faults quick; against WeCom the
+    /// defaults are the ones to keep.
+    pub fn set_backoff_ms(&mut self, value: &str) -> Result<(), ClientError> {
+        let parsed: Option<Vec<u64>> = value
+            .split(',')
+            .map(|p| p.trim().parse::<u64>().ok())
+            .collect();
+        match parsed.as_deref() {
+            Some(&[min, max, limit]) if min <= max => {
+                self.min_backoff = Duration::from_millis(min);
+                self.max_backoff = Duration::from_millis(max);
+                self.limit_backoff = Duration::from_millis(limit);
+                Ok(())
+            }
+            _ => Err(ClientError::Config {
+                message: format!(
+                    "{ENV_RETRY_BACKOFF_MS}={value:?} is not MIN,MAX,LIMIT in milliseconds \
+                     with MIN <= MAX (the defaults are 250,8000,5000)"
+                ),
+            }),
+        }
     }
 
     /// The backoff delays one call may use, in order.
@@ -829,6 +865,24 @@ mod tests {
             },
         )
         .unwrap()
+    }
+
+    #[test]
+    fn backoff_ms_sets_the_three_delays_and_refuses_bad_values() {
+        let mut c = config();
+        c.set_backoff_ms(" 1, 4 ,2").expect("valid");
+        assert_eq!(c.min_backoff, Duration::from_millis(1));
+        assert_eq!(c.max_backoff, Duration::from_millis(4));
+        assert_eq!(c.limit_backoff, Duration::from_millis(2));
+        for bad in ["1,4", "1,4,2,3", "a,4,2", "5,4,1", "-1,4,2", ""] {
+            let e = c.set_backoff_ms(bad).expect_err(bad);
+            assert!(e.to_string().contains(ENV_RETRY_BACKOFF_MS), "{e}");
+        }
+        assert_eq!(
+            c.min_backoff,
+            Duration::from_millis(1),
+            "unchanged on error"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use super::{Context, action, describe, fileview, plural, summary_parts, unmanaged_line};
 use crate::plan::Plan;
-use crate::sanitize::for_markdown;
+use crate::sanitize::{for_markdown, for_markdown_prose as prose};
 
 /// The hidden first line of every plan comment.
 pub const MARKER: &str = "<!-- tagsync-plan -->";
@@ -61,8 +61,8 @@ pub fn render_capped(plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
                     "- step {}: {} — **{}**. Fix: {}",
                     s.id,
                     d.headline,
-                    esc(&b.reason),
-                    esc(&b.fix)
+                    prose(&b.reason),
+                    prose(&b.fix)
                 );
             }
         }
@@ -74,7 +74,7 @@ pub fn render_capped(plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
     if !plan.notes.is_empty() {
         let _ = writeln!(head, "**Notes**\n");
         for n in plan.notes.iter().take(LISTED) {
-            let _ = writeln!(head, "- {}", esc(n));
+            let _ = writeln!(head, "- {}", prose(n));
         }
         if plan.notes.len() > LISTED {
             let _ = writeln!(head, "- and {} more notes", plan.notes.len() - LISTED);
@@ -104,7 +104,7 @@ pub fn render_capped(plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
             for i in &d.items {
                 let _ = writeln!(item, "   - {i}");
             }
-            let _ = writeln!(item, "   <br>_{}_", esc(&s.reason));
+            let _ = writeln!(item, "   <br><em>{}</em>", prose(&s.reason));
             item
         })
         .collect();

@@ -13,9 +13,9 @@ use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
 use super::{Context, describe};
-use crate::apply::{ApplyReport, Counts, StepOutcome, StepStatus, VerifyResult};
+use crate::apply::{ApplyReport, Counts, StepStatus, VerifyResult};
 use crate::plan::Plan;
-use crate::sanitize::{for_markdown, for_terminal};
+use crate::sanitize::{for_markdown, for_markdown_prose as prose, for_terminal};
 
 const OK: Style = AnsiColor::Green.on_default();
 const FAIL: Style = AnsiColor::Red.on_default().bold();
@@ -112,9 +112,20 @@ pub fn text(report: &ApplyReport, plan: &Plan, ctx: &Context<'_>) -> String {
     out
 }
 
+/// The report's share of a CI comment, in characters: with the plan before it (at most
+/// [`super::markdown::MAX_CHARS`]) the comment stays within GitHub's 65,536 characters.
+pub const MARKDOWN_MAX_CHARS: usize = 5_000;
+
 /// Markdown, to append to the plan comment. Failures are listed in full; applied steps
-/// fold into a `<details>` block.
+/// fold into a `<details>` block. At most [`MARKDOWN_MAX_CHARS`] characters: failures
+/// first, then steps not attempted, then applied ones; a list that does not fit ends
+/// with how many more there are.
 pub fn markdown(report: &ApplyReport, plan: &Plan, ctx: &Context<'_>) -> String {
+    markdown_capped(report, plan, ctx, MARKDOWN_MAX_CHARS)
+}
+
+/// [`markdown`] with an explicit cap (in characters).
+pub fn markdown_capped(report: &ApplyReport, plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
     let esc = |s: &str| for_markdown(s);
     let mut out = String::from("\n");
     let _ = writeln!(out, "### {}", outcome(report));
@@ -128,70 +139,156 @@ pub fn markdown(report: &ApplyReport, plan: &Plan, ctx: &Context<'_>) -> String 
         c.applied, c.failed, c.not_attempted
     );
     let _ = writeln!(out);
-    let of = |pred: fn(&StepOutcome) -> bool| report.steps.iter().filter(move |s| pred(s));
-    let failed: Vec<&StepOutcome> = of(|s| matches!(s.status, StepStatus::Failed(_))).collect();
-    if !failed.is_empty() {
-        let _ = writeln!(out, "**Failed**");
-        let _ = writeln!(out);
-        for s in failed {
-            if let StepStatus::Failed(f) = &s.status {
+
+    // The end (error, verification) is short and always shown.
+    let mut tail = String::new();
+    if let Some(e) = &report.error {
+        let _ = writeln!(tail, "**Error:** {}", clip(&esc(e), TAIL_LINE));
+        let _ = writeln!(tail);
+    }
+    if let Some(v) = &report.verify {
+        verify_markdown(&mut tail, v);
+    }
+
+    let of = |pred: fn(&StepStatus) -> bool| {
+        report
+            .steps
+            .iter()
+            .filter(move |s| pred(&s.status))
+            .map(|s| (headline(plan, s.step_id, ctx, &esc), &s.status))
+    };
+    let failed: Vec<String> = of(|s| matches!(s, StepStatus::Failed(_)))
+        .filter_map(|(head, status)| match status {
+            StepStatus::Failed(f) => {
                 let code = f
                     .errcode
                     .map(|c| format!("errcode `{c}`: "))
                     .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "- {}: {code}{}. Hint: {}",
-                    headline(plan, s.step_id, ctx, &esc),
+                Some(format!(
+                    "- {head}: {code}{}. Hint: {}\n",
                     esc(&f.errmsg),
-                    esc(&f.hint)
-                );
+                    prose(&f.hint)
+                ))
             }
+            _ => None,
+        })
+        .collect();
+    let skipped: Vec<String> = if report.refused {
+        Vec::new()
+    } else {
+        of(|s| matches!(s, StepStatus::NotAttempted { .. }))
+            .filter_map(|(head, status)| match status {
+                StepStatus::NotAttempted { reason } => {
+                    Some(format!("- {head}: {}\n", prose(reason)))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let applied: Vec<String> = of(|s| matches!(s, StepStatus::Applied { .. }))
+        .map(|(head, _)| format!("- {head}\n"))
+        .collect();
+
+    let sections = [
+        ("**Failed**\n\n".to_string(), "\n", failed),
+        ("**Not attempted**\n\n".to_string(), "\n", skipped),
+        (
+            format!(
+                "<details><summary>Applied ({})</summary>\n\n",
+                applied.len()
+            ),
+            "\n</details>\n\n",
+            applied,
+        ),
+    ];
+    // Every section's frame and its "and N more" line are paid for up front.
+    let frames: usize = sections
+        .iter()
+        .filter(|(_, _, lines)| !lines.is_empty())
+        .map(|(open, close, _)| chars(open) + chars(close) + MORE_LINE)
+        .sum();
+    let mut left = cap.saturating_sub(chars(&out) + chars(&tail) + frames);
+    for (open, close, lines) in sections {
+        if lines.is_empty() {
+            continue;
         }
-        let _ = writeln!(out);
-    }
-    let skipped: Vec<&StepOutcome> =
-        of(|s| matches!(s.status, StepStatus::NotAttempted { .. })).collect();
-    if !skipped.is_empty() && !report.refused {
-        let _ = writeln!(out, "**Not attempted**");
-        let _ = writeln!(out);
-        for s in skipped {
-            if let StepStatus::NotAttempted { reason } = &s.status {
-                let _ = writeln!(
-                    out,
-                    "- {}: {}",
-                    headline(plan, s.step_id, ctx, &esc),
-                    esc(reason)
-                );
+        out.push_str(&open);
+        let total = lines.len();
+        let mut shown = 0;
+        for line in lines {
+            let n = chars(&line);
+            if n > left {
+                break;
             }
+            left -= n;
+            out.push_str(&line);
+            shown += 1;
         }
-        let _ = writeln!(out);
-    }
-    let applied: Vec<&StepOutcome> =
-        of(|s| matches!(s.status, StepStatus::Applied { .. })).collect();
-    if !applied.is_empty() {
-        let _ = writeln!(
-            out,
-            "<details><summary>Applied ({})</summary>\n",
-            applied.len()
-        );
-        for s in applied {
-            let _ = writeln!(out, "- {}", headline(plan, s.step_id, ctx, &esc));
+        if shown < total {
+            let _ = writeln!(
+                out,
+                "- and {} more (run `tagsync plan` to see what is left)",
+                total - shown
+            );
         }
-        let _ = writeln!(out, "\n</details>\n");
+        out.push_str(close);
     }
-    if let Some(e) = &report.error {
-        let _ = writeln!(out, "**Error:** {}", esc(e));
-        let _ = writeln!(out);
-    }
-    if let Some(v) = &report.verify {
-        let line = match v {
-            VerifyResult::Converged => "Verified: the corp equals the file.".to_string(),
-            other => esc(&other.to_string()),
-        };
-        let _ = writeln!(out, "{line}");
-    }
+    out.push_str(&tail);
     out
+}
+
+/// What the re-read after the apply found, with at most [`VERIFY_LISTED`] of the
+/// changes left.
+fn verify_markdown(out: &mut String, v: &VerifyResult) {
+    let esc = |s: &str| for_markdown(s);
+    match v {
+        VerifyResult::Converged => {
+            let _ = writeln!(out, "Verified: the corp equals the file.");
+        }
+        VerifyResult::Remaining { steps } => {
+            let _ = writeln!(
+                out,
+                "**Not verified:** {} change{} still needed after the apply; run `tagsync plan` to see them.\n",
+                steps.len(),
+                super::plural(steps.len())
+            );
+            for s in steps.iter().take(VERIFY_LISTED) {
+                let _ = writeln!(out, "- {}", clip(&esc(s), VERIFY_LINE));
+            }
+            if steps.len() > VERIFY_LISTED {
+                let _ = writeln!(out, "- and {} more", steps.len() - VERIFY_LISTED);
+            }
+        }
+        VerifyResult::ReadFailed { error } => {
+            let _ = writeln!(
+                out,
+                "**Not verified:** could not re-read the corp ({}); run `tagsync plan` to check.",
+                clip(&esc(error), TAIL_LINE)
+            );
+        }
+    }
+}
+
+/// Changes left after an apply listed in the report, at most, and their length.
+const VERIFY_LISTED: usize = 5;
+const VERIFY_LINE: usize = 150;
+/// Characters of the error or verification line at most.
+const TAIL_LINE: usize = 600;
+/// Characters of a list's "and N more" line at most.
+const MORE_LINE: usize = 80;
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// `s` cut to `max` characters, with an ellipsis when cut.
+fn clip(s: &str, max: usize) -> String {
+    if chars(s) <= max {
+        return s.to_string();
+    }
+    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 /// The `apply` field of the JSON document.
@@ -209,5 +306,106 @@ impl<'a> JsonApply<'a> {
             exit_code: report.exit_code(),
             report,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::{Failure, StepOutcome};
+    use crate::remote::Snapshot;
+
+    fn report(applied: usize, failed: usize, not_attempted: usize) -> ApplyReport {
+        let failure = Failure {
+            errcode: Some(-1),
+            errmsg: "system busy ".repeat(20),
+            hint: "re-run `tagsync plan --apply`; it plans only what is left".into(),
+            kind: "retryable".into(),
+        };
+        let mut steps = Vec::new();
+        for _ in 0..applied {
+            steps.push(StepStatus::Applied { note: None });
+        }
+        for _ in 0..failed {
+            steps.push(StepStatus::Failed(failure.clone()));
+        }
+        for _ in 0..not_attempted {
+            steps.push(StepStatus::NotAttempted {
+                reason: "a step it depends on failed".into(),
+            });
+        }
+        let steps: Vec<StepOutcome> = steps
+            .into_iter()
+            .enumerate()
+            .map(|(step_id, status)| StepOutcome { step_id, status })
+            .collect();
+        ApplyReport {
+            refused: false,
+            counts: Counts::of(&steps),
+            steps,
+            error: None,
+            verify: Some(VerifyResult::Remaining {
+                steps: vec!["rename a tag".repeat(100); 50],
+            }),
+        }
+    }
+
+    fn render(r: &ApplyReport) -> String {
+        let snapshot = Snapshot::default();
+        let ctx = Context {
+            corp_id: "ww-corp",
+            file: "tags.yaml",
+            remote: &snapshot,
+        };
+        markdown(r, &Plan::default(), &ctx)
+    }
+
+    #[test]
+    fn a_huge_report_stays_within_its_share_and_says_how_many_are_not_listed() {
+        let r = report(10_000, 3_000, 2_000);
+        let md = render(&r);
+        assert!(chars(&md) <= MARKDOWN_MAX_CHARS, "{} chars", chars(&md));
+        assert!(md.contains("| 10000 | 3000 | 2000 |"), "{md}");
+        // Failures come first and some are listed; the rest are counted.
+        assert!(md.contains("errcode `-1`"), "{md}");
+        let failed = md.matches("errcode `-1`").count();
+        assert!(
+            md.contains(&format!("- and {} more", 3_000 - failed)),
+            "{md}"
+        );
+        let skipped = md.matches(": a step it depends on failed").count();
+        assert!(
+            md.contains(&format!("- and {} more", 2_000 - skipped)),
+            "{md}"
+        );
+        let applied = md
+            .lines()
+            .filter(|l| l.starts_with("- step ") && !l.contains(':'))
+            .count();
+        assert!(md.contains("<details><summary>Applied (10000)</summary>"));
+        assert!(
+            md.contains(&format!("- and {} more", 10_000 - applied)),
+            "{md}"
+        );
+        assert!(
+            md.contains("**Not verified:** 50 changes still needed"),
+            "{md}"
+        );
+        assert!(
+            md.ends_with("- and 45 more\n"),
+            "5 changes left are listed: {md}"
+        );
+        assert!(md.contains("…\n"), "long lines are clipped: {md}");
+        assert_eq!(
+            md.matches("<details>").count(),
+            md.matches("</details>").count()
+        );
+    }
+
+    #[test]
+    fn a_small_report_is_listed_in_full() {
+        let md = render(&report(3, 1, 1));
+        assert!(!md.contains("more (run"), "{md}");
+        assert_eq!(md.matches("\n- step ").count(), 5, "{md}");
     }
 }

@@ -1,6 +1,9 @@
 //! Helpers for the emulator tests: start one, get tokens, call it over HTTP.
 #![allow(dead_code)]
 
+pub mod bin;
+pub mod scenarios;
+
 use serde_json::{Value, json};
 use tagsync::emulator::{self, App, EmulatorConfig, EmulatorHandle, SeedGroup, SeedTag};
 use tagsync::wire;
@@ -209,4 +212,37 @@ pub async fn fetch_whole(req: reqwest::RequestBuilder) -> Result<(), reqwest::Er
 
 pub fn errcode(v: &Value) -> i64 {
     v["errcode"].as_i64().unwrap_or(i64::MIN)
+}
+
+/// Rename the tag named `from` to `to` as the admin console would: through the legacy
+/// secret, which may edit anything.
+pub async fn rename_as_admin(emu: &EmulatorHandle, from: &str, to: &str) {
+    let legacy = tagsync::remote::Client::new(
+        tagsync::remote::ClientConfig::new(
+            &emu.base_url(),
+            tagsync::remote::Credentials::Corp {
+                corp_id: "ww-test-corp".into(),
+                secret: tagsync::remote::Secret::new(LEGACY_SECRET),
+            },
+        )
+        .expect("config"),
+    )
+    .expect("client");
+    let snapshot = legacy.snapshot().await.expect("list");
+    let id = snapshot
+        .groups
+        .iter()
+        .flat_map(|g| &g.tags)
+        .find(|t| t.name == from)
+        .map(|t| t.id.clone())
+        .unwrap_or_else(|| panic!("no tag {from}"));
+    legacy
+        .edit(&wire::EditTagRequest {
+            id,
+            name: Some(to.into()),
+            order: None,
+            agentid: None,
+        })
+        .await
+        .expect("edit");
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# After the apply job, whatever its exit code: commit the ownership ledger back to the
+# branch, so the next plan knows which tags tagsync created (see examples/README.md).
+#
+# Environment:
+#   TAGSYNC_LEDGER_DIR   the ledger's directory (default: .tagsync, beside tags.yaml)
+#   TAGSYNC_PUSH_BRANCH  the branch to push to (default: $GITHUB_REF_NAME on GitHub,
+#                        $CI_COMMIT_BRANCH on GitLab)
+#   TAGSYNC_PUSH_URL     the remote to push to (default: origin); on GitLab an https URL
+#                        carrying a token that may push
+#   GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL   the commit's author (default: tagsync)
+#
+# Prints `ledger=<unchanged|committed>`. When the branch moved since the checkout, the
+# ledger commit is rebased onto it and pushed again (3 tries). Exit 1 when it cannot push.
+set -euo pipefail
+
+dir=${TAGSYNC_LEDGER_DIR:-.tagsync}
+branch=${TAGSYNC_PUSH_BRANCH:-${GITHUB_REF_NAME:-${CI_COMMIT_BRANCH:-}}}
+remote=${TAGSYNC_PUSH_URL:-origin}
+export GIT_AUTHOR_NAME=${GIT_AUTHOR_NAME:-tagsync}
+export GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL:-tagsync@users.noreply.github.com}
+export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-$GIT_AUTHOR_NAME}
+export GIT_COMMITTER_EMAIL=${GIT_COMMITTER_EMAIL:-$GIT_AUTHOR_EMAIL}
+
+if [ ! -d "$dir" ]; then
+  echo "ledger=unchanged"
+  exit 0
+fi
+git add -A -- "$dir"
+if git diff --cached --quiet -- "$dir"; then
+  echo "ledger=unchanged"
+  exit 0
+fi
+if [ -z "$branch" ]; then
+  echo "tagsync: set TAGSYNC_PUSH_BRANCH to the branch the ledger goes to" >&2
+  exit 1
+fi
+# [skip ci]: the commit must not start another pipeline.
+git commit -q -m "tagsync: update the ownership ledger [skip ci]" -- "$dir"
+for try in 1 2 3; do
+  if git push -q "$remote" "HEAD:refs/heads/$branch"; then
+    echo "ledger=committed"
+    exit 0
+  fi
+  echo "tagsync: the push was refused (try $try); rebasing onto $branch" >&2
+  git fetch -q "$remote" "$branch"
+  if ! git rebase -q FETCH_HEAD; then
+    git rebase --abort || true
+    echo "tagsync: the ledger conflicts with a change on $branch; merge it by hand" >&2
+    exit 1
+  fi
+done
+echo "tagsync: could not push the ledger to $branch" >&2
+exit 1
