@@ -9,8 +9,9 @@
 //! ```
 //!
 //! `gen` writes `DIR/tags.yaml`, `DIR/corp.json` (the `get_corp_tag_list` answer, also the
-//! emulator's seed format) and the ledger `DIR/.tagsync/ledger-ww-test-corp.json` (tagsync
-//! owns every item; `ww-test-corp` is the emulator's corp when it has no apps file).
+//! emulator's seed format: every item has `"owner": "tagsync"`, the emulator's app) and the
+//! ledger `DIR/.tagsync/ledger-ww-test-corp.json` (tagsync owns every item;
+//! `ww-test-corp` is the emulator's corp when it has no apps file).
 //! SCENARIO is one of `no-change`, `rename-5%`, `reverse-one-group`, `move-one-to-top`,
 //! `bootstrap` (default `rename-5%`); TAGS defaults to 10000.
 //!
@@ -28,13 +29,15 @@ use std::process::ExitCode;
 
 use support::Scenario;
 use tagsync::desired;
+use tagsync::emulator::SeedFile;
 use tagsync::ledger::Ledger;
 use tagsync::plan::{self, PlanOptions};
 use tagsync::remote::Snapshot;
 use tagsync::wire;
 
-/// The emulator's corp when it is started without an apps file.
+/// The emulator's corp and app when it is started without an apps file.
 const CORP_ID: &str = "ww-test-corp";
+const APP: &str = "tagsync";
 const USAGE: &str = "usage: plan_memory gen DIR [SCENARIO] [TAGS] | plan_memory plan DIR";
 
 struct Files {
@@ -60,7 +63,9 @@ fn generate(dir: &Path, scenario: Scenario, tags: usize) -> Result<(), String> {
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
     write(&files.tags, &support::desired_yaml(tags, scenario))?;
-    write(&files.corp, &support::list_json(tags, scenario))?;
+    let seed = SeedFile::new(support::owned_seed(tags, scenario, APP));
+    let seed = serde_json::to_string(&seed).map_err(|e| format!("cannot encode: {e}"))?;
+    write(&files.corp, &seed)?;
     let mut ledger = Ledger::new(CORP_ID);
     ledger.record(support::owned_ids(tags, scenario));
     ledger

@@ -375,6 +375,46 @@ async fn steps_report_progress_and_respect_parallelism_one() {
     assert_eq!(json["counts"]["applied"], plan.steps.len());
 }
 
+#[tokio::test]
+async fn a_ledger_that_cannot_be_saved_stops_the_apply_before_any_add() {
+    let mut env = env(foreign_only()).await;
+    let d = desired(BOOTSTRAP);
+    let plan = env.plan(&d, &PlanOptions::default()).await;
+    assert!(
+        plan.steps
+            .iter()
+            .all(|s| matches!(s.kind, StepKind::AddGroup { .. } | StepKind::AddTags { .. }))
+    );
+    // The ledger's directory would be a regular file: every save fails.
+    let blocker = env._dir.path().join("not-a-directory");
+    std::fs::write(&blocker, "x").expect("file written");
+    let report = apply::execute(
+        &plan,
+        &env.client,
+        &mut env.ledger,
+        Some(&blocker.join("ledger.json")),
+        &ApplyOptions::default(),
+    )
+    .await;
+    assert_eq!(report.exit_code(), 1, "{report}");
+    assert!(
+        report
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("not-a-directory"))
+    );
+    assert_eq!(
+        writes(&env.emu.calls()),
+        0,
+        "no add without its pending entry on disk"
+    );
+    assert_eq!(report.counts.not_attempted, plan.steps.len());
+    assert!(
+        env.ledger.pending.is_empty(),
+        "no entry of an add never sent"
+    );
+}
+
 /// A client of another app (`crm`) or of the legacy all-powerful secret.
 fn client_as(emu: &EmulatorHandle, secret: &str) -> Client {
     let credentials = Credentials::Corp {

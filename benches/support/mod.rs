@@ -13,6 +13,7 @@
 
 use std::fmt::Write as _;
 
+use tagsync::emulator::{SeedGroup, SeedTag};
 use tagsync::wire;
 
 pub const TAGS_PER_GROUP: usize = 100;
@@ -76,28 +77,35 @@ impl Scenario {
     }
 }
 
-fn groups(tags: usize) -> usize {
+/// Groups of a corp of `tags` tags.
+pub fn groups(tags: usize) -> usize {
     tags.div_ceil(TAGS_PER_GROUP)
 }
 
-fn group_name(g: usize) -> String {
+/// The order value of the item at `position` (0: top) of a list of `count` items, as
+/// tagsync assigns them: 1000 apart, decreasing down the list.
+pub fn order_at(position: usize, count: usize) -> u32 {
+    (count - position) as u32 * SPACING
+}
+
+pub fn group_name(g: usize) -> String {
     format!("客户分组 {g:03}")
 }
 
-fn tag_name(g: usize, t: usize) -> String {
+pub fn tag_name(g: usize, t: usize) -> String {
     format!("标签 {g:03}-{t:03} Tag")
 }
 
-fn group_id(g: usize) -> String {
+pub fn group_id(g: usize) -> String {
     format!("etBenchGroup{g:06}xxxxxxxxxxxxxx")
 }
 
-fn tag_id(g: usize, t: usize) -> String {
+pub fn tag_id(g: usize, t: usize) -> String {
     format!("etBenchTag{g:06}{t:06}xxxxxxxxxx")
 }
 
 /// Tags per group: 100, the last group takes the rest.
-fn tags_in(g: usize, tags: usize) -> usize {
+pub fn tags_in(g: usize, tags: usize) -> usize {
     (tags - g * TAGS_PER_GROUP).min(TAGS_PER_GROUP)
 }
 
@@ -118,14 +126,14 @@ pub fn list_answer(tags: usize, scenario: Scenario) -> wire::TagListResponse {
                 group_id: group_id(g),
                 group_name: group_name(g),
                 create_time: CREATED,
-                order: (n - g) as u32 * SPACING,
+                order: order_at(g, n),
                 deleted: false,
                 tag: (0..count)
                     .map(|t| wire::Tag {
                         id: tag_id(g, t),
                         name: tag_name(g, t),
                         create_time: CREATED + t as i64,
-                        order: (count - t) as u32 * SPACING,
+                        order: order_at(t, count),
                         deleted: false,
                     })
                     .collect(),
@@ -140,6 +148,36 @@ pub fn list_json(tags: usize, scenario: Scenario) -> String {
     serde_json::to_string(&list_answer(tags, scenario)).unwrap_or_default()
 }
 
+/// The emulator's seed of [`list_answer`], every item owned by the app `owner` (as if
+/// tagsync had created it all).
+pub fn owned_seed(tags: usize, scenario: Scenario, owner: &str) -> Vec<SeedGroup> {
+    let owner = || Some(owner.to_string());
+    list_answer(tags, scenario)
+        .tag_group
+        .into_iter()
+        .map(|g| SeedGroup {
+            group_id: g.group_id,
+            group_name: g.group_name,
+            create_time: g.create_time,
+            order: g.order,
+            deleted: false,
+            owner: owner(),
+            tag: g
+                .tag
+                .into_iter()
+                .map(|t| SeedTag {
+                    id: t.id,
+                    name: t.name,
+                    create_time: t.create_time,
+                    order: t.order,
+                    deleted: false,
+                    owner: owner(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 /// Every id of the corp: what the ledger holds when tagsync created it all.
 pub fn owned_ids(tags: usize, scenario: Scenario) -> Vec<String> {
     list_answer(tags, scenario)
@@ -149,24 +187,88 @@ pub fn owned_ids(tags: usize, scenario: Scenario) -> Vec<String> {
         .collect()
 }
 
+/// How a tags file differs from the generated corp, group by group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Edits {
+    /// Tags whose index in their group is a multiple of this are renamed ([`renamed`]),
+    /// with `previously:` giving the old name.
+    pub rename_every: Option<usize>,
+    /// The first this-many groups list their tags in reverse.
+    pub reverse_groups: usize,
+    /// The first this-many groups move their last tag to the top.
+    pub move_to_top_groups: usize,
+    /// The last this-many groups are left out of the file.
+    pub drop_last_groups: usize,
+}
+
+impl Edits {
+    /// Whether tag `t` (index in its group) is renamed.
+    pub fn renames(&self, t: usize) -> bool {
+        self.rename_every
+            .is_some_and(|k| k > 0 && t.is_multiple_of(k))
+    }
+
+    /// Tag indexes of group `g` (of a corp of `tags`) in the order the file lists them.
+    pub fn file_order(&self, g: usize, tags: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..tags_in(g, tags)).collect();
+        if g < self.reverse_groups {
+            order.reverse();
+        } else if g < self.move_to_top_groups {
+            order.rotate_right(1);
+        }
+        order
+    }
+
+    /// Groups the file lists (the first ones; the dropped ones are the last).
+    pub fn kept_groups(&self, tags: usize) -> usize {
+        groups(tags).saturating_sub(self.drop_last_groups)
+    }
+}
+
+impl Scenario {
+    /// What the file changes.
+    pub fn edits(self, tags: usize) -> Edits {
+        match self {
+            Scenario::NoChange | Scenario::Bootstrap => Edits::default(),
+            Scenario::Rename5Percent => Edits {
+                rename_every: Some(20),
+                ..Edits::default()
+            },
+            Scenario::ReverseOneGroup => Edits {
+                reverse_groups: 1,
+                ..Edits::default()
+            },
+            Scenario::MoveOneToTop => Edits {
+                move_to_top_groups: groups(tags),
+                ..Edits::default()
+            },
+        }
+    }
+}
+
+/// The new name of a renamed tag.
+pub fn renamed(name: &str) -> String {
+    format!("{name} (new)")
+}
+
 /// The desired-state file (YAML text) for `scenario` against [`list_answer`].
 pub fn desired_yaml(tags: usize, scenario: Scenario) -> String {
+    edited_yaml(tags, &scenario.edits(tags))
+}
+
+/// The desired-state file (YAML text) of a corp of `tags` tags changed by `edits`.
+pub fn edited_yaml(tags: usize, edits: &Edits) -> String {
     let mut out = String::with_capacity(tags * 40);
     out.push_str("version: 1\nownership: ledger\ngroups:\n");
-    for g in 0..groups(tags) {
-        let mut order: Vec<usize> = (0..tags_in(g, tags)).collect();
-        match scenario {
-            Scenario::ReverseOneGroup if g == 0 => order.reverse(),
-            Scenario::MoveOneToTop => order.rotate_right(1),
-            _ => {}
-        }
+    for g in 0..edits.kept_groups(tags) {
         let _ = writeln!(out, "  - name: {}\n    tags:", group_name(g));
-        for t in order {
+        for t in edits.file_order(g, tags) {
             let name = tag_name(g, t);
-            if scenario == Scenario::Rename5Percent && t % 20 == 0 {
+            if edits.renames(t) {
                 let _ = writeln!(
                     out,
-                    "      - name: {name} (new)\n        previously: [{name}]"
+                    "      - name: {}\n        previously: [{name}]",
+                    renamed(&name)
                 );
             } else {
                 let _ = writeln!(out, "      - {name}");

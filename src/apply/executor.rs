@@ -5,9 +5,16 @@
 //!   `parallelism` at once (the client rate-limits on top). A failed step stops only the
 //!   steps that depend on it, transitively; the rest still run.
 //! - Before an add is sent, a [`PendingAdd`] is written to the ledger; after it succeeded
-//!   the ids of the answer are recorded, the pending entry cleared and the ledger saved at
-//!   once. A process killed in between leaves the pending entry, which
-//!   [`claim_pending`](super::claim_pending) turns into owned ids on the next run.
+//!   the ids of the answer are recorded, the pending entry cleared and the ledger saved
+//!   before the executor waits for another step. A process killed in between leaves the
+//!   pending entry, which [`claim_pending`](super::claim_pending) turns into owned ids on
+//!   the next run.
+//! - Saves stay off the round trips: outcomes are saved while the steps sent next are in
+//!   flight, steps that finish together share one save, and each save also writes the
+//!   pending entries of the next `parallelism` ready adds, so an add whose slot frees
+//!   is sent at once. A step that depends on another is sent only once that step's
+//!   outcome is on disk. Entries of adds announced but never sent (the run stopped) are
+//!   removed at the end; after a kill they claim nothing, since nothing was created.
 //! - Lost answers ([`ErrorKind::Ambiguous`]) are never resent blindly: an add re-reads
 //!   its group (by id, or the whole corp to find a new group by name), records the tags
 //!   that are there as created and adds only what is still missing; an edit or delete
@@ -18,8 +25,14 @@
 //! Decisions where the spec is silent:
 //! - An ambiguous add is resolved at most [`MAX_ADD_ROUNDS`] times in a row; then the
 //!   step fails as ambiguous and the next `plan` shows what is left.
-//! - When the ledger cannot be saved, no further step is started (tagsync would lose
-//!   track of what it creates); the report carries the error and exits 1.
+//! - Pending entries are written up to `parallelism` adds ahead of their sending: the
+//!   window in which another app creating the very same name in the very same group
+//!   would be claimed (see [`claim_pending`](super::claim_pending)) opens that much
+//!   earlier, by the time the adds before it take.
+//! - When the ledger cannot be saved, no further step is started once that is known
+//!   (tagsync would lose track of what it creates); the report carries the error and
+//!   exits 1. No add is ever sent without its pending entry on disk; edits and deletes
+//!   sent while the failing save ran (at most `parallelism`) finish and are reported.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -182,8 +195,63 @@ fn save(ledger: &Ledger, path: Option<&Path>) -> Result<(), crate::ledger::Ledge
     }
 }
 
-/// Run `plan` (see the module docs). The ledger is saved at `ledger_path` after every
-/// step that changed the corp (never when it is `None`: kept in memory only).
+/// What of the ledger is on disk.
+#[derive(Debug, Default)]
+struct Disk {
+    /// Outcomes recorded in memory since the last save.
+    unsaved: bool,
+    /// Add steps whose pending entry is in the ledger in memory...
+    announced: BTreeSet<usize>,
+    /// ...and those of them the last successful save wrote.
+    durable: BTreeSet<usize>,
+}
+
+impl Disk {
+    /// Put an add's pending entry in the ledger; true when it is not on disk yet.
+    fn announce(&mut self, ledger: &mut Ledger, step: &Step) -> bool {
+        let Some(pending) = pending_of(step) else {
+            return false;
+        };
+        if self.announced.insert(step.id) {
+            ledger.pending.retain(|p| p.step != step.id);
+            ledger.pending.push(pending);
+        }
+        !self.durable.contains(&step.id)
+    }
+
+    /// Announce the next `n` adds of `ready`, so that the save about to happen writes
+    /// their entries too and they can be sent without waiting for another save.
+    fn announce_ahead(
+        &mut self,
+        ledger: &mut Ledger,
+        plan: &Plan,
+        ready: &BTreeSet<usize>,
+        n: usize,
+    ) {
+        let adds = ready
+            .iter()
+            .map(|&id| &plan.steps[id])
+            .filter(|s| matches!(s.kind, StepKind::AddGroup { .. } | StepKind::AddTags { .. }))
+            .take(n);
+        for step in adds {
+            self.announce(ledger, step);
+        }
+    }
+
+    fn save(
+        &mut self,
+        ledger: &Ledger,
+        path: Option<&Path>,
+    ) -> Result<(), crate::ledger::LedgerError> {
+        save(ledger, path)?;
+        self.unsaved = false;
+        self.durable.clone_from(&self.announced);
+        Ok(())
+    }
+}
+
+/// Run `plan` (see the module docs). The ledger is saved at `ledger_path` as steps
+/// finish (never when it is `None`: kept in memory only).
 pub async fn execute(
     plan: &Plan,
     client: &Client,
@@ -227,67 +295,104 @@ pub async fn execute(
         }
     };
 
+    let mut disk = Disk::default();
     loop {
-        while error.is_none() && running.len() < parallelism {
+        // Take the steps that fit. The pending entries of their adds, and the outcomes
+        // recorded since the last save when one of them depends on another step, must be
+        // on disk before any of them is sent.
+        let mut batch = Vec::new();
+        let mut save_first = false;
+        while error.is_none() && running.len() + batch.len() < parallelism {
             let Some(id) = ready.pop_first() else { break };
             let step = &plan.steps[id];
-            if let Some(pending) = pending_of(step) {
-                ledger.pending.retain(|p| p.step != id);
-                ledger.pending.push(pending);
-                if let Err(e) = save(ledger, ledger_path) {
-                    error = Some(e.to_string());
-                    ready.insert(id);
-                    break;
-                }
+            save_first |= disk.announce(ledger, step);
+            save_first |= disk.unsaved && !step.depends_on.is_empty();
+            batch.push(id);
+        }
+        if save_first {
+            disk.announce_ahead(ledger, plan, &ready, parallelism);
+            if let Err(e) = disk.save(ledger, ledger_path) {
+                error.get_or_insert(e.to_string());
+                ready.extend(batch.drain(..));
             }
+        }
+        for id in batch {
             let client = client.clone();
-            let kind = step.kind.clone();
+            let kind = plan.steps[id].kind.clone();
             let handle = running.spawn(async move { run_step(&client, &kind).await });
             task_step.insert(handle.id(), id);
         }
-        let Some(joined) = running.join_next_with_id().await else {
+        // Other outcomes are saved while the steps just sent are in flight, so the save
+        // costs no round trip; the next adds' pending entries ride along.
+        if disk.unsaved {
+            if error.is_none() {
+                disk.announce_ahead(ledger, plan, &ready, parallelism);
+            }
+            if let Err(e) = disk.save(ledger, ledger_path) {
+                error.get_or_insert(e.to_string());
+            }
+        }
+        let Some(mut joined) = running.join_next_with_id().await else {
             break;
         };
-        let (id, done) = match joined {
-            Ok((task, done)) => (task_step.remove(&task), done),
-            Err(e) => (
-                task_step.remove(&e.id()),
-                Done::failed(Failure {
-                    errcode: None,
-                    errmsg: format!("the step's task ended abnormally: {e}"),
-                    hint: "this is a bug in tagsync; run `tagsync plan` again".into(),
-                    kind: kind_name(ErrorKind::Fatal).into(),
-                }),
-            ),
-        };
-        let Some(id) = id else { continue };
-        let step = &plan.steps[id];
-        ledger.record(done.group.iter().chain(done.tags.iter()).cloned());
-        if !done.unsettled {
-            ledger.pending.retain(|p| p.step != id);
-        }
-        let st = match done.failure {
-            None => {
-                ledger.record_step(&step.kind);
-                StepStatus::Applied { note: done.note }
-            }
-            Some(f) => StepStatus::Failed(f),
-        };
-        if let Err(e) = save(ledger, ledger_path) {
-            error.get_or_insert(e.to_string());
-        }
-        if matches!(st, StepStatus::Applied { .. }) {
-            for &d in &dependents[id] {
-                waiting[d] = waiting[d].saturating_sub(1);
-                if waiting[d] == 0 {
-                    ready.insert(d);
+        // Settle every step that has finished by now; one save then covers them all.
+        loop {
+            let (id, done) = match joined {
+                Ok((task, done)) => (task_step.remove(&task), done),
+                Err(e) => (
+                    task_step.remove(&e.id()),
+                    Done::failed(Failure {
+                        errcode: None,
+                        errmsg: format!("the step's task ended abnormally: {e}"),
+                        hint: "this is a bug in tagsync; run `tagsync plan` again".into(),
+                        kind: kind_name(ErrorKind::Fatal).into(),
+                    }),
+                ),
+            };
+            if let Some(id) = id {
+                let step = &plan.steps[id];
+                ledger.record(done.group.iter().chain(done.tags.iter()).cloned());
+                if !done.unsettled {
+                    ledger.pending.retain(|p| p.step != id);
                 }
+                disk.unsaved = true;
+                let st = match done.failure {
+                    None => {
+                        ledger.record_step(&step.kind);
+                        StepStatus::Applied { note: done.note }
+                    }
+                    Some(f) => StepStatus::Failed(f),
+                };
+                if matches!(st, StepStatus::Applied { .. }) {
+                    for &d in &dependents[id] {
+                        waiting[d] = waiting[d].saturating_sub(1);
+                        if waiting[d] == 0 {
+                            ready.insert(d);
+                        }
+                    }
+                } else {
+                    stop_dependents(id, &dependents, &mut status);
+                }
+                status[id] = Some(st);
+                emit(&outcome(step, status[id].clone()));
             }
-        } else {
-            stop_dependents(id, &dependents, &mut status);
+            match running.try_join_next_with_id() {
+                Some(next) => joined = next,
+                None => break,
+            }
         }
-        status[id] = Some(st);
-        emit(&outcome(step, status[id].clone()));
+    }
+
+    // A stop can leave entries of adds announced ahead but never sent: drop them (an
+    // unsettled add that was sent keeps its entry for the next run to claim).
+    let before = ledger.pending.len();
+    ledger
+        .pending
+        .retain(|p| status.get(p.step).is_some_and(Option::is_some));
+    if ledger.pending.len() != before
+        && let Err(e) = save(ledger, ledger_path)
+    {
+        error.get_or_insert(e.to_string());
     }
 
     let steps: Vec<StepOutcome> = plan
