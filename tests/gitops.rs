@@ -867,8 +867,8 @@ fn a_10000_tag_bootstrap_plan_and_its_apply_report_fit_in_one_comment() {
         "the summary is whole"
     );
     assert!(
-        comment.contains("_Cut at "),
-        "and the comment says it was cut"
+        comment.contains("_Shortened to fit GitHub's comment limit: "),
+        "and the comment says what it shortened"
     );
     // The fake refuses what GitHub refuses (over 65,536 characters): this one is taken.
     let post = kit.script("post-comment.sh", &[("PR_NUMBER", "1")]);

@@ -325,37 +325,205 @@ fn text_sanitises_remote_strings_and_markdown_escapes_them() {
     assert!(md.contains("&lt;b\\>"), "{md}");
 }
 
-#[test]
-fn markdown_is_cut_at_the_cap_with_a_note() {
-    let names: Vec<String> = (0..2000).map(|i| format!("新标签-{i:04}")).collect();
-    let yaml = format!(
-        "version: 1\ngroups:\n{}",
-        names
-            .chunks(10)
-            .enumerate()
-            .map(|(i, c)| format!("  - name: 组{i:03}\n    tags: [{}]\n", c.join(", ")))
-            .collect::<String>()
+/// A desired file of new groups: `(group name, tag names)`.
+fn yaml_of(groups: &[(String, Vec<String>)]) -> String {
+    let mut y = String::from("version: 1\ngroups:\n");
+    for (g, tags) in groups {
+        y.push_str(&format!("  - name: {g}\n    tags: [{}]\n", tags.join(", ")));
+    }
+    y
+}
+
+/// `count` tag names `prefix-0000`...
+fn names(prefix: &str, count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("{prefix}-{i:04}")).collect()
+}
+
+/// A corp with one owned group `Old` of `old` owned tags (`旧标签-0000`...) that the file
+/// drops (one delete, blocked by the gate above 10) and `renames` owned tags the file
+/// renames; the file adds the `new` groups (name, tag count). With `keep`, the file keeps
+/// `Old` with a tag `keep`; without it, `Old` goes with its tags.
+fn big(new: &[(String, usize)], old: usize, renames: usize, keep: bool) -> Scenario {
+    let mut yaml = yaml_of(
+        &new.iter()
+            .map(|(g, n)| (g.clone(), names(&format!("{g}标签"), *n)))
+            .collect::<Vec<_>>(),
     );
-    let s = Scenario {
+    if keep || renames > 0 {
+        yaml.push_str("  - name: Old\n    tags:\n      - keep\n");
+        for i in 0..renames {
+            yaml.push_str(&format!(
+                "      - name: 新名-{i:02}\n        previously: [旧名-{i:02}]\n"
+            ));
+        }
+    }
+    let mut tags: Vec<(String, String)> = (0..old)
+        .map(|i| (format!("o{i:04}"), format!("旧标签-{i:04}")))
+        .collect();
+    tags.extend((0..renames).map(|i| (format!("r{i:02}"), format!("旧名-{i:02}"))));
+    tags.push(("o-keep".into(), "keep".into()));
+    let remote = if tags.len() == 1 && !keep {
+        snap(vec![])
+    } else {
+        snap(vec![(
+            "g-old",
+            "Old",
+            1,
+            tags.iter()
+                .enumerate()
+                .map(|(i, (id, n))| (id.as_str(), n.as_str(), 100_000 - i as u32))
+                .collect(),
+        )])
+    };
+    let mut ids: Vec<&str> = vec!["g-old"];
+    ids.extend(tags.iter().map(|(id, _)| id.as_str()));
+    Scenario {
         name: "big",
         desired: file(&yaml),
-        remote: snap(vec![]),
-        owned: owned(&[]),
-    };
-    let p = plan_of(&s);
-    let full = markdown::render(&p, &ctx(&s));
-    assert!(full.chars().count() <= markdown::MAX_CHARS);
-    assert!(full.contains("Cut at 60000 characters"), "{full}");
-    assert!(full.trim_end().ends_with("for the whole plan._"));
-    assert!(full.contains("</details>"));
-    let small = markdown::render_capped(&p, &ctx(&s), 3_000);
-    assert!(small.chars().count() <= 3_000, "{}", small.chars().count());
-    assert!(small.starts_with(markdown::MARKER));
-    assert!(small.contains("| groups to add | 200 |"), "{small}");
+        owned: owned(&ids),
+        remote,
+    }
+}
+
+/// The checks every capped comment passes; returns its length in characters.
+fn assert_capped(md: &str, p: &Plan, cap: usize) -> usize {
+    let n = md.chars().count();
+    assert!(n <= cap, "{n} > {cap}");
+    assert!(md.starts_with(markdown::MARKER), "{md}");
+    assert!(
+        !md.contains("_Cut at"),
+        "the last-resort cut never runs: {md}"
+    );
+    // Code fences are balanced and <details> is closed.
+    let fences = md.lines().filter(|l| l.starts_with("```")).count();
+    assert_eq!(fences % 2, 0, "{md}");
+    assert!(md.trim_end().ends_with("</details>"), "{md}");
+    for s in p.steps.iter().filter(|s| s.destructive) {
+        assert!(
+            md.contains(&format!("\n{}. **{}** ", s.id + 1, render::action(s))),
+            "destructive step {} missing",
+            s.id + 1
+        );
+    }
+    n
+}
+
+fn assert_has(md: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(md.contains(n), "{n:?} missing from {md}");
+    }
+}
+
+/// Every step's headline line is in the comment.
+fn assert_every_step_listed(md: &str, p: &Plan) {
+    for s in &p.steps {
+        assert!(
+            md.contains(&format!("\n{}. **{}** ", s.id + 1, render::action(s))),
+            "step {} missing",
+            s.id + 1
+        );
+    }
+    assert!(!md.contains("not shown_"), "no step left out");
 }
 
 #[test]
-fn markdown_stays_under_the_cap_with_thousands_of_blocked_steps() {
+fn markdown_cap_keeps_every_step_the_delete_and_part_of_the_diff() {
+    // The reviewer's plan: one group of 3000 new tags, 40 groups of 60, one delete.
+    let mut new = vec![("大组".to_string(), 3000)];
+    new.extend((0..40).map(|i| (format!("组{i:02}"), 60)));
+    let s = big(&new, 5, 7, true);
+    let p = plan_of(&s);
+    assert_eq!(p.steps.len(), 49, "the reviewer's 49 steps");
+    let md = markdown::render(&p, &ctx(&s));
+    let n = assert_capped(&md, &p, markdown::MAX_CHARS);
+    eprintln!("49 steps: {n} characters");
+    assert!(n > markdown::MAX_CHARS - 2_000, "uses the budget: {n}");
+    assert_every_step_listed(&md, &p);
+    // The delete, with every item.
+    let delete = p.steps.iter().find(|s| render::action(s) == "delete");
+    let delete = delete.expect("a delete step");
+    assert!(
+        md.contains(&format!("{}. **delete** delete 5 tags", delete.id + 1)),
+        "{md}"
+    );
+    for i in 0..5 {
+        assert!(md.contains(&format!("   - Old: 旧标签\\-{i:04}\n")), "{md}");
+    }
+    // Part of the diff, cut by lines inside its fence, and the note says so truthfully.
+    assert_has(
+        &md,
+        &[
+            "#### File-level view\n\n```diff\n--- corp (now)",
+            "_File-level view cut after ",
+            "_Shortened to fit GitHub's comment limit: ",
+            "list only their first ",
+            "; the file-level diff is cut after ",
+            "\n   - … and ",
+        ],
+    );
+    // Below its cap the plan is whole, with no note.
+    let whole = markdown::render_capped(&p, &ctx(&s), usize::MAX);
+    assert!(!whole.contains("Shortened"));
+    assert!(whole.chars().count() > 100_000);
+}
+
+#[test]
+fn markdown_bootstrap_of_10000_tags_lists_every_step() {
+    let new: Vec<(String, usize)> = (0..100).map(|i| (format!("组{i:03}"), 100)).collect();
+    let s = big(&new, 0, 0, false);
+    let p = plan_of(&s);
+    assert_eq!(p.steps.len(), 100);
+    let md = markdown::render(&p, &ctx(&s));
+    let n = assert_capped(&md, &p, markdown::MAX_CHARS);
+    eprintln!("10000-tag bootstrap: {n} characters");
+    assert!(n > markdown::MAX_CHARS - 2_000, "uses the budget: {n}");
+    assert_every_step_listed(&md, &p);
+    // The last step's items too.
+    assert_has(
+        &md,
+        &[
+            "100 steps list only their first ",
+            "   - 组099标签\\-0000 (order",
+        ],
+    );
+    // A small cap still lists every step (by headline) and says what it left out.
+    let small = markdown::render_capped(&p, &ctx(&s), 8_000);
+    assert_capped(&small, &p, 8_000);
+    assert_every_step_listed(&small, &p);
+    assert!(
+        small.contains("100 steps list none of their items"),
+        "{small}"
+    );
+}
+
+#[test]
+fn markdown_cap_with_3000_blocked_deletes() {
+    let s = big(&[("新组".to_string(), 3)], 3000, 0, true);
+    let p = plan_of(&s);
+    assert!(p.blocked());
+    let delete = p.steps.iter().find(|s| render::action(s) == "delete");
+    let delete = delete.expect("a delete step");
+    assert!(delete.blocked.is_some() && delete.destructive);
+    for cap in [markdown::MAX_CHARS, 5_000] {
+        let md = markdown::render_capped(&p, &ctx(&s), cap);
+        let n = assert_capped(&md, &p, cap);
+        eprintln!("3000 blocked deletes, cap {cap}: {n} characters");
+        assert_every_step_listed(&md, &p);
+        // The gate's reason stays above the details.
+        assert_has(
+            &md,
+            &[
+                "delete 3000 tags (one call) ⚠️ destructive ⛔ blocked",
+                "   - Old: 旧标签\\-0000\n",
+                "1 destructive or blocked step lists only its first ",
+                "**safety gate: ",
+            ],
+        );
+    }
+}
+
+#[test]
+fn markdown_leaves_steps_out_only_when_their_headlines_cannot_fit() {
     let n = 3000;
     let tags: Vec<(String, String, u32)> = (0..n)
         .map(|i| (format!("t{i}"), format!("旧名{i}"), 10_000 - i))
@@ -381,10 +549,78 @@ fn markdown_stays_under_the_cap_with_thousands_of_blocked_steps() {
     };
     let p = plan_of(&s);
     assert_eq!(p.blocked_steps().count(), n as usize);
-    let md = markdown::render_capped(&p, &ctx(&s), 5_000);
-    assert!(md.chars().count() <= 5_000, "{}", md.chars().count());
-    assert!(md.starts_with(markdown::MARKER));
-    assert!(md.contains("Cut at 5000 characters"), "{md}");
+    for cap in [markdown::MAX_CHARS, 5_000] {
+        let md = markdown::render_capped(&p, &ctx(&s), cap);
+        let len = assert_capped(&md, &p, cap);
+        eprintln!("3000 blocked renames, cap {cap}: {len} characters");
+        assert!(
+            md.contains("1. **rename** G: 旧名0 → 新名0 ⛔ blocked\n"),
+            "{md}"
+        );
+        let hidden = md
+            .split("_Shortened to fit GitHub's comment limit: ")
+            .nth(1)
+            .and_then(|r| r.split(" of 3000 steps are not shown").next())
+            .and_then(|k| k.parse::<usize>().ok())
+            .expect("the note says how many steps are left out");
+        let shown = md.lines().filter(|l| l.contains(" **rename** ")).count();
+        assert_eq!(shown + hidden, 3000, "{md}");
+        assert!(
+            md.contains(&format!("_… steps {}–3000 not shown_", shown + 1)),
+            "{md}"
+        );
+        assert!(
+            md.contains("- and "),
+            "the blocked list above is shortened too"
+        );
+    }
+}
+
+#[test]
+fn markdown_fits_every_cap_and_keeps_destructive_steps() {
+    // Sizes from tiny to huge (groups x tags added, tags deleted, renames, Old kept);
+    // caps from small to GitHub's.
+    let sizes = [
+        (1, 1, 0, 0, false),
+        (3, 40, 2, 1, true),
+        (12, 150, 30, 5, false),
+        (60, 90, 400, 30, true),
+        (5, 1900, 1500, 0, true),
+        (400, 3, 0, 60, true),
+    ];
+    for (groups, per, old, renames, keep) in sizes {
+        let new: Vec<(String, usize)> = (0..groups).map(|i| (format!("g{i}"), per)).collect();
+        let s = big(&new, old, renames, keep);
+        let p = plan_of(&s);
+        let total = p.steps.len();
+        let whole = markdown::render_capped(&p, &ctx(&s), usize::MAX);
+        assert!(!whole.contains("Shortened"));
+        for cap in [3_000, 7_000, 20_000, markdown::MAX_CHARS] {
+            let case = format!("{groups}x{per}, {old} deleted, {renames} renamed, cap {cap}");
+            let md = markdown::render_capped(&p, &ctx(&s), cap);
+            let n = assert_capped(&md, &p, cap);
+            let shown = p
+                .steps
+                .iter()
+                .filter(|s| md.contains(&format!("\n{}. **{}** ", s.id + 1, render::action(s))))
+                .count();
+            if shown < total {
+                let said = format!("{} of {total} steps are not shown", total - shown);
+                assert!(md.contains(&said), "{case}: {md}");
+                assert!(
+                    cap < markdown::MAX_CHARS,
+                    "{case}: headlines are short, {shown} of {total}"
+                );
+            }
+            if whole.chars().count() <= cap {
+                assert_eq!(md, whole, "{case}");
+            } else {
+                assert!(md.contains("_Shortened to fit"), "{case}: {md}");
+                // Shortening leaves little of the budget unused.
+                assert!(n + 1_500 > cap, "{case}: {n}");
+            }
+        }
+    }
 }
 
 #[test]

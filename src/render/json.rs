@@ -25,6 +25,8 @@ pub struct JsonPlan<'a> {
     pub calls: usize,
     pub summary: Summary,
     pub steps: Vec<JsonStep<'a>>,
+    /// Foreign items left alone. `tags` lists only those inside listed or owned groups;
+    /// `tag_count` counts every one, including the tags inside the whole `groups`.
     pub unmanaged: &'a Unmanaged,
     pub notes: &'a [String],
     /// The file-level view after the plan (YAML-ish listing), or `null` when it cannot

@@ -5,13 +5,25 @@
 //! reason and fix), notes, the unmanaged line, then every step and the file-level diff
 //! inside `<details>`. Every string from the corp or the file is escaped with
 //! [`for_markdown`]; the diff sits in a code fence longer than any backtick run in it.
-//! The comment is cut to [`MAX_CHARS`] characters: steps that do not fit are left out
-//! and a note says how many.
+//!
+//! The comment never exceeds [`MAX_CHARS`] characters (GitHub's limit is 65,536). When
+//! the whole plan does not fit, it is shortened in this order, and a note above the
+//! details says exactly what was left out:
+//! 1. every step keeps its headline and reason; destructive and blocked steps list their
+//!    items first, as many as fit (the same number for each);
+//! 2. the other steps list their first N items then `… and M more`, N as large as fits
+//!    while the file-level diff keeps at least a quarter of what is left;
+//! 3. the diff gets the rest, cut by lines inside its code fence;
+//! 4. only when not even that fits: the reasons of the other steps go, then those of
+//!    every step (destructive and blocked steps still list what items fit); when even one
+//!    headline line per step does not fit, steps are left out (the other steps from the
+//!    end first, blocked ones next, destructive ones last) and each gap says which steps
+//!    it hides, in a paragraph that ends the numbered list so the numbers stay right.
 
 use std::fmt::Write;
 
 use super::{Context, action, describe, fileview, plural, summary_parts, unmanaged_line};
-use crate::plan::Plan;
+use crate::plan::{Plan, Step};
 use crate::sanitize::{for_markdown, for_markdown_prose as prose};
 
 /// The hidden first line of every plan comment.
@@ -27,6 +39,58 @@ pub fn render(plan: &Plan, ctx: &Context<'_>) -> String {
 /// [`render`] with an explicit cap (in characters).
 pub fn render_capped(plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
     let esc = |s: &str| for_markdown(s);
+    let top = top(plan, ctx, cap, &esc);
+    if plan.is_empty() {
+        return hard_cap(top, cap);
+    }
+    let views: Vec<View> = plan.steps.iter().map(|s| View::new(s, ctx, &esc)).collect();
+    let diff = Diff::new(plan, ctx);
+    let open = format!(
+        "<details><summary>{} step{} in detail</summary>\n\n",
+        plan.steps.len(),
+        plural(plan.steps.len())
+    );
+    let close = "\n</details>\n";
+    let fixed = len(&top) + len(&open) + len(close);
+
+    let full: usize = views.iter().map(|v| v.cost(v.full())).sum::<usize>() + diff.full_cost();
+    let (layout, note) = if fixed + full <= cap {
+        (Layout::full(&views, full), None)
+    } else {
+        let layout = Layout::fit(&views, &diff, cap.saturating_sub(fixed + NOTE_RESERVE));
+        let note = layout.note(&views, &diff);
+        (layout, note)
+    };
+
+    let mut out = top;
+    if let Some(note) = note {
+        let _ = writeln!(out, "{note}\n");
+    }
+    out.push_str(&open);
+    let mut hidden_from = None;
+    for (v, shape) in views.iter().zip(&layout.shapes) {
+        match shape {
+            Some(shape) => {
+                if let Some(from) = hidden_from.take() {
+                    out.push_str(&gap(from, v.number - 1));
+                }
+                v.write(&mut out, *shape);
+            }
+            None => {
+                hidden_from.get_or_insert(v.number);
+            }
+        }
+    }
+    if let Some(from) = hidden_from {
+        out.push_str(&gap(from, views.len()));
+    }
+    out.push_str(&diff.block(layout.diff_budget));
+    out.push_str(close);
+    hard_cap(out, cap)
+}
+
+/// Everything above the details: marker, title, summary, blocked steps, notes, unmanaged.
+fn top(plan: &Plan, ctx: &Context<'_>, cap: usize, esc: &dyn Fn(&str) -> String) -> String {
     let mut head = String::new();
     let _ = writeln!(head, "{MARKER}");
     let _ = writeln!(
@@ -52,130 +116,459 @@ pub fn render_capped(plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
             head,
             "> [!CAUTION]\n> **Blocked:** these steps cannot run, so nothing will be sent until they are fixed.\n"
         );
-        let total = plan.blocked_steps().count();
-        for s in plan.blocked_steps().take(LISTED) {
-            if let Some(b) = &s.blocked {
-                let d = describe(s, ctx, &esc);
-                let _ = writeln!(
-                    head,
-                    "- step {}: {} — **{}**. Fix: {}",
+        let lines = plan.blocked_steps().filter_map(|s| {
+            s.blocked.as_ref().map(|b| {
+                format!(
+                    "- step {}: {} — **{}**. Fix: {}\n",
                     s.id,
-                    d.headline,
+                    describe(s, ctx, esc).headline,
                     prose(&b.reason),
                     prose(&b.fix)
-                );
-            }
-        }
-        if total > LISTED {
-            let _ = writeln!(head, "- and {} more blocked steps", total - LISTED);
-        }
+                )
+            })
+        });
+        listed(&mut head, lines, cap / SHARE, "blocked step");
         let _ = writeln!(head);
     }
     if !plan.notes.is_empty() {
         let _ = writeln!(head, "**Notes**\n");
-        for n in plan.notes.iter().take(LISTED) {
-            let _ = writeln!(head, "- {}", prose(n));
-        }
-        if plan.notes.len() > LISTED {
-            let _ = writeln!(head, "- and {} more notes", plan.notes.len() - LISTED);
-        }
+        let lines = plan.notes.iter().map(|n| format!("- {}\n", prose(n)));
+        listed(&mut head, lines, cap / SHARE, "note");
         let _ = writeln!(head);
     }
-    if let Some(line) = unmanaged_line(plan, &esc) {
+    if let Some(line) = unmanaged_line(plan, esc) {
         let _ = writeln!(head, "{line}\n");
     }
-    if plan.is_empty() {
-        return hard_cap(head, cap);
-    }
+    head
+}
 
-    let steps: Vec<String> = plan
-        .steps
-        .iter()
-        .map(|s| {
-            let d = describe(s, ctx, &esc);
-            let mut item = format!("{}. **{}** {}", s.id + 1, action(s), d.headline);
-            if s.destructive {
-                item.push_str(" ⚠️ destructive");
-            }
-            if s.blocked.is_some() {
-                item.push_str(" ⛔ blocked");
-            }
-            item.push('\n');
-            for i in &d.items {
-                let _ = writeln!(item, "   - {i}");
-            }
-            let _ = writeln!(item, "   <br><em>{}</em>", prose(&s.reason));
-            item
-        })
-        .collect();
-    let diff = match fileview::diff(plan, ctx.remote, ctx.file) {
-        Ok(d) if !d.is_empty() => {
-            let fence = "`".repeat(longest_backtick_run(&d).max(2) + 1);
-            format!("#### File-level view\n\n{fence}diff\n{d}{fence}\n")
-        }
-        _ => String::new(),
-    };
-
-    let open = format!(
-        "<details><summary>{} step{} in detail</summary>\n\n",
-        plan.steps.len(),
-        plural(plan.steps.len())
-    );
-    let close = "\n</details>\n";
-    // Room for the cut note, in the worst case.
-    let reserve = 200;
-    let mut body = String::new();
-    let mut used = head.chars().count() + open.chars().count() + close.chars().count();
-    let mut shown = 0;
-    for s in &steps {
-        let n = s.chars().count();
-        if used + n + reserve > cap {
-            break;
-        }
-        body.push_str(s);
-        used += n;
-        shown += 1;
-    }
-    let mut cut = shown < steps.len();
-    if !cut {
-        let n = diff.chars().count() + 1;
-        if used + n + reserve <= cap {
-            body.push('\n');
-            body.push_str(&diff);
-        } else if !diff.is_empty() {
-            cut = true;
+/// Up to [`LISTED`] lines (together at most `budget` characters), then `- and N more`.
+fn listed(out: &mut String, lines: impl Iterator<Item = String>, budget: usize, what: &str) {
+    let (mut used, mut shown, mut more) = (0, 0, 0);
+    for line in lines {
+        let n = len(&line);
+        if more == 0 && shown < LISTED && used + n <= budget {
+            out.push_str(&line);
+            used += n;
+            shown += 1;
+        } else {
+            more += 1;
         }
     }
-    let mut out = head;
-    out.push_str(&open);
-    out.push_str(&body);
-    out.push_str(close);
-    if cut {
-        let _ = writeln!(
-            out,
-            "\n_Cut at {cap} characters: {shown} of {} steps shown{}. Run `tagsync plan` locally for the whole plan._",
-            steps.len(),
-            if shown == steps.len() {
-                ", file-level view left out"
-            } else {
-                ""
-            }
-        );
+    if more > 0 {
+        let _ = writeln!(out, "- and {more} more {what}{}", plural(more));
     }
-    hard_cap(out, cap)
 }
 
 /// Blocked steps and notes listed above the details, at most.
 const LISTED: usize = 50;
 
+/// The blocked steps above the details, and the notes, each take at most 1/SHARE of the cap.
+const SHARE: usize = 8;
+
+/// Room kept for the note that says what was shortened (its longest form is shorter).
+const NOTE_RESERVE: usize = 600;
+
+/// A step as the lines it may show.
+struct View {
+    /// 1-based, as listed.
+    number: usize,
+    /// `N. **action** headline ⚠️ destructive ⛔ blocked`
+    headline: String,
+    /// `   - item`, one per item, each ending in a newline.
+    items: Vec<String>,
+    /// `items_len[k]`: characters of the first `k` item lines.
+    items_len: Vec<usize>,
+    /// `   <br><em>reason</em>`
+    reason: String,
+    destructive: bool,
+    blocked: bool,
+}
+
+/// How much of a step is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shape {
+    items: usize,
+    reason: bool,
+}
+
+const HEADLINE_ONLY: Shape = Shape {
+    items: 0,
+    reason: false,
+};
+
+const WITH_REASON: Shape = Shape {
+    items: 0,
+    reason: true,
+};
+
+impl View {
+    fn new(s: &Step, ctx: &Context<'_>, esc: &dyn Fn(&str) -> String) -> View {
+        let d = describe(s, ctx, esc);
+        let mut headline = format!("{}. **{}** {}", s.id + 1, action(s), d.headline);
+        if s.destructive {
+            headline.push_str(" ⚠️ destructive");
+        }
+        if s.blocked.is_some() {
+            headline.push_str(" ⛔ blocked");
+        }
+        headline.push('\n');
+        let items: Vec<String> = d.items.iter().map(|i| format!("   - {i}\n")).collect();
+        let mut items_len = vec![0];
+        for i in &items {
+            items_len.push(items_len[items_len.len() - 1] + len(i));
+        }
+        View {
+            number: s.id + 1,
+            headline,
+            items,
+            items_len,
+            reason: format!("   <br><em>{}</em>\n", prose(&s.reason)),
+            destructive: s.destructive,
+            blocked: s.blocked.is_some(),
+        }
+    }
+
+    /// Listed first, cut last: deletes, replaces and blocked steps.
+    fn priority(&self) -> bool {
+        self.destructive || self.blocked
+    }
+
+    fn full(&self) -> Shape {
+        Shape {
+            items: self.items.len(),
+            reason: true,
+        }
+    }
+
+    /// The line after the first `shown` items, when some are left out.
+    fn more(&self, shown: usize) -> Option<String> {
+        let left = self.items.len() - shown.min(self.items.len());
+        (shown > 0 && left > 0).then(|| format!("   - … and {left} more\n"))
+    }
+
+    fn cost(&self, shape: Shape) -> usize {
+        let k = shape.items.min(self.items.len());
+        len(&self.headline)
+            + self.items_len[k]
+            + self.more(k).map_or(0, |m| len(&m))
+            + if shape.reason { len(&self.reason) } else { 0 }
+    }
+
+    fn write(&self, out: &mut String, shape: Shape) {
+        let k = shape.items.min(self.items.len());
+        out.push_str(&self.headline);
+        for i in &self.items[..k] {
+            out.push_str(i);
+        }
+        if let Some(m) = self.more(k) {
+            out.push_str(&m);
+        }
+        if shape.reason {
+            out.push_str(&self.reason);
+        }
+    }
+}
+
+/// The file-level view: a unified diff, cut by lines to a budget.
+struct Diff {
+    lines: Vec<String>,
+    fence: String,
+}
+
+impl Diff {
+    fn new(plan: &Plan, ctx: &Context<'_>) -> Diff {
+        let text = fileview::diff(plan, ctx.remote, ctx.file).unwrap_or_default();
+        let fence = "`".repeat(longest_backtick_run(&text).max(2) + 1);
+        Diff {
+            lines: text
+                .split_inclusive('\n')
+                .map(|l| {
+                    let mut l = l.to_string();
+                    if !l.ends_with('\n') {
+                        l.push('\n');
+                    }
+                    l
+                })
+                .collect(),
+            fence,
+        }
+    }
+
+    fn opening(&self) -> String {
+        format!("\n#### File-level view\n\n{}diff\n", self.fence)
+    }
+
+    fn closing(&self, shown: usize) -> String {
+        let mut s = format!("{}\n", self.fence);
+        if shown < self.lines.len() {
+            let _ = writeln!(
+                s,
+                "\n_File-level view cut after {shown} of {} lines._",
+                self.lines.len()
+            );
+        }
+        s
+    }
+
+    /// The whole block's length, or 0 when there is no diff.
+    fn full_cost(&self) -> usize {
+        if self.lines.is_empty() {
+            return 0;
+        }
+        len(&self.opening())
+            + self.lines.iter().map(|l| len(l)).sum::<usize>()
+            + len(&self.closing(self.lines.len()))
+    }
+
+    /// How many lines fit in `budget` characters (with the cut line), or `None` when
+    /// not even one does.
+    fn lines_within(&self, budget: usize) -> Option<usize> {
+        if self.lines.is_empty() {
+            return None;
+        }
+        if self.full_cost() <= budget {
+            return Some(self.lines.len());
+        }
+        let mut used = len(&self.opening()) + len(&self.closing(0));
+        let mut shown = 0;
+        for l in &self.lines {
+            let n = len(l);
+            if used + n > budget {
+                break;
+            }
+            used += n;
+            shown += 1;
+        }
+        (shown > 0).then_some(shown)
+    }
+
+    /// The block within `budget` characters: whole, cut by lines, or empty.
+    fn block(&self, budget: usize) -> String {
+        let Some(shown) = self.lines_within(budget) else {
+            return String::new();
+        };
+        let mut s = self.opening();
+        for l in &self.lines[..shown] {
+            s.push_str(l);
+        }
+        s.push_str(&self.closing(shown));
+        s
+    }
+}
+
+/// How every step is shown (`None`: left out) and how much the diff may take.
+struct Layout {
+    shapes: Vec<Option<Shape>>,
+    diff_budget: usize,
+}
+
+impl Layout {
+    fn full(views: &[View], budget: usize) -> Layout {
+        Layout {
+            shapes: views.iter().map(|v| Some(v.full())).collect(),
+            diff_budget: budget,
+        }
+    }
+
+    /// The most that fits in `avail` characters, in the order of the module docs.
+    fn fit(views: &[View], diff: &Diff, avail: usize) -> Layout {
+        let bases: [fn(&View) -> Shape; 3] = [
+            |_| WITH_REASON,
+            |v| {
+                if v.priority() {
+                    WITH_REASON
+                } else {
+                    HEADLINE_ONLY
+                }
+            },
+            |_| HEADLINE_ONLY,
+        ];
+        for (level, base) in bases.iter().enumerate() {
+            let mut shapes: Vec<Option<Shape>> = views.iter().map(|v| Some(base(v))).collect();
+            let used: usize = views.iter().map(|v| v.cost(base(v))).sum();
+            let Some(mut left) = avail.checked_sub(used) else {
+                continue;
+            };
+            left -= grow(views, &mut shapes, View::priority, left);
+            if level == 0 {
+                let reserve = diff.full_cost().min(left / 4);
+                left -= grow(views, &mut shapes, |v| !v.priority(), left - reserve);
+            }
+            return Layout {
+                shapes,
+                diff_budget: left,
+            };
+        }
+        Layout::elided(views, avail)
+    }
+
+    /// Headlines only, as many as fit: the other steps in order, blocked ones before
+    /// them, destructive ones first; each gap costs at most `gap_max`.
+    fn elided(views: &[View], avail: usize) -> Layout {
+        let n = views.len();
+        let gap_max = len(&gap(n, n + 1));
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| (!views[i].destructive, !views[i].blocked, i));
+        let mut kept = vec![false; n];
+        let mut gaps = 1usize; // every step hidden: one gap
+        let mut used = 0;
+        for i in order {
+            let hidden_left = i > 0 && !kept[i - 1];
+            let hidden_right = i + 1 < n && !kept[i + 1];
+            let new_gaps = match (hidden_left, hidden_right) {
+                (true, true) => gaps + 1,
+                (false, false) => gaps - 1,
+                _ => gaps,
+            };
+            let cost = used + views[i].cost(HEADLINE_ONLY);
+            if cost + new_gaps * gap_max > avail {
+                break;
+            }
+            kept[i] = true;
+            used = cost;
+            gaps = new_gaps;
+        }
+        Layout {
+            shapes: kept.iter().map(|&k| k.then_some(HEADLINE_ONLY)).collect(),
+            diff_budget: avail.saturating_sub(used + gaps * gap_max),
+        }
+    }
+
+    /// What was shortened, in one sentence (`None`: nothing was).
+    fn note(&self, views: &[View], diff: &Diff) -> Option<String> {
+        let mut parts = Vec::new();
+        let hidden = self.shapes.iter().filter(|s| s.is_none()).count();
+        if hidden > 0 {
+            parts.push(format!("{hidden} of {} steps are not shown", views.len()));
+        }
+        for (prio, who) in [(true, "destructive or blocked "), (false, "")] {
+            let cut: Vec<usize> = views
+                .iter()
+                .zip(&self.shapes)
+                .filter_map(|(v, s)| {
+                    let s = (*s)?;
+                    (v.priority() == prio && s.items < v.items.len()).then_some(s.items)
+                })
+                .collect();
+            let Some(&shown) = cut.iter().max() else {
+                continue;
+            };
+            let k = cut.len();
+            let (list, its) = if k == 1 {
+                ("lists", "its")
+            } else {
+                ("list", "their")
+            };
+            parts.push(if shown == 0 {
+                format!("{k} {who}step{} {list} none of {its} items", plural(k))
+            } else {
+                format!(
+                    "{k} {who}step{} {list} only {its} first {shown} item{}",
+                    plural(k),
+                    plural(shown)
+                )
+            });
+        }
+        let no_reason = self
+            .shapes
+            .iter()
+            .filter(|s| s.is_some_and(|s| !s.reason))
+            .count();
+        if no_reason > 0 {
+            parts.push(format!(
+                "{no_reason} step{} {} shown without {} reason",
+                plural(no_reason),
+                if no_reason == 1 { "is" } else { "are" },
+                if no_reason == 1 { "its" } else { "their" }
+            ));
+        }
+        match diff.lines_within(self.diff_budget) {
+            _ if diff.lines.is_empty() => {}
+            Some(n) if n == diff.lines.len() => {}
+            Some(n) => parts.push(format!(
+                "the file-level diff is cut after {n} of {} lines",
+                diff.lines.len()
+            )),
+            None => parts.push("the file-level diff is left out".to_string()),
+        }
+        (!parts.is_empty()).then(|| {
+            format!(
+                "_Shortened to fit GitHub's comment limit: {} — run `tagsync plan` locally for everything._",
+                parts.join("; ")
+            )
+        })
+    }
+}
+
+/// Raise the item count of the steps `which` picks to the largest N (the same for all)
+/// whose extra characters stay within `budget`; returns the characters added.
+fn grow(
+    views: &[View],
+    shapes: &mut [Option<Shape>],
+    which: fn(&View) -> bool,
+    budget: usize,
+) -> usize {
+    let picked: Vec<usize> = (0..views.len())
+        .filter(|&i| which(&views[i]) && shapes[i].is_some())
+        .collect();
+    let extra = |n: usize| -> usize {
+        picked
+            .iter()
+            .filter_map(|&i| {
+                let v = &views[i];
+                let s = shapes[i]?;
+                Some(v.cost(Shape { items: n, ..s }) - v.cost(s))
+            })
+            .sum()
+    };
+    let (mut lo, mut hi) = (
+        0,
+        picked
+            .iter()
+            .map(|&i| views[i].items.len())
+            .max()
+            .unwrap_or(0),
+    );
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if extra(mid) <= budget {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    let added = extra(lo);
+    for &i in &picked {
+        if let Some(s) = &mut shapes[i] {
+            s.items = lo;
+        }
+    }
+    added
+}
+
+/// The paragraph standing for steps `from..=to` (1-based) left out. It ends the
+/// numbered list, so the next shown step starts a new list at its own number.
+fn gap(from: usize, to: usize) -> String {
+    if from == to {
+        format!("\n_… step {from} not shown_\n\n")
+    } else {
+        format!("\n_… steps {from}–{to} not shown_\n\n")
+    }
+}
+
+fn len(s: &str) -> usize {
+    s.chars().count()
+}
+
 /// The last guard: cut at a line boundary so that the text and a note fit in `cap`.
 fn hard_cap(text: String, cap: usize) -> String {
-    if text.chars().count() <= cap {
+    if len(&text) <= cap {
         return text;
     }
     let note =
         format!("\n_Cut at {cap} characters. Run `tagsync plan` locally for the whole plan._\n");
-    let keep = cap.saturating_sub(note.chars().count());
+    let keep = cap.saturating_sub(len(&note));
     let mut cut: String = text.chars().take(keep).collect();
     if let Some(i) = cut.rfind('\n') {
         cut.truncate(i + 1);
