@@ -470,6 +470,124 @@ fn apply_script_exits_1_on_an_error_and_says_so_in_the_summary() {
     );
 }
 
+// ---- a failed or empty plan is an error in every script ------------------------------
+
+/// The Markdown file, the summary and the status of one run of `script`.
+struct Failed {
+    out: Output,
+    markdown: String,
+    summary: String,
+    status: Option<String>,
+}
+
+fn run_failing(kit: &Kit, script: &str, envs: &[(&str, &str)]) -> Failed {
+    kit.write("outputs", "");
+    kit.write("summary.md", "");
+    let mut all = vec![
+        ("GITHUB_OUTPUT", "outputs"),
+        ("GITHUB_STEP_SUMMARY", "summary.md"),
+    ];
+    all.extend_from_slice(envs);
+    let out = kit.script(script, &all);
+    let markdown = match script {
+        "tagsync-pr.sh" => "tagsync-plan.md",
+        "tagsync-drift.sh" => "tagsync-drift.md",
+        _ => "tagsync-apply.md",
+    };
+    let outputs = kit.read("outputs");
+    assert!(value_of(&outputs, "drift").is_none(), "{outputs}");
+    Failed {
+        markdown: kit.read(markdown),
+        summary: kit.read("summary.md"),
+        status: value_of(&outputs, "status").map(String::from),
+        out,
+    }
+}
+
+#[test]
+fn a_bad_tagsync_args_is_an_error_with_tagsyncs_message_in_the_comment_and_summary() {
+    let kit = Kit::new(Platform::GitHub);
+    kit.adopt_ours();
+    kit.write("tags.yaml", CHANGED);
+    for script in ["tagsync-pr.sh", "tagsync-drift.sh", "tagsync-apply.sh"] {
+        let run = run_failing(&kit, script, &[("TAGSYNC_ARGS", "--no-such-flag")]);
+        let all = both(&run.out);
+        assert_eq!(run.out.status.code(), Some(1), "{script}: {all}");
+        assert_eq!(run.status.as_deref(), Some("error"), "{script}: {all}");
+        assert!(
+            run.markdown.starts_with(MARKER),
+            "{script}: {}",
+            run.markdown
+        );
+        assert!(
+            run.markdown.contains("--no-such-flag"),
+            "{script}: clap's message: {}",
+            run.markdown
+        );
+        if script != "tagsync-pr.sh" {
+            assert!(
+                run.summary.contains("--no-such-flag"),
+                "{script}: {}",
+                run.summary
+            );
+        }
+    }
+    // The comment is a real one: posting it works (it failed on the empty file before).
+    let post = kit.script("post-comment.sh", &[("PR_NUMBER", "7")]);
+    assert_eq!(post.status.code(), Some(0), "{}", both(&post));
+    assert_eq!(kit.writes(), 0);
+}
+
+#[test]
+fn an_expected_exit_code_with_no_markdown_is_an_error_too() {
+    let kit = Kit::new(Platform::GitHub);
+    kit.write("tags.yaml", SAME);
+    // A tagsync that validates the file, then prints no plan and exits with a code the
+    // script would otherwise take for a result.
+    kit.write(
+        "fake-tagsync",
+        "#!/usr/bin/env bash\n[ \"$1\" = validate ] && exit 0\necho 'fake: printed nothing' >&2\nexit \"$FAKE_EXIT\"\n",
+    );
+    make_executable(&kit.path("fake-tagsync"));
+    let fake = kit.path("fake-tagsync");
+    let fake = fake.to_str().expect("utf-8 path");
+    for (script, codes) in [
+        ("tagsync-pr.sh", [0, 2, 3]),
+        ("tagsync-drift.sh", [0, 2, 3]),
+        ("tagsync-apply.sh", [0, 3, 4]),
+    ] {
+        for code in codes {
+            let code = code.to_string();
+            let run = run_failing(&kit, script, &[("TAGSYNC", fake), ("FAKE_EXIT", &code)]);
+            let all = both(&run.out);
+            assert_eq!(run.out.status.code(), Some(1), "{script} {code}: {all}");
+            assert_eq!(
+                run.status.as_deref(),
+                Some("error"),
+                "{script} {code}: {all}"
+            );
+            assert!(
+                run.markdown.starts_with(MARKER)
+                    && run.markdown.contains("no Markdown was printed")
+                    && run.markdown.contains("fake: printed nothing"),
+                "{script} {code}: {}",
+                run.markdown
+            );
+        }
+    }
+    // Drift: no `drift=` answer, so the issue step refuses to run on it.
+    let run = run_failing(
+        &kit,
+        "tagsync-drift.sh",
+        &[("TAGSYNC", fake), ("FAKE_EXIT", "2")],
+    );
+    assert!(
+        run.summary.contains("fake: printed nothing"),
+        "{}",
+        run.summary
+    );
+}
+
 // ---- tagsync-drift.sh ---------------------------------------------------------------
 
 fn drift(kit: &Kit, file: &str, envs: &[(&str, &str)]) -> (Output, Option<String>) {
@@ -839,6 +957,165 @@ fn the_ledger_committed_back_lets_the_next_run_own_what_apply_created() {
     assert_eq!(value_of(&text(&out.stdout), "status"), Some("blocked"));
 }
 
+#[test]
+fn the_ledger_of_a_config_in_a_subdirectory_or_at_state_is_the_one_committed() {
+    let kit = Kit::new(Platform::GitHub);
+    let remote = kit.path("remote.git");
+    let work = git_repo(&kit, "github", "version: 1\ngroups: []\n");
+    let run = |script: &str, envs: &[(&str, &str)]| {
+        let mut cmd = kit.bash(&work);
+        cmd.arg(format!("ci/{script}"))
+            .env("WECOM_CORP_ID", "ww-test-corp")
+            .env("WECOM_CORP_SECRET", common::SECRET)
+            .env("GITHUB_REF_NAME", "main");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run bash")
+    };
+    let committed = || git(&remote, &["ls-tree", "-r", "--name-only", "main"]);
+
+    // infra/tags.yaml: tagsync writes infra/.tagsync/, and that is what is committed.
+    std::fs::create_dir_all(work.join("infra")).expect("mkdir");
+    std::fs::write(work.join("infra/tags.yaml"), ADDS).expect("write");
+    let infra = [("TAGSYNC_CONFIG", "infra/tags.yaml")];
+    let out = run("tagsync-apply.sh", &infra);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        work.join("infra/.tagsync/ledger-ww-test-corp.json")
+            .is_file()
+    );
+    let out = run("tagsync-commit-ledger.sh", &infra);
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "ledger=committed",
+        "{}",
+        both(&out)
+    );
+    assert!(
+        committed().contains("infra/.tagsync/ledger-ww-test-corp.json"),
+        "{}",
+        committed()
+    );
+
+    // --state PATH in TAGSYNC_ARGS: that file is the ledger.
+    let rename = "version: 1\ngroups:\n  - name: 新分组\n    tags:\n      - name: 丙\n        previously: [甲]\n      - 乙\n";
+    std::fs::write(work.join("infra/tags.yaml"), rename).expect("write");
+    std::fs::create_dir_all(work.join("state")).expect("mkdir");
+    std::fs::copy(
+        work.join("infra/.tagsync/ledger-ww-test-corp.json"),
+        work.join("state/ledger.json"),
+    )
+    .expect("copy the ledger");
+    let state = [
+        ("TAGSYNC_CONFIG", "infra/tags.yaml"),
+        ("TAGSYNC_ARGS", "--state state/ledger.json"),
+    ];
+    let out = run("tagsync-apply.sh", &state);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert_eq!(kit.tags_of("新分组"), ["丙", "乙"]);
+    let out = run("tagsync-commit-ledger.sh", &state);
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "ledger=committed",
+        "{}",
+        both(&out)
+    );
+    assert!(committed().contains("state/ledger.json"), "{}", committed());
+    let out = run(
+        "tagsync-commit-ledger.sh",
+        &[("TAGSYNC_ARGS", "--state=state/ledger.json")],
+    );
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "ledger=unchanged",
+        "{}",
+        both(&out)
+    );
+
+    // A ledger outside the repository cannot be committed: said, and the step fails.
+    let outside = kit.path("elsewhere.json");
+    std::fs::write(&outside, "{}").expect("write");
+    let args = format!("--state {}", outside.display());
+    let out = run("tagsync-commit-ledger.sh", &[("TAGSYNC_ARGS", &args)]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains("outside the repository"),
+        "{}",
+        both(&out)
+    );
+}
+
+// ---- tagsync-install.sh: one pinned build, cached -----------------------------------
+
+#[test]
+fn the_install_script_builds_the_pinned_commit_once() {
+    let kit = Kit::new(Platform::GitHub);
+    // A `cargo` that logs its arguments and leaves a binary where `cargo install` would.
+    let tools = kit.path("tools");
+    std::fs::create_dir_all(&tools).expect("mkdir");
+    std::fs::write(
+        tools.join("cargo"),
+        "#!/usr/bin/env bash\necho \"$*\" >>\"$CARGO_LOG\"\nwhile [ \"$1\" != --root ]; do shift; done\nmkdir -p \"$2/bin\" && printf '#!/bin/sh\\n' >\"$2/bin/tagsync\" && chmod +x \"$2/bin/tagsync\"\n",
+    )
+    .expect("write");
+    make_executable(&tools.join("cargo"));
+    let path = format!(
+        "{}:{}",
+        tools.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let install = |envs: &[(&str, &str)]| {
+        let mut cmd = kit.bash(kit.root());
+        cmd.arg("ci/tagsync-install.sh")
+            .env("PATH", &path)
+            .env("CARGO_LOG", kit.path("cargo.log"))
+            .env("TAGSYNC_GIT", "https://git.example/tagsync.git");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run bash")
+    };
+    let log = || std::fs::read_to_string(kit.path("cargo.log")).unwrap_or_default();
+
+    let out = install(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(text(&out.stderr).contains("TAGSYNC_REV"), "{}", both(&out));
+    assert_eq!(log(), "", "nothing is built unpinned");
+
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let out = install(&[("TAGSYNC_REV", sha)]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert_eq!(text(&out.stdout).trim(), format!("tagsync=built {sha}"));
+    let root = kit.path(".cargo");
+    assert_eq!(
+        log().trim(),
+        format!(
+            "install --locked --force --root {} --git https://git.example/tagsync.git --rev {sha} tagsync",
+            root.display()
+        )
+    );
+    assert!(root.join("bin/tagsync").is_file());
+
+    // The cache restored that build: nothing is built.
+    let out = install(&[("TAGSYNC_REV", sha)]);
+    assert_eq!(text(&out.stdout).trim(), format!("tagsync=cached {sha}"));
+    assert_eq!(log().lines().count(), 1);
+
+    // Another pin, a tag, into TAGSYNC_ROOT: built again.
+    let out = install(&[("TAGSYNC_REV", "v0.2.0"), ("TAGSYNC_ROOT", "build")]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        log()
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("--root build ") && l.ends_with("--tag v0.2.0 tagsync")),
+        "{}",
+        log()
+    );
+    assert!(kit.path("build/bin/tagsync").is_file());
+}
+
 // ---- the comment size on a 10000-tag bootstrap ----------------------------------------
 
 #[test]
@@ -932,11 +1209,12 @@ fn assert_scripts_exist(line: &str, dirs: &[&str]) {
 fn assert_does_work_through_scripts(line: &str, dirs: &[&str]) -> Vec<String> {
     assert_scripts_exist(line, dirs);
     let called = scripts_called(line);
-    let install = line.starts_with("cargo install --locked --git \"${TAGSYNC_GIT:?")
-        || line.starts_with("apt-get ");
+    let install = line.starts_with("apt-get ");
     let checkout = line.starts_with("git fetch -q origin \"$CI_COMMIT_BRANCH\"");
+    // GitLab: the exit code kept from the step before a step that runs whatever it was.
+    let kept_exit = line == "exit \"$rc\"";
     assert!(
-        !called.is_empty() || install || checkout,
+        !called.is_empty() || install || checkout || kept_exit,
         "a step that does work inline instead of calling a script: {line}"
     );
     called
@@ -971,7 +1249,10 @@ fn github_workflows_have_the_described_triggers_and_call_the_scripts() {
         "one run per pull request"
     );
     let (_, called) = github_runs(&plan);
-    assert_eq!(called, ["tagsync-pr.sh", "post-comment.sh"]);
+    assert_eq!(
+        called,
+        ["tagsync-install.sh", "tagsync-pr.sh", "post-comment.sh"]
+    );
     let steps = plan["jobs"]["plan"]["steps"].as_array().expect("steps");
     let post = steps
         .iter()
@@ -992,10 +1273,39 @@ fn github_workflows_have_the_described_triggers_and_call_the_scripts() {
 
     let apply = yaml("examples/github/tagsync-apply.yml");
     assert_eq!(apply["on"]["push"]["branches"], serde_json::json!(["main"]));
+    assert_eq!(
+        apply["jobs"]["apply"]["if"], "github.ref_name == github.event.repository.default_branch",
+        "the branch is named once, in the trigger"
+    );
+    // A pull request that only commits `tagsync adopt` output is applied after the merge:
+    // apply runs on every path the plan runs on but the plan workflow itself.
+    let paths = |w: &Value, event: &str| -> Vec<String> {
+        w["on"][event]["paths"]
+            .as_array()
+            .expect("paths")
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(paths(&apply, "push"), ["tags.yaml", ".tagsync/**"]);
+    for p in paths(&plan, "pull_request") {
+        assert!(
+            paths(&apply, "push").contains(&p) || p.starts_with(".github/"),
+            "{p}"
+        );
+    }
     assert_eq!(apply["concurrency"]["cancel-in-progress"], false);
     assert_eq!(apply["permissions"]["contents"], "write");
     let (_, called) = github_runs(&apply);
-    assert_eq!(called, ["tagsync-apply.sh", "tagsync-commit-ledger.sh"]);
+    assert_eq!(
+        called,
+        [
+            "tagsync-install.sh",
+            "tagsync-apply.sh",
+            "tagsync-commit-ledger.sh"
+        ]
+    );
     let steps = apply["jobs"]["apply"]["steps"].as_array().expect("steps");
     let commit = steps
         .iter()
@@ -1013,21 +1323,50 @@ fn github_workflows_have_the_described_triggers_and_call_the_scripts() {
     assert_eq!(cron.split_whitespace().count(), 5, "{cron}");
     assert_eq!(drift["permissions"]["issues"], "write");
     let (_, called) = github_runs(&drift);
-    assert_eq!(called, ["tagsync-drift.sh", "drift-issue.sh"]);
+    assert_eq!(
+        called,
+        ["tagsync-install.sh", "tagsync-drift.sh", "drift-issue.sh"]
+    );
     let steps = drift["jobs"]["drift"]["steps"].as_array().expect("steps");
-    assert_eq!(steps[3]["env"]["DRIFT"], "${{ steps.drift.outputs.drift }}");
-    assert_eq!(steps[2]["id"], "drift");
+    let issue = steps.last().expect("the issue step");
+    assert_eq!(issue["env"]["DRIFT"], "${{ steps.drift.outputs.drift }}");
+    assert!(steps.iter().any(|s| s["id"] == "drift"));
 
-    // Plan and apply take the same extra arguments, so the comment shows what apply does.
-    for (w, job) in [(&plan, "plan"), (&apply, "apply")] {
+    // The three jobs read the same file and ledger with the same arguments (the comment
+    // shows what apply does; drift reads the ledger apply writes): one `env` for all.
+    assert_eq!(plan["env"]["TAGSYNC_ARGS"], "${{ vars.TAGSYNC_ARGS }}");
+    assert_eq!(plan["env"]["TAGSYNC_CONFIG"], "tags.yaml");
+    assert_eq!(apply["env"], plan["env"]);
+    assert_eq!(drift["env"], plan["env"]);
+
+    // Every job builds the pinned commit once, then restores it from a cache keyed on it.
+    for (w, job) in [(&plan, "plan"), (&apply, "apply"), (&drift, "drift")] {
         let steps = w["jobs"][job]["steps"].as_array().expect("steps");
-        let tagsync_step = steps
-            .iter()
-            .find(|s| s["run"].as_str().is_some_and(|r| r.contains("tagsync-")))
-            .expect("the tagsync step");
+        let at = |pred: &dyn Fn(&Value) -> bool| steps.iter().position(pred).expect(job);
+        let restore = at(&|s| s["uses"] == "actions/cache/restore@v4");
+        let install = at(&|s| s["run"] == "bash ci/tagsync-install.sh");
+        let save = at(&|s| s["uses"] == "actions/cache/save@v4");
+        let first_use = at(&|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("tagsync-") && !r.contains("install"))
+        });
+        assert!(
+            restore < install && install < save && save < first_use,
+            "{job}"
+        );
+        let key = steps[restore]["with"]["key"].as_str().expect("key");
+        assert!(key.contains("${{ vars.TAGSYNC_REV }}"), "{key}");
         assert_eq!(
-            tagsync_step["env"]["TAGSYNC_ARGS"],
-            "${{ vars.TAGSYNC_ARGS }}"
+            steps[install]["env"]["TAGSYNC_REV"],
+            "${{ vars.TAGSYNC_REV }}"
+        );
+        assert_eq!(steps[restore]["with"]["path"], steps[save]["with"]["path"]);
+        assert!(
+            steps[save]["if"]
+                .as_str()
+                .is_some_and(|c| c.contains("cache-hit != 'true'")),
+            "{job}"
         );
     }
 
@@ -1072,13 +1411,40 @@ fn the_gitlab_pipeline_has_the_described_jobs_and_calls_the_scripts() {
             .is_some_and(|r| r.contains("merge_request_event")),
         "{plan}"
     );
-    assert_eq!(lines(plan, "script"), ["bash ci/tagsync-pr.sh"]);
+    // No after_script: GitLab ignores its failures (a note not posted, a ledger not
+    // pushed, and the job green). The step's exit code is kept for after the next one.
+    for job in ["plan", "apply", "drift"] {
+        assert!(ci[job]["after_script"].is_null(), "{job}");
+    }
     assert_eq!(
-        lines(plan, "after_script"),
-        ["bash ci/post-note.sh"],
+        lines(plan, "script"),
+        [
+            "rc=0; bash ci/tagsync-pr.sh || rc=$?",
+            "bash ci/post-note.sh",
+            "exit \"$rc\""
+        ],
         "posted whatever the exit"
     );
     assert_eq!(calls(plan), ["tagsync-pr.sh", "post-note.sh"]);
+    assert_eq!(
+        lines(&ci["default"], "before_script")
+            .last()
+            .map(String::as_str),
+        Some("bash ci/tagsync-install.sh")
+    );
+    assert_eq!(ci["default"]["cache"]["key"], "tagsync-$TAGSYNC_REV");
+    let root = ci["variables"]["TAGSYNC_ROOT"]
+        .as_str()
+        .expect("TAGSYNC_ROOT");
+    let cached = ci["default"]["cache"]["paths"][0].as_str().expect("a path");
+    assert_eq!(
+        root,
+        format!("$CI_PROJECT_DIR/{}", cached.trim_end_matches('/'))
+    );
+    assert_eq!(
+        ci["variables"]["TAGSYNC"].as_str(),
+        Some(format!("{root}/bin/tagsync").as_str())
+    );
 
     let apply = &ci["apply"];
     let rule = apply["rules"][0]["if"].as_str().expect("a rule");
@@ -1091,7 +1457,19 @@ fn the_gitlab_pipeline_has_the_described_jobs_and_calls_the_scripts() {
         calls(apply),
         ["tagsync-apply.sh", "tagsync-commit-ledger.sh"]
     );
-    assert!(lines(apply, "after_script")[0].contains("tagsync-commit-ledger.sh"));
+    assert_eq!(
+        lines(apply, "script")[1..],
+        [
+            "rc=0; bash ci/tagsync-apply.sh || rc=$?",
+            "bash ci/tagsync-commit-ledger.sh",
+            "exit \"$rc\""
+        ]
+    );
+    // As on GitHub: applied after a merge that changes the file or only the ledger.
+    assert_eq!(
+        apply["rules"][0]["changes"],
+        serde_json::json!(["tags.yaml", ".tagsync/**/*"])
+    );
 
     let drift = &ci["drift"];
     assert!(
@@ -1129,8 +1507,8 @@ fn every_script_of_the_kit_is_called_by_a_workflow() {
             if !name.ends_with(".sh") {
                 continue;
             }
-            if name == "tagsync-api.sh" {
-                continue; // sourced by the API scripts, not called
+            if name == "tagsync-api.sh" || name == "tagsync-common.sh" {
+                continue; // sourced by the other scripts, not called
             }
             assert!(
                 called.contains(&name),
@@ -1193,9 +1571,23 @@ fn should_run(cond: Option<&str>, failed: bool, outcomes: &[(String, bool)]) -> 
 /// Run one job of a GitHub workflow as Actions would, in `dir`: each `run:` step with
 /// `bash -eo pipefail`, its `env:` with the expressions filled in (secrets, token, pull
 /// request number, earlier steps' outputs), `if:` honoured, `$GITHUB_OUTPUT` per step and
-/// one `$GITHUB_STEP_SUMMARY` (`summary.md`). `uses:` steps and the install step are
+/// one `$GITHUB_STEP_SUMMARY` (`summary.md`). The workflow's `env:` goes to every step,
+/// under the step's own. `uses:` steps (checkout, cache) and the install step are
 /// skipped: the checkout is `dir`, and `TAGSYNC` is this build.
 fn run_github_job(kit: &Kit, dir: &Path, workflow: &str, job: &str, pr: &str) -> Vec<StepRun> {
+    run_github_job_with(kit, dir, workflow, job, pr, &[])
+}
+
+/// [`run_github_job`] with repository variables (`vars.NAME`) set to `vars`; unset ones
+/// are empty, as on GitHub, but `WECOM_API_BASE` is the emulator.
+fn run_github_job_with(
+    kit: &Kit,
+    dir: &Path,
+    workflow: &str,
+    job: &str,
+    pr: &str,
+    vars: &[(&str, &str)],
+) -> Vec<StepRun> {
     let w = yaml(workflow);
     let steps = w["jobs"][job]["steps"].as_array().expect("steps");
     let summary = dir.join("summary.md");
@@ -1208,7 +1600,7 @@ fn run_github_job(kit: &Kit, dir: &Path, workflow: &str, job: &str, pr: &str) ->
         let Some(run) = st["run"].as_str() else {
             continue;
         };
-        if run.starts_with("cargo install") {
+        if run == "bash ci/tagsync-install.sh" {
             continue;
         }
         if !should_run(st["if"].as_str(), failed, &outcomes) {
@@ -1225,15 +1617,19 @@ fn run_github_job(kit: &Kit, dir: &Path, workflow: &str, job: &str, pr: &str) ->
                 "secrets.WECOM_CORP_SECRET" => common::SECRET.into(),
                 "github.token" => GITHUB_TOKEN.into(),
                 "github.event.pull_request.number" => pr.into(),
-                "vars.TAGSYNC_ARGS" => String::new(),
                 "vars.WECOM_API_BASE" => kit.emu().base_url(),
-                other => match other.strip_prefix("steps.") {
-                    Some(key) => outputs
+                other => match (other.strip_prefix("steps."), other.strip_prefix("vars.")) {
+                    (Some(key), _) => outputs
                         .iter()
                         .find(|(k, _)| k.replacen(".", ".outputs.", 1) == key)
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default(),
-                    None => panic!("the test does not know ${{{{ {other} }}}}"),
+                    (None, Some(name)) => vars
+                        .iter()
+                        .find(|(k, _)| *k == name)
+                        .map(|(_, v)| v.to_string())
+                        .unwrap_or_default(),
+                    (None, None) => panic!("the test does not know ${{{{ {other} }}}}"),
                 },
             }
         };
@@ -1244,8 +1640,10 @@ fn run_github_job(kit: &Kit, dir: &Path, workflow: &str, job: &str, pr: &str) ->
             .env("GITHUB_OUTPUT", &output_file)
             .env("GITHUB_STEP_SUMMARY", &summary)
             .env("GITHUB_REF_NAME", "main");
-        for (k, v) in st["env"].as_object().into_iter().flatten() {
-            cmd.env(k, expand(v.as_str().unwrap_or_default(), &value));
+        for env in [&w["env"], &st["env"]] {
+            for (k, v) in env.as_object().into_iter().flatten() {
+                cmd.env(k, expand(v.as_str().unwrap_or_default(), &value));
+            }
         }
         let out = cmd.output().expect("run a step");
         let ok = out.status.success();
@@ -1388,49 +1786,108 @@ fn the_github_drift_workflow_opens_then_closes_the_issue() {
     );
 }
 
-/// Run one job of the GitLab pipeline as a runner would, in `dir`: the job's `variables`,
-/// then `script` in one `bash -eo pipefail`, then `after_script` in another whatever
-/// the script's exit. `default.before_script` (the install) is skipped: `TAGSYNC` is this
-/// build. The CI/CD variables are set as a project would have them.
-fn run_gitlab_job(kit: &Kit, dir: &Path, job: &str, envs: &[(&str, &str)]) -> (Output, Output) {
+#[test]
+fn the_github_drift_workflow_reads_the_ledger_tagsync_args_names_and_fails_on_a_bad_one() {
+    let kit = Kit::new(Platform::GitHub);
+    kit.adopt_ours();
+    // The ledger kept elsewhere, as `--state` in the repository variable says.
+    std::fs::create_dir_all(kit.path("state")).expect("mkdir");
+    std::fs::rename(kit.fx.ledger_path(), kit.path("state/ours.json")).expect("move");
+    kit.write("tags.yaml", CHANGED);
+    let drift = |args: &str| {
+        let vars = [("TAGSYNC_ARGS", args)];
+        let drift = "examples/github/tagsync-drift.yml";
+        run_github_job_with(&kit, kit.root(), drift, "drift", "", &vars)
+    };
+    let runs = drift("--state state/ours.json");
+    let issue = step(&runs, "Open, update or close the drift issue");
+    assert_eq!(issue.code, Some(0), "{}", issue.output);
+    let body = lock(&kit.api).labelled("tagsync-drift")[0].body.clone();
+    assert!(body.contains("普通客户 → 重要客户"), "{body}");
+    assert!(
+        !body.contains("**Blocked:**"),
+        "our tags are ours with that ledger: {body}"
+    );
+
+    let runs = drift("--bogus");
+    let plan = step(&runs, "Plan");
+    assert_eq!(plan.code, Some(1), "{}", plan.output);
+    assert!(plan.output.contains("status=error"), "{}", plan.output);
+    assert_eq!(
+        step(&runs, "Open, update or close the drift issue").code,
+        None,
+        "the issue is left alone"
+    );
+    let summary = kit.read("summary.md");
+    assert!(summary.contains("the drift check failed"), "{summary}");
+    assert!(summary.contains("--bogus"), "{summary}");
+}
+
+/// Run one job of the GitLab pipeline as a runner would, in `dir`: the pipeline's and the
+/// job's `variables`, then `script` in one `bash -eo pipefail`. There is no `after_script`
+/// (GitLab ignores its failures). `default.before_script` (the install) is skipped, and
+/// so are the variables that point at its build: `TAGSYNC` is this build. The CI/CD
+/// variables are set as a project would have them.
+fn run_gitlab_job(kit: &Kit, dir: &Path, job: &str, envs: &[(&str, &str)]) -> Output {
     let ci = yaml("examples/gitlab/.gitlab-ci.yml");
     let job = &ci[job];
+    assert!(job["after_script"].is_null(), "{job}");
     let mut exports = String::new();
-    for (k, v) in job["variables"].as_object().into_iter().flatten() {
-        exports.push_str(&format!(
-            "export {k}=\"{}\"\n",
-            v.as_str().unwrap_or_default()
-        ));
-    }
-    let lines = |key: &str| -> String {
-        job[key]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let run = |text: String| {
-        let mut cmd = kit.bash(dir);
-        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &text])
-            .env("WECOM_CORP_ID", "ww-test-corp")
-            .env("WECOM_CORP_SECRET", common::SECRET)
-            .env("GITLAB_TOKEN", GITLAB_TOKEN)
-            .env("CI_COMMIT_BRANCH", "main")
-            .env("CI_DEFAULT_BRANCH", "main")
-            .env("CI_SERVER_PROTOCOL", "https")
-            .env("CI_SERVER_HOST", "gitlab.example")
-            .env("CI_SERVER_PORT", "443")
-            .env("CI_PROJECT_PATH", "acme/tags");
-        for (k, v) in envs {
-            cmd.env(k, v);
+    for vars in [&ci["variables"], &job["variables"]] {
+        for (k, v) in vars.as_object().into_iter().flatten() {
+            if k != "TAGSYNC" && k != "TAGSYNC_ROOT" {
+                exports.push_str(&format!(
+                    "export {k}=\"{}\"\n",
+                    v.as_str().unwrap_or_default()
+                ));
+            }
         }
-        cmd.output().expect("run a job")
-    };
-    let script = run(format!("{exports}{}", lines("script")));
-    let after = run(format!("{exports}{}", lines("after_script")));
-    (script, after)
+    }
+    let script = job["script"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut cmd = kit.bash(dir);
+    cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
+        .arg(format!("{exports}{script}"))
+        .env("WECOM_CORP_ID", "ww-test-corp")
+        .env("WECOM_CORP_SECRET", common::SECRET)
+        .env("GITLAB_TOKEN", GITLAB_TOKEN)
+        .env("CI_COMMIT_BRANCH", "main")
+        .env("CI_DEFAULT_BRANCH", "main")
+        .env("CI_SERVER_PROTOCOL", "https")
+        .env("CI_SERVER_HOST", "gitlab.example")
+        .env("CI_SERVER_PORT", "443")
+        .env("CI_PROJECT_PATH", "acme/tags");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run a job")
+}
+
+/// The apply job pushes the ledger to the URL built from the CI variables and the token;
+/// these git settings send that URL to the bare repository `remote.git` instead.
+fn gitlab_push_to(kit: &Kit) -> Vec<(String, String)> {
+    let remote = kit.path("remote.git");
+    let remote = remote.to_str().expect("utf-8 path");
+    vec![
+        ("GIT_CONFIG_COUNT".into(), "1".into()),
+        (
+            "GIT_CONFIG_KEY_0".into(),
+            format!("url.file://{remote}.insteadOf"),
+        ),
+        (
+            "GIT_CONFIG_VALUE_0".into(),
+            "https://oauth2:gl-test-token@gitlab.example:443/acme/tags.git".into(),
+        ),
+    ]
+}
+
+fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 #[test]
@@ -1438,25 +1895,13 @@ fn the_gitlab_jobs_post_the_note_apply_and_push_the_ledger_and_keep_the_drift_is
     let kit = Kit::new(Platform::GitLab);
     let work = git_repo(&kit, "gitlab", ADDS);
     let mr = [("CI_MERGE_REQUEST_IID", "3")];
-    let (script, after) = run_gitlab_job(&kit, &work, "plan", &mr);
-    assert_eq!(script.status.code(), Some(0), "{}", both(&script));
-    assert!(
-        text(&after.stdout).contains("note=created"),
-        "{}",
-        both(&after)
-    );
+    let job = run_gitlab_job(&kit, &work, "plan", &mr);
+    assert_eq!(job.status.code(), Some(0), "{}", both(&job));
+    assert!(text(&job.stdout).contains("note=created"), "{}", both(&job));
     std::fs::write(work.join("tags.yaml"), INVALID).expect("write");
-    let (script, after) = run_gitlab_job(&kit, &work, "plan", &mr);
-    assert_eq!(
-        script.status.code(),
-        Some(1),
-        "an invalid file fails the job"
-    );
-    assert!(
-        text(&after.stdout).contains("note=updated"),
-        "{}",
-        both(&after)
-    );
+    let job = run_gitlab_job(&kit, &work, "plan", &mr);
+    assert_eq!(job.status.code(), Some(1), "an invalid file fails the job");
+    assert!(text(&job.stdout).contains("note=updated"), "{}", both(&job));
     assert!(
         lock(&kit.api).comments_on(3)[0]
             .body
@@ -1465,30 +1910,18 @@ fn the_gitlab_jobs_post_the_note_apply_and_push_the_ledger_and_keep_the_drift_is
     );
     git(&work, &["checkout", "-q", "tags.yaml"]);
 
-    // The apply job pushes the ledger to the URL built from the CI variables and the
-    // token; git sends that URL to the bare repository here.
-    let remote = kit.path("remote.git");
-    let remote = remote.to_str().expect("utf-8 path");
-    let key = format!("url.file://{remote}.insteadOf");
-    let push_to = [
-        ("GIT_CONFIG_COUNT", "1"),
-        ("GIT_CONFIG_KEY_0", key.as_str()),
-        (
-            "GIT_CONFIG_VALUE_0",
-            "https://oauth2:gl-test-token@gitlab.example:443/acme/tags.git",
-        ),
-    ];
-    let (script, after) = run_gitlab_job(&kit, &work, "apply", &push_to);
-    assert_eq!(script.status.code(), Some(0), "{}", both(&script));
+    let push_to = gitlab_push_to(&kit);
+    let job = run_gitlab_job(&kit, &work, "apply", &pairs(&push_to));
+    assert_eq!(job.status.code(), Some(0), "{}", both(&job));
     assert!(
-        text(&script.stdout).contains("### Apply complete"),
+        text(&job.stdout).contains("### Apply complete"),
         "the report is in the log"
     );
     assert_eq!(kit.tags_of("新分组"), ["甲", "乙"]);
     assert!(
-        text(&after.stdout).contains("ledger=committed"),
+        text(&job.stdout).contains("ledger=committed"),
         "{}",
-        both(&after)
+        both(&job)
     );
     let log = git(
         &kit.path("remote.git"),
@@ -1497,7 +1930,7 @@ fn the_gitlab_jobs_post_the_note_apply_and_push_the_ledger_and_keep_the_drift_is
     assert_eq!(log.trim(), "tagsync: update the ownership ledger [skip ci]");
 
     // Someone renames a tag in the admin console: the nightly job opens the issue.
-    let (script, _) = run_gitlab_job(&kit, &work, "drift", &[]);
+    let script = run_gitlab_job(&kit, &work, "drift", &[]);
     assert_eq!(script.status.code(), Some(0), "{}", both(&script));
     assert!(
         text(&script.stdout).contains("issue=none"),
@@ -1507,7 +1940,7 @@ fn the_gitlab_jobs_post_the_note_apply_and_push_the_ledger_and_keep_the_drift_is
     kit.fx
         .rt
         .block_on(common::rename_as_admin(kit.emu(), "甲", "甲（改）"));
-    let (script, _) = run_gitlab_job(&kit, &work, "drift", &[]);
+    let script = run_gitlab_job(&kit, &work, "drift", &[]);
     assert_eq!(script.status.code(), Some(0), "{}", both(&script));
     assert!(
         text(&script.stdout).contains("drift=true"),
@@ -1533,6 +1966,73 @@ fn the_gitlab_jobs_post_the_note_apply_and_push_the_ledger_and_keep_the_drift_is
         "{}",
         issues[0].body
     );
+}
+
+#[test]
+fn the_gitlab_jobs_fail_when_the_note_or_the_ledger_cannot_be_pushed() {
+    let kit = Kit::new(Platform::GitLab);
+    let work = git_repo(&kit, "gitlab", ADDS);
+    let mr = [("CI_MERGE_REQUEST_IID", "3")];
+    // The plan is fine but the note cannot be posted: the job fails, and says why.
+    let job = run_gitlab_job(
+        &kit,
+        &work,
+        "plan",
+        &[("CI_MERGE_REQUEST_IID", "3"), ("GITLAB_TOKEN", "revoked")],
+    );
+    assert_ne!(job.status.code(), Some(0), "{}", both(&job));
+    assert!(
+        text(&job.stdout).contains("status=changes"),
+        "{}",
+        both(&job)
+    );
+    assert!(text(&job.stderr).contains("HTTP 401"), "{}", both(&job));
+    // Blocked: the note is posted, and the job keeps the plan's exit code.
+    std::fs::write(work.join("tags.yaml"), FOREIGN_RENAME).expect("write");
+    let job = run_gitlab_job(&kit, &work, "plan", &mr);
+    assert_eq!(job.status.code(), Some(3), "{}", both(&job));
+    assert!(text(&job.stdout).contains("note=created"), "{}", both(&job));
+
+    // Blocked on apply: nothing sent, the ledger step still runs, the job exits 3.
+    git(&work, &["commit", "-q", "-am", "rename"]);
+    git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    let push_to = gitlab_push_to(&kit);
+    let writes = kit.writes();
+    let job = run_gitlab_job(&kit, &work, "apply", &pairs(&push_to));
+    assert_eq!(job.status.code(), Some(3), "{}", both(&job));
+    assert!(
+        text(&job.stdout).contains("ledger=unchanged"),
+        "{}",
+        both(&job)
+    );
+    assert_eq!(kit.writes(), writes);
+
+    // The apply creates tags but the branch refuses the ledger: the job fails (it would
+    // be green from after_script, and the ledger lost).
+    std::fs::write(work.join("tags.yaml"), ADDS).expect("write");
+    git(&work, &["commit", "-q", "-am", "adds"]);
+    git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    let hook = kit.path("remote.git/hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n").expect("hook");
+    make_executable(&hook);
+    let job = run_gitlab_job(&kit, &work, "apply", &pairs(&push_to));
+    assert_eq!(job.status.code(), Some(1), "{}", both(&job));
+    assert!(
+        text(&job.stdout).contains("### Apply complete"),
+        "{}",
+        both(&job)
+    );
+    assert_eq!(kit.tags_of("新分组"), ["甲", "乙"]);
+    assert!(
+        text(&job.stderr).contains("could not push the ledger"),
+        "{}",
+        both(&job)
+    );
+}
+
+fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
 // ---- install: completions and the man page --------------------------------------------
@@ -1598,7 +2098,7 @@ fn the_readme_names_every_secret_and_variable_the_workflows_read() {
         }
     }
     // The GitLab pipeline reads its CI/CD variables as $NAME.
-    names.extend(["GITLAB_TOKEN", "TAGSYNC_GIT", "TAGSYNC_ARGS"].map(String::from));
+    names.extend(["GITLAB_TOKEN", "TAGSYNC_GIT", "TAGSYNC_REV", "TAGSYNC_ARGS"].map(String::from));
     assert!(names.len() > 4);
     for name in names {
         assert!(

@@ -3,7 +3,11 @@
 # branch, so the next plan knows which tags tagsync created (see examples/README.md).
 #
 # Environment:
-#   TAGSYNC_LEDGER_DIR   the ledger's directory (default: .tagsync, beside tags.yaml)
+#   TAGSYNC_CONFIG, TAGSYNC_ARGS   as for the other scripts: the ledger committed is the one
+#                        tagsync writes, the path of `--state PATH` in TAGSYNC_ARGS, or else
+#                        the .tagsync directory beside TAGSYNC_CONFIG (infra/tags.yaml:
+#                        infra/.tagsync); it must be inside the repository
+#   TAGSYNC_LEDGER_DIR   overrides that path
 #   TAGSYNC_PUSH_BRANCH  the branch to push to (default: $GITHUB_REF_NAME on GitHub,
 #                        $CI_COMMIT_BRANCH on GitLab)
 #   TAGSYNC_PUSH_URL     the remote to push to (default: origin); on GitLab an https URL
@@ -13,8 +17,10 @@
 # Prints `ledger=<unchanged|committed>`. When the branch moved since the checkout, the
 # ledger commit is rebased onto it and pushed again (3 tries). Exit 1 when it cannot push.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=tagsync-common.sh
+. "$(dirname "$0")/tagsync-common.sh"
 
-dir=${TAGSYNC_LEDGER_DIR:-.tagsync}
+dir=${TAGSYNC_LEDGER_DIR:-$(ledger_path)}
 branch=${TAGSYNC_PUSH_BRANCH:-${GITHUB_REF_NAME:-${CI_COMMIT_BRANCH:-}}}
 remote=${TAGSYNC_PUSH_URL:-origin}
 export GIT_AUTHOR_NAME=${GIT_AUTHOR_NAME:-tagsync}
@@ -22,10 +28,23 @@ export GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL:-tagsync@users.noreply.github.com}
 export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-$GIT_AUTHOR_NAME}
 export GIT_COMMITTER_EMAIL=${GIT_COMMITTER_EMAIL:-$GIT_AUTHOR_EMAIL}
 
-if [ ! -d "$dir" ]; then
+if [ -z "$dir" ]; then
+  echo "tagsync: TAGSYNC_ARGS has --state without a path" >&2
+  exit 1
+fi
+if [ ! -e "$dir" ]; then
   echo "ledger=unchanged"
   exit 0
 fi
+top=$(git rev-parse --show-toplevel)
+case $(realpath -m -- "$dir")/ in
+  "$top"/*) ;;
+  *)
+    echo "tagsync: the ledger $dir is outside the repository, so it cannot be committed;" \
+      "keep it as an artifact instead (examples/README.md)" >&2
+    exit 1
+    ;;
+esac
 git add -A -- "$dir"
 if git diff --cached --quiet -- "$dir"; then
   echo "ledger=unchanged"

@@ -2,26 +2,32 @@
 # Nightly job: does the corp still equal the file? Changes nothing.
 #
 # Environment: as tagsync-pr.sh, and TAGSYNC_OUT (default: tagsync-drift.md).
-# Prints `drift=<true|false>` (and appends it to $GITHUB_OUTPUT when set); the Markdown
-# plan in TAGSYNC_OUT is the body of the drift issue. Exit 0 whether or not there is
-# drift (the issue is the alert); 1 when the plan itself failed.
+# Prints `status=<no-changes|changes|blocked|error>` and, when the check worked,
+# `drift=<true|false>` (both appended to $GITHUB_OUTPUT when set); the Markdown plan in
+# TAGSYNC_OUT is the body of the drift issue, and goes to the job summary too
+# ($GITHUB_STEP_SUMMARY, or TAGSYNC_SUMMARY). Exit 0 whether or not there is drift (the
+# issue is the alert); 1 when the check failed: any exit code of tagsync other than 0, 2
+# and 3, or no Markdown. TAGSYNC_OUT and the summary then hold tagsync's stderr.
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=tagsync-common.sh
+. "$(dirname "$0")/tagsync-common.sh"
 
-bin=${TAGSYNC:-tagsync}
-cfg=${TAGSYNC_CONFIG:-tags.yaml}
 out=${TAGSYNC_OUT:-tagsync-drift.md}
-read -r -a extra <<<"${TAGSYNC_ARGS:-}"
+errs=$(mktemp)
+trap 'rm -f "$errs"' EXIT
 
-"$bin" plan -c "$cfg" --format markdown --detailed-exitcode "${extra[@]}" >"$out"
-rc=$?
-case $rc in
-  0) drift=false ;;
-  2 | 3) drift=true ;; # 3: the changes include blocked steps; the plan says which
-  *)
-    echo "tagsync: the drift check failed (exit $rc)" >&2
-    exit 1
-    ;;
-esac
-echo "drift=$drift"
-if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "drift=$drift" >>"$GITHUB_OUTPUT"; fi
+run_plan "$out" "$errs" --format markdown --detailed-exitcode
+status=$(plan_status "$plan_rc" "$out")
+if [ "$status" = error ]; then
+  title=$(failure_title "the drift check" "$plan_rc" "$out")
+  failure_markdown "$title" "$errs" >"$out"
+  summarize "$out"
+  emit status error
+  echo "tagsync: the drift check failed (exit $plan_rc); no issue is opened or closed" >&2
+  exit 1
+fi
+summarize "$out"
+emit status "$status"
+# blocked: the changes include blocked steps; the plan says which.
+if [ "$status" = no-changes ]; then emit drift false; else emit drift true; fi
 exit 0
