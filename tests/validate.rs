@@ -72,6 +72,7 @@ macro_rules! fixtures {
 fixtures!(
     duplicate_id,
     duplicate_key,
+    duplicate_key_and_more,
     empty_group,
     group_name_twice,
     group_without_tags,
@@ -98,12 +99,14 @@ fixtures!(
     syntax_error,
     tabs_for_indentation,
     tag_name_twice_in_group,
+    typo_and_five_more,
     unknown_key,
     unknown_tag_key,
     version_2,
     version_missing,
     wrong_type_managed,
     wrong_type_tags,
+    wrong_type_unknown_key_bad_order,
 );
 
 #[test]

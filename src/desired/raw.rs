@@ -331,6 +331,15 @@ impl Shaper<'_> {
                     value: RawOwnership::All,
                     pos: n.pos,
                 }),
+                Value::Seq(_) | Value::Map(_) => {
+                    self.push(type_error(
+                        n,
+                        "`ownership`",
+                        "`ledger` or `all`",
+                        "write `ownership: ledger` (the default) or `ownership: all`",
+                    ));
+                    Field::Invalid
+                }
                 _ => {
                     let shown = n.spelling(self.src).unwrap_or_default();
                     let mut pos = n.pos;
@@ -461,7 +470,7 @@ impl Shaper<'_> {
                 },
                 None => bare(Field::Invalid),
             },
-            _ => bare(self.name(node, "a tag")),
+            _ => bare(self.name(node, "tag")),
         };
         Sp { value, pos }
     }
@@ -469,7 +478,7 @@ impl Shaper<'_> {
     /// `name` of a group or tag map.
     fn required_name(&mut self, e: &Entries<'_>, map: &Node, what: &str) -> Field<String> {
         match e.required(0) {
-            Ok(n) => self.name(n, &format!("a {what} name")),
+            Ok(n) => self.name(n, &format!("{what} name")),
             Err(Field::Missing) => {
                 let mut pos = map.pos;
                 pos.len = pos.len.max(1);
@@ -488,7 +497,8 @@ impl Shaper<'_> {
     }
 
     /// A name: a string, a whole number (kept as written), or nothing (the empty name,
-    /// which validation reports). Booleans and fractions must be quoted.
+    /// which validation reports). Booleans and fractions must be quoted. `what` is the
+    /// kind of name: "tag", "group name", "old name".
     fn name(&mut self, node: &Node, what: &str) -> Field<String> {
         let given = |value| {
             Field::Given(Sp {
@@ -507,7 +517,7 @@ impl Shaper<'_> {
                 self.push(
                     Diagnostic::new(
                         format!(
-                            "{what} `{shown}` is read as {}; quote it (\"{shown}\") if it is a name",
+                            "the {what} `{shown}` is read as {}; quote it (\"{shown}\") if it is text",
                             node.value.kind()
                         ),
                         pos,
@@ -518,12 +528,25 @@ impl Shaper<'_> {
                 Field::Invalid
             }
             Value::Seq(_) | Value::Map(_) => {
-                let help = if what == "a tag" {
-                    "a tag is a name, or a map with `name` and optional `id`, `previously`, `order`"
+                let (expected, help) = if what == "tag" {
+                    (
+                        "a name or a map",
+                        "a tag is a name, or a map with `name` and optional `id`, `previously`, `order`",
+                    )
                 } else {
-                    "write the name as text"
+                    ("text", "write the name as text")
                 };
-                self.push(type_error(node, &capitalised(what), "a name", help));
+                let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                self.push(type_error(
+                    node,
+                    &format!("{article} {what}"),
+                    expected,
+                    help,
+                ));
                 Field::Invalid
             }
         }
@@ -556,7 +579,7 @@ impl Shaper<'_> {
             Value::Null => Vec::new(),
             Value::Seq(items) => items
                 .iter()
-                .filter_map(|n| match self.name(n, "an old name") {
+                .filter_map(|n| match self.name(n, "old name") {
                     Field::Given(s) => Some(s),
                     Field::Missing | Field::Invalid => None,
                 })
@@ -661,13 +684,6 @@ impl Shaper<'_> {
         }
         Some(e)
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// Whether `typed` is plausibly a misspelling of `known`: the same ignoring case, or at

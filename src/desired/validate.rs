@@ -724,6 +724,59 @@ mod tests {
         );
     }
 
+    /// (line, column, message) of each diagnostic.
+    fn found(src: &str) -> Vec<(usize, usize, String)> {
+        let d = load_str(src, "t.yaml").expect_err("invalid");
+        d.items
+            .iter()
+            .map(|i| (i.pos.line, i.pos.column, i.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_map_is_one_problem() {
+        let got = found("- a\n- b\n");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].2.starts_with("the file must be a map"), "{got:?}");
+    }
+
+    #[test]
+    fn mistyped_top_level_keys_are_not_also_missing() {
+        let got = found("version: one\ngroups: VIP\nownership: [all]\n");
+        let messages: Vec<&str> = got.iter().map(|g| g.2.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`version` must be a whole number, found a string",
+                "`groups` must be a list, found a string",
+                "`ownership` must be `ledger` or `all`, found a list",
+            ],
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn group_items_that_are_not_maps_do_not_stop_the_rest() {
+        let got = found("version: 1\ngroups:\n  - 客户等级\n  - name: b\n    tags: [x, x]\n");
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!((got[0].0, got[0].1), (3, 5), "{got:?}");
+        assert!(got[0].2.starts_with("a group must be a map"), "{got:?}");
+        assert_eq!((got[1].0, got[1].1), (5, 15), "{got:?}");
+    }
+
+    #[test]
+    fn names_never_sent_may_keep_what_the_console_allowed() {
+        let src = "version: 1\ngroups:\n  - name: \"行业 \"\n    managed: false\n    tags: [\"制造业\\t\"]\n  - name: a\n    tags:\n      - {name: b, previously: [\"b \"]}\n";
+        let d = load_str(src, "t.yaml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.groups[0].name, "行业 ");
+        assert_eq!(d.groups[0].tags[0].name, "制造业\t");
+        assert_eq!(d.groups[1].tags[0].previously, ["b "]);
+        // The same names in a managed group are refused (the tab is both whitespace
+        // around the name and a control character).
+        let managed = src.replace("    managed: false\n", "");
+        assert_eq!(found(&managed).len(), 3, "{:?}", found(&managed));
+    }
+
     #[test]
     fn errors_are_reported_in_file_order() {
         let src =
