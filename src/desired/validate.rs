@@ -14,6 +14,8 @@ use crate::sanitize::is_unsafe_char;
 
 /// The only file format version this build understands.
 pub const VERSION: i64 = 1;
+/// The desired-state file used when `-c` is not given.
+pub const DEFAULT_FILE: &str = "tags.yaml";
 /// Largest accepted file. 10000 tags of 30 Chinese characters with old names and ids
 /// fit in a few MiB; anything past this is not a tag list.
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
@@ -33,18 +35,31 @@ pub fn load(path: &Path) -> Result<Desired, Diagnostics> {
 pub fn read_file(path: &Path) -> Result<Vec<u8>, Diagnostics> {
     let name = path.display().to_string();
     let fail = |msg: String, help: &str| {
-        Diagnostics::new(&name, "", vec![Diagnostic::new(msg, Pos::START, help)])
+        Diagnostics::new(&name, "", vec![Diagnostic::new(msg, Pos::NONE, help)])
     };
     let file = std::fs::File::open(path).map_err(|e| {
-        fail(
-            format!("cannot open {name}: {e}"),
-            "check the path given to -c",
-        )
+        if e.kind() == std::io::ErrorKind::NotFound && path == Path::new(DEFAULT_FILE) {
+            // The default of `-c`: the user most likely gave no path at all.
+            fail(
+                format!("no {DEFAULT_FILE} in the current directory"),
+                "pass -c FILE, or run tagsync where tags.yaml is (`tagsync export > tags.yaml` writes one from the corp)",
+            )
+        } else {
+            fail(
+                format!("cannot open {name}: {e}"),
+                "check the path given to -c",
+            )
+        }
     })?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| fail(format!("cannot read {name}: {e}"), "check the file"))?;
+        .map_err(|e| {
+            fail(
+                format!("cannot read {name}: {e}"),
+                "check that it is a readable file, not a directory",
+            )
+        })?;
     Ok(bytes)
 }
 
@@ -75,10 +90,11 @@ pub fn load_bytes(bytes: &[u8], file_name: &str) -> Result<Desired, Diagnostics>
 fn too_large(name: &str) -> Diagnostics {
     let d = Diagnostic::new(
         format!(
-            "the file is larger than {} MiB",
+            "{} is larger than {} MiB",
+            name,
             MAX_FILE_BYTES / (1024 * 1024)
         ),
-        Pos::START,
+        Pos::NONE,
         "a desired-state file of 10000 tags is a few MiB; check that this is the right file",
     );
     Diagnostics::new(name, "", vec![d])
