@@ -181,7 +181,8 @@ impl fmt::Display for Diagnostics {
             writeln!(f, "{pad} = help: {}", sanitize_line(&d.help).0)?;
             writeln!(f)?;
         }
-        let n = self.items.len();
+        // Problems of the content; a line with no place (such as a header) is not one.
+        let n = self.items.iter().filter(|d| d.pos.is_known()).count();
         write!(
             f,
             "error: {} has {n} problem{}",
