@@ -232,6 +232,12 @@ fn parse_help(message: &str) -> &'static str {
     }
 }
 
+/// Digits, with an optional sign.
+fn is_whole_number(s: &str) -> bool {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+}
+
 /// `managed` defaults to true.
 fn is_managed(g: &RawGroup) -> bool {
     g.managed.as_ref().is_none_or(|m| m.value)
@@ -656,6 +662,18 @@ impl Checker {
                     Order::Position
                 }
             },
+            RawOrder::Other(s) if is_whole_number(s) => {
+                // Too large for the parser's integers, but still a number.
+                self.push(
+                    Diagnostic::new(
+                        format!("order {s} is outside [0, 2^32)"),
+                        pos,
+                        "use a whole number from 0 to 4294967295, or `ignore`",
+                    )
+                    .label("out of range"),
+                );
+                Order::Position
+            }
             RawOrder::Other(s) => {
                 self.push(
                     Diagnostic::new(
@@ -791,6 +809,15 @@ mod tests {
         // around the name and a control character).
         let managed = src.replace("    managed: false\n", "");
         assert_eq!(found(&managed).len(), 3, "{:?}", found(&managed));
+    }
+
+    #[test]
+    fn an_order_too_large_for_any_integer_is_out_of_range() {
+        let got = found(
+            "version: 1\ngroups:\n  - name: a\n    order: 99999999999999999999999999999999999999999\n    tags: [x]\n",
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].2.contains("is outside [0, 2^32)"), "{got:?}");
     }
 
     #[test]
