@@ -146,6 +146,38 @@ fn all_distinct<'a>(names: impl IntoIterator<Item = &'a String>) -> bool {
     names.into_iter().all(|n| seen.insert(n))
 }
 
+/// A file of these groups and tags, all names quoted; with `unknown_in`, that group
+/// also has an unknown key `colour` after its tags.
+fn document(groups: &[(String, Vec<String>)], unknown_in: Option<usize>) -> String {
+    let mut src = String::from("version: 1\ngroups:\n");
+    if groups.is_empty() {
+        src.push_str("  []\n");
+    }
+    for (i, (g, tags)) in groups.iter().enumerate() {
+        src.push_str(&format!("  - name: {}\n    tags:\n", quoted(g)));
+        for t in tags {
+            src.push_str(&format!("      - {}\n", quoted(t)));
+        }
+        if tags.is_empty() {
+            src.push_str("      []\n");
+        }
+        if unknown_in == Some(i) {
+            src.push_str("    colour: blue\n");
+        }
+    }
+    src
+}
+
+/// The messages of a verdict, sorted; none for a valid file.
+fn messages(src: &str) -> Vec<String> {
+    let mut m: Vec<String> = match load_str(src, "gen.yaml") {
+        Ok(_) => Vec::new(),
+        Err(d) => d.items.into_iter().map(|i| i.message).collect(),
+    };
+    m.sort();
+    m
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -188,19 +220,7 @@ proptest! {
     fn verdict_matches_the_name_rules(
         groups in prop::collection::vec((name(), prop::collection::vec(name(), 0..5)), 0..4)
     ) {
-        let mut src = String::from("version: 1\ngroups:\n");
-        if groups.is_empty() {
-            src.push_str("  []\n");
-        }
-        for (g, tags) in &groups {
-            src.push_str(&format!("  - name: {}\n    tags:\n", quoted(g)));
-            for t in tags {
-                src.push_str(&format!("      - {}\n", quoted(t)));
-            }
-            if tags.is_empty() {
-                src.push_str("      []\n");
-            }
-        }
+        let src = document(&groups, None);
         let expected_ok = groups.iter().all(|(g, tags)| {
             name_ok(g) && !tags.is_empty() && tags.iter().all(|t| name_ok(t)) && all_distinct(tags)
         }) && all_distinct(groups.iter().map(|(g, _)| g));
@@ -219,5 +239,18 @@ proptest! {
                 check_diagnostics(&d, src.lines().count())?;
             }
         }
+    }
+
+    #[test]
+    fn an_unknown_key_hides_no_other_problem(
+        groups in prop::collection::vec((name(), prop::collection::vec(name(), 0..5)), 1..4),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let at = at.index(groups.len());
+        let mut expected = messages(&document(&groups, None));
+        expected.push("unknown key `colour` in a group".to_owned());
+        expected.sort();
+        let with_typo = document(&groups, Some(at));
+        prop_assert_eq!(messages(&with_typo), expected, "{}", with_typo);
     }
 }

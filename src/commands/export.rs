@@ -2,8 +2,15 @@
 //!
 //! The file comes from [`plan::export()`]; this module writes it as YAML with the schema
 //! comment line on top, then checks it: the text is loaded back with the desired-state
-//! loader and planned against the same snapshot, and must give zero steps. A file that
-//! fails the check is still written, with a warning on stderr saying why.
+//! loader and planned against the same snapshot, and must give zero steps.
+//!
+//! - A file that would fail `tagsync validate` is **not written**: export exits 1 and
+//!   shows the validator's diagnostics for the exported text, which name each item. This
+//!   happens when the corp holds, in a group tagsync manages, a name tagsync could never
+//!   send (made in the admin console with surrounding spaces or a control character):
+//!   the fix is to rename it there. Such names in `managed: false` groups are fine: the
+//!   validator allows them there, since tagsync only compares them with the corp.
+//! - A file that validates but does not plan to zero changes is written, with a warning.
 //!
 //! Names are written plain when YAML reads them back as the same string, double-quoted
 //! (JSON-style escapes) otherwise.
@@ -37,7 +44,8 @@ async fn run(args: &ExportArgs) -> Result<Exit, CommandError> {
     let (snapshot, ledger) = read?;
     let owned = ledger.owned();
     let text = to_yaml(&plan::export(&snapshot, &owned), &ledger.corp_id)?;
-    if let Err(why) = check(&text, &snapshot, &owned) {
+    let desired = validated(&text)?;
+    if let Err(why) = zero_plan(&desired, &snapshot, &owned) {
         eprintln!("warning: the exported file does not plan to zero changes: {why}");
     }
     match &args.output {
@@ -58,15 +66,38 @@ async fn run(args: &ExportArgs) -> Result<Exit, CommandError> {
     Ok(Exit::Success)
 }
 
-/// Load `text` back and plan it against `snapshot`: `Err` says why it is not a no-op.
-pub fn check(text: &str, snapshot: &Snapshot, owned: &Owned) -> Result<(), String> {
-    let desired = desired::load_str(text, "export").map_err(|d| d.to_string())?;
-    let plan = plan::plan(&desired, snapshot, owned, &PlanOptions::default());
+/// What the diagnostics of an exported text call the file.
+const EXPORTED: &str = "the exported file";
+
+/// Load `text` back as `tagsync validate` would. On failure the diagnostics (which name
+/// every offending item) come with a first line saying that nothing was written.
+pub fn validated(text: &str) -> Result<Desired, CommandError> {
+    desired::load_str(text, EXPORTED).map_err(|mut d| {
+        let header = desired::Diagnostic::new(
+            "export stopped, nothing written: the corp's names give a file that fails `tagsync validate`",
+            desired::Pos::NONE,
+            "rename the items below in the WeCom admin console (tagsync never sends a name with \
+             surrounding whitespace or a control character), then export again",
+        );
+        d.items.insert(0, header);
+        CommandError::from(d)
+    })
+}
+
+/// Plan `desired` against `snapshot`: `Err` says why it is not a no-op.
+fn zero_plan(desired: &Desired, snapshot: &Snapshot, owned: &Owned) -> Result<(), String> {
+    let plan = plan::plan(desired, snapshot, owned, &PlanOptions::default());
     if plan.is_empty() {
         Ok(())
     } else {
         Err(crate::render::summary_line(&plan))
     }
+}
+
+/// Load `text` back and plan it against `snapshot`: `Err` says why it is not a no-op.
+pub fn check(text: &str, snapshot: &Snapshot, owned: &Owned) -> Result<(), String> {
+    let desired = validated(text).map_err(|e| e.to_string())?;
+    zero_plan(&desired, snapshot, owned)
 }
 
 #[derive(Serialize)]

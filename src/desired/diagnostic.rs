@@ -45,6 +45,18 @@ impl Pos {
         len: 0,
     };
 
+    /// No place in the file: the file itself could not be read.
+    pub const NONE: Pos = Pos {
+        line: 0,
+        column: 0,
+        len: 0,
+    };
+
+    /// Whether this is a place in the file (not [`Pos::NONE`]).
+    pub fn is_known(&self) -> bool {
+        self.line > 0
+    }
+
     /// From a serde-saphyr location; `None` when the location is unknown.
     pub fn from_location(loc: &Location) -> Option<Pos> {
         let line = usize::try_from(loc.line()).ok()?;
@@ -132,6 +144,21 @@ impl std::error::Error for Diagnostics {}
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.items.iter().any(|d| d.pos.is_known()) {
+            // The file could not be read: no place to show, no "has N problems".
+            for (i, d) in self.items.iter().enumerate() {
+                if i > 0 {
+                    writeln!(f)?;
+                }
+                write!(
+                    f,
+                    "error: {}\n  = help: {}",
+                    sanitize_line(&d.message).0,
+                    sanitize_line(&d.help).0
+                )?;
+            }
+            return Ok(());
+        }
         let lines: Vec<&str> = self.source.lines().collect();
         let file = sanitize_line(&self.file_name).0;
         for d in &self.items {
@@ -142,8 +169,10 @@ impl fmt::Display for Diagnostics {
             let gutter = max_line.to_string().len();
             let pad = " ".repeat(gutter);
             writeln!(f, "error: {}", sanitize_line(&d.message).0)?;
-            writeln!(f, "{pad}--> {file}:{}:{}", d.pos.line, d.pos.column)?;
-            snippet(f, &lines, &pad, d.pos, '^', &d.label)?;
+            if d.pos.is_known() {
+                writeln!(f, "{pad}--> {file}:{}:{}", d.pos.line, d.pos.column)?;
+                snippet(f, &lines, &pad, d.pos, '^', &d.label)?;
+            }
             for n in &d.notes {
                 writeln!(f, "{pad} |")?;
                 writeln!(f, "{pad}::: {file}:{}:{}", n.pos.line, n.pos.column)?;
@@ -152,7 +181,8 @@ impl fmt::Display for Diagnostics {
             writeln!(f, "{pad} = help: {}", sanitize_line(&d.help).0)?;
             writeln!(f)?;
         }
-        let n = self.items.len();
+        // Problems of the content; a line with no place (such as a header) is not one.
+        let n = self.items.iter().filter(|d| d.pos.is_known()).count();
         write!(
             f,
             "error: {} has {n} problem{}",
@@ -273,6 +303,20 @@ mod tests {
         let out = Diagnostics::new("t.yaml", src, vec![d]).to_string();
         assert!(!out.contains('\u{1b}'));
         assert!(out.contains("\\u{1b}[31mred"), "{out}");
+    }
+
+    #[test]
+    fn a_problem_without_a_place_has_no_position_line() {
+        let d = Diagnostic::new(
+            "no tags.yaml in the current directory",
+            Pos::NONE,
+            "pass -c",
+        );
+        let out = Diagnostics::new("tags.yaml", "", vec![d]).to_string();
+        assert_eq!(
+            out,
+            "error: no tags.yaml in the current directory\n  = help: pass -c"
+        );
     }
 
     #[test]

@@ -33,16 +33,16 @@ enum OwnershipKind {
 
 /// A tag group.
 #[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(deny_unknown_fields, transform = strict_names_unless_unmanaged)]
 struct Group {
     /// Group name, unique among groups.
-    name: Name,
+    name: CorpName,
     /// Pin to an existing WeCom group id (as shown by `tagsync export`). Ids are unique.
     id: Option<String>,
     /// Old names of this group: a remote group of such a name is renamed, keeping its id.
     /// An old name may be claimed by one item only; a current name may be another item's
     /// old name (a swap or a chain of renames).
-    previously: Option<Vec<Name>>,
+    previously: Option<Vec<CorpName>>,
     /// `false`: a group created elsewhere (e.g. the admin console); never edited,
     /// reordered or deleted, only referenced, so it and its tags take no `previously` and
     /// no `order` number. Default `true`.
@@ -63,7 +63,7 @@ struct Group {
 #[derive(JsonSchema)]
 #[schemars(untagged)]
 enum Tag {
-    Bare(Name),
+    Bare(CorpName),
     Full(TagMap),
 }
 
@@ -72,12 +72,12 @@ enum Tag {
 #[schemars(deny_unknown_fields)]
 struct TagMap {
     /// Tag name, unique within its group.
-    name: Name,
+    name: CorpName,
     /// Pin to an existing WeCom tag id (as shown by `tagsync export`).
     id: Option<String>,
     /// Old names of this tag within the same group: a remote tag of such a name is
     /// renamed, keeping its id and its customers.
-    previously: Option<Vec<Name>>,
+    previously: Option<Vec<CorpName>>,
     /// Absent: from the position in the list. `ignore`: leave this tag's remote order
     /// alone. A number: the WeCom `order` value (larger shows first); if one tag of a group
     /// gives a number, every tag of that group must, and the group may not say `ignore`.
@@ -88,28 +88,72 @@ struct TagMap {
 /// `tagsync validate` rejects (ECMA-262 syntax, as editors use).
 const NAME_PATTERN: &str = r"^(?!\s)(?![\s\S]*\s$)[^\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$";
 
-/// A tag or group name. A plain number (`2024`) is a name too: tagsync keeps its spelling.
-struct Name;
+/// A name tagsync may send (`$defs/Name`): a managed group's name and its tags' names.
+fn name_schema() -> serde_json::Value {
+    serde_json::json!({
+        "description": "1 to 30 characters (counted as characters, not bytes), no surrounding spaces, no control, zero-width or bidi characters.",
+        "anyOf": [
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 30,
+                "pattern": NAME_PATTERN
+            },
+            { "type": "integer" }
+        ]
+    })
+}
 
-impl JsonSchema for Name {
+/// A name as the corp has it. The names of a `managed: false` group and old names in
+/// `previously` are only compared with the corp, never sent, so they may keep what the
+/// admin console allowed (surrounding spaces, control characters); every other name is
+/// further held to [`name_schema`] by [`strict_names_unless_unmanaged`]. A plain number
+/// (`2024`) is a name too: tagsync keeps its spelling.
+struct CorpName;
+
+impl JsonSchema for CorpName {
     fn schema_name() -> Cow<'static, str> {
-        "Name".into()
+        "CorpName".into()
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "1 to 30 characters (counted as characters, not bytes), no surrounding spaces, no control, zero-width or bidi characters.",
+            "description": "1 to 30 characters (counted as characters, not bytes). Outside `managed: false` groups and `previously`: no surrounding spaces, no control, zero-width or bidi characters.",
             "anyOf": [
-                {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": 30,
-                    "pattern": NAME_PATTERN
-                },
+                { "type": "string", "minLength": 1, "maxLength": 30 },
                 { "type": "integer" }
             ]
         })
     }
+}
+
+/// Unless the group says `managed: false`, its name and its tags' names are names
+/// tagsync may send: [`name_schema`].
+fn strict_names_unless_unmanaged(schema: &mut Schema) {
+    let strict = serde_json::json!({ "$ref": "#/$defs/Name" });
+    schema.insert(
+        "if".to_owned(),
+        serde_json::json!({
+            "properties": { "managed": { "const": false } },
+            "required": ["managed"]
+        }),
+    );
+    schema.insert(
+        "else".to_owned(),
+        serde_json::json!({
+            "properties": {
+                "name": strict,
+                "tags": {
+                    "items": {
+                        "anyOf": [
+                            strict,
+                            { "type": "object", "properties": { "name": strict } }
+                        ]
+                    }
+                }
+            }
+        }),
+    );
 }
 
 /// `ignore`, or a WeCom order value.
@@ -133,7 +177,11 @@ impl JsonSchema for OrderValue {
 
 /// The schema as pretty-printed JSON.
 pub fn json() -> String {
-    let schema = schemars::schema_for!(File);
+    let mut schema = schemars::schema_for!(File);
+    // `Name` is referenced only from the rule added by `strict_names_unless_unmanaged`.
+    if let Some(defs) = schema.get_mut("$defs").and_then(|d| d.as_object_mut()) {
+        defs.insert("Name".to_owned(), name_schema());
+    }
     serde_json::to_string_pretty(&schema).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
@@ -147,5 +195,15 @@ mod tests {
             assert!(props.get(key).is_some(), "missing {key}: {v}");
         }
         assert_eq!(v["additionalProperties"], serde_json::json!(false));
+        // Names of groups that are not `managed: false` are held to the strict pattern.
+        let group = &v["$defs"]["Group"];
+        assert_eq!(group["if"]["properties"]["managed"]["const"], false, "{v}");
+        let strict = &group["else"]["properties"]["name"]["$ref"];
+        assert_eq!(strict, "#/$defs/Name", "{v}");
+        assert_eq!(
+            v["$defs"]["Name"]["anyOf"][0]["pattern"],
+            super::NAME_PATTERN,
+            "{v}"
+        );
     }
 }

@@ -5,15 +5,17 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-use serde_saphyr::{Budget, Options, Spanned};
+use serde_saphyr::{Budget, DuplicateKeyPolicy, NonFiniteFloatPolicy, Options};
 
 use super::diagnostic::{Diagnostic, Diagnostics, Pos};
 use super::model::{Desired, DesiredGroup, DesiredTag, Order, Ownership};
-use super::raw::{RawFile, RawGroup, RawName, RawOrder, RawOwnership, RawTag};
+use super::raw::{self, Field, Node, RawFile, RawGroup, RawOrder, RawOwnership, RawTag, Sp};
 use crate::sanitize::is_unsafe_char;
 
 /// The only file format version this build understands.
 pub const VERSION: i64 = 1;
+/// The desired-state file used when `-c` is not given.
+pub const DEFAULT_FILE: &str = "tags.yaml";
 /// Largest accepted file. 10000 tags of 30 Chinese characters with old names and ids
 /// fit in a few MiB; anything past this is not a tag list.
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
@@ -33,18 +35,31 @@ pub fn load(path: &Path) -> Result<Desired, Diagnostics> {
 pub fn read_file(path: &Path) -> Result<Vec<u8>, Diagnostics> {
     let name = path.display().to_string();
     let fail = |msg: String, help: &str| {
-        Diagnostics::new(&name, "", vec![Diagnostic::new(msg, Pos::START, help)])
+        Diagnostics::new(&name, "", vec![Diagnostic::new(msg, Pos::NONE, help)])
     };
     let file = std::fs::File::open(path).map_err(|e| {
-        fail(
-            format!("cannot open {name}: {e}"),
-            "check the path given to -c",
-        )
+        if e.kind() == std::io::ErrorKind::NotFound && path == Path::new(DEFAULT_FILE) {
+            // The default of `-c`: the user most likely gave no path at all.
+            fail(
+                format!("no {DEFAULT_FILE} in the current directory"),
+                "pass -c FILE, or run tagsync where tags.yaml is (`tagsync export > tags.yaml` writes one from the corp)",
+            )
+        } else {
+            fail(
+                format!("cannot open {name}: {e}"),
+                "check the path given to -c",
+            )
+        }
     })?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| fail(format!("cannot read {name}: {e}"), "check the file"))?;
+        .map_err(|e| {
+            fail(
+                format!("cannot read {name}: {e}"),
+                "check that it is a readable file, not a directory",
+            )
+        })?;
     Ok(bytes)
 }
 
@@ -75,10 +90,11 @@ pub fn load_bytes(bytes: &[u8], file_name: &str) -> Result<Desired, Diagnostics>
 fn too_large(name: &str) -> Diagnostics {
     let d = Diagnostic::new(
         format!(
-            "the file is larger than {} MiB",
+            "{} is larger than {} MiB",
+            name,
             MAX_FILE_BYTES / (1024 * 1024)
         ),
-        Pos::START,
+        Pos::NONE,
         "a desired-state file of 10000 tags is a few MiB; check that this is the right file",
     );
     Diagnostics::new(name, "", vec![d])
@@ -99,9 +115,10 @@ pub fn load_str(src: &str, file_name: &str) -> Result<Desired, Diagnostics> {
             "start from `tagsync export` or tags.yaml.example: `version: 1` and a `groups:` list",
         )]));
     }
-    let raw: RawFile = serde_saphyr::from_str_with_options(src, options())
+    let root: Node = serde_saphyr::from_str_with_options(src, options())
         .map_err(|e| fail(vec![parse_error(&e, src)]))?;
     let mut checker = Checker::default();
+    let raw = raw::shape(&root, src, &mut checker.problems);
     let desired = checker.file(raw);
     if checker.problems.is_empty() {
         Ok(desired)
@@ -139,10 +156,15 @@ fn options() -> Options {
     opts.underscored_numbers_as_strings = true;
     // `Y`, `no`, `on` are names, not YAML 1.1 booleans.
     opts.strict_booleans = true;
+    // Repeated keys reach `raw::shape`, which reports them with every other problem.
+    opts.duplicate_keys = DuplicateKeyPolicy::PassThrough;
+    // `.nan` or `.inf` where a name or an order is expected is reported, not fatal.
+    opts.non_finite_float_policy = NonFiniteFloatPolicy::PassThrough;
     opts
 }
 
-/// A YAML or type error from the parser as a diagnostic.
+/// A YAML syntax error or a parser limit as a diagnostic. These stop the parse, so the
+/// help says that other problems show once this one is fixed.
 fn parse_error(e: &serde_saphyr::Error, src: &str) -> Diagnostic {
     let mut pos = e
         .location()
@@ -155,7 +177,10 @@ fn parse_error(e: &serde_saphyr::Error, src: &str) -> Diagnostic {
         })
         .to_string();
     let message = friendly(&strip_location_suffix(&rendered));
-    let help = parse_help(&message);
+    let help = format!(
+        "{}; YAML errors stop the check, so other problems show once this is fixed",
+        parse_help(&message)
+    );
     let line = src.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
     if message.contains("tab")
         && let Some(i) = line.chars().position(|c| c == '\t')
@@ -163,38 +188,11 @@ fn parse_error(e: &serde_saphyr::Error, src: &str) -> Diagnostic {
         // The parser reports the position after the tab; point at the tab itself.
         pos.column = i + 1;
     }
-    for prefix in ["unknown field `", "unknown variant `"] {
-        if let Some(word) = message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split('`').next())
-        {
-            pos.len = word.chars().count();
-        }
-    }
-    let mut d = Diagnostic::new(message.clone(), pos, help);
-    if let Some(key) = message
-        .strip_prefix("duplicate key `")
-        .and_then(|k| k.strip_suffix('`'))
-    {
-        pos.len = key.chars().count();
-        d.pos = pos;
-        d = d.label("repeated here");
-        if let Some(first) = earlier_key(src, pos, key) {
-            d = d.note(first, "first here");
-        }
-    }
-    d
+    Diagnostic::new(message, pos, help)
 }
 
 /// Parser wording made plain for users.
 fn friendly(msg: &str) -> String {
-    if let Some(rest) = msg.strip_prefix("duplicate mapping key: ") {
-        let key = rest
-            .split(", set DuplicateKeyPolicy")
-            .next()
-            .unwrap_or(rest);
-        return format!("duplicate key `{key}`");
-    }
     if msg.starts_with("alias replay limit exceeded") {
         return "too many alias expansions: YAML aliases (`*name`) expand to more than 100000 nodes"
             .to_owned();
@@ -206,70 +204,10 @@ fn friendly(msg: &str) -> String {
         }
         return format!("the file exceeds a parser limit ({what})");
     }
-    if msg.starts_with("invalid boolean") {
-        return "expected `true` or `false`".to_owned();
-    }
-    if msg.starts_with("cannot deserialize null") {
-        return "expected a value here, found nothing".to_owned();
-    }
     match msg {
-        "invalid i64" | "invalid u64" | "invalid i32" | "invalid u32" => {
-            "expected a whole number".to_owned()
-        }
         "recursion limit exceeded" => "the file is nested too deeply".to_owned(),
-        "expected sequence start" => "expected a list here".to_owned(),
-        "expected mapping start" => "expected a map (`key: value`) here".to_owned(),
         _ => msg.to_owned(),
     }
-}
-
-/// Where `key` first appears in the same mapping as the duplicate at `dup`. The parser
-/// reports only the second place; this finds the first by scanning back over lines whose
-/// key sits at the same column (block style) or earlier on the same line (flow style).
-fn earlier_key(src: &str, dup: Pos, key: &str) -> Option<Pos> {
-    let lines: Vec<&str> = src.lines().collect();
-    let col = dup.column.checked_sub(1)?;
-    let is_key_at = |line: &str, at: usize| {
-        let rest: String = line.chars().skip(at).collect();
-        [
-            format!("{key}:"),
-            format!("\"{key}\":"),
-            format!("'{key}':"),
-        ]
-        .iter()
-        .any(|k| rest.starts_with(k.as_str()))
-    };
-    // Flow style: `{name: a, name: b}` on one line.
-    let same = lines.get(dup.line.checked_sub(1)?)?;
-    let chars: Vec<char> = same.chars().collect();
-    for at in (0..col.min(chars.len())).rev() {
-        let before_ok = at == 0 || matches!(chars[at - 1], '{' | ' ' | ',');
-        if before_ok && is_key_at(same, at) {
-            return Some(Pos::new(dup.line, at + 1, key.chars().count()));
-        }
-    }
-    // Block style: same column, nothing but spaces or `- ` before it.
-    for line_no in (1..dup.line).rev() {
-        let line = lines.get(line_no - 1)?;
-        let indent: String = line.chars().take(col).collect();
-        let content_starts_before = indent.chars().any(|c| c != ' ' && c != '-');
-        let blank = line.trim().is_empty() || line.trim_start().starts_with('#');
-        if blank {
-            continue;
-        }
-        if !content_starts_before && is_key_at(line, col) {
-            return Some(Pos::new(line_no, col + 1, key.chars().count()));
-        }
-        let first = line.chars().position(|c| c != ' ').unwrap_or(0);
-        if first < col && !indent.trim_start().starts_with('-') {
-            return None;
-        }
-        if indent.contains('-') {
-            // The item that holds the mapping starts here; the key was not above it.
-            return None;
-        }
-    }
-    None
 }
 
 /// The parser appends " at line L column C"; the diagnostic shows that itself.
@@ -283,33 +221,26 @@ fn strip_location_suffix(msg: &str) -> String {
 
 fn parse_help(message: &str) -> &'static str {
     let m = message.to_lowercase();
-    if m.contains("unknown field") {
-        "check the spelling: the keys allowed here are listed in the message"
-    } else if m.contains("duplicate key") {
-        "remove one of the two entries with this key"
-    } else if m.contains("more than one yaml document") {
+    if m.contains("more than one yaml document") {
         "keep the whole desired state in one YAML document"
     } else if m.contains("tab") {
         "indent with spaces; YAML does not allow tabs for indentation"
     } else if m.contains("parser limit") || m.contains("alias") || m.contains("nested too deeply") {
         "the file is nested too deeply or expands too many aliases; write the lists out plainly"
-    } else if m.contains("quote it") {
-        "put the name in quotes so YAML reads it as text"
-    } else if m.contains("invalid type") || m.contains("expected") || m.contains("unknown variant")
-    {
-        "see tagsync.schema.json (`tagsync schema`) for the shape of each key"
     } else {
         "fix the YAML syntax at this position"
     }
 }
 
+/// Digits, with an optional sign.
+fn is_whole_number(s: &str) -> bool {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+}
+
 /// `managed` defaults to true.
 fn is_managed(g: &RawGroup) -> bool {
     g.managed.as_ref().is_none_or(|m| m.value)
-}
-
-fn pos_of<T>(s: &Spanned<T>) -> Pos {
-    Pos::from_location(&s.referenced).unwrap_or(Pos::START)
 }
 
 /// Where a name was seen first, for duplicate checks.
@@ -338,6 +269,27 @@ impl Kind {
     }
 }
 
+/// How strictly a name is checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    /// tagsync may send it to WeCom: every rule applies.
+    Yes,
+    /// Only ever compared with names already in the corp (an unmanaged group's names, old
+    /// names in `previously`): it must match the corp exactly, so whitespace or control
+    /// characters that came from the admin console are allowed. Such names are shown
+    /// escaped wherever tagsync prints them.
+    Never,
+}
+
+/// A group's or tag's current name: the text, where it is, and whether it was valid
+/// enough to check (a missing or mistyped name is already reported).
+fn current_name(name: &Field<String>, item: Pos) -> (String, Pos, bool) {
+    match name.given() {
+        Some(n) => (n.value.clone(), n.pos, true),
+        None => (String::new(), item, false),
+    }
+}
+
 impl Checker {
     fn push(&mut self, d: Diagnostic) {
         self.problems.push(d);
@@ -345,46 +297,48 @@ impl Checker {
 
     fn file(&mut self, raw: RawFile) -> Desired {
         match &raw.version {
-            None => self.push(Diagnostic::new(
+            Field::Missing => self.push(Diagnostic::new(
                 "missing `version`",
                 Pos::START,
                 "add `version: 1` at the top of the file",
             )),
-            Some(v) if v.value != VERSION => self.push(
+            Field::Given(v) if v.value != i128::from(VERSION) => self.push(
                 Diagnostic::new(
                     format!("unsupported file version {}", v.value),
-                    pos_of(v),
+                    v.pos,
                     "this tagsync reads `version: 1`",
                 )
                 .label("expected 1"),
             ),
-            Some(_) => {}
+            Field::Given(_) | Field::Invalid => {}
         }
-        let ownership = match raw.ownership.map(|o| o.value) {
+        let ownership = match raw.ownership.given().map(|o| o.value) {
             Some(RawOwnership::All) => Ownership::All,
             Some(RawOwnership::Ledger) | None => Ownership::Ledger,
         };
+        let empty = Desired {
+            version: 1,
+            ownership,
+            groups: Vec::new(),
+        };
         let groups = match raw.groups {
-            Some(Spanned {
+            Field::Given(Sp {
                 value: Some(list), ..
             }) => list,
+            Field::Invalid => return empty,
             missing => {
                 // An emptied list is refused unless written `groups: []`: with owned
                 // items, an empty file deletes them all.
                 let (message, pos) = match &missing {
-                    Some(g) => ("`groups` has no value", pos_of(g)),
-                    None => ("missing `groups` (or it has no value)", Pos::START),
+                    Field::Given(g) => ("`groups` has no value", g.pos),
+                    _ => ("missing `groups` (or it has no value)", Pos::START),
                 };
                 self.push(Diagnostic::new(
                     message,
                     pos,
                     "list the groups; write `groups: []` only if the corp should have none",
                 ));
-                return Desired {
-                    version: 1,
-                    ownership,
-                    groups: Vec::new(),
-                };
+                return empty;
             }
         };
         let mut names = Seen::new();
@@ -393,7 +347,7 @@ impl Checker {
         let orders: Vec<_> = groups
             .iter()
             .filter(|g| is_managed(&g.value))
-            .map(|g| (pos_of(&g.value.name), g.value.order.as_ref()))
+            .map(|g| (current_name(&g.value.name, g.pos).1, g.value.order.as_ref()))
             .collect();
         self.mixed_orders(&orders, Kind::Group);
         let groups = groups
@@ -407,34 +361,26 @@ impl Checker {
         }
     }
 
-    fn group(
-        &mut self,
-        g: Spanned<RawGroup>,
-        names: &mut Seen,
-        old_names: &mut Seen,
-    ) -> DesiredGroup {
-        let g = g.value;
-        let group_order_pos = g.order.as_ref().map_or(Pos::START, pos_of);
-        let name = g.name.value.0.clone();
-        let name_pos = pos_of(&g.name);
-        self.name(&name, name_pos, Kind::Group);
-        self.unique(names, &name, name_pos, Kind::Group, None);
+    fn group(&mut self, g: Sp<RawGroup>, names: &mut Seen, old_names: &mut Seen) -> DesiredGroup {
+        let (group_pos, g) = (g.pos, g.value);
+        let group_order_pos = g.order.as_ref().map_or(Pos::START, |o| o.pos);
         let managed = is_managed(&g);
+        let sent = if managed { Sent::Yes } else { Sent::Never };
+        let (name, name_pos, checkable) = current_name(&g.name, group_pos);
+        if checkable {
+            self.name(&name, name_pos, Kind::Group, sent);
+            self.unique(names, &name, name_pos, Kind::Group, None);
+        }
         let id = self.id(g.id);
-        let previously = self.previously(
-            g.previously.unwrap_or_default(),
-            &name,
-            old_names,
-            Kind::Group,
-            managed,
-        );
+        let previously = self.previously(g.previously, &name, old_names, Kind::Group, managed);
         let order = self.order(g.order.as_ref());
         if !managed {
-            self.unmanaged_order(order, g.order.as_ref().map(pos_of), Kind::Group, &name);
+            self.unmanaged_order(order, g.order.as_ref().map(|o| o.pos), Kind::Group, &name);
         }
         let mut tags = Vec::new();
         match g.tags {
-            None => self.push(
+            Field::Invalid => {}
+            Field::Missing => self.push(
                 Diagnostic::new(
                     format!("group `{name}` has no `tags`"),
                     name_pos,
@@ -442,22 +388,19 @@ impl Checker {
                 )
                 .label("this group"),
             ),
-            Some(list) if list.value.is_empty() => self.push(
+            Field::Given(list) if list.value.is_empty() => self.push(
                 Diagnostic::new(
                     format!("group `{name}` is empty"),
-                    pos_of(&list),
+                    list.pos,
                     "list at least one tag, or remove the group: WeCom cannot hold an empty group",
                 )
                 .label("no tags"),
             ),
-            Some(list) => {
+            Field::Given(list) => {
                 let orders: Vec<_> = list
                     .value
                     .iter()
-                    .map(|t| match &t.value {
-                        RawTag::Bare(_) => (pos_of(t), None),
-                        RawTag::Full(m) => (pos_of(&m.name), m.order.as_ref()),
-                    })
+                    .map(|t| (current_name(&t.value.name, t.pos).1, t.value.order.as_ref()))
                     .collect();
                 if managed {
                     self.mixed_orders(&orders, Kind::Tag);
@@ -501,14 +444,14 @@ impl Checker {
     /// Returns the position of the tag's `order` (if any) with the tag.
     fn tag(
         &mut self,
-        t: Spanned<RawTag>,
+        t: Sp<RawTag>,
         group: &str,
         managed: bool,
         names: &mut Seen,
         old_names: &mut Seen,
     ) -> (Option<Pos>, DesiredTag) {
         self.tag_count += 1;
-        let tag_pos = pos_of(&t);
+        let (tag_pos, t) = (t.pos, t.value);
         if self.tag_count == MAX_TAGS + 1 {
             self.push(
                 Diagnostic::new(
@@ -519,22 +462,16 @@ impl Checker {
                 .label(format!("tag number {}", MAX_TAGS + 1)),
             );
         }
-        let (name, name_pos, id, previously, order) = match t.value {
-            RawTag::Bare(RawName(n)) => (n, tag_pos, None, Vec::new(), None),
-            RawTag::Full(m) => (
-                m.name.value.0.clone(),
-                pos_of(&m.name),
-                m.id,
-                m.previously.unwrap_or_default(),
-                m.order,
-            ),
-        };
-        self.name(&name, name_pos, Kind::Tag);
-        self.unique(names, &name, name_pos, Kind::Tag, Some(group));
-        let id = self.id(id);
-        let previously = self.previously(previously, &name, old_names, Kind::Tag, managed);
-        let order_pos = order.as_ref().map(pos_of);
-        let order = self.order(order.as_ref());
+        let (name, name_pos, checkable) = current_name(&t.name, tag_pos);
+        if checkable {
+            let sent = if managed { Sent::Yes } else { Sent::Never };
+            self.name(&name, name_pos, Kind::Tag, sent);
+            self.unique(names, &name, name_pos, Kind::Tag, Some(group));
+        }
+        let id = self.id(t.id);
+        let previously = self.previously(t.previously, &name, old_names, Kind::Tag, managed);
+        let order_pos = t.order.as_ref().map(|o| o.pos);
+        let order = self.order(t.order.as_ref());
         (
             order_pos,
             DesiredTag {
@@ -546,8 +483,9 @@ impl Checker {
         )
     }
 
-    /// Empty, too long, surrounding whitespace, invisible or control characters.
-    fn name(&mut self, name: &str, pos: Pos, kind: Kind) {
+    /// Empty, too long, surrounding whitespace, invisible or control characters (the last
+    /// two only for names tagsync may send).
+    fn name(&mut self, name: &str, pos: Pos, kind: Kind, sent: Sent) {
         let what = kind.word();
         if name.is_empty() {
             self.push(
@@ -565,6 +503,9 @@ impl Checker {
                 )
                 .label(format!("{chars} characters")),
             );
+        }
+        if sent == Sent::Never {
+            return;
         }
         if name.trim() != name {
             self.push(
@@ -616,9 +557,9 @@ impl Checker {
         }
     }
 
-    fn id(&mut self, id: Option<Spanned<String>>) -> Option<String> {
+    fn id(&mut self, id: Option<Sp<String>>) -> Option<String> {
         let id = id?;
-        let pos = pos_of(&id);
+        let pos = id.pos;
         let value = id.value;
         if value.trim().is_empty() || value.trim() != value || value.chars().any(is_unsafe_char) {
             self.push(
@@ -649,7 +590,7 @@ impl Checker {
 
     fn previously(
         &mut self,
-        list: Vec<Spanned<RawName>>,
+        list: Vec<Sp<String>>,
         own: &str,
         claimed: &mut Seen,
         kind: Kind,
@@ -658,9 +599,10 @@ impl Checker {
         let what = kind.word();
         let mut out = Vec::with_capacity(list.len());
         for old in list {
-            let pos = pos_of(&old);
-            let name = old.value.0;
-            self.name(&name, pos, kind);
+            let pos = old.pos;
+            let name = old.value;
+            // Old names are only looked up in the corp, never sent.
+            self.name(&name, pos, kind, Sent::Never);
             if !managed {
                 self.push(
                     Diagnostic::new(
@@ -698,13 +640,14 @@ impl Checker {
         out
     }
 
-    fn order(&mut self, order: Option<&Spanned<RawOrder>>) -> Order {
+    fn order(&mut self, order: Option<&Sp<RawOrder>>) -> Order {
         let Some(o) = order else {
             return Order::Position;
         };
-        let pos = pos_of(o);
+        let pos = o.pos;
         match &o.value {
             RawOrder::Ignore => Order::Ignore,
+            RawOrder::Invalid => Order::Position,
             RawOrder::Number(n) => match u32::try_from(*n) {
                 Ok(v) => Order::Value(v),
                 Err(_) => {
@@ -719,6 +662,18 @@ impl Checker {
                     Order::Position
                 }
             },
+            RawOrder::Other(s) if is_whole_number(s) => {
+                // Too large for the parser's integers, but still a number.
+                self.push(
+                    Diagnostic::new(
+                        format!("order {s} is outside [0, 2^32)"),
+                        pos,
+                        "use a whole number from 0 to 4294967295, or `ignore`",
+                    )
+                    .label("out of range"),
+                );
+                Order::Position
+            }
             RawOrder::Other(s) => {
                 self.push(
                     Diagnostic::new(
@@ -755,7 +710,7 @@ impl Checker {
     }
 
     /// In one list, explicit order numbers are given to every item or to none.
-    fn mixed_orders(&mut self, items: &[(Pos, Option<&Spanned<RawOrder>>)], kind: Kind) {
+    fn mixed_orders(&mut self, items: &[(Pos, Option<&Sp<RawOrder>>)], kind: Kind) {
         let numbered = items
             .iter()
             .find(|(_, o)| matches!(o.map(|o| &o.value), Some(RawOrder::Number(_))));
@@ -769,7 +724,7 @@ impl Checker {
                     "give every item of the list an `order` number, or none (then list position decides)",
                 )
                 .label("no `order`")
-                .note(pos_of(with), "explicit order here"),
+                .note(with.pos, "explicit order here"),
             );
         }
     }
@@ -803,14 +758,66 @@ mod tests {
         );
     }
 
+    /// (line, column, message) of each diagnostic.
+    fn found(src: &str) -> Vec<(usize, usize, String)> {
+        let d = load_str(src, "t.yaml").expect_err("invalid");
+        d.items
+            .iter()
+            .map(|i| (i.pos.line, i.pos.column, i.message.clone()))
+            .collect()
+    }
+
     #[test]
-    fn a_key_of_another_mapping_is_not_taken_for_the_first_place() {
-        // `name` at line 3 belongs to the first item; the duplicate is in the second.
-        let src = "groups:\n  - tags: [x]\n    name: a\n  - tags: [y]\n    name: b\n    name: c\n";
-        let first = earlier_key(src, Pos::new(6, 5, 4), "name");
-        assert_eq!(first, Some(Pos::new(5, 5, 4)));
-        let none = earlier_key(src, Pos::new(5, 5, 4), "name");
-        assert_eq!(none, None);
+    fn a_file_that_is_not_a_map_is_one_problem() {
+        let got = found("- a\n- b\n");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].2.starts_with("the file must be a map"), "{got:?}");
+    }
+
+    #[test]
+    fn mistyped_top_level_keys_are_not_also_missing() {
+        let got = found("version: one\ngroups: VIP\nownership: [all]\n");
+        let messages: Vec<&str> = got.iter().map(|g| g.2.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`version` must be a whole number, found a string",
+                "`groups` must be a list, found a string",
+                "`ownership` must be `ledger` or `all`, found a list",
+            ],
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn group_items_that_are_not_maps_do_not_stop_the_rest() {
+        let got = found("version: 1\ngroups:\n  - 客户等级\n  - name: b\n    tags: [x, x]\n");
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!((got[0].0, got[0].1), (3, 5), "{got:?}");
+        assert!(got[0].2.starts_with("a group must be a map"), "{got:?}");
+        assert_eq!((got[1].0, got[1].1), (5, 15), "{got:?}");
+    }
+
+    #[test]
+    fn names_never_sent_may_keep_what_the_console_allowed() {
+        let src = "version: 1\ngroups:\n  - name: \"行业 \"\n    managed: false\n    tags: [\"制造业\\t\"]\n  - name: a\n    tags:\n      - {name: b, previously: [\"b \"]}\n";
+        let d = load_str(src, "t.yaml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.groups[0].name, "行业 ");
+        assert_eq!(d.groups[0].tags[0].name, "制造业\t");
+        assert_eq!(d.groups[1].tags[0].previously, ["b "]);
+        // The same names in a managed group are refused (the tab is both whitespace
+        // around the name and a control character).
+        let managed = src.replace("    managed: false\n", "");
+        assert_eq!(found(&managed).len(), 3, "{:?}", found(&managed));
+    }
+
+    #[test]
+    fn an_order_too_large_for_any_integer_is_out_of_range() {
+        let got = found(
+            "version: 1\ngroups:\n  - name: a\n    order: 99999999999999999999999999999999999999999\n    tags: [x]\n",
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].2.contains("is outside [0, 2^32)"), "{got:?}");
     }
 
     #[test]
