@@ -42,7 +42,7 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, Diagnostics> {
             // The default of `-c`: the user most likely gave no path at all.
             fail(
                 format!("no {DEFAULT_FILE} in the current directory"),
-                "pass -c FILE, or run tagsync where tags.yaml is (`tagsync export > tags.yaml` writes one from the corp)",
+                "pass -c FILE, or run tagsync where tags.yaml is (`tagsync export -o tags.yaml` writes one from the corp)",
             )
         } else {
             fail(
