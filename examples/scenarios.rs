@@ -369,6 +369,7 @@ async fn run_tagsync(case: &Case, args: &Args, dir: &Path) -> Result<Run, Failed
                 *m = Some(Instant::now());
             }
         })),
+        interrupted: None,
     };
     let started = Instant::now();
     let report = apply::apply(

@@ -352,6 +352,7 @@ async fn steps_report_progress_and_respect_parallelism_one() {
         progress: Some(Arc::new(move |o| {
             sink.lock().expect("lock").push(o.step_id);
         })),
+        interrupted: None,
     };
     let report = apply::execute(
         &plan,

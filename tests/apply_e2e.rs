@@ -497,3 +497,45 @@ fn sigkill_after_each_write_of_a_mixed_plan_then_a_rerun_finishes_the_file() {
         corp.assert_converged(MIXED, &format!("killed after {k} writes"));
     }
 }
+
+/// Ctrl-C (SIGINT) amid 500 renames: tagsync sends nothing more, lets the steps in flight
+/// finish, records them, reports the rest as not attempted (exit 4); a re-run finishes.
+#[cfg(unix)]
+#[test]
+fn sigint_stops_sending_records_what_was_done_and_a_rerun_finishes() {
+    let (seed, file) = five_hundred();
+    let corp = Corp::with_ledger(seed, Some("state/ledger.json"));
+    corp.fx
+        .emu()
+        .set_faults(Faults::none().latency_all(Duration::from_millis(5), Duration::from_millis(5)));
+    let mut child = spawn(&corp, &file, &["--apply"]);
+    while writes(&corp.fx.emu().calls()) < 100 {
+        assert!(
+            child.try_wait().expect("child status").is_none(),
+            "tagsync ended before the interrupt"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let status = child.wait().expect("reaped");
+    let read = |n: &str| std::fs::read_to_string(corp.fx.dir.path().join(n)).expect("output");
+    assert_eq!(status.code(), Some(4), "{}", read("killed.stderr"));
+    let stdout = read("killed.stdout");
+    assert!(
+        stdout.contains("interrupted before this step was sent"),
+        "{stdout}"
+    );
+    assert!(read("killed.stderr").contains("interrupted"));
+    let done = writes(&corp.fx.emu().calls());
+    assert!(done < 500, "it stopped sending: {done} writes");
+    let ledger = corp.ledger();
+    assert!(
+        ledger.pending.is_empty(),
+        "every step in flight was settled"
+    );
+    rerun_after_kill(&corp, &file, "after an interrupt");
+}

@@ -38,6 +38,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use tokio::task::JoinSet;
@@ -61,6 +62,9 @@ pub struct ApplyOptions {
     /// Steps in flight at once (at least 1; default 4).
     pub parallelism: usize,
     pub progress: Option<Progress>,
+    /// Set (e.g. on Ctrl-C) to start no further step: the steps in flight finish and are
+    /// recorded, the rest are reported as not attempted.
+    pub interrupted: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ApplyOptions {
@@ -68,6 +72,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             parallelism: 4,
             progress: None,
+            interrupted: None,
         }
     }
 }
@@ -95,6 +100,7 @@ impl fmt::Debug for ApplyOptions {
         f.debug_struct("ApplyOptions")
             .field("parallelism", &self.parallelism)
             .field("progress", &self.progress.is_some())
+            .field("interrupted", &self.interrupted)
             .finish()
     }
 }
@@ -295,6 +301,11 @@ pub async fn execute(
         }
     };
 
+    let interrupted = || {
+        opts.interrupted
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::SeqCst))
+    };
     let mut disk = Disk::default();
     loop {
         // Take the steps that fit. The pending entries of their adds, and the outcomes
@@ -302,7 +313,7 @@ pub async fn execute(
         // on disk before any of them is sent.
         let mut batch = Vec::new();
         let mut save_first = false;
-        while error.is_none() && running.len() + batch.len() < parallelism {
+        while error.is_none() && !interrupted() && running.len() + batch.len() < parallelism {
             let Some(id) = ready.pop_first() else { break };
             let step = &plan.steps[id];
             save_first |= disk.announce(ledger, step);
@@ -404,6 +415,7 @@ pub async fn execute(
                 .unwrap_or_else(|| StepStatus::NotAttempted {
                     reason: match &error {
                         Some(e) => format!("stopped: the ledger could not be saved ({e})"),
+                        None if interrupted() => "interrupted before this step was sent".into(),
                         None => "a step it depends on was not applied".into(),
                     },
                 });

@@ -8,6 +8,8 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::remote_setup::{self, Remote};
 use super::{CommandError, report, runtime};
@@ -148,10 +150,27 @@ impl ApplyJob<'_> {
         ledger: &mut Ledger,
         ledger_path: Option<&Path>,
     ) -> Result<Exit, CommandError> {
+        let interrupted = Arc::new(AtomicBool::new(false));
         let mut opts = ApplyOptions {
             parallelism: usize::from(self.parallelism.max(1)),
             progress: None,
+            interrupted: Some(interrupted.clone()),
         };
+        // First Ctrl-C: send nothing more, let the steps in flight finish and be recorded
+        // in the ledger, then report. A second one stops at once (the ledger's pending
+        // adds still let the next run claim what was created).
+        let on_interrupt = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                interrupted.store(true, Ordering::SeqCst);
+                eprintln!(
+                    "\ninterrupted: sending nothing more; waiting for the steps in flight \
+                     (Ctrl-C again to stop at once)"
+                );
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(self.plan.steps.len() as u64);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -174,6 +193,7 @@ impl ApplyJob<'_> {
             &opts,
         )
         .await;
+        on_interrupt.abort();
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
