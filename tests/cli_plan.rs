@@ -27,10 +27,8 @@ const FOREIGN_RENAME: &str = "version: 1\ngroups:\n  - name: 客户等级\n    t
 
 #[test]
 fn exit_0_when_the_corp_equals_the_file() {
-    let fx = Fixture::new();
-    fx.adopt_ours();
-    let cfg = fx.write("tags.yaml", SAME);
-    let cfg = cfg.to_str().expect("utf-8 path");
+    let (fx, cfg) = Fixture::owning_ours_with(SAME);
+    let cfg = cfg.as_str();
     for extra in [&[][..], &["--detailed-exitcode"][..]] {
         let mut args = vec!["plan", "-c", cfg];
         args.extend_from_slice(extra);
@@ -44,10 +42,8 @@ fn exit_0_when_the_corp_equals_the_file() {
 
 #[test]
 fn exit_2_only_with_detailed_exitcode_and_nothing_is_sent() {
-    let fx = Fixture::new();
-    fx.adopt_ours();
-    let cfg = fx.write("tags.yaml", CHANGED);
-    let cfg = cfg.to_str().expect("utf-8 path");
+    let (fx, cfg) = Fixture::owning_ours_with(CHANGED);
+    let cfg = cfg.as_str();
     let before = fx.emu().dump();
     let out = fx.run(&["plan", "-c", cfg, "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
@@ -77,10 +73,8 @@ fn exit_2_only_with_detailed_exitcode_and_nothing_is_sent() {
 
 #[test]
 fn exit_3_when_a_step_is_blocked() {
-    let fx = Fixture::new();
-    fx.adopt_ours();
-    let cfg = fx.write("tags.yaml", FOREIGN_RENAME);
-    let out = fx.run(&["plan", "-c", cfg.to_str().expect("path")]);
+    let (fx, cfg) = Fixture::owning_ours_with(FOREIGN_RENAME);
+    let out = fx.run(&["plan", "-c", cfg.as_str()]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("blocked: not owned"), "{stdout}");
@@ -157,10 +151,8 @@ fn missing_credentials_are_an_error_that_names_the_variable() {
 
 #[test]
 fn plan_apply_executes_verifies_and_then_plans_to_zero() {
-    let fx = Fixture::new();
-    fx.adopt_ours();
-    let cfg = fx.write("tags.yaml", CHANGED);
-    let cfg = cfg.to_str().expect("path");
+    let (fx, cfg) = Fixture::owning_ours_with(CHANGED);
+    let cfg = cfg.as_str();
     let out = fx.run(&["plan", "-c", cfg, "--apply"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -186,17 +178,8 @@ fn plan_apply_executes_verifies_and_then_plans_to_zero() {
 
 #[test]
 fn plan_apply_json_is_one_document_with_the_report() {
-    let fx = Fixture::new();
-    fx.adopt_ours();
-    let cfg = fx.write("tags.yaml", CHANGED);
-    let out = fx.run(&[
-        "plan",
-        "-c",
-        cfg.to_str().expect("path"),
-        "--apply",
-        "--format",
-        "json",
-    ]);
+    let (fx, cfg) = Fixture::owning_ours_with(CHANGED);
+    let out = fx.run(&["plan", "-c", cfg.as_str(), "--apply", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     assert_eq!(v["format_version"], 1);
@@ -209,18 +192,9 @@ fn plan_apply_json_is_one_document_with_the_report() {
 
 #[test]
 fn a_blocked_plan_with_apply_or_out_sends_no_write_and_saves_nothing() {
-    let fx = Fixture::new();
-    fx.adopt_ours();
-    let cfg = fx.write("tags.yaml", FOREIGN_RENAME);
+    let (fx, cfg) = Fixture::owning_ours_with(FOREIGN_RENAME);
     let before = fx.emu().dump();
-    let out = fx.run(&[
-        "plan",
-        "-c",
-        cfg.to_str().expect("path"),
-        "--apply",
-        "--out",
-        "plan.json",
-    ]);
+    let out = fx.run(&["plan", "-c", cfg.as_str(), "--apply", "--out", "plan.json"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("nothing was sent"),
@@ -232,14 +206,7 @@ fn a_blocked_plan_with_apply_or_out_sends_no_write_and_saves_nothing() {
         "{}",
         text(&out.stderr)
     );
-    let json = fx.run(&[
-        "plan",
-        "-c",
-        cfg.to_str().expect("path"),
-        "--apply",
-        "--format",
-        "json",
-    ]);
+    let json = fx.run(&["plan", "-c", cfg.as_str(), "--apply", "--format", "json"]);
     assert_eq!(json.status.code(), Some(3));
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one document");
     assert_eq!(v["blocked"], true);
@@ -274,10 +241,8 @@ fn a_step_that_keeps_failing_gives_exit_4_and_names_the_errcode() {
 
 #[test]
 fn a_saved_plan_applies_when_fresh_and_is_refused_when_the_corp_changed() {
-    let fx = Fixture::new();
-    fx.adopt_ours();
-    let cfg = fx.write("tags.yaml", CHANGED);
-    let cfg = cfg.to_str().expect("path");
+    let (fx, cfg) = Fixture::owning_ours_with(CHANGED);
+    let cfg = cfg.as_str();
     let out = fx.run(&["plan", "-c", cfg, "--out", "plan.json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(fx.writes(), 0, "--out alone sends nothing");
@@ -559,4 +524,137 @@ fn man_prints_exit_codes_and_environment_and_writes_one_page_per_command() {
         plan.contains("allow\\-delete"),
         "the plan page lists its options"
     );
+}
+
+#[test]
+fn a_hand_edited_saved_plan_is_refused_before_anything_is_sent() {
+    let (fx, cfg) = Fixture::owning_ours_with(CHANGED);
+    let out = fx.run(&["plan", "-c", cfg.as_str(), "--out", "plan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let path = fx.dir.path().join("plan.json");
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("saved")).expect("json");
+    let before = fx.emu().dump();
+    let group_id = before
+        .iter()
+        .find(|g| g.group_name == "客户等级")
+        .map(|g| g.group_id.clone())
+        .expect("our group");
+
+    // A delete of the group the file keeps, appended by hand; then a step whose id is out
+    // of range (which once reached an index and panicked).
+    let mut with_delete = original.clone();
+    let steps = with_delete["plan"]["steps"].as_array_mut().expect("steps");
+    let n = steps.len();
+    steps.push(serde_json::json!({
+        "id": n,
+        "kind": {"type": "delete", "groups": [{"id": group_id, "name": "客户等级", "tags": []}], "tags": []},
+        "reason": "added by hand",
+        "depends_on": [],
+        "blocked": null,
+        "destructive": true
+    }));
+    let mut bad_id = original.clone();
+    bad_id["plan"]["steps"][0]["id"] = serde_json::json!(99);
+    for (label, edited) in [("an added delete", with_delete), ("a bad step id", bad_id)] {
+        std::fs::write(&path, edited.to_string()).expect("write");
+        let out = fx.run(&["apply", "plan.json"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{label}: {stderr}");
+        assert!(
+            stderr.contains("does not hold the plan"),
+            "{label}: {stderr}"
+        );
+        assert_eq!(fx.writes(), 0, "{label}: nothing was sent");
+        assert_eq!(fx.emu().dump(), before, "{label}");
+    }
+    std::fs::write(&path, original.to_string()).expect("write");
+    let out = fx.run(&["apply", "plan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_second_writer_of_the_ledger_stops_at_once_and_a_plain_plan_still_runs() {
+    let (fx, cfg) = Fixture::owning_ours_with(CHANGED);
+    let cfg = cfg.as_str();
+    let ledger = fx.ledger_path();
+    let before = std::fs::read(&ledger).expect("ledger");
+    // This test process stands for another tagsync run that is applying.
+    let held = tagsync::ledger::LedgerLock::acquire(&ledger).expect("lock");
+    for args in [
+        vec!["plan", "-c", cfg, "--apply"],
+        vec!["adopt", "-c", cfg, "etNOPE"],
+    ] {
+        let out = fx.run(&args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "another tagsync run (pid {}) is writing the ownership ledger",
+                std::process::id()
+            )),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(fx.writes(), 0, "{args:?}: nothing was sent");
+    }
+    let out = fx.run(&["plan", "-c", cfg, "--out", "plan.json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a plain plan takes no lock: {}",
+        text(&out.stderr)
+    );
+    let out = fx.run(&["apply", "plan.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("is writing the ownership ledger"));
+    assert_eq!(fx.writes(), 0);
+    assert_eq!(
+        std::fs::read(&ledger).expect("ledger"),
+        before,
+        "ledger untouched"
+    );
+    drop(held);
+    let out = fx.run(&["apply", "plan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let dir = ledger.parent().expect("dir");
+    let left: Vec<String> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left.len(), 1, "only the ledger is left: {left:?}");
+}
+
+#[test]
+fn a_plain_plan_settles_pending_adds_in_memory_and_only_apply_writes_them() {
+    let fx = Fixture::new();
+    let path = fx.ledger_path();
+    // An apply was killed after sending the add of VIP and before recording its answer.
+    let mut ledger = tagsync::ledger::Ledger::new(common::bin::CORP);
+    ledger.record([common::bin::OURS_GROUP.to_string()]);
+    ledger.pending.push(tagsync::ledger::PendingAdd {
+        step: 0,
+        group_id: Some(common::bin::OURS_GROUP.into()),
+        group_name: "客户等级".into(),
+        names: vec!["VIP".into()],
+    });
+    ledger.save(&path).expect("ledger");
+    let before = std::fs::read(&path).expect("read");
+    // Renaming VIP needs it owned: the plan is unblocked only if the pending add was claimed.
+    let cfg = fx.write(
+        "tags.yaml",
+        "version: 1\ngroups:\n  - name: 客户等级\n    tags:\n      - name: 贵宾\n        previously: [VIP]\n      - 普通客户\n",
+    );
+    let cfg = cfg.to_str().expect("path");
+    let out = fx.run(&["plan", "-c", cfg, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        before,
+        "plan wrote the ledger"
+    );
+    let out = fx.run(&["plan", "-c", cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let after = tagsync::ledger::Ledger::load(&path, common::bin::CORP).expect("ledger");
+    assert!(after.pending.is_empty(), "{after:?}");
+    assert!(after.owned.contains(OURS_VIP), "{after:?}");
 }

@@ -45,7 +45,8 @@ case $(realpath -m -- "$dir")/ in
     exit 1
     ;;
 esac
-git add -A -- "$dir"
+# Not the lock file a killed run may leave behind (tagsync removes it when it finishes).
+git add -A -- "$dir" ':!*.lock'
 if git diff --cached --quiet -- "$dir"; then
   echo "ledger=unchanged"
   exit 0

@@ -270,8 +270,20 @@ pub async fn execute(
     }
     if !ledger.pending.is_empty() {
         let error = "the ownership ledger lists adds of an interrupted run that were never \
-                     settled; read the corp with `apply::read_corp` (which claims them) and \
-                     plan again";
+                     settled; run `tagsync plan` (which claims them) and apply again";
+        return unsent(plan, false, Some(error.into()), |_| {
+            "nothing was sent".into()
+        });
+    }
+    let malformed = plan
+        .steps
+        .iter()
+        .enumerate()
+        .any(|(i, s)| s.id != i || s.depends_on.iter().any(|&d| d >= i));
+    if malformed {
+        // Only a plan read from a damaged file can look like this; send none of it.
+        let error = "the plan's step ids or dependencies are out of order (a damaged plan \
+                     file?); make a new plan";
         return unsent(plan, false, Some(error.into()), |_| {
             "nothing was sent".into()
         });

@@ -70,6 +70,10 @@ pub struct SavedPlan {
     pub groups: Vec<GroupPrint>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_names: Option<NamesPrint>,
+    /// The `--allow-delete` the plan was made with: `tagsync apply` plans again with it
+    /// and refuses unless the same steps come out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_delete: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +246,7 @@ impl SavedPlan {
                 .map(group_print)
                 .collect(),
             group_names: names.then(|| names_print(remote)),
+            allow_delete: None,
             plan,
         }
     }

@@ -24,13 +24,15 @@ async fn run(args: &AdoptArgs) -> Result<Exit, CommandError> {
     }
     let remote = remote_setup::connect(&args.remote).await?;
     let read = async {
+        let lock = remote_setup::lock_ledger(&args.remote, &args.config, &remote)?;
         let snapshot = remote.client.snapshot().await?;
         let ledger = remote_setup::load_ledger(&args.remote, &args.config, &remote)?;
-        Ok::<_, CommandError>((snapshot, ledger))
+        Ok::<_, CommandError>((lock, snapshot, ledger))
     }
     .await;
     remote.shutdown().await;
-    let (snapshot, (mut ledger, path)) = read?;
+    // The lock is held until the ledger is saved below.
+    let (_lock, snapshot, (mut ledger, path)) = read?;
     let mut labels = Vec::new();
     let mut unknown = Vec::new();
     for id in &args.ids {

@@ -40,12 +40,33 @@ async fn check_and_apply(
     bytes: &[u8],
     remote: &Remote,
 ) -> Result<Exit, CommandError> {
+    let _lock = remote_setup::lock_ledger(&args.remote, config, remote)?;
     let (mut ledger, ledger_path) = remote_setup::load_ledger(&args.remote, config, remote)?;
     let snapshot = apply::read_corp(&remote.client, &mut ledger, ledger_path.as_deref())
         .await
         .map_err(|e| CommandError::Other(e.to_string()))?;
     if let Err(stale) = apply::saved::check_fresh(saved, &remote.corp_id, bytes, &snapshot) {
         return Err(CommandError::Other(stale.to_string()));
+    }
+    // The file is trusted for what it says, not for its steps: plan again (the planner
+    // is deterministic) and run only if the very same steps come out, so a hand-edited
+    // or corrupt plan file can neither add a delete nor lift a gate.
+    let options = PlanOptions {
+        allow_delete: saved.allow_delete,
+        history: ledger.history.clone(),
+        ..PlanOptions::default()
+    };
+    let again = apply::replan(desired, &snapshot, &ledger, &options);
+    if again.steps != saved.plan.steps {
+        return Err(CommandError::Other(format!(
+            "{} does not hold the plan that {} and the corp give now ({} steps there, {} \
+             now): it was edited, or the ownership ledger changed since; nothing was sent. \
+             Run `tagsync plan --out` again and review the new plan",
+            args.plan.display(),
+            config.display(),
+            saved.plan.steps.len(),
+            again.steps.len()
+        )));
     }
     let file = config.display().to_string();
     let ctx = Context {
@@ -65,10 +86,6 @@ async fn check_and_apply(
         eprintln!("Nothing to apply: the saved plan has no changes.");
         return Ok(Exit::Success);
     }
-    let options = PlanOptions {
-        history: ledger.history.clone(),
-        ..PlanOptions::default()
-    };
     let job = ApplyJob {
         plan,
         desired,

@@ -66,6 +66,11 @@ async fn plan_show_apply(
     desired_bytes: &[u8],
     remote: &Remote,
 ) -> Result<Exit, CommandError> {
+    // Only a run that may write the ledger locks it; a plain plan reads it as it is.
+    let _lock = match args.apply {
+        true => remote_setup::lock_ledger(&args.remote, &args.config, remote)?,
+        false => None,
+    };
     let planned = make_plan(args, desired, remote).await?;
     let file = args.config.display().to_string();
     let ctx = Context {
@@ -89,13 +94,14 @@ async fn plan_show_apply(
             eprintln!("The plan has blocked steps: it was not saved.");
         }
         Some(out) => {
-            let saved = SavedPlan::new(
+            let mut saved = SavedPlan::new(
                 planned.plan.clone(),
                 &remote.corp_id,
                 &args.config,
                 desired_bytes,
                 &planned.snapshot,
             );
+            saved.allow_delete = args.allow_delete;
             saved
                 .save(out)
                 .map_err(|e| CommandError::Other(e.to_string()))?;
@@ -210,7 +216,9 @@ impl ApplyJob<'_> {
     }
 }
 
-/// Read the corp and the ledger, and plan.
+/// Read the corp and the ledger, and plan. Adds an interrupted apply left pending are
+/// settled against the corp; the ledger is saved with them only under `--apply` (a plain
+/// plan writes nothing: the next apply settles them the same way).
 pub async fn make_plan(
     args: &PlanArgs,
     desired: Desired,
@@ -229,7 +237,9 @@ pub async fn make_plan(
             claimed,
             "settled the adds an interrupted apply left pending"
         );
-        if let Some(path) = &ledger_path {
+        if args.apply
+            && let Some(path) = &ledger_path
+        {
             ledger.save(path)?;
         }
     }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use super::CommandError;
 use crate::cli::RemoteArgs;
 use crate::emulator::{self, EmulatorHandle};
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, LedgerLock};
 use crate::remote::{Client, ClientConfig, Credentials, Secret};
 
 /// The emulator app tagsync logs in as with `--emulator`.
@@ -109,6 +109,18 @@ pub fn ledger_path(args: &RemoteArgs, config: &Path, corp_id: &str) -> Option<Pa
         (None, Some(_)) => None,
         (None, None) => Some(Ledger::default_path(config, corp_id)),
     }
+}
+
+/// For a run that may write the ledger: lock it (see [`LedgerLock`]) before reading it;
+/// `None` when the ledger lives in memory.
+pub fn lock_ledger(
+    args: &RemoteArgs,
+    config: &Path,
+    remote: &Remote,
+) -> Result<Option<LedgerLock>, CommandError> {
+    Ok(ledger_path(args, config, &remote.corp_id)
+        .map(|p| LedgerLock::acquire(&p))
+        .transpose()?)
 }
 
 /// The ledger of the corp (see the module docs for `--emulator`), and its path.

@@ -18,10 +18,16 @@
 //! - **Atomic save:** write `.<name>.tmp` in the same directory, fsync it, rename it
 //!   over the ledger, fsync the directory (Unix). On any failure the temp file is removed
 //!   and the old ledger is untouched.
+//! - **One writer at a time:** a run that may write the ledger (`plan --apply`, `apply`,
+//!   `adopt`) first takes a [`LedgerLock`]: an OS lock on `.<name>.lock` beside it, taken
+//!   without waiting. A second such run stops at once with a message naming the holder's
+//!   pid, before it reads anything; the OS drops the lock when its holder exits, even by
+//!   SIGKILL, so a crash never leaves the ledger locked. Read-only runs (`plan`, `export`)
+//!   take no lock: every save is an atomic rename, so they read a whole ledger.
 
 use std::collections::BTreeSet;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -81,6 +87,133 @@ pub enum LedgerError {
         expected: String,
         found: String,
     },
+    #[error(
+        "another tagsync run{} is writing the ownership ledger {path}; wait for it to finish, then run again (two runs at once would each lose the ids the other records)",
+        holder.as_ref().map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+    )]
+    Busy {
+        path: PathBuf,
+        holder: Option<String>,
+    },
+    #[error("cannot lock the ownership ledger {path} (lock file {lock}): {source}")]
+    Lock {
+        path: PathBuf,
+        lock: PathBuf,
+        source: io::Error,
+    },
+}
+
+/// The right to write one ledger, held until dropped (see the module docs).
+#[derive(Debug)]
+pub struct LedgerLock {
+    file: File,
+    lock: PathBuf,
+    /// The directory, when this lock created it (removed again if still empty).
+    made_dir: Option<PathBuf>,
+}
+
+impl LedgerLock {
+    /// Lock the ledger at `path` for this process, or fail at once with
+    /// [`LedgerError::Busy`] when another process holds it.
+    pub fn acquire(path: &Path) -> Result<LedgerLock, LedgerError> {
+        let (dir, name) = dir_and_name(path);
+        let lock = dir.join(format!(".{name}.lock"));
+        let err = |source| LedgerError::Lock {
+            path: path.to_path_buf(),
+            lock: lock.clone(),
+            source,
+        };
+        let made_dir = (!dir.exists()).then(|| dir.clone());
+        fs::create_dir_all(&dir).map_err(err)?;
+        // The holder removes the file as it lets go; one that opened the file just before
+        // that may then lock a removed file, so it checks and opens again.
+        for _ in 0..20 {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&lock)
+                .map_err(err)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => {
+                    let mut text = String::new();
+                    let _ = file.read_to_string(&mut text);
+                    let holder = text.trim();
+                    let holder = (!holder.is_empty() && holder.bytes().all(|b| b.is_ascii_digit()))
+                        .then(|| holder.to_string());
+                    return Err(LedgerError::Busy {
+                        path: path.to_path_buf(),
+                        holder,
+                    });
+                }
+                Err(TryLockError::Error(e)) => return Err(err(e)),
+            }
+            if !still_at(&file, &lock) {
+                continue;
+            }
+            let pid = std::process::id().to_string();
+            (|| {
+                file.set_len(0)?;
+                file.rewind()?;
+                file.write_all(pid.as_bytes())
+            })()
+            .map_err(err)?;
+            return Ok(LedgerLock {
+                file,
+                lock,
+                made_dir,
+            });
+        }
+        Err(err(io::Error::other(
+            "the lock file kept changing under this run",
+        )))
+    }
+}
+
+impl Drop for LedgerLock {
+    fn drop(&mut self) {
+        // Remove the file while still holding the lock (closing the file releases it), so
+        // the lock file is never committed with the ledger.
+        let _ = fs::remove_file(&self.lock);
+        let _ = self.file.unlock();
+        // A run that wrote nothing leaves no directory behind (fails when not empty).
+        if let Some(dir) = &self.made_dir {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Whether `file` is still the file at `path` (not removed or replaced meanwhile).
+fn still_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        // Elsewhere an open file cannot be removed, so it is still there.
+        let _ = (file, path);
+        true
+    }
+}
+
+/// The directory of `path` (`.` when it has none) and its file name.
+fn dir_and_name(path: &Path) -> (PathBuf, String) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "ledger.json".into());
+    (dir, name)
 }
 
 impl Ledger {
@@ -189,17 +322,10 @@ impl Ledger {
         let mut bytes =
             serde_json::to_vec_pretty(self).map_err(|e| err(io::Error::other(e.to_string())))?;
         bytes.push(b'\n');
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let (dir, name) = dir_and_name(path);
         fs::create_dir_all(&dir).map_err(err)?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "ledger.json".into());
         // One fixed name: a run killed mid-save leaves it behind, and the next save
-        // overwrites and renames it away (two runs must not share a ledger at once anyway).
+        // overwrites and renames it away (writers hold the [`LedgerLock`], so one at a time).
         let tmp = dir.join(format!(".{name}.tmp"));
         let result = (|| {
             let mut f = File::create(&tmp)?;
@@ -311,5 +437,38 @@ mod tests {
         assert_eq!(p, Path::new("conf/.tagsync/ledger-ww____x.json"));
         let p = Ledger::default_path(Path::new("tags.yaml"), "ww1");
         assert_eq!(p, Path::new(".tagsync/ledger-ww1.json"));
+    }
+
+    #[test]
+    fn one_writer_at_a_time_and_no_lock_file_left_behind() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(".tagsync").join("ledger-ww1.json");
+        let held = LedgerLock::acquire(&path).expect("first");
+        let lock = dir.path().join(".tagsync").join(".ledger-ww1.json.lock");
+        assert_eq!(
+            fs::read_to_string(&lock).expect("lock file"),
+            std::process::id().to_string()
+        );
+        let busy = LedgerLock::acquire(&path).expect_err("second");
+        assert!(matches!(busy, LedgerError::Busy { .. }), "{busy:?}");
+        let msg = busy.to_string();
+        assert!(
+            msg.contains(&format!("(pid {})", std::process::id()))
+                && msg.contains("ledger-ww1.json"),
+            "{msg}"
+        );
+        // Another ledger in the same directory is not held by it.
+        let other = LedgerLock::acquire(&dir.path().join(".tagsync").join("ledger-ww2.json"))
+            .expect("another corp's ledger");
+        drop(other);
+        drop(held);
+        assert_eq!(files_in(&dir.path().join(".tagsync")), Vec::<String>::new());
+        let again = LedgerLock::acquire(&path).expect("free again");
+        Ledger::new("ww1").save(&path).expect("save under the lock");
+        drop(again);
+        assert_eq!(
+            files_in(&dir.path().join(".tagsync")),
+            vec!["ledger-ww1.json".to_string()]
+        );
     }
 }

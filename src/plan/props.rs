@@ -707,6 +707,13 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
         ..PlanOptions::default()
     };
     let p = plan(&c.desired, &c.corp, &c.owned, &opts);
+    // Deterministic (hash maps are only looked up, never iterated into the plan): what
+    // `tagsync apply` relies on when it plans again to check a saved plan.
+    prop_assert_eq!(
+        &plan(&c.desired, &c.corp, &c.owned, &opts),
+        &p,
+        "plan is not deterministic"
+    );
     for (i, s) in p.steps.iter().enumerate() {
         prop_assert_eq!(s.id, i);
         prop_assert!(!s.reason.is_empty(), "step without reason: {:?}", s);

@@ -105,6 +105,16 @@ impl Fixture {
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     }
 
+    /// A fixture whose seed items tagsync owns, with `file` as its `tags.yaml`; and the
+    /// path of that file.
+    pub fn owning_ours_with(file: &str) -> (Fixture, String) {
+        let fx = Fixture::new();
+        fx.adopt_ours();
+        let cfg = fx.write("tags.yaml", file);
+        let cfg = cfg.to_str().expect("utf-8 path").to_string();
+        (fx, cfg)
+    }
+
     /// The default ledger of a config file in the temp directory.
     pub fn ledger_path(&self) -> PathBuf {
         Ledger::default_path(&self.dir.path().join("tags.yaml"), CORP)
