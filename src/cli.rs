@@ -117,7 +117,8 @@ pub struct PlanArgs {
     /// Execute the plan just shown.
     #[arg(long)]
     pub apply: bool,
-    /// Save the plan to this file for `tagsync apply`.
+    /// Save the plan to this file for `tagsync apply`. With `--apply`, a record of the
+    /// plan applied: once applied it is stale, and `tagsync apply` refuses it.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Allow up to N deleted or replaced tags past the safety gate.

@@ -188,6 +188,15 @@ fn plan_apply_json_is_one_document_with_the_report() {
     assert_eq!(v["apply"]["exit_code"], 0);
     assert_eq!(v["apply"]["counts"]["applied"], steps);
     assert_eq!(v["apply"]["verify"]["status"], "converged");
+
+    // Again: nothing to do, and the document still has its `apply` field.
+    let out = fx.run(&["plan", "-c", cfg.as_str(), "--apply", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(v["changes"], false);
+    assert_eq!(v["apply"]["exit_code"], 0);
+    assert_eq!(v["apply"]["steps"], serde_json::json!([]));
+    assert_eq!(v["apply"]["counts"]["applied"], 0);
 }
 
 #[test]

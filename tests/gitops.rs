@@ -985,6 +985,12 @@ fn the_ledger_of_a_config_in_a_subdirectory_or_at_state_is_the_one_committed() {
         work.join("infra/.tagsync/ledger-ww-test-corp.json")
             .is_file()
     );
+    // A lock file a killed run left behind is not committed with the ledger.
+    std::fs::write(
+        work.join("infra/.tagsync/.ledger-ww-test-corp.json.lock"),
+        "12345",
+    )
+    .expect("write");
     let out = run("tagsync-commit-ledger.sh", &infra);
     assert_eq!(
         text(&out.stdout).trim(),
@@ -993,7 +999,8 @@ fn the_ledger_of_a_config_in_a_subdirectory_or_at_state_is_the_one_committed() {
         both(&out)
     );
     assert!(
-        committed().contains("infra/.tagsync/ledger-ww-test-corp.json"),
+        committed().contains("infra/.tagsync/ledger-ww-test-corp.json")
+            && !committed().contains(".lock"),
         "{}",
         committed()
     );

@@ -46,7 +46,7 @@ case $(realpath -m -- "$dir")/ in
     ;;
 esac
 # Not the lock file a killed run may leave behind (tagsync removes it when it finishes).
-git add -A -- "$dir" ':!*.lock'
+git add -A -- "$dir" ':(exclude,glob)**/*.lock'
 if git diff --cached --quiet -- "$dir"; then
   echo "ledger=unchanged"
   exit 0

@@ -72,6 +72,17 @@ pub struct ApplyReport {
 }
 
 impl ApplyReport {
+    /// The report of an apply whose plan was empty: nothing sent, nothing to verify.
+    pub fn nothing_to_do() -> Self {
+        ApplyReport {
+            refused: false,
+            steps: Vec::new(),
+            counts: Counts::default(),
+            error: None,
+            verify: None,
+        }
+    }
+
     /// Every step applied (an empty plan counts).
     pub fn all_applied(&self) -> bool {
         !self.refused && self.counts.failed == 0 && self.counts.not_attempted == 0

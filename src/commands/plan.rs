@@ -82,12 +82,18 @@ async fn plan_show_apply(
     // A blocked plan still goes to the executor under --apply: it refuses, sending
     // nothing, and the report (exit 3) says so in every format.
     let apply_now = args.apply && !planned.plan.is_empty();
-    // JSON is one document: with --apply it is printed once the report is in it.
-    if !(apply_now && args.format == Format::Json) {
-        print(
-            args.format,
-            &render::render(args.format, &planned.plan, &ctx),
-        )?;
+    // JSON is one document: with --apply it is printed once the report is in it (an empty
+    // report when there was nothing to do, so programs always find the `apply` field).
+    let rendered = match (args.apply, args.format) {
+        (true, Format::Json) if !apply_now => {
+            let nothing = apply::ApplyReport::nothing_to_do();
+            Some(render::json::render_applied(&planned.plan, &ctx, &nothing))
+        }
+        (true, Format::Json) => None,
+        _ => Some(render::render(args.format, &planned.plan, &ctx)),
+    };
+    if let Some(rendered) = rendered {
+        print(args.format, &rendered)?;
     }
     match &args.out {
         Some(_) if blocked => {

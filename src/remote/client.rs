@@ -379,7 +379,8 @@ impl Attempts {
             call = %self.call,
             attempt = self.count,
             delay_ms = delay.as_millis() as u64,
-            "{err}; retrying"
+            "{}; retrying",
+            err.what()
         );
         retries.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(delay).await;

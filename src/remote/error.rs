@@ -256,6 +256,21 @@ fn status_hint(status: u16) -> &'static str {
 }
 
 impl ClientError {
+    /// What went wrong without the advice (for the log line of a retry, where advice to
+    /// run again would mislead: tagsync is already retrying).
+    pub fn what(&self) -> String {
+        match self {
+            ClientError::Api {
+                call,
+                errcode,
+                errmsg,
+            } => format!("{call}: WeCom error {errcode} ({})", for_terminal(errmsg)),
+            ClientError::Transport { call, detail, .. } => format!("{call}: {detail}"),
+            ClientError::Http { call, status } => format!("{call}: HTTP status {status}"),
+            other => other.to_string(),
+        }
+    }
+
     pub fn kind(&self) -> ErrorKind {
         match self {
             ClientError::Api { errcode, .. } => classify(*errcode),
