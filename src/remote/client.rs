@@ -240,14 +240,32 @@ struct CachedToken {
     generation: u64,
 }
 
-/// Scrubs known secrets from text.
+/// Scrubs known secrets from text: each as it is, and as it looks percent-encoded in a
+/// query or escaped in a JSON body (a secret with `+`, `/` or `=` in it is sent so).
 struct Redactor {
-    secrets: RwLock<Vec<String>>,
+    /// Per secret, its distinct written forms, longest first.
+    secrets: RwLock<Vec<Vec<String>>>,
 }
 
 /// Tokens remembered for redaction besides the credentials (old ones may still show up
 /// in late errors).
 const REMEMBERED_TOKENS: usize = 8;
+
+/// The ways `secret` can be written in a URL, a form or a JSON body.
+fn written_forms(secret: &str) -> Vec<String> {
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json
+        .strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .unwrap_or_default()
+        .to_owned();
+    let mut forms = vec![secret.to_owned(), form.replace('+', "%20"), form, json];
+    forms.retain(|f| !f.is_empty());
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms
+}
 
 impl Redactor {
     fn new(credentials: &Credentials) -> Self {
@@ -256,8 +274,9 @@ impl Redactor {
                 credentials
                     .secrets()
                     .into_iter()
-                    .map(|s| s.expose().to_owned())
+                    .map(|s| s.expose())
                     .filter(|s| !s.is_empty())
+                    .map(written_forms)
                     .collect(),
             ),
         }
@@ -271,16 +290,16 @@ impl Redactor {
             if list.len() >= base + REMEMBERED_TOKENS {
                 list.remove(base);
             }
-            list.push(token.expose().to_owned());
+            list.push(written_forms(token.expose()));
         }
     }
 
     fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
         if let Ok(list) = self.secrets.read() {
-            for s in list.iter() {
-                if out.contains(s.as_str()) {
-                    out = out.replace(s.as_str(), "***");
+            for form in list.iter().flatten() {
+                if out.contains(form.as_str()) {
+                    out = out.replace(form.as_str(), "***");
                 }
             }
         }
@@ -967,6 +986,28 @@ mod tests {
         }
         // The credentials stay; old tokens roll off.
         assert_eq!(r.redact("s3cr3t-value tok19"), "*** ***");
+    }
+
+    #[test]
+    fn redactor_scrubs_the_encoded_forms_of_a_secret() {
+        let c = ClientConfig::new(
+            "http://127.0.0.1:9/cgi-bin/",
+            Credentials::Corp {
+                corp_id: "ww1".into(),
+                secret: Secret::new("a+b/c=d e\"f"),
+            },
+        )
+        .expect("config");
+        let r = Redactor::new(&c.credentials);
+        for written in [
+            "a+b/c=d e\"f",
+            "a%2Bb%2Fc%3Dd+e%22f",
+            "a%2Bb%2Fc%3Dd%20e%22f",
+            r#"a+b/c=d e\"f"#,
+        ] {
+            let out = r.redact(&format!("corpsecret={written}&x=1"));
+            assert_eq!(out, "corpsecret=***&x=1", "{written}");
+        }
     }
 
     #[test]
