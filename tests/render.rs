@@ -577,6 +577,30 @@ fn markdown_leaves_steps_out_only_when_their_headlines_cannot_fit() {
 }
 
 #[test]
+fn markdown_lists_what_a_delete_removes_even_when_step_headlines_are_left_out() {
+    // 3000 renames (too many headlines for one comment) and a delete of 300 tags.
+    let s = big(&[], 300, 3000, true);
+    let p = plan_of(&s);
+    assert!(p.steps.len() > 3000);
+    let md = markdown::render(&p, &ctx(&s));
+    assert_capped(&md, &p, markdown::MAX_CHARS);
+    assert!(md.contains(" steps are not shown"), "headlines left out");
+    let delete = p.steps.iter().find(|s| render::action(s) == "delete");
+    let delete = delete.expect("a delete step");
+    assert!(
+        md.contains(&format!("{}. **delete** delete 300 tags", delete.id + 1)),
+        "{md}"
+    );
+    for i in 0..300 {
+        assert!(
+            md.contains(&format!("   - Old: 旧标签\\-{i:04}\n")),
+            "item {i}"
+        );
+    }
+    assert!(!md.contains("none of its items"), "{md}");
+}
+
+#[test]
 fn markdown_fits_every_cap_and_keeps_destructive_steps() {
     // Sizes from tiny to huge (groups x tags added, tags deleted, renames, Old kept);
     // caps from small to GitHub's.

@@ -18,7 +18,9 @@
 //!    every step (destructive and blocked steps still list what items fit); when even one
 //!    headline line per step does not fit, steps are left out (the other steps from the
 //!    end first, blocked ones next, destructive ones last) and each gap says which steps
-//!    it hides, in a paragraph that ends the numbered list so the numbers stay right.
+//!    it hides, in a paragraph that ends the numbered list so the numbers stay right;
+//!    destructive and blocked steps then still list their items in up to half of what
+//!    their headlines leave, before any other headline is placed.
 
 use std::fmt::Write;
 
@@ -403,35 +405,36 @@ impl Layout {
         Layout::elided(views, avail)
     }
 
-    /// Headlines only, as many as fit: the other steps in order, blocked ones before
-    /// them, destructive ones first; each gap costs at most `gap_max`.
+    /// Headlines only, as many as fit: destructive steps first, then blocked ones, then
+    /// the others in order; each gap costs at most `gap_max`. Between the destructive or
+    /// blocked headlines and the others, those steps list their items in up to half of
+    /// what is left, so a reviewer sees what a delete removes however long the plan.
     fn elided(views: &[View], avail: usize) -> Layout {
         let n = views.len();
-        let gap_max = len(&gap(n, n + 1));
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by_key(|&i| (!views[i].destructive, !views[i].blocked, i));
-        let mut kept = vec![false; n];
-        let mut gaps = 1usize; // every step hidden: one gap
-        let mut used = 0;
-        for i in order {
-            let hidden_left = i > 0 && !kept[i - 1];
-            let hidden_right = i + 1 < n && !kept[i + 1];
-            let new_gaps = match (hidden_left, hidden_right) {
-                (true, true) => gaps + 1,
-                (false, false) => gaps - 1,
-                _ => gaps,
-            };
-            let cost = used + views[i].cost(HEADLINE_ONLY);
-            if cost + new_gaps * gap_max > avail {
-                break;
+        let split = order.iter().take_while(|&&i| views[i].priority()).count();
+        let mut fit = Elision {
+            views,
+            avail,
+            gap_max: len(&gap(n, n + 1)),
+            shapes: vec![None; n],
+            gaps: 1, // every step hidden: one gap
+            used: 0,
+        };
+        let kept_all = order[..split].iter().all(|&i| fit.keep(i));
+        if kept_all {
+            let free = avail.saturating_sub(fit.used + fit.gaps * fit.gap_max);
+            fit.used += grow(views, &mut fit.shapes, View::priority, free / 2);
+            for &i in &order[split..] {
+                if !fit.keep(i) {
+                    break;
+                }
             }
-            kept[i] = true;
-            used = cost;
-            gaps = new_gaps;
         }
         Layout {
-            shapes: kept.iter().map(|&k| k.then_some(HEADLINE_ONLY)).collect(),
-            diff_budget: avail.saturating_sub(used + gaps * gap_max),
+            diff_budget: avail.saturating_sub(fit.used + fit.gaps * fit.gap_max),
+            shapes: fit.shapes,
         }
     }
 
@@ -498,6 +501,38 @@ impl Layout {
                 parts.join("; ")
             )
         })
+    }
+}
+
+/// Steps kept as headlines so far, and what they and the gaps between them cost.
+struct Elision<'a> {
+    views: &'a [View],
+    avail: usize,
+    gap_max: usize,
+    shapes: Vec<Option<Shape>>,
+    gaps: usize,
+    used: usize,
+}
+
+impl Elision<'_> {
+    /// Keep step `i` as a headline if it (and the gaps it leaves) still fits.
+    fn keep(&mut self, i: usize) -> bool {
+        let n = self.views.len();
+        let hidden_left = i > 0 && self.shapes[i - 1].is_none();
+        let hidden_right = i + 1 < n && self.shapes[i + 1].is_none();
+        let gaps = match (hidden_left, hidden_right) {
+            (true, true) => self.gaps + 1,
+            (false, false) => self.gaps - 1,
+            _ => self.gaps,
+        };
+        let used = self.used + self.views[i].cost(HEADLINE_ONLY);
+        if used + gaps * self.gap_max > self.avail {
+            return false;
+        }
+        self.shapes[i] = Some(HEADLINE_ONLY);
+        self.used = used;
+        self.gaps = gaps;
+        true
     }
 }
 
