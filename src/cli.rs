@@ -124,6 +124,10 @@ pub struct PlanArgs {
     /// Allow up to N deleted or replaced tags past the safety gate.
     #[arg(long, value_name = "N")]
     pub allow_delete: Option<usize>,
+    /// The most tags the corp may hold (3000 for some older corps): when the plan's adds
+    /// would pass it, its delete runs first.
+    #[arg(long, value_name = "N", default_value_t = crate::plan::TAG_LIMIT)]
+    pub tag_limit: usize,
     /// Steps run at once during apply.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,

@@ -667,3 +667,45 @@ fn a_plain_plan_settles_pending_adds_in_memory_and_only_apply_writes_them() {
     assert!(after.pending.is_empty(), "{after:?}");
     assert!(after.owned.contains(OURS_VIP), "{after:?}");
 }
+
+#[test]
+fn a_full_corp_gets_its_delete_first_with_tag_limit() {
+    // The corp holds 5 tags and may hold no more: the file swaps one of ours for a new one.
+    let fx = Fixture::with_config(emulator::EmulatorConfig {
+        corp_id: common::bin::CORP.into(),
+        apps: common::three_apps(),
+        seed: common::small_seed(),
+        tag_limit: 5,
+        ..Default::default()
+    });
+    fx.adopt_ours();
+    let cfg = fx.write(
+        "tags.yaml",
+        "version: 1\ngroups:\n  - name: 客户等级\n    tags: [VIP, 贵宾客户]\n",
+    );
+    let cfg = cfg.to_str().expect("path");
+    let names = || -> Vec<String> {
+        fx.emu()
+            .dump()
+            .iter()
+            .filter(|g| g.group_name == "客户等级")
+            .flat_map(|g| g.tag.iter().map(|t| t.name.clone()))
+            .collect()
+    };
+    // Believing the corp has room, the add goes first and WeCom refuses it; the delete
+    // waits for it, so nothing is lost.
+    let out = fx.run(&["plan", "-c", cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("40126"), "{}", text(&out.stdout));
+    assert_eq!(names(), ["VIP", "普通客户"]);
+    // Told the limit, tagsync deletes first and then adds.
+    let out = fx.run(&["plan", "-c", cfg, "--apply", "--tag-limit", "5"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("pass its 5 tag limit"), "{stdout}");
+    assert!(
+        stdout.contains("verified: the corp equals the file"),
+        "{stdout}"
+    );
+    assert_eq!(names(), ["VIP", "贵宾客户"]);
+}

@@ -74,6 +74,9 @@ pub struct SavedPlan {
     /// and refuses unless the same steps come out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_delete: Option<usize>,
+    /// The `--tag-limit` the plan was made with, when not the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_limit: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +250,7 @@ impl SavedPlan {
                 .collect(),
             group_names: names.then(|| names_print(remote)),
             allow_delete: None,
+            tag_limit: None,
             plan,
         }
     }

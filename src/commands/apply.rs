@@ -53,6 +53,7 @@ async fn check_and_apply(
     // or corrupt plan file can neither add a delete nor lift a gate.
     let options = PlanOptions {
         allow_delete: saved.allow_delete,
+        tag_limit: saved.tag_limit.unwrap_or(crate::plan::TAG_LIMIT),
         history: ledger.history.clone(),
         ..PlanOptions::default()
     };

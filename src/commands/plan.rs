@@ -108,6 +108,7 @@ async fn plan_show_apply(
                 &planned.snapshot,
             );
             saved.allow_delete = args.allow_delete;
+            saved.tag_limit = (args.tag_limit != plan::TAG_LIMIT).then_some(args.tag_limit);
             saved
                 .save(out)
                 .map_err(|e| CommandError::Other(e.to_string()))?;
@@ -256,6 +257,7 @@ pub async fn make_plan(
     );
     let options = PlanOptions {
         allow_delete: args.allow_delete,
+        tag_limit: args.tag_limit,
         history: ledger.history.clone(),
         ..PlanOptions::default()
     };

@@ -59,7 +59,7 @@ pub mod steps;
 pub use export::export;
 pub use model::{
     Blocked, DeletedGroup, DeletedTag, History, NewTag, Owned, Plan, PlanOptions, Request, Step,
-    StepKind, Summary, Target, Unmanaged, UnmanagedTag,
+    StepKind, Summary, TAG_LIMIT, Target, Unmanaged, UnmanagedTag,
 };
 pub use simulate::{SimError, simulate};
 
@@ -78,7 +78,7 @@ pub fn plan(desired: &Desired, remote: &Snapshot, owned: &Owned, options: &PlanO
         owned
     };
     let m = matching::match_all(desired, remote, &options.history);
-    let mut p = steps::build(desired, remote, owned, &m);
+    let mut p = steps::build(desired, remote, owned, &m, options.tag_limit);
     gates::apply(&mut p, remote, owned, options);
     p
 }

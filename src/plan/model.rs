@@ -108,6 +108,17 @@ pub struct PlanOptions {
     /// Renames already applied (from the ledger).
     #[serde(default)]
     pub history: History,
+    /// The most tags the corp may hold (WeCom: 10000; older corps 3000). When the adds
+    /// would pass it, the batched delete runs before them.
+    #[serde(default = "default_tag_limit")]
+    pub tag_limit: usize,
+}
+
+/// WeCom's corp tag limit.
+pub const TAG_LIMIT: usize = 10_000;
+
+fn default_tag_limit() -> usize {
+    TAG_LIMIT
 }
 
 impl Default for PlanOptions {
@@ -118,6 +129,7 @@ impl Default for PlanOptions {
             max_delete_percent: 25,
             percent_gate_min_owned: 20,
             history: History::default(),
+            tag_limit: TAG_LIMIT,
         }
     }
 }

@@ -532,8 +532,16 @@ fn strictly_decreasing(v: &[u32]) -> bool {
 
 /// Without `--allow-delete`, the default gate blocks exactly the destructive steps, and
 /// only when more than 10 tags go, or more than 25% of at least 20 owned tags.
-fn check_gate(c: &Case, allowed: &Plan) -> Result<(), TestCaseError> {
-    let gated = plan(&c.desired, &c.corp, &c.owned, &PlanOptions::default());
+fn check_gate(c: &Case, allowed: &Plan, tag_limit: usize) -> Result<(), TestCaseError> {
+    let gated = plan(
+        &c.desired,
+        &c.corp,
+        &c.owned,
+        &PlanOptions {
+            tag_limit,
+            ..PlanOptions::default()
+        },
+    );
     let count = allowed.deleted_tag_count();
     let owned = c
         .corp
@@ -704,6 +712,11 @@ fn history_of(steps: &[Step]) -> History {
 fn check(c: &Case) -> Result<(), TestCaseError> {
     let opts = PlanOptions {
         allow_delete: Some(usize::MAX),
+        // In a third of the cases the corp is full: any add makes the delete run first.
+        tag_limit: match c.cut % 3 {
+            0 => c.corp.tag_count(),
+            _ => PlanOptions::default().tag_limit,
+        },
         ..PlanOptions::default()
     };
     let p = plan(&c.desired, &c.corp, &c.owned, &opts);
@@ -726,7 +739,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     let json = serde_json::to_string(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let back: Plan = serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(&back, &p, "plan JSON does not round-trip");
-    check_gate(c, &p)?;
+    check_gate(c, &p, opts.tag_limit)?;
     for s in p.blocked_steps() {
         if let StepKind::Edit { id, .. } = &s.kind {
             let read_only = s

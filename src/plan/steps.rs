@@ -513,8 +513,43 @@ fn summarise(reasons: &[String]) -> String {
     r
 }
 
-/// Build every step of the plan.
-pub fn build(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matching) -> Plan {
+/// How many tags the corp holds now, the unblocked adds create, and it holds after.
+struct Crowding {
+    now: usize,
+    added: usize,
+    after: usize,
+}
+
+/// `Some` when the adds, run before the delete, would pass the corp's tag limit: then the
+/// delete runs first (WeCom answers 40126 to an add past the limit, and a delete waiting
+/// for every add would never run, so every later run would fail the same way).
+fn crowding(b: &Builder<'_>, dels: &Deletes, tag_limit: usize) -> Option<Crowding> {
+    let added: usize = b
+        .drafts
+        .iter()
+        .filter(|d| d.blocked.is_none())
+        .map(|d| match &d.kind {
+            StepKind::AddGroup { tags, .. } | StepKind::AddTags { tags, .. } => tags.len(),
+            _ => 0,
+        })
+        .sum();
+    let now = b.remote.tag_count();
+    let deleted: usize = dels.tags.len() + dels.groups.iter().map(|g| g.tags.len()).sum::<usize>();
+    (added > 0 && now + added > tag_limit).then(|| Crowding {
+        now,
+        added,
+        after: (now + added).saturating_sub(deleted),
+    })
+}
+
+/// Build every step of the plan. `tag_limit`: the most tags the corp may hold.
+pub fn build(
+    desired: &Desired,
+    remote: &Snapshot,
+    owned: &Owned,
+    m: &Matching,
+    tag_limit: usize,
+) -> Plan {
     let mut b = Builder {
         desired,
         remote,
@@ -553,7 +588,27 @@ pub fn build(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matching) 
         });
     }
     let early = resolve_names(&mut b, &dels, del);
+    let crowded = crowding(&b, &dels, tag_limit);
     if let Some(del) = del {
+        if let Some(c) = &crowded {
+            let emptied: HashSet<usize> = dels
+                .emptied
+                .iter()
+                .filter_map(|rg| b.add_into.get(rg).copied())
+                .collect();
+            for (i, d) in b.drafts.iter_mut().enumerate() {
+                let adds = matches!(d.kind, StepKind::AddGroup { .. } | StepKind::AddTags { .. });
+                if adds && !emptied.contains(&i) && !d.deps.contains(&del) {
+                    d.deps.push(del);
+                }
+            }
+            b.drafts[del].reason.push_str(&format!(
+                "; runs before the adds: the corp holds {} tags, and adding {} first would \
+                 pass its {} tag limit",
+                c.now, c.added, tag_limit
+            ));
+        }
+        let early = early || crowded.is_some();
         let deps: Vec<usize> = if early {
             dels.emptied
                 .iter()
@@ -563,7 +618,7 @@ pub fn build(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matching) 
             (0..b.drafts.len()).filter(|&i| i != del).collect()
         };
         b.drafts[del].deps.extend(deps);
-        if early {
+        if early && crowded.is_none() {
             b.drafts[del]
                 .reason
                 .push_str("; runs before the steps that reuse the names it frees");
@@ -573,6 +628,16 @@ pub fn build(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matching) 
     plan.unmanaged = dels.unmanaged;
     plan.notes = m.notes.clone();
     plan.notes.extend(b.notes);
+    if let Some(c) = crowded
+        && c.after > tag_limit
+    {
+        plan.notes.push(format!(
+            "the corp would hold {} tags after this plan, over its {tag_limit} tag limit: \
+             adds past the limit fail with errcode 40126 (remove tags from the file or \
+             from the corp first)",
+            c.after
+        ));
+    }
     plan.notes.extend(dels.notes);
     plan
 }

@@ -643,3 +643,68 @@ fn explicit_group_order_and_read_only_rename_is_blocked() {
         "{p:#?}"
     );
 }
+
+#[test]
+fn near_the_tag_limit_the_delete_runs_before_the_adds() {
+    let s = snap(&[
+        (
+            "g1",
+            "Old",
+            1,
+            &[("t1", "a", 1), ("t2", "b", 2), ("t3", "c", 3)],
+        ),
+        ("g2", "Keep", 2, &[("t4", "d", 1)]),
+    ]);
+    let d = desired(
+        Ownership::All,
+        vec![group("Keep", vec![tag("d"), tag("e"), tag("f")])],
+    );
+    let is_delete = |st: &Step| matches!(st.kind, StepKind::Delete { .. });
+    // Room enough: the delete waits for everything else.
+    let p = plan(&d, &s, &all(), &opts());
+    let last = p.steps.last().expect("steps");
+    assert!(is_delete(last) && !last.depends_on.is_empty(), "{p:#?}");
+    // 4 tags + 2 added > 5: the delete goes first and the add waits for it.
+    let tight = PlanOptions {
+        tag_limit: 5,
+        ..opts()
+    };
+    let p = plan(&d, &s, &all(), &tight);
+    let del = p.steps.iter().position(is_delete).expect("a delete");
+    assert!(p.steps[del].depends_on.is_empty(), "{p:#?}");
+    assert!(
+        p.steps[del].reason.contains("pass its 5 tag limit"),
+        "{}",
+        p.steps[del].reason
+    );
+    let add = p
+        .steps
+        .iter()
+        .position(|st| matches!(st.kind, StepKind::AddTags { .. }))
+        .expect("an add");
+    assert!(p.steps[add].depends_on.contains(&del), "{p:#?}");
+    assert_eq!(p.calls(), 3, "the same calls, in another order");
+    assert!(
+        p.notes.is_empty(),
+        "it fits once the delete ran: {:?}",
+        p.notes
+    );
+    simulate(&s, &p, &all()).expect("simulates");
+    // Over the limit even after the delete: said in a note.
+    let p = plan(
+        &d,
+        &s,
+        &all(),
+        &PlanOptions {
+            tag_limit: 2,
+            ..opts()
+        },
+    );
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("would hold 3 tags") && n.contains("40126")),
+        "{:?}",
+        p.notes
+    );
+}

@@ -167,8 +167,9 @@ pub fn hint(code: i64) -> &'static str {
             "a tag or group of that name already exists; run `tagsync plan` again"
         }
         errcode::TAG_LIMIT => {
-            "the corp holds the most tags it may (10000; older corps 3000): \
-             delete unused tags first"
+            "the corp holds the most tags it may (10000; older corps 3000): delete unused \
+             tags first (for a corp limited to 3000, pass `--tag-limit 3000` so that the \
+             plan's own delete runs before its adds)"
         }
         errcode::FREQUENCY_LIMIT => {
             "WeCom's frequency limit was hit; wait a minute and run again, or lower the rate"
