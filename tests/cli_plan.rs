@@ -565,7 +565,14 @@ fn a_hand_edited_saved_plan_is_refused_before_anything_is_sent() {
     }));
     let mut bad_id = original.clone();
     bad_id["plan"]["steps"][0]["id"] = serde_json::json!(99);
-    for (label, edited) in [("an added delete", with_delete), ("a bad step id", bad_id)] {
+    // Or words a reviewer would trust: a forged note.
+    let mut forged_note = original.clone();
+    forged_note["plan"]["notes"] = serde_json::json!(["All clear: this plan deletes nothing."]);
+    for (label, edited) in [
+        ("an added delete", with_delete),
+        ("a bad step id", bad_id),
+        ("a forged note", forged_note),
+    ] {
         std::fs::write(&path, edited.to_string()).expect("write");
         let out = fx.run(&["apply", "plan.json"]);
         let stderr = text(&out.stderr);

@@ -48,9 +48,10 @@ async fn check_and_apply(
     if let Err(stale) = apply::saved::check_fresh(saved, &remote.corp_id, bytes, &snapshot) {
         return Err(CommandError::Other(stale.to_string()));
     }
-    // The file is trusted for what it says, not for its steps: plan again (the planner
-    // is deterministic) and run only if the very same steps come out, so a hand-edited
-    // or corrupt plan file can neither add a delete nor lift a gate.
+    // The file's steps are not trusted: plan again (the planner is deterministic) with
+    // the flags the file records, and go on only if the very same plan comes out (steps,
+    // reasons, notes, unmanaged items); what is shown and run is that new plan. So a
+    // hand-edited or corrupt plan file runs nothing `tagsync plan` would not have planned.
     let options = PlanOptions {
         allow_delete: saved.allow_delete,
         tag_limit: saved.tag_limit.unwrap_or(crate::plan::TAG_LIMIT),
@@ -58,7 +59,7 @@ async fn check_and_apply(
         ..PlanOptions::default()
     };
     let again = apply::replan(desired, &snapshot, &ledger, &options);
-    if again.steps != saved.plan.steps {
+    if again != saved.plan {
         return Err(CommandError::Other(format!(
             "{} does not hold the plan that {} and the corp give now ({} steps there, {} \
              now): it was edited, or the ownership ledger changed since; nothing was sent. \
@@ -75,9 +76,16 @@ async fn check_and_apply(
         file: &file,
         remote: &snapshot,
     };
-    let plan = &saved.plan;
+    let plan = &again;
     let runs = !plan.blocked() && !plan.is_empty();
-    if !(runs && args.format == Format::Json) {
+    if plan.is_empty() && args.format == Format::Json {
+        // One document, with an `apply` field, as `plan --apply` prints it.
+        let nothing = apply::ApplyReport::nothing_to_do();
+        print(
+            args.format,
+            &render::json::render_applied(plan, &ctx, &nothing),
+        )?;
+    } else if !(runs && args.format == Format::Json) {
         print(args.format, &render::render(args.format, plan, &ctx))?;
     }
     if plan.blocked() {
