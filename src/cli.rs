@@ -126,7 +126,12 @@ pub struct PlanArgs {
     pub allow_delete: Option<usize>,
     /// The most tags the corp may hold (3000 for some older corps): when the plan's adds
     /// would pass it, its delete runs first.
-    #[arg(long, value_name = "N", default_value_t = crate::plan::TAG_LIMIT)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::plan::TAG_LIMIT,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000)
+    )]
     pub tag_limit: usize,
     /// Steps run at once during apply.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]

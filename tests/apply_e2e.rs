@@ -539,3 +539,45 @@ fn sigint_stops_sending_records_what_was_done_and_a_rerun_finishes() {
     );
     rerun_after_kill(&corp, &file, "after an interrupt");
 }
+
+/// A second Ctrl-C stops at once (exit 130) and leaves no lock file beside the ledger;
+/// the next run claims what was created and finishes.
+#[cfg(unix)]
+#[test]
+fn a_second_sigint_exits_130_without_leaving_the_lock_file() {
+    let (seed, file) = five_hundred();
+    let corp = Corp::with_ledger(seed, Some("state/ledger.json"));
+    corp.fx
+        .emu()
+        .set_faults(Faults::none().latency_all(Duration::from_millis(5), Duration::from_millis(5)));
+    let mut child = spawn(&corp, &file, &["--apply"]);
+    let lock = corp.fx.dir.path().join("state/.ledger.json.lock");
+    while writes(&corp.fx.emu().calls()) < 100 {
+        assert!(
+            child.try_wait().expect("child status").is_none(),
+            "tagsync ended before the interrupt"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(lock.exists(), "the lock is held while applying");
+    // Slow calls from now on, so that steps are still in flight at the second interrupt.
+    corp.fx.emu().set_faults(
+        Faults::none().latency_all(Duration::from_millis(2_000), Duration::from_millis(5)),
+    );
+    std::thread::sleep(Duration::from_millis(50));
+    let interrupt = || {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill -INT");
+        assert!(sent.success());
+    };
+    interrupt();
+    std::thread::sleep(Duration::from_millis(20));
+    interrupt();
+    let status = child.wait().expect("reaped");
+    let read = |n: &str| std::fs::read_to_string(corp.fx.dir.path().join(n)).expect("output");
+    assert_eq!(status.code(), Some(130), "{}", read("killed.stderr"));
+    assert!(!lock.exists(), "the lock file was removed");
+    rerun_after_kill(&corp, &file, "after a second interrupt");
+}

@@ -715,4 +715,29 @@ fn a_full_corp_gets_its_delete_first_with_tag_limit() {
         "{stdout}"
     );
     assert_eq!(names(), ["VIP", "贵宾客户"]);
+
+    // Every old tag of the group goes and a new one comes, the corp still full: one old
+    // tag is kept until the new one is in, so the group (and its id) survives.
+    let group_id = fx
+        .emu()
+        .dump()
+        .iter()
+        .find(|g| g.group_name == "客户等级")
+        .map(|g| g.group_id.clone());
+    let cfg = fx.write(
+        "tags.yaml",
+        "version: 1\ngroups:\n  - name: 客户等级\n    tags: [金卡客户]\n",
+    );
+    let cfg = cfg.to_str().expect("path");
+    let out = fx.run(&["plan", "-c", cfg, "--apply", "--tag-limit", "5"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("so the server does not remove the group"),
+        "{stdout}"
+    );
+    assert_eq!(names(), ["金卡客户"]);
+    let now = fx.emu().dump();
+    let kept = now.iter().find(|g| g.group_name == "客户等级");
+    assert_eq!(kept.map(|g| g.group_id.clone()), group_id, "same group");
 }

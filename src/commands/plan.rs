@@ -180,6 +180,7 @@ impl ApplyJob<'_> {
                      (Ctrl-C again to stop at once)"
                 );
                 if tokio::signal::ctrl_c().await.is_ok() {
+                    crate::ledger::remove_lock_files();
                     std::process::exit(130);
                 }
             }

@@ -116,6 +116,7 @@ impl LedgerLock {
     /// Lock the ledger at `path` for this process, or fail at once with
     /// [`LedgerError::Busy`] when another process holds it.
     pub fn acquire(path: &Path) -> Result<LedgerLock, LedgerError> {
+        let path = &resolved(path);
         let (dir, name) = dir_and_name(path);
         let lock = dir.join(format!(".{name}.lock"));
         let err = |source| LedgerError::Lock {
@@ -128,13 +129,21 @@ impl LedgerLock {
         // The holder removes the file as it lets go; one that opened the file just before
         // that may then lock a removed file, so it checks and opens again.
         for _ in 0..20 {
-            let mut file = OpenOptions::new()
+            let opened = OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create(true)
                 .truncate(false)
-                .open(&lock)
-                .map_err(err)?;
+                .open(&lock);
+            let mut file = match opened {
+                Ok(f) => f,
+                // The directory was removed by a holder letting go (it made it): again.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    fs::create_dir_all(&dir).map_err(err)?;
+                    continue;
+                }
+                Err(e) => return Err(err(e)),
+            };
             match file.try_lock() {
                 Ok(()) => {}
                 Err(TryLockError::WouldBlock) => {
@@ -160,6 +169,9 @@ impl LedgerLock {
                 file.write_all(pid.as_bytes())
             })()
             .map_err(err)?;
+            if let Ok(mut held) = HELD.lock() {
+                held.push(lock.clone());
+            }
             return Ok(LedgerLock {
                 file,
                 lock,
@@ -177,11 +189,38 @@ impl Drop for LedgerLock {
         // Remove the file while still holding the lock (closing the file releases it), so
         // the lock file is never committed with the ledger.
         let _ = fs::remove_file(&self.lock);
-        let _ = self.file.unlock();
+        if let Ok(mut held) = HELD.lock() {
+            held.retain(|p| p != &self.lock);
+        }
         // A run that wrote nothing leaves no directory behind (fails when not empty).
         if let Some(dir) = &self.made_dir {
             let _ = fs::remove_dir(dir);
         }
+        let _ = self.file.unlock();
+    }
+}
+
+/// The lock files this process holds, for [`remove_lock_files`].
+static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Remove the lock files this process holds, for a process about to exit without
+/// unwinding (`std::process::exit` runs no `Drop`). The OS locks go with the process.
+pub fn remove_lock_files() {
+    if let Ok(held) = HELD.lock() {
+        for lock in held.iter() {
+            let _ = fs::remove_file(lock);
+        }
+    }
+}
+
+/// `path`, or where it points when it is a symbolic link: the lock goes beside the real
+/// file, and a save replaces that file, not the link.
+fn resolved(path: &Path) -> PathBuf {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
     }
 }
 
@@ -315,6 +354,7 @@ impl Ledger {
         path: &Path,
         write: impl FnOnce(&mut File, &[u8]) -> io::Result<()>,
     ) -> Result<(), LedgerError> {
+        let path = &resolved(path);
         let err = |source| LedgerError::Write {
             path: path.to_path_buf(),
             source,
@@ -469,6 +509,39 @@ mod tests {
         assert_eq!(
             files_in(&dir.path().join(".tagsync")),
             vec!["ledger-ww1.json".to_string()]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_ledger_behind_a_symbolic_link_stays_behind_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = dir.path().join("real").join("ledger.json");
+        fs::create_dir_all(real.parent().expect("parent")).expect("mkdir");
+        Ledger::new("ww1").save(&real).expect("save");
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        let lock = LedgerLock::acquire(&link).expect("lock");
+        assert!(dir.path().join("real").join(".ledger.json.lock").exists());
+        let mut l = Ledger::new("ww1");
+        l.record(["etA"]);
+        l.save(&link).expect("save through the link");
+        drop(lock);
+        assert!(
+            fs::symlink_metadata(&link)
+                .expect("link")
+                .file_type()
+                .is_symlink()
+        );
+        assert!(
+            Ledger::load(&real, "ww1")
+                .expect("load")
+                .owned
+                .contains("etA")
+        );
+        assert_eq!(
+            files_in(dir.path()),
+            vec!["link.json".to_string(), "real".to_string()]
         );
     }
 }

@@ -513,33 +513,131 @@ fn summarise(reasons: &[String]) -> String {
     r
 }
 
-/// How many tags the corp holds now, the unblocked adds create, and it holds after.
+/// How many tags the corp holds now, and how many the unblocked adds create.
 struct Crowding {
     now: usize,
     added: usize,
-    after: usize,
 }
 
 /// `Some` when the adds, run before the delete, would pass the corp's tag limit: then the
 /// delete runs first (WeCom answers 40126 to an add past the limit, and a delete waiting
 /// for every add would never run, so every later run would fail the same way).
-fn crowding(b: &Builder<'_>, dels: &Deletes, tag_limit: usize) -> Option<Crowding> {
+fn crowding(b: &Builder<'_>, tag_limit: usize) -> Option<Crowding> {
     let added: usize = b
         .drafts
         .iter()
         .filter(|d| d.blocked.is_none())
-        .map(|d| match &d.kind {
-            StepKind::AddGroup { tags, .. } | StepKind::AddTags { tags, .. } => tags.len(),
-            _ => 0,
-        })
+        .map(|d| added_by(&d.kind))
         .sum();
     let now = b.remote.tag_count();
-    let deleted: usize = dels.tags.len() + dels.groups.iter().map(|g| g.tags.len()).sum::<usize>();
-    (added > 0 && now + added > tag_limit).then(|| Crowding {
-        now,
-        added,
-        after: (now + added).saturating_sub(deleted),
-    })
+    (added > 0 && now + added > tag_limit).then_some(Crowding { now, added })
+}
+
+/// The number of tags a step creates.
+fn added_by(kind: &StepKind) -> usize {
+    match kind {
+        StepKind::AddGroup { tags, .. } | StepKind::AddTags { tags, .. } => tags.len(),
+        _ => 0,
+    }
+}
+
+/// Order a crowded plan: the delete (`del`) runs before every add. A group the file keeps
+/// but whose every old tag goes keeps one of them (the *keeper*) through that delete, so
+/// the server does not remove it, and a second delete removes the keepers once the
+/// group's new tags are in. Returns the most tags the corp holds at any moment.
+fn crowd_first(
+    b: &mut Builder<'_>,
+    dels: &Deletes,
+    del: usize,
+    c: &Crowding,
+    tag_limit: usize,
+) -> usize {
+    let emptied: Vec<(usize, usize)> = dels
+        .emptied
+        .iter()
+        .filter_map(|&rg| b.add_into.get(&rg).map(|&d| (rg, d)))
+        .collect();
+    let keepers: Vec<DeletedTag> = emptied
+        .iter()
+        .filter_map(|&(rg, _)| {
+            let g = &b.remote.groups[rg];
+            dels.tags
+                .iter()
+                .find(|t| g.tags.iter().any(|rt| rt.id == t.id))
+                .cloned()
+        })
+        .collect();
+    let first: Vec<DeletedTag> = dels
+        .tags
+        .iter()
+        .filter(|t| !keepers.iter().any(|k| k.id == t.id))
+        .cloned()
+        .collect();
+    let in_groups: usize = dels.groups.iter().map(|g| g.tags.len()).sum();
+    // With nothing else to delete first, the keepers cannot be kept: the adds into their
+    // groups go first, then the one delete (and a note says when that cannot fit).
+    let something_first = !first.is_empty() || !dels.groups.is_empty();
+    let split = !keepers.is_empty() && something_first;
+    let emptied_adds: BTreeSet<usize> = emptied.iter().map(|&(_, d)| d).collect();
+    for (i, d) in b.drafts.iter_mut().enumerate() {
+        let adds = added_by(&d.kind) > 0;
+        if adds && (split || !emptied_adds.contains(&i)) && !d.deps.contains(&del) {
+            d.deps.push(del);
+        }
+    }
+    let which = if split || emptied_adds.is_empty() {
+        "the adds"
+    } else {
+        "the adds into other groups"
+    };
+    b.drafts[del].reason.push_str(&format!(
+        "; runs before {which}: the corp holds {} tags, and adding {} first would pass its \
+         {tag_limit} tag limit",
+        c.now, c.added
+    ));
+    if !split {
+        b.drafts[del].deps.extend(emptied_adds.iter().copied());
+        let before: usize = emptied_adds
+            .iter()
+            .map(|&d| added_by(&b.drafts[d].kind))
+            .sum();
+        let removed = dels.tags.len() + in_groups;
+        let first_adds = if before > 0 { c.now + before } else { 0 };
+        return first_adds.max((c.now + c.added).saturating_sub(removed));
+    }
+    let names: Vec<String> = keepers
+        .iter()
+        .map(|k| format!("`{}` in group `{}`", k.name, k.group))
+        .collect();
+    b.drafts[del].kind = StepKind::Delete {
+        groups: dels.groups.clone(),
+        tags: first.clone(),
+    };
+    b.drafts[del].reason.push_str(&format!(
+        "; keeps {} until the new tags of {} are in (a second delete)",
+        names.join(", "),
+        if keepers.len() == 1 {
+            "its group"
+        } else {
+            "their groups"
+        }
+    ));
+    b.push(Draft {
+        reason: format!(
+            "the last old tag{} of a group the file keeps: {}; deleted once the group's new \
+             tags are in, so the server does not remove the group",
+            if keepers.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ),
+        kind: StepKind::Delete {
+            groups: vec![],
+            tags: keepers,
+        },
+        deps: emptied_adds.into_iter().collect(),
+        blocked: None,
+        destructive: true,
+    });
+    (c.now + c.added).saturating_sub(first.len() + in_groups)
 }
 
 /// Build every step of the plan. `tag_limit`: the most tags the corp may hold.
@@ -588,56 +686,50 @@ pub fn build(
         });
     }
     let early = resolve_names(&mut b, &dels, del);
-    let crowded = crowding(&b, &dels, tag_limit);
-    if let Some(del) = del {
-        if let Some(c) = &crowded {
-            let emptied: HashSet<usize> = dels
-                .emptied
-                .iter()
-                .filter_map(|rg| b.add_into.get(rg).copied())
-                .collect();
-            for (i, d) in b.drafts.iter_mut().enumerate() {
-                let adds = matches!(d.kind, StepKind::AddGroup { .. } | StepKind::AddTags { .. });
-                if adds && !emptied.contains(&i) && !d.deps.contains(&del) {
-                    d.deps.push(del);
-                }
+    let crowded = crowding(&b, tag_limit);
+    let mut peak_note = None;
+    match (del, &crowded) {
+        (Some(del), Some(c)) => {
+            let peak = crowd_first(&mut b, &dels, del, c, tag_limit);
+            if peak > tag_limit {
+                peak_note = Some(format!(
+                    "the corp would reach {peak} tags during this plan, over its {tag_limit} \
+                     tag limit: adds past the limit fail with errcode 40126. Add fewer new \
+                     tags in this change; once its deletes are applied, the rest fit"
+                ));
             }
-            b.drafts[del].reason.push_str(&format!(
-                "; runs before the adds: the corp holds {} tags, and adding {} first would \
-                 pass its {} tag limit",
-                c.now, c.added, tag_limit
+        }
+        (Some(del), None) => {
+            let deps: Vec<usize> = if early {
+                dels.emptied
+                    .iter()
+                    .filter_map(|rg| b.add_into.get(rg).copied())
+                    .collect()
+            } else {
+                (0..b.drafts.len()).filter(|&i| i != del).collect()
+            };
+            b.drafts[del].deps.extend(deps);
+            if early {
+                b.drafts[del]
+                    .reason
+                    .push_str("; runs before the steps that reuse the names it frees");
+            }
+        }
+        (None, Some(c)) => {
+            peak_note = Some(format!(
+                "the corp would hold {} tags after this plan, over its {tag_limit} tag \
+                 limit: adds past the limit fail with errcode 40126 (remove tags from the \
+                 file or from the corp first)",
+                c.now + c.added
             ));
         }
-        let early = early || crowded.is_some();
-        let deps: Vec<usize> = if early {
-            dels.emptied
-                .iter()
-                .filter_map(|rg| b.add_into.get(rg).copied())
-                .collect()
-        } else {
-            (0..b.drafts.len()).filter(|&i| i != del).collect()
-        };
-        b.drafts[del].deps.extend(deps);
-        if early && crowded.is_none() {
-            b.drafts[del]
-                .reason
-                .push_str("; runs before the steps that reuse the names it frees");
-        }
+        (None, None) => {}
     }
     let mut plan = finish(b.drafts);
     plan.unmanaged = dels.unmanaged;
     plan.notes = m.notes.clone();
     plan.notes.extend(b.notes);
-    if let Some(c) = crowded
-        && c.after > tag_limit
-    {
-        plan.notes.push(format!(
-            "the corp would hold {} tags after this plan, over its {tag_limit} tag limit: \
-             adds past the limit fail with errcode 40126 (remove tags from the file or \
-             from the corp first)",
-            c.after
-        ));
-    }
+    plan.notes.extend(peak_note);
     plan.notes.extend(dels.notes);
     plan
 }

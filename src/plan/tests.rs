@@ -703,8 +703,100 @@ fn near_the_tag_limit_the_delete_runs_before_the_adds() {
     assert!(
         p.notes
             .iter()
-            .any(|n| n.contains("would hold 3 tags") && n.contains("40126")),
+            .any(|n| n.contains("would reach 3 tags") && n.contains("40126")),
         "{:?}",
         p.notes
     );
+}
+
+#[test]
+fn a_full_corp_replacing_a_whole_group_keeps_one_old_tag_until_the_new_ones_are_in() {
+    // 10 tags, limit 10: group A loses one tag, and group B's two tags give way to two
+    // new ones.
+    let others: Vec<(String, String, u32)> = (0..8)
+        .map(|i| (format!("a{i}"), format!("A{i}"), 100 - i))
+        .collect();
+    let others: Vec<(&str, &str, u32)> = others
+        .iter()
+        .map(|(id, n, o)| (id.as_str(), n.as_str(), *o))
+        .collect();
+    let s = snap(&[
+        ("ga", "A", 2, &others),
+        ("gb", "B", 1, &[("b1", "b1", 2), ("b2", "b2", 1)]),
+    ]);
+    let a_tags = (0..7).map(|i| tag(&format!("A{i}"))).collect();
+    let d = desired(
+        Ownership::All,
+        vec![group("A", a_tags), group("B", vec![tag("b3"), tag("b4")])],
+    );
+    let full = PlanOptions {
+        tag_limit: 10,
+        ..opts()
+    };
+    let p = plan(&d, &s, &all(), &full);
+    assert!(p.notes.is_empty(), "{:?}", p.notes);
+    let deletes: Vec<&Step> = p
+        .steps
+        .iter()
+        .filter(|st| matches!(st.kind, StepKind::Delete { .. }))
+        .collect();
+    assert_eq!(deletes.len(), 2, "{p:#?}");
+    let add = p
+        .steps
+        .iter()
+        .find(|st| matches!(st.kind, StepKind::AddTags { .. }))
+        .expect("an add");
+    assert!(add.depends_on.contains(&deletes[0].id), "{p:#?}");
+    assert!(deletes[1].depends_on.contains(&add.id), "{p:#?}");
+    assert!(
+        deletes[1]
+            .reason
+            .contains("so the server does not remove the group")
+    );
+    // Counted step by step: never more than 10 tags; and B keeps its id.
+    let mut count = s.tag_count();
+    for st in &p.steps {
+        match &st.kind {
+            StepKind::AddTags { tags, .. } => count += tags.len(),
+            StepKind::Delete { tags, groups } => {
+                count -= tags.len() + groups.iter().map(|g| g.tags.len()).sum::<usize>()
+            }
+            _ => {}
+        }
+        assert!(count <= 10, "{count} tags after step {}: {p:#?}", st.id);
+    }
+    let out = simulate(&s, &p, &all()).expect("simulates");
+    let b = out
+        .groups
+        .iter()
+        .find(|g| g.name == "B")
+        .map(|g| g.id.as_str());
+    assert_eq!(b, Some("gb"));
+
+    // Without A's tag to delete there is no room for both new tags: one delete, after
+    // the add (so B never vanishes), and a note that says what to do.
+    let a_all = (0..8).map(|i| tag(&format!("A{i}"))).collect();
+    let d = desired(
+        Ownership::All,
+        vec![group("A", a_all), group("B", vec![tag("b3"), tag("b4")])],
+    );
+    let p = plan(&d, &s, &all(), &full);
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("would reach 11 tags") && n.contains("Add fewer new tags")),
+        "{:?}",
+        p.notes
+    );
+    // With one new tag, it fits: the keeper makes room for it.
+    let d = desired(
+        Ownership::All,
+        vec![
+            group("A", (0..8).map(|i| tag(&format!("A{i}"))).collect()),
+            group("B", vec![tag("b3")]),
+        ],
+    );
+    let p = plan(&d, &s, &all(), &full);
+    assert!(p.notes.is_empty(), "{:?}", p.notes);
+    assert_eq!(p.calls(), 3, "{p:#?}");
 }

@@ -168,8 +168,8 @@ pub fn hint(code: i64) -> &'static str {
         }
         errcode::TAG_LIMIT => {
             "the corp holds the most tags it may (10000; older corps 3000): delete unused \
-             tags first (for a corp limited to 3000, pass `--tag-limit 3000` so that the \
-             plan's own delete runs before its adds)"
+             tags first (for a corp limited to 3000, plan again with `tagsync plan \
+             --tag-limit 3000` so that the plan's own delete runs before its adds)"
         }
         errcode::FREQUENCY_LIMIT => {
             "WeCom's frequency limit was hit; wait a minute and run again, or lower the rate"
