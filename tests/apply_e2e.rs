@@ -498,29 +498,44 @@ fn sigkill_after_each_write_of_a_mixed_plan_then_a_rerun_finishes_the_file() {
     }
 }
 
-/// Ctrl-C (SIGINT) amid 500 renames: tagsync sends nothing more, lets the steps in flight
-/// finish, records them, reports the rest as not attempted (exit 4); a re-run finishes.
+/// `tagsync plan --apply` of 500 renames (5 ms a call, ledger at `state/ledger.json`),
+/// returned once `writes` of them are answered and it is still running.
 #[cfg(unix)]
-#[test]
-fn sigint_stops_sending_records_what_was_done_and_a_rerun_finishes() {
+fn applying_500_renames(writes_done: usize) -> (Corp, String, std::process::Child) {
     let (seed, file) = five_hundred();
     let corp = Corp::with_ledger(seed, Some("state/ledger.json"));
     corp.fx
         .emu()
         .set_faults(Faults::none().latency_all(Duration::from_millis(5), Duration::from_millis(5)));
     let mut child = spawn(&corp, &file, &["--apply"]);
-    while writes(&corp.fx.emu().calls()) < 100 {
+    while writes(&corp.fx.emu().calls()) < writes_done {
         assert!(
             child.try_wait().expect("child status").is_none(),
             "tagsync ended before the interrupt"
         );
         std::thread::sleep(Duration::from_millis(2));
     }
+    (corp, file, child)
+}
+
+/// Send SIGINT, as Ctrl-C does.
+#[cfg(unix)]
+fn interrupt(child: &std::process::Child) {
     let sent = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .expect("kill -INT");
     assert!(sent.success());
+}
+
+/// Ctrl-C (SIGINT) amid 500 renames: tagsync sends nothing more, lets the steps in flight
+/// finish, records them, reports the rest as not attempted (exit 4); a re-run finishes.
+#[cfg(unix)]
+#[test]
+fn sigint_stops_sending_records_what_was_done_and_a_rerun_finishes() {
+    let (corp, file, child) = applying_500_renames(100);
+    interrupt(&child);
+    let mut child = child;
     let status = child.wait().expect("reaped");
     let read = |n: &str| std::fs::read_to_string(corp.fx.dir.path().join(n)).expect("output");
     assert_eq!(status.code(), Some(4), "{}", read("killed.stderr"));
@@ -545,36 +560,17 @@ fn sigint_stops_sending_records_what_was_done_and_a_rerun_finishes() {
 #[cfg(unix)]
 #[test]
 fn a_second_sigint_exits_130_without_leaving_the_lock_file() {
-    let (seed, file) = five_hundred();
-    let corp = Corp::with_ledger(seed, Some("state/ledger.json"));
-    corp.fx
-        .emu()
-        .set_faults(Faults::none().latency_all(Duration::from_millis(5), Duration::from_millis(5)));
-    let mut child = spawn(&corp, &file, &["--apply"]);
+    let (corp, file, mut child) = applying_500_renames(100);
     let lock = corp.fx.dir.path().join("state/.ledger.json.lock");
-    while writes(&corp.fx.emu().calls()) < 100 {
-        assert!(
-            child.try_wait().expect("child status").is_none(),
-            "tagsync ended before the interrupt"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
     assert!(lock.exists(), "the lock is held while applying");
     // Slow calls from now on, so that steps are still in flight at the second interrupt.
     corp.fx.emu().set_faults(
         Faults::none().latency_all(Duration::from_millis(2_000), Duration::from_millis(5)),
     );
     std::thread::sleep(Duration::from_millis(50));
-    let interrupt = || {
-        let sent = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .expect("kill -INT");
-        assert!(sent.success());
-    };
-    interrupt();
+    interrupt(&child);
     std::thread::sleep(Duration::from_millis(20));
-    interrupt();
+    interrupt(&child);
     let status = child.wait().expect("reaped");
     let read = |n: &str| std::fs::read_to_string(corp.fx.dir.path().join(n)).expect("output");
     assert_eq!(status.code(), Some(130), "{}", read("killed.stderr"));
