@@ -215,8 +215,13 @@ impl Builder<'_> {
                     }
                     if !new.is_empty() {
                         let names: Vec<String> = new.iter().map(|t| t.name.clone()).collect();
+                        let now = if r.name == dg.name {
+                            String::new()
+                        } else {
+                            format!(" (now named `{}`)", r.name)
+                        };
                         let reason = format!(
-                            "{} in the file but not in group `{}`",
+                            "{} in the file but not in group `{}`{now}",
                             quoted_list(&names),
                             dg.name
                         );

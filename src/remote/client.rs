@@ -431,6 +431,8 @@ fn explained_by_commit(call: Call, err: &ClientError) -> bool {
 }
 
 fn transport_error(call: Call, err: reqwest::Error) -> ClientError {
+    // Only the origin (scheme, host, port) of the URL: never its path, query or userinfo.
+    let origin = err.url().map(|u| u.origin().ascii_serialization());
     let err = err.without_url();
     let sent = !err.is_connect();
     let mut detail = if err.is_timeout() {
@@ -438,6 +440,9 @@ fn transport_error(call: Call, err: reqwest::Error) -> ClientError {
     } else {
         err.to_string()
     };
+    if let Some(origin) = origin.filter(|o| o != "null") {
+        detail = format!("{origin}: {detail}");
+    }
     let mut source = std::error::Error::source(&err);
     while let Some(s) = source {
         detail.push_str(": ");
