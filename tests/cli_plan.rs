@@ -260,6 +260,10 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_the_corp_changed() {
         !saved.contains(common::SECRET),
         "no secret in the plan file"
     );
+    // Someone adds a tag to a group the plan does not touch: the calls are the same, so
+    // the plan still applies (its unmanaged count, shown afresh, has grown).
+    fx.rt
+        .block_on(common::add_as_admin(fx.emu(), "行业", "教育"));
     let out = fx.run(&["apply", "plan.json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Apply complete"));
@@ -565,28 +569,30 @@ fn a_hand_edited_saved_plan_is_refused_before_anything_is_sent() {
     }));
     let mut bad_id = original.clone();
     bad_id["plan"]["steps"][0]["id"] = serde_json::json!(99);
-    // Or words a reviewer would trust: a forged note.
-    let mut forged_note = original.clone();
-    forged_note["plan"]["notes"] = serde_json::json!(["All clear: this plan deletes nothing."]);
-    for (label, edited) in [
-        ("an added delete", with_delete),
-        ("a bad step id", bad_id),
-        ("a forged note", forged_note),
-    ] {
+    for (label, edited) in [("an added delete", with_delete), ("a bad step id", bad_id)] {
         std::fs::write(&path, edited.to_string()).expect("write");
         let out = fx.run(&["apply", "plan.json"]);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{label}: {stderr}");
         assert!(
-            stderr.contains("does not hold the plan"),
+            stderr.contains("does not hold the calls"),
             "{label}: {stderr}"
         );
         assert_eq!(fx.writes(), 0, "{label}: nothing was sent");
         assert_eq!(fx.emu().dump(), before, "{label}");
     }
-    std::fs::write(&path, original.to_string()).expect("write");
+    // Words are never taken from the file: a forged note is not shown, and the calls,
+    // being the planner's own, run.
+    let mut forged_note = original.clone();
+    forged_note["plan"]["notes"] = serde_json::json!(["All clear: this plan deletes nothing."]);
+    std::fs::write(&path, forged_note.to_string()).expect("write");
     let out = fx.run(&["apply", "plan.json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stdout).contains("All clear"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@ use super::{CommandError, report, runtime};
 use crate::apply::{self, SavedPlan};
 use crate::cli::{ApplyArgs, Exit, Format};
 use crate::desired::{self, Desired};
-use crate::plan::PlanOptions;
+use crate::plan::{Plan, PlanOptions, Step};
 use crate::render::{self, Context};
 
 /// `tagsync apply`.
@@ -49,23 +49,34 @@ async fn check_and_apply(
         return Err(CommandError::Other(stale.to_string()));
     }
     // The file's steps are not trusted: plan again (the planner is deterministic) with
-    // the flags the file records, and go on only if the very same plan comes out (steps,
-    // reasons, notes, unmanaged items); what is shown and run is that new plan. So a
-    // hand-edited or corrupt plan file runs nothing `tagsync plan` would not have planned.
+    // the flags the file records, and go on only if the same calls come out in the same
+    // order (kind and fields, dependencies, blocked or not); what is shown and run is the
+    // new plan, with today's reasons and notes. So a hand-edited or corrupt plan file runs
+    // nothing `tagsync plan` would not have planned, and words in it are never shown.
+    let tag_limit = saved.tag_limit.unwrap_or(crate::plan::TAG_LIMIT);
+    if !(1..=crate::plan::TAG_LIMIT).contains(&tag_limit) {
+        return Err(CommandError::Other(format!(
+            "{} records tag_limit {tag_limit}, outside 1..=10000: it was edited; nothing was \
+             sent. Run `tagsync plan --out` again",
+            args.plan.display()
+        )));
+    }
     let options = PlanOptions {
         allow_delete: saved.allow_delete,
-        tag_limit: saved.tag_limit.unwrap_or(crate::plan::TAG_LIMIT),
+        tag_limit,
         history: ledger.history.clone(),
         ..PlanOptions::default()
     };
     let again = apply::replan(desired, &snapshot, &ledger, &options);
-    if again != saved.plan {
+    if let Some(at) = first_difference(&saved.plan, &again) {
         return Err(CommandError::Other(format!(
-            "{} does not hold the plan that {} and the corp give now ({} steps there, {} \
-             now): it was edited, or the ownership ledger changed since; nothing was sent. \
-             Run `tagsync plan --out` again and review the new plan",
+            "{} does not hold the calls that {} and the corp give now (from step {}; {} \
+             steps there, {} now): the plan file was edited, or the corp or the ownership \
+             ledger changed in a way that changes the calls; nothing was sent. Run `tagsync \
+             plan --out` again and review the new plan",
             args.plan.display(),
             config.display(),
+            at + 1,
             saved.plan.steps.len(),
             again.steps.len()
         )));
@@ -104,4 +115,21 @@ async fn check_and_apply(
         ctx: &ctx,
     };
     job.run(remote, &mut ledger, ledger_path.as_deref()).await
+}
+
+/// The index of the first step whose call differs between `saved` and `now` (kind and
+/// fields, dependencies, destructive, blocked or not), or `None` when they make the same
+/// calls. Reasons and notes are words, compared nowhere: the new plan's are shown.
+fn first_difference(saved: &Plan, now: &Plan) -> Option<usize> {
+    let same = |a: &Step, b: &Step| {
+        a.id == b.id
+            && a.kind == b.kind
+            && a.depends_on == b.depends_on
+            && a.destructive == b.destructive
+            && a.blocked.is_some() == b.blocked.is_some()
+    };
+    let n = saved.steps.len().min(now.steps.len());
+    (0..n)
+        .find(|&i| !same(&saved.steps[i], &now.steps[i]))
+        .or((saved.steps.len() != now.steps.len()).then_some(n))
 }

@@ -216,12 +216,23 @@ pub fn remove_lock_files() {
 /// `path`, or where it points when it is a symbolic link: the lock goes beside the real
 /// file, and a save replaces that file, not the link.
 fn resolved(path: &Path) -> PathBuf {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    let mut path = path.to_path_buf();
+    // A few hops (a chain of links), each read even when its target does not exist yet.
+    for _ in 0..8 {
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => match fs::read_link(&path) {
+                Ok(target) => {
+                    path = match path.parent() {
+                        Some(dir) => dir.join(target),
+                        None => target,
+                    };
+                }
+                Err(_) => break,
+            },
+            _ => break,
         }
-        _ => path.to_path_buf(),
     }
+    path
 }
 
 /// Whether `file` is still the file at `path` (not removed or replaced meanwhile).
@@ -543,5 +554,21 @@ mod tests {
             files_in(dir.path()),
             vec!["link.json".to_string(), "real".to_string()]
         );
+
+        // A link whose target does not exist yet (a relative one): the first save creates
+        // the target, and the link stays.
+        let dangling = dir.path().join("later.json");
+        std::os::unix::fs::symlink("real/new.json", &dangling).expect("symlink");
+        let lock = LedgerLock::acquire(&dangling).expect("lock");
+        assert!(dir.path().join("real").join(".new.json.lock").exists());
+        Ledger::new("ww1").save(&dangling).expect("save");
+        drop(lock);
+        assert!(
+            fs::symlink_metadata(&dangling)
+                .expect("link")
+                .file_type()
+                .is_symlink()
+        );
+        assert!(dir.path().join("real").join("new.json").is_file());
     }
 }

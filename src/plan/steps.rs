@@ -518,6 +518,15 @@ fn summarise(reasons: &[String]) -> String {
     r
 }
 
+/// The note of a plan whose end state does not fit the corp's tag limit.
+fn over_limit(after: usize, tag_limit: usize) -> String {
+    format!(
+        "the corp would hold {after} tags after this plan (the file's and those tagsync \
+         leaves alone), over its {tag_limit} tag limit: adds past the limit fail with errcode \
+         40126; remove tags from the file or from the corp first"
+    )
+}
+
 /// How many tags the corp holds now, and how many the unblocked adds create.
 struct Crowding {
     now: usize,
@@ -549,29 +558,45 @@ fn added_by(kind: &StepKind) -> usize {
 /// Order a crowded plan: the delete (`del`) runs before every add. A group the file keeps
 /// but whose every old tag goes keeps one of them (the *keeper*) through that delete, so
 /// the server does not remove it, and a second delete removes the keepers once the
-/// group's new tags are in. Returns the most tags the corp holds at any moment.
+/// group's new tags are in. When some such group has no old tag that can wait (every one
+/// is a replace's old half or has a name an add needs), nothing is held back: the adds
+/// into those groups run first.
 fn crowd_first(
     b: &mut Builder<'_>,
     dels: &Deletes,
     del: usize,
     c: &Crowding,
     tag_limit: usize,
-) -> usize {
+) -> Peak {
     let emptied: Vec<(usize, usize)> = dels
         .emptied
         .iter()
         .filter_map(|&rg| b.add_into.get(&rg).map(|&d| (rg, d)))
         .collect();
+    // A keeper is an old tag of the group that no add into it needs the name of, and not
+    // the old half of a replace (its new half may not exist yet).
+    let keeper_of = |rg: usize| {
+        let g = &b.remote.groups[rg];
+        let taken: HashSet<&str> = b
+            .takes
+            .iter()
+            .filter(|(ns, _, _)| *ns == Ns::Tags(rg))
+            .map(|(_, name, _)| name.as_str())
+            .collect();
+        dels.tags
+            .iter()
+            .find(|t| {
+                t.moved_to.is_none()
+                    && !taken.contains(t.name.as_str())
+                    && g.tags.iter().any(|rt| rt.id == t.id)
+            })
+            .cloned()
+    };
     let keepers: Vec<DeletedTag> = emptied
         .iter()
-        .filter_map(|&(rg, _)| {
-            let g = &b.remote.groups[rg];
-            dels.tags
-                .iter()
-                .find(|t| g.tags.iter().any(|rt| rt.id == t.id))
-                .cloned()
-        })
-        .collect();
+        .map(|&(rg, _)| keeper_of(rg))
+        .collect::<Option<_>>()
+        .unwrap_or_default();
     let first: Vec<DeletedTag> = dels
         .tags
         .iter()
@@ -579,6 +604,7 @@ fn crowd_first(
         .cloned()
         .collect();
     let in_groups: usize = dels.groups.iter().map(|g| g.tags.len()).sum();
+    let after = (c.now + c.added).saturating_sub(dels.tags.len() + in_groups);
     // With nothing else to delete first, the keepers cannot be kept: the adds into their
     // groups go first, then the one delete (and a note says when that cannot fit).
     let something_first = !first.is_empty() || !dels.groups.is_empty();
@@ -606,9 +632,11 @@ fn crowd_first(
             .iter()
             .map(|&d| added_by(&b.drafts[d].kind))
             .sum();
-        let removed = dels.tags.len() + in_groups;
         let first_adds = if before > 0 { c.now + before } else { 0 };
-        return first_adds.max((c.now + c.added).saturating_sub(removed));
+        return Peak {
+            during: first_adds.max(after),
+            after,
+        };
     }
     let names: Vec<String> = keepers
         .iter()
@@ -642,7 +670,16 @@ fn crowd_first(
         blocked: None,
         destructive: true,
     });
-    (c.now + c.added).saturating_sub(first.len() + in_groups)
+    Peak {
+        during: (c.now + c.added).saturating_sub(first.len() + in_groups),
+        after,
+    }
+}
+
+/// The most tags a crowded plan makes the corp hold at any moment, and at its end.
+struct Peak {
+    during: usize,
+    after: usize,
 }
 
 /// Build every step of the plan. `tag_limit`: the most tags the corp may hold.
@@ -696,11 +733,14 @@ pub fn build(
     match (del, &crowded) {
         (Some(del), Some(c)) => {
             let peak = crowd_first(&mut b, &dels, del, c, tag_limit);
-            if peak > tag_limit {
+            if peak.after > tag_limit {
+                peak_note = Some(over_limit(peak.after, tag_limit));
+            } else if peak.during > tag_limit {
                 peak_note = Some(format!(
-                    "the corp would reach {peak} tags during this plan, over its {tag_limit} \
+                    "the corp would reach {} tags during this plan, over its {tag_limit} \
                      tag limit: adds past the limit fail with errcode 40126. Add fewer new \
-                     tags in this change; once its deletes are applied, the rest fit"
+                     tags in this change; once its deletes are applied, the rest fit",
+                    peak.during
                 ));
             }
         }
@@ -720,14 +760,7 @@ pub fn build(
                     .push_str("; runs before the steps that reuse the names it frees");
             }
         }
-        (None, Some(c)) => {
-            peak_note = Some(format!(
-                "the corp would hold {} tags after this plan, over its {tag_limit} tag \
-                 limit: adds past the limit fail with errcode 40126 (remove tags from the \
-                 file or from the corp first)",
-                c.now + c.added
-            ));
-        }
+        (None, Some(c)) => peak_note = Some(over_limit(c.now + c.added, tag_limit)),
         (None, None) => {}
     }
     let mut plan = finish(b.drafts);

@@ -703,7 +703,7 @@ fn near_the_tag_limit_the_delete_runs_before_the_adds() {
     assert!(
         p.notes
             .iter()
-            .any(|n| n.contains("would reach 3 tags") && n.contains("40126")),
+            .any(|n| n.contains("would hold 3 tags after") && n.contains("40126")),
         "{:?}",
         p.notes
     );
@@ -799,4 +799,46 @@ fn a_full_corp_replacing_a_whole_group_keeps_one_old_tag_until_the_new_ones_are_
     let p = plan(&d, &s, &all(), &full);
     assert!(p.notes.is_empty(), "{:?}", p.notes);
     assert_eq!(p.calls(), 3, "{p:#?}");
+}
+
+#[test]
+fn a_full_corp_never_keeps_an_old_tag_whose_name_an_add_needs() {
+    // X moves from A to B (pinned by id) and a new X is made in A; C loses C2. The old X
+    // is A's only tag: it cannot be A's keeper, since the new X needs its name.
+    let s = snap(&[
+        ("ga", "A", 3, &[("x1", "X", 1)]),
+        ("gb", "B", 2, &[("b1", "b", 1)]),
+        ("gc", "C", 1, &[("c1", "C1", 2), ("c2", "C2", 1)]),
+    ]);
+    let mut moved = tag("X");
+    moved.id = Some("x1".into());
+    let d = desired(
+        Ownership::All,
+        vec![
+            group("A", vec![tag("X")]),
+            group("B", vec![tag("b"), moved]),
+            group("C", vec![tag("C1")]),
+        ],
+    );
+    for limit in [4, 5, 10_000] {
+        let p = plan(
+            &d,
+            &s,
+            &all(),
+            &PlanOptions {
+                tag_limit: limit,
+                allow_delete: Some(10),
+                ..opts()
+            },
+        );
+        let deletes = p
+            .steps
+            .iter()
+            .filter(|st| matches!(st.kind, StepKind::Delete { .. }))
+            .count();
+        assert_eq!(deletes, 1, "limit {limit}: {p:#?}");
+        if !p.blocked() {
+            simulate(&s, &p, &all()).unwrap_or_else(|e| panic!("limit {limit}: {e}\n{p:#?}"));
+        }
+    }
 }

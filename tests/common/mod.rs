@@ -217,17 +217,7 @@ pub fn errcode(v: &Value) -> i64 {
 /// Rename the tag named `from` to `to` as the admin console would: through the legacy
 /// secret, which may edit anything.
 pub async fn rename_as_admin(emu: &EmulatorHandle, from: &str, to: &str) {
-    let legacy = tagsync::remote::Client::new(
-        tagsync::remote::ClientConfig::new(
-            &emu.base_url(),
-            tagsync::remote::Credentials::Corp {
-                corp_id: "ww-test-corp".into(),
-                secret: tagsync::remote::Secret::new(LEGACY_SECRET),
-            },
-        )
-        .expect("config"),
-    )
-    .expect("client");
+    let legacy = admin(emu);
     let snapshot = legacy.snapshot().await.expect("list");
     let id = snapshot
         .groups
@@ -245,4 +235,37 @@ pub async fn rename_as_admin(emu: &EmulatorHandle, from: &str, to: &str) {
         })
         .await
         .expect("edit");
+}
+
+/// A client with the legacy secret, standing for the admin console.
+fn admin(emu: &EmulatorHandle) -> tagsync::remote::Client {
+    tagsync::remote::Client::new(
+        tagsync::remote::ClientConfig::new(
+            &emu.base_url(),
+            tagsync::remote::Credentials::Corp {
+                corp_id: "ww-test-corp".into(),
+                secret: tagsync::remote::Secret::new(LEGACY_SECRET),
+            },
+        )
+        .expect("config"),
+    )
+    .expect("client")
+}
+
+/// Add the tag `name` to the group named `group` (made when missing), as the admin
+/// console would.
+pub async fn add_as_admin(emu: &EmulatorHandle, group: &str, name: &str) {
+    admin(emu)
+        .add(&wire::AddTagRequest {
+            group_id: None,
+            group_name: Some(group.into()),
+            order: None,
+            tag: vec![wire::NewTag {
+                name: name.into(),
+                order: None,
+            }],
+            agentid: None,
+        })
+        .await
+        .expect("add");
 }
