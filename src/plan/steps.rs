@@ -621,11 +621,12 @@ fn crowd_first(
     } else {
         "the adds into other groups"
     };
-    b.drafts[del].reason.push_str(&format!(
+    let crowd = format!(
         "; runs before {which}: the corp holds {} tags, and adding {} first would pass its \
          {tag_limit} tag limit",
         c.now, c.added
-    ));
+    );
+    b.drafts[del].reason.push_str(&crowd);
     if !split {
         b.drafts[del].deps.extend(emptied_adds.iter().copied());
         let before: usize = emptied_adds
@@ -646,6 +647,18 @@ fn crowd_first(
         groups: dels.groups.clone(),
         tags: first.clone(),
     };
+    // The first delete's reason, without the keepers' own.
+    let kept: Vec<String> = keepers
+        .iter()
+        .map(|k| format!("tag `{}` in group `{}`:", k.name, k.group))
+        .collect();
+    let reasons: Vec<String> = dels
+        .reasons
+        .iter()
+        .filter(|r| !kept.iter().any(|k| r.starts_with(k.as_str())))
+        .cloned()
+        .collect();
+    b.drafts[del].reason = summarise(&reasons) + &crowd;
     b.drafts[del].reason.push_str(&format!(
         "; keeps {} until the new tags of {} are in (a second delete)",
         names.join(", "),

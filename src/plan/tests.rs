@@ -753,6 +753,16 @@ fn a_full_corp_replacing_a_whole_group_keeps_one_old_tag_until_the_new_ones_are_
             .reason
             .contains("so the server does not remove the group")
     );
+    let StepKind::Delete { tags: kept, .. } = &deletes[1].kind else {
+        unreachable!()
+    };
+    let own = format!("tag `{}` in group `B`:", kept[0].name);
+    assert!(!deletes[0].reason.contains(&own), "{}", deletes[0].reason);
+    assert!(
+        deletes[0].reason.contains("keeps `"),
+        "{}",
+        deletes[0].reason
+    );
     // Counted step by step: never more than 10 tags; and B keeps its id.
     let mut count = s.tag_count();
     for st in &p.steps {
