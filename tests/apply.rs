@@ -586,7 +586,10 @@ impl Env {
         plan: &Plan,
         cut: impl Fn(&[emulator::CallRecord]) -> bool,
     ) -> bool {
-        let opts = ApplyOptions::default();
+        let opts = ApplyOptions {
+            parallelism: 1,
+            ..ApplyOptions::default()
+        };
         let run = apply::execute(
             plan,
             &self.client,
@@ -612,9 +615,15 @@ async fn an_apply_stopped_after_any_number_of_calls_resumes_without_duplicates()
     let options = PlanOptions::default();
     for k in 1..=4 {
         let mut env = env(small_seed()).await;
-        env.emu.set_faults(
-            Faults::none().latency_all(Duration::from_millis(5), Duration::from_millis(20)),
-        );
+        // Writes are slow and one at a time, so the cut (polled every millisecond) always
+        // comes well before the next answer, however loaded the machine.
+        let slow = Duration::from_millis(200);
+        let mut faults =
+            Faults::none().latency_all(Duration::from_millis(5), Duration::from_millis(20));
+        for kind in [CallKind::Add, CallKind::Edit, CallKind::Del] {
+            faults = faults.latency(kind, slow, Duration::from_millis(20));
+        }
+        env.emu.set_faults(faults);
         let plan = env.plan(&d, &options).await;
         assert!(plan.calls() > k, "k={k}: the plan is long enough to cut");
         let cut = env.execute_until(&plan, |c| writes(c) >= k).await;

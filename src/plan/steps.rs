@@ -555,12 +555,12 @@ fn added_by(kind: &StepKind) -> usize {
     }
 }
 
-/// Order a crowded plan: the delete (`del`) runs before every add. A group the file keeps
+/// Order a crowded plan: the delete (`del`) runs before the adds. A group the file keeps
 /// but whose every old tag goes keeps one of them (the *keeper*) through that delete, so
-/// the server does not remove it, and a second delete removes the keepers once the
-/// group's new tags are in. When some such group has no old tag that can wait (every one
-/// is a replace's old half or has a name an add needs), nothing is held back: the adds
-/// into those groups run first.
+/// the server does not remove it; a second delete removes the keepers once their groups'
+/// new tags are in, and the other adds wait for it too. A group with no old tag that can
+/// wait (each is a replace's old half or has a name an add needs) gets its adds before
+/// the first delete. Returns the most tags held at any moment, and at the end.
 fn crowd_first(
     b: &mut Builder<'_>,
     dels: &Deletes,
@@ -568,11 +568,6 @@ fn crowd_first(
     c: &Crowding,
     tag_limit: usize,
 ) -> Peak {
-    let emptied: Vec<(usize, usize)> = dels
-        .emptied
-        .iter()
-        .filter_map(|&rg| b.add_into.get(&rg).map(|&d| (rg, d)))
-        .collect();
     // A keeper is an old tag of the group that no add into it needs the name of, and not
     // the old half of a replace (its new half may not exist yet).
     let keeper_of = |rg: usize| {
@@ -592,31 +587,59 @@ fn crowd_first(
             })
             .cloned()
     };
-    let keepers: Vec<DeletedTag> = emptied
-        .iter()
-        .map(|&(rg, _)| keeper_of(rg))
-        .collect::<Option<_>>()
-        .unwrap_or_default();
-    let first: Vec<DeletedTag> = dels
+    // Per emptied group with adds: a keeper, or (none eligible) its adds run before the
+    // first delete.
+    let mut keepers: Vec<DeletedTag> = Vec::new();
+    let mut kept_adds = BTreeSet::new();
+    let mut early_adds = BTreeSet::new();
+    for &rg in &dels.emptied {
+        let Some(&d) = b.add_into.get(&rg) else {
+            continue;
+        };
+        match keeper_of(rg) {
+            Some(k) => {
+                keepers.push(k);
+                kept_adds.insert(d);
+            }
+            None => {
+                early_adds.insert(d);
+            }
+        }
+    }
+    let mut first: Vec<DeletedTag> = dels
         .tags
         .iter()
         .filter(|t| !keepers.iter().any(|k| k.id == t.id))
         .cloned()
         .collect();
-    let in_groups: usize = dels.groups.iter().map(|g| g.tags.len()).sum();
-    let after = (c.now + c.added).saturating_sub(dels.tags.len() + in_groups);
-    // With nothing else to delete first, the keepers cannot be kept: the adds into their
-    // groups go first, then the one delete (and a note says when that cannot fit).
-    let something_first = !first.is_empty() || !dels.groups.is_empty();
-    let split = !keepers.is_empty() && something_first;
-    let emptied_adds: BTreeSet<usize> = emptied.iter().map(|&(_, d)| d).collect();
+    if first.is_empty() && dels.groups.is_empty() {
+        // Nothing would be left for the first delete: hold nothing back.
+        early_adds.append(&mut kept_adds);
+        keepers.clear();
+        first = dels.tags.clone();
+    }
+    let split = !keepers.is_empty();
+    let second = b.drafts.len(); // the second delete's index, once pushed
+    let added_in =
+        |set: &BTreeSet<usize>| -> usize { set.iter().map(|&d| added_by(&b.drafts[d].kind)).sum() };
+    let (early_n, kept_n) = (added_in(&early_adds), added_in(&kept_adds));
+    // Every other add waits for the first delete, and with keepers for the second too:
+    // the corp then holds the fewest tags when they are made.
     for (i, d) in b.drafts.iter_mut().enumerate() {
-        let adds = added_by(&d.kind) > 0;
-        if adds && (split || !emptied_adds.contains(&i)) && !d.deps.contains(&del) {
-            d.deps.push(del);
+        if added_by(&d.kind) == 0 || early_adds.contains(&i) {
+            continue;
+        }
+        let wait = if split && !kept_adds.contains(&i) {
+            second
+        } else {
+            del
+        };
+        if !d.deps.contains(&wait) {
+            d.deps.push(wait);
         }
     }
-    let which = if split || emptied_adds.is_empty() {
+    b.drafts[del].deps.extend(early_adds.iter().copied());
+    let which = if early_adds.is_empty() {
         "the adds"
     } else {
         "the adds into other groups"
@@ -626,27 +649,22 @@ fn crowd_first(
          {tag_limit} tag limit",
         c.now, c.added
     );
-    b.drafts[del].reason.push_str(&crowd);
+    let in_groups: usize = dels.groups.iter().map(|g| g.tags.len()).sum();
+    let after = (c.now + c.added).saturating_sub(dels.tags.len() + in_groups);
+    let removed_first = first.len() + in_groups;
+    let before_first = if early_n > 0 { c.now + early_n } else { 0 };
     if !split {
-        b.drafts[del].deps.extend(emptied_adds.iter().copied());
-        let before: usize = emptied_adds
-            .iter()
-            .map(|&d| added_by(&b.drafts[d].kind))
-            .sum();
-        let first_adds = if before > 0 { c.now + before } else { 0 };
+        b.drafts[del].reason.push_str(&crowd);
         return Peak {
-            during: first_adds.max(after),
+            during: before_first.max(after),
             after,
         };
     }
+    let between = (c.now + early_n + kept_n).saturating_sub(removed_first);
     let names: Vec<String> = keepers
         .iter()
         .map(|k| format!("`{}` in group `{}`", k.name, k.group))
         .collect();
-    b.drafts[del].kind = StepKind::Delete {
-        groups: dels.groups.clone(),
-        tags: first.clone(),
-    };
     // The first delete's reason, without the keepers' own.
     let kept: Vec<String> = keepers
         .iter()
@@ -658,6 +676,10 @@ fn crowd_first(
         .filter(|r| !kept.iter().any(|k| r.starts_with(k.as_str())))
         .cloned()
         .collect();
+    b.drafts[del].kind = StepKind::Delete {
+        groups: dels.groups.clone(),
+        tags: first,
+    };
     b.drafts[del].reason = summarise(&reasons) + &crowd;
     b.drafts[del].reason.push_str(&format!(
         "; keeps {} until the new tags of {} are in (a second delete)",
@@ -668,10 +690,10 @@ fn crowd_first(
             "their groups"
         }
     ));
-    b.push(Draft {
+    let pushed = b.push(Draft {
         reason: format!(
             "the last old tag{} of a group the file keeps: {}; deleted once the group's new \
-             tags are in, so the server does not remove the group",
+             tags are in, so the server does not remove the group, and before the other adds",
             if keepers.len() == 1 { "" } else { "s" },
             names.join(", ")
         ),
@@ -679,12 +701,13 @@ fn crowd_first(
             groups: vec![],
             tags: keepers,
         },
-        deps: emptied_adds.into_iter().collect(),
+        deps: kept_adds.into_iter().collect(),
         blocked: None,
         destructive: true,
     });
+    debug_assert_eq!(pushed, second);
     Peak {
-        during: (c.now + c.added).saturating_sub(first.len() + in_groups),
+        during: before_first.max(between).max(after),
         after,
     }
 }

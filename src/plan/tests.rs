@@ -852,3 +852,79 @@ fn a_full_corp_never_keeps_an_old_tag_whose_name_an_add_needs() {
         }
     }
 }
+
+/// The most tags the corp holds while `p`'s steps run one by one in plan order.
+fn peak_in_order(s: &Snapshot, p: &Plan) -> usize {
+    let mut count = s.tag_count();
+    let mut peak = count;
+    for st in &p.steps {
+        match &st.kind {
+            StepKind::AddTags { tags, .. } | StepKind::AddGroup { tags, .. } => count += tags.len(),
+            StepKind::Delete { tags, groups } => {
+                count -= tags.len() + groups.iter().map(|g| g.tags.len()).sum::<usize>()
+            }
+            StepKind::Edit { .. } => {}
+        }
+        peak = peak.max(count);
+    }
+    peak
+}
+
+#[test]
+fn a_full_corp_orders_adds_around_keepers_to_stay_within_the_limit() {
+    let full = PlanOptions {
+        tag_limit: 4,
+        allow_delete: Some(10),
+        ..opts()
+    };
+    // Both groups lose every tag and get one new one; a new group comes too. The new
+    // group waits for the second delete.
+    let s = snap(&[
+        ("ga", "A", 2, &[("a1", "A1", 2), ("a2", "A2", 1)]),
+        ("gb", "B", 1, &[("b1", "B1", 2), ("b2", "B2", 1)]),
+    ]);
+    let d = desired(
+        Ownership::All,
+        vec![
+            group("A", vec![tag("N1")]),
+            group("B", vec![tag("M1")]),
+            group("G", vec![tag("G1")]),
+        ],
+    );
+    let p = plan(&d, &s, &all(), &full);
+    assert!(p.notes.is_empty(), "{:?}\n{p:#?}", p.notes);
+    assert!(peak_in_order(&s, &p) <= 4, "{p:#?}");
+    let new_group = p
+        .steps
+        .iter()
+        .find(|st| matches!(st.kind, StepKind::AddGroup { .. }))
+        .expect("the new group");
+    let second = p
+        .steps
+        .iter()
+        .filter(|st| matches!(st.kind, StepKind::Delete { .. }))
+        .nth(1)
+        .expect("a second delete");
+    assert!(new_group.depends_on.contains(&second.id), "{p:#?}");
+    simulate(&s, &p, &all()).expect("simulates");
+
+    // B's only tag moves to A, so B has no keeper: its add runs before the first delete;
+    // A keeps one old tag.
+    let s = snap(&[
+        ("ga", "A", 2, &[("a1", "A1", 2), ("a2", "A2", 1)]),
+        ("gb", "B", 1, &[("x", "X", 1)]),
+    ]);
+    let mut moved = tag("X");
+    moved.id = Some("x".into());
+    let d = desired(
+        Ownership::All,
+        vec![
+            group("A", vec![moved, tag("N1")]),
+            group("B", vec![tag("Y")]),
+        ],
+    );
+    let p = plan(&d, &s, &all(), &full);
+    assert!(p.notes.is_empty(), "{:?}\n{p:#?}", p.notes);
+    assert!(peak_in_order(&s, &p) <= 4, "{p:#?}");
+    simulate(&s, &p, &all()).expect("simulates");
+}

@@ -167,9 +167,10 @@ pub fn hint(code: i64) -> &'static str {
             "a tag or group of that name already exists; run `tagsync plan` again"
         }
         errcode::TAG_LIMIT => {
-            "the corp holds the most tags it may (10000; older corps 3000): delete unused \
-             tags first (for a corp limited to 3000, plan again with `tagsync plan \
-             --tag-limit 3000` so that the plan's own delete runs before its adds)"
+            "the corp holds the most tags it may: delete unused tags first; if the corp's \
+             limit is below the plan's `--tag-limit` (default 10000; some older corps have \
+             3000), plan again with the right `--tag-limit` so that the plan's own deletes \
+             run before its adds"
         }
         errcode::FREQUENCY_LIMIT => {
             "WeCom's frequency limit was hit; wait a minute and run again, or lower the rate"
