@@ -6,14 +6,14 @@
 //! refuse a stale plan with the list of what changed (exit 1, nothing sent); print the
 //! plan; then the same [`ApplyJob`] as `plan --apply` (exit 0, 3 or 4).
 
-use super::plan::{ApplyJob, print};
+use super::plan::{ApplyJob, show};
 use super::remote_setup::{self, Remote};
 use super::{CommandError, report, runtime};
 use crate::apply::{self, SavedPlan};
-use crate::cli::{ApplyArgs, Exit, Format};
+use crate::cli::{ApplyArgs, Exit};
 use crate::desired::{self, Desired};
 use crate::plan::{Plan, PlanOptions, Step};
-use crate::render::{self, Context};
+use crate::render::Context;
 
 /// `tagsync apply`.
 pub fn cmd_apply(args: &ApplyArgs) -> Exit {
@@ -89,16 +89,7 @@ async fn check_and_apply(
     };
     let plan = &again;
     let runs = !plan.blocked() && !plan.is_empty();
-    if plan.is_empty() && args.format == Format::Json {
-        // One document, with an `apply` field, as `plan --apply` prints it.
-        let nothing = apply::ApplyReport::nothing_to_do();
-        print(
-            args.format,
-            &render::json::render_applied(plan, &ctx, &nothing),
-        )?;
-    } else if !(runs && args.format == Format::Json) {
-        print(args.format, &render::render(args.format, plan, &ctx))?;
-    }
+    show(args.format, plan, &ctx, true, runs)?;
     if plan.blocked() {
         return Ok(Exit::Blocked);
     }

@@ -82,19 +82,7 @@ async fn plan_show_apply(
     // A blocked plan still goes to the executor under --apply: it refuses, sending
     // nothing, and the report (exit 3) says so in every format.
     let apply_now = args.apply && !planned.plan.is_empty();
-    // JSON is one document: with --apply it is printed once the report is in it (an empty
-    // report when there was nothing to do, so programs always find the `apply` field).
-    let rendered = match (args.apply, args.format) {
-        (true, Format::Json) if !apply_now => {
-            let nothing = apply::ApplyReport::nothing_to_do();
-            Some(render::json::render_applied(&planned.plan, &ctx, &nothing))
-        }
-        (true, Format::Json) => None,
-        _ => Some(render::render(args.format, &planned.plan, &ctx)),
-    };
-    if let Some(rendered) = rendered {
-        print(args.format, &rendered)?;
-    }
+    show(args.format, &planned.plan, &ctx, args.apply, apply_now)?;
     match &args.out {
         Some(_) if blocked => {
             eprintln!("The plan has blocked steps: it was not saved.");
@@ -271,6 +259,30 @@ pub async fn make_plan(
         ledger,
         ledger_path,
     })
+}
+
+/// Print the plan before it is applied (or not). JSON is one document: when the job will
+/// print it with its report (`reported`), nothing is printed here; under `--apply` with
+/// nothing to do it carries an empty report, so programs always find the `apply` field.
+pub fn show(
+    format: Format,
+    plan: &Plan,
+    ctx: &Context<'_>,
+    applying: bool,
+    reported: bool,
+) -> Result<(), CommandError> {
+    if format != Format::Json {
+        return print(format, &render::render(format, plan, ctx));
+    }
+    if reported {
+        return Ok(());
+    }
+    let rendered = if applying && plan.is_empty() {
+        render::json::render_applied(plan, ctx, &apply::ApplyReport::nothing_to_do())
+    } else {
+        render::render(format, plan, ctx)
+    };
+    print(format, &rendered)
 }
 
 /// Write a rendered plan to stdout; text through `anstream` (colour only on a terminal,
