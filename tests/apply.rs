@@ -753,3 +753,32 @@ async fn an_add_whose_answer_and_reread_are_both_lost_stays_pending_for_the_next
     assert_eq!(report.exit_code(), 0, "{report}");
     env.assert_converged(&d, &options, "unsettled add").await;
 }
+
+#[tokio::test]
+async fn a_plan_with_out_of_order_step_ids_or_dependencies_is_refused_unsent() {
+    let d = desired(CRASH_FILE);
+    let mut env = env(small_seed()).await;
+    let plan = env.plan(&d, &PlanOptions::default()).await;
+    assert!(plan.steps.len() > 2, "{plan:#?}");
+    let mut bad_id = plan.clone();
+    bad_id.steps[0].id = 99;
+    let mut forward = plan.clone();
+    forward.steps[0].depends_on.push(1);
+    let mut beyond = plan.clone();
+    beyond.steps[1].depends_on.push(plan.steps.len() + 5);
+    for (label, damaged) in [("id", bad_id), ("forward", forward), ("beyond", beyond)] {
+        let report = apply::execute(
+            &damaged,
+            &env.client,
+            &mut env.ledger,
+            Some(&env.ledger_path),
+            &ApplyOptions::default(),
+        )
+        .await;
+        let error = report.error.clone().unwrap_or_default();
+        assert!(error.contains("out of order"), "{label}: {report}");
+        assert_eq!(report.exit_code(), 1, "{label}");
+        assert_eq!(report.counts.applied, 0, "{label}");
+        assert_eq!(writes(&env.emu.calls()), 0, "{label}: nothing was sent");
+    }
+}

@@ -747,3 +747,17 @@ fn a_full_corp_gets_its_delete_first_with_tag_limit() {
     let kept = now.iter().find(|g| g.group_name == "客户等级");
     assert_eq!(kept.map(|g| g.group_id.clone()), group_id, "same group");
 }
+
+#[test]
+fn applying_a_saved_plan_with_nothing_to_do_prints_one_json_document_with_its_report() {
+    let (fx, cfg) = Fixture::owning_ours_with(SAME);
+    let out = fx.run(&["plan", "-c", cfg.as_str(), "--out", "plan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = fx.run(&["apply", "plan.json", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(v["changes"], false);
+    assert_eq!(v["apply"]["exit_code"], 0);
+    assert_eq!(v["apply"]["steps"], serde_json::json!([]));
+    assert_eq!(fx.writes(), 0);
+}
