@@ -130,7 +130,7 @@ pub struct PlanArgs {
         long,
         value_name = "N",
         default_value_t = crate::plan::TAG_LIMIT,
-        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000)
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::plan::TAG_LIMIT as u64)
     )]
     pub tag_limit: usize,
     /// Steps run at once during apply.
