@@ -353,7 +353,8 @@ struct Deletes {
     blocked_tags: Vec<(DeletedTag, Blocked)>,
     deleted_groups: BTreeSet<usize>,
     deleted_tags: BTreeSet<(usize, usize)>,
-    reasons: Vec<String>,
+    /// Why each item goes, with the id of the tag it is about (`None`: a group).
+    reasons: Vec<(Option<String>, String)>,
     unmanaged: Unmanaged,
     /// Remote groups kept by the file whose every tag the delete removes.
     emptied: Vec<usize>,
@@ -427,10 +428,13 @@ fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matc
                 .get(&g.id)
                 .cloned()
                 .unwrap_or_else(|| "not in the file".into());
-            out.reasons.push(format!(
-                "group `{}`: {why}; tagsync created it: deleted with its {} tag(s)",
-                g.name,
-                g.tags.len()
+            out.reasons.push((
+                None,
+                format!(
+                    "group `{}`: {why}; tagsync created it: deleted with its {} tag(s)",
+                    g.name,
+                    g.tags.len()
+                ),
             ));
             continue;
         }
@@ -442,25 +446,34 @@ fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matc
                 .get(&g.tags[rt].id)
                 .cloned()
                 .unwrap_or_else(|| "not in the file".into());
-            out.reasons.push(format!(
-                "tag `{}` in group `{}`: {why}; tagsync created it",
-                g.tags[rt].name, g.name
+            out.reasons.push((
+                Some(g.tags[rt].id.clone()),
+                format!(
+                    "tag `{}` in group `{}`: {why}; tagsync created it",
+                    g.tags[rt].name, g.name
+                ),
             ));
         }
         for &(rt, to) in &movable {
             out.deleted_tags.insert((rg, rt));
             out.tags.push(mk(rt, Some(desired.groups[to].name.clone())));
-            out.reasons.push(format!(
-                "replace: tag `{}` moves from group `{}` to `{}`; the API cannot move a tag, so the old one is deleted (its customers lose it)",
-                g.tags[rt].name, g.name, desired.groups[to].name
+            out.reasons.push((
+                Some(g.tags[rt].id.clone()),
+                format!(
+                    "replace: tag `{}` moves from group `{}` to `{}`; the API cannot move a tag, so the old one is deleted (its customers lose it)",
+                    g.tags[rt].name, g.name, desired.groups[to].name
+                ),
             ));
         }
         let removed = owned_tags.len() + movable.len();
         if removed > 0 && removed == g.tags.len() {
             if unlisted_group {
-                out.reasons.push(format!(
-                    "group `{}` loses its last tag and the server removes it",
-                    g.name
+                out.reasons.push((
+                    None,
+                    format!(
+                        "group `{}` loses its last tag and the server removes it",
+                        g.name
+                    ),
                 ));
             } else {
                 out.emptied.push(rg);
@@ -498,9 +511,12 @@ fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matc
                 && !foreign.is_empty()
                 && owned.contains(&g.id)
             {
-                out.reasons.push(format!(
-                    "group `{}` keeps tags tagsync does not own, so it stays",
-                    g.name
+                out.reasons.push((
+                    None,
+                    format!(
+                        "group `{}` keeps tags tagsync does not own, so it stays",
+                        g.name
+                    ),
                 ));
             }
         }
@@ -509,8 +525,17 @@ fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matc
 }
 
 /// The delete's reason: the first few item reasons, then a count (the step lists all).
-fn summarise(reasons: &[String]) -> String {
+/// `except`: ids of tags whose reasons are left out (they go in another delete).
+fn summarise(reasons: &[(Option<String>, String)], except: &[DeletedTag]) -> String {
     const SHOWN: usize = 5;
+    let reasons: Vec<&str> = reasons
+        .iter()
+        .filter(|(id, _)| {
+            id.as_ref()
+                .is_none_or(|id| !except.iter().any(|t| &t.id == id))
+        })
+        .map(|(_, r)| r.as_str())
+        .collect();
     let mut r = reasons[..reasons.len().min(SHOWN)].join("; ");
     if reasons.len() > SHOWN {
         r.push_str(&format!("; and {} more", reasons.len() - SHOWN));
@@ -665,22 +690,12 @@ fn crowd_first(
         .iter()
         .map(|k| format!("`{}` in group `{}`", k.name, k.group))
         .collect();
-    // The first delete's reason, without the keepers' own.
-    let kept: Vec<String> = keepers
-        .iter()
-        .map(|k| format!("tag `{}` in group `{}`:", k.name, k.group))
-        .collect();
-    let reasons: Vec<String> = dels
-        .reasons
-        .iter()
-        .filter(|r| !kept.iter().any(|k| r.starts_with(k.as_str())))
-        .cloned()
-        .collect();
     b.drafts[del].kind = StepKind::Delete {
         groups: dels.groups.clone(),
         tags: first,
     };
-    b.drafts[del].reason = summarise(&reasons) + &crowd;
+    // The first delete's reason, without the keepers' own.
+    b.drafts[del].reason = summarise(&dels.reasons, &keepers) + &crowd;
     b.drafts[del].reason.push_str(&format!(
         "; keeps {} until the new tags of {} are in (a second delete)",
         names.join(", "),
@@ -745,7 +760,7 @@ pub fn build(
                 groups: dels.groups.clone(),
                 tags: dels.tags.clone(),
             },
-            reason: summarise(&dels.reasons),
+            reason: summarise(&dels.reasons, &[]),
             deps: vec![],
             blocked: None,
             destructive: true,
