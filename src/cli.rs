@@ -68,6 +68,11 @@ pub enum Command {
     Export(ExportArgs),
     /// Record existing remote items as owned by tagsync.
     Adopt(AdoptArgs),
+    /// Stop owning items: remove ids from the ownership ledger (nothing is sent).
+    Disown(DisownArgs),
+    /// Work with the ownership ledger itself.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Run the local WeCom emulator.
     Emulator(EmulatorArgs),
     /// Print the JSON Schema of the desired-state file, for editors.
@@ -165,6 +170,9 @@ pub struct ExportArgs {
     /// Write the file here instead of stdout.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Write the id of every group and tag (`id:`), to pin items or find ids to adopt.
+    #[arg(long)]
+    pub ids: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -174,9 +182,43 @@ pub struct AdoptArgs {
     /// Ids of groups or tags to record as owned.
     #[arg(required = true)]
     pub ids: Vec<String>,
+    /// For a group id: adopt every tag in the group too.
+    #[arg(long)]
+    pub with_tags: bool,
     /// The desired-state file (locates the default ledger; not read).
     #[arg(short, long, default_value = "tags.yaml")]
     pub config: PathBuf,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DisownArgs {
+    /// Ids of groups or tags the ledger owns.
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+    /// The desired-state file (locates the default ledger; not read).
+    #[arg(short, long, default_value = "tags.yaml")]
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Accept the secret this run uses as the ledger's app (after its secret was
+    /// rotated): first checks that the secret may edit an item tagsync created.
+    Rebind(RebindArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RebindArgs {
+    /// The desired-state file (locates the default ledger; not read).
+    #[arg(short, long, default_value = "tags.yaml")]
+    pub config: PathBuf,
+    /// Do not ask for confirmation (for scripts).
+    #[arg(long)]
+    pub yes: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }
@@ -213,6 +255,8 @@ pub fn run(cli: Cli) -> Exit {
         Command::Plan(args) => crate::commands::plan::cmd_plan(&args),
         Command::Export(args) => crate::commands::export::cmd_export(&args),
         Command::Adopt(args) => crate::commands::adopt::cmd_adopt(&args),
+        Command::Disown(args) => crate::commands::adopt::cmd_disown(&args),
+        Command::Ledger(LedgerCommand::Rebind(args)) => crate::commands::rebind::cmd_rebind(&args),
         Command::Apply(args) => crate::commands::apply::cmd_apply(&args),
     }
 }
@@ -256,7 +300,7 @@ log filter (logs go to stderr)
 \&.tagsync/ledger\-CORP.json
 beside the desired file: the ids tagsync created (its ownership ledger); commit it with the file
 .SH "SEE ALSO"
-tagsync\-plan(1), tagsync\-apply(1), tagsync\-validate(1), tagsync\-export(1), tagsync\-adopt(1), tagsync\-emulator(1) (written by tagsync man \-\-dir DIR)
+tagsync\-plan(1), tagsync\-apply(1), tagsync\-validate(1), tagsync\-export(1), tagsync\-adopt(1), tagsync\-disown(1), tagsync\-ledger(1), tagsync\-emulator(1) (written by tagsync man \-\-dir DIR)
 "#;
 
 /// `tagsync man`: the main page with exit codes, environment and files; with `--dir`,

@@ -1962,14 +1962,14 @@ fn the_gitlab_jobs_post_the_note_apply_and_push_the_ledger_and_keep_the_drift_is
     let st = lock(&kit.api);
     let issues = st.labelled("tagsync-drift");
     assert_eq!(issues.len(), 1);
-    // tagsync puts the file's name back: the renamed tag is not in the file.
+    // tagsync created 甲: the console's rename is drift, renamed back (same id).
     assert!(
-        issues[0].body.contains("新分组: 甲（改）"),
+        issues[0].body.contains("新分组: 甲（改） → 甲"),
         "{}",
         issues[0].body
     );
     assert!(
-        issues[0].body.contains("add 1 tag to 新分组"),
+        issues[0].body.contains("renamed outside tagsync"),
         "{}",
         issues[0].body
     );

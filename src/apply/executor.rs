@@ -44,7 +44,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::report::{ApplyReport, Counts, StepOutcome, StepStatus};
-use crate::ledger::{Ledger, PendingAdd};
+use crate::ledger::{Binding, Ledger, PendingAdd};
 use crate::plan::{Plan, Request, Step, StepKind, Target};
 use crate::remote::error::hint;
 use crate::remote::{Client, ClientError, ErrorKind, Snapshot};
@@ -172,9 +172,12 @@ impl Failure {
 /// it ended.
 #[derive(Debug, Default)]
 struct Done {
-    /// A group this step created.
-    group: Option<String>,
-    tags: Vec<String>,
+    /// A group this step created: its id and name.
+    group: Option<(String, String)>,
+    /// The group the step's tags went into.
+    home: Option<String>,
+    /// Tags this step created: id, name, order.
+    tags: Vec<(String, String, u32)>,
     /// Set when the answer was lost and a re-read settled the outcome.
     note: Option<String>,
     failure: Option<Failure>,
@@ -190,6 +193,49 @@ impl Done {
             failure: Some(failure),
             ..Done::default()
         }
+    }
+}
+
+/// Own what an add created, each bound to what it is in the file (the name and order
+/// the answer gives; a new group's order is the one the step sent).
+fn record_created(ledger: &mut Ledger, kind: &StepKind, done: &Done) {
+    if let Some((id, name)) = &done.group {
+        let order = match kind {
+            StepKind::AddGroup { order, .. } => *order,
+            _ => None,
+        };
+        ledger.record_bound(id, Binding::group(name, order));
+    }
+    if let Some(home) = &done.home {
+        for (id, name, order) in &done.tags {
+            ledger.record_bound(id, Binding::tag(home, name, Some(*order)));
+        }
+    }
+}
+
+/// Record what an applied edit or delete changed: a rename in the history and the
+/// binding, an order in the binding; deleted ids are forgotten.
+fn record_applied(ledger: &mut Ledger, kind: &StepKind) {
+    match kind {
+        StepKind::Edit {
+            id,
+            from_name,
+            to_name,
+            to_order,
+            ..
+        } => {
+            if let Some(to) = to_name {
+                ledger.record_rename(id, from_name, to);
+            }
+            if let Some(order) = to_order {
+                ledger.record_order(id, *order);
+            }
+        }
+        StepKind::Delete { groups, tags } => {
+            let ids = groups.iter().map(|g| g.id.as_str());
+            ledger.forget(ids.chain(tags.iter().map(|t| t.id.as_str())));
+        }
+        StepKind::AddGroup { .. } | StepKind::AddTags { .. } => {}
     }
 }
 
@@ -374,14 +420,14 @@ pub async fn execute(
             };
             if let Some(id) = id {
                 let step = &plan.steps[id];
-                ledger.record(done.group.iter().chain(done.tags.iter()).cloned());
+                record_created(ledger, &step.kind, &done);
                 if !done.unsettled {
                     ledger.pending.retain(|p| p.step != id);
                 }
                 disk.unsaved = true;
                 let st = match done.failure {
                     None => {
-                        ledger.record_step(&step.kind);
+                        record_applied(ledger, &step.kind);
                         StepStatus::Applied { note: done.note }
                     }
                     Some(f) => StepStatus::Failed(f),
@@ -546,10 +592,16 @@ async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
         let lost = match client.add(&req).await {
             Ok(group) => {
                 if req.group_id.is_none() {
-                    done.group = Some(group.group_id.clone());
+                    done.group = Some((group.group_id.clone(), group.group_name.clone()));
                 }
-                done.tags
-                    .extend(group.tag.into_iter().filter(|t| !t.deleted).map(|t| t.id));
+                done.home = Some(group.group_id);
+                done.tags.extend(
+                    group
+                        .tag
+                        .into_iter()
+                        .filter(|t| !t.deleted)
+                        .map(|t| (t.id, t.name, t.order)),
+                );
                 return done;
             }
             Err(e) if e.kind() == ErrorKind::Ambiguous => e,
@@ -581,12 +633,13 @@ async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
             continue;
         };
         if req.group_id.is_none() {
-            done.group = Some(group.id.clone());
+            done.group = Some((group.id.clone(), group.name.clone()));
         }
+        done.home = Some(group.id.clone());
         let mut missing = Vec::new();
         for t in req.tag {
             match group.tags.iter().find(|r| r.name == t.name) {
-                Some(r) => done.tags.push(r.id.clone()),
+                Some(r) => done.tags.push((r.id.clone(), r.name.clone(), r.order)),
                 None => missing.push(t),
             }
         }

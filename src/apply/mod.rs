@@ -96,7 +96,14 @@ pub async fn apply(
 ) -> ApplyReport {
     let mut report = execute(plan, client, ledger, ledger_path, opts).await;
     if !report.refused && !plan.is_empty() && report.error.is_none() {
+        let before = ledger.bindings.clone();
         report.verify = Some(verify::verify(client, desired, ledger, plan_options).await);
+        if ledger.bindings != before
+            && let Some(path) = ledger_path
+            && let Err(e) = ledger.save(path)
+        {
+            report.error = Some(format!("the ledger could not be saved after verify: {e}"));
+        }
     }
     report
 }

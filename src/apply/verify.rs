@@ -49,32 +49,35 @@ impl fmt::Display for VerifyResult {
     }
 }
 
-/// Plan `desired` against `remote` with the ledger's ownership and rename history.
+/// Plan `desired` against `remote` with the ledger's ownership, history and bindings.
 pub fn replan(
     desired: &Desired,
     remote: &Snapshot,
     ledger: &Ledger,
     options: &PlanOptions,
 ) -> plan::Plan {
-    let options = PlanOptions {
-        history: ledger.history.clone(),
-        ..options.clone()
-    };
-    plan::plan(desired, remote, &ledger.owned(), &options)
+    plan::plan_with_ledger(desired, remote, ledger, options)
 }
 
-/// Re-read the corp and confirm a fresh plan is empty.
+/// Re-read the corp and confirm a fresh plan is empty. When it is, every owned item the
+/// file lists is bound to its name in the ledger (in memory: the caller saves).
 pub async fn verify(
     client: &Client,
     desired: &Desired,
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     options: &PlanOptions,
 ) -> VerifyResult {
     match client.snapshot().await {
         Err(e) => VerifyResult::ReadFailed {
             error: e.to_string(),
         },
-        Ok(remote) => check(desired, &remote, ledger, options),
+        Ok(remote) => {
+            let result = check(desired, &remote, ledger, options);
+            if result == VerifyResult::Converged {
+                ledger.bind_all(plan::bindings(desired, &remote, ledger));
+            }
+            result
+        }
     }
 }
 

@@ -1,88 +1,192 @@
-//! `tagsync adopt ID…`: record existing remote items as owned in the ledger.
+//! `tagsync adopt ID…` and `tagsync disown ID…`: change what the ledger owns, both ways.
 //!
-//! Every id must name a live group or tag of the corp (read first); any unknown id is an
-//! error and nothing is recorded. With `--emulator` and no `--state` the ledger lives
-//! only in memory, so the command checks the ids and says nothing was saved.
+//! - `adopt`: every id must name a live group or tag of the corp (read first); any
+//!   unknown id is an error and nothing is recorded. Adopted items are bound to the name
+//!   and order they have now (a later rename in the admin console is then drift).
+//!   `--with-tags` adopts the tags of each adopted group too, each reported.
+//! - `disown`: every id must be owned by the ledger; any other id is an error and nothing
+//!   changes. The ids leave the ledger (ownership, binding, rename history); nothing is
+//!   sent to WeCom: the items stay in the corp, now foreign to tagsync (left alone, listed
+//!   as unmanaged unless the file lists them).
+//!
+//! With `--emulator` and no `--state` the ledger lives only in memory, so the commands
+//! check the ids and say nothing was saved.
 
-use super::remote_setup;
+use super::remote_setup::{self, Remote};
 use super::{CommandError, report, runtime};
-use crate::cli::{AdoptArgs, Exit};
+use crate::cli::{AdoptArgs, DisownArgs, Exit, RemoteArgs};
+use crate::ledger::{Binding, Ledger, LedgerLock};
 use crate::remote::Snapshot;
 use crate::sanitize::for_terminal;
+use std::path::{Path, PathBuf};
 
 /// `tagsync adopt`.
 pub fn cmd_adopt(args: &AdoptArgs) -> Exit {
-    let result = runtime().and_then(|rt| rt.block_on(run(args)));
+    let result = runtime().and_then(|rt| rt.block_on(adopt(args)));
     result.unwrap_or_else(|e| report(&e))
 }
 
-async fn run(args: &AdoptArgs) -> Result<Exit, CommandError> {
+/// `tagsync disown`.
+pub fn cmd_disown(args: &DisownArgs) -> Exit {
+    let result = runtime().and_then(|rt| rt.block_on(disown(args)));
+    result.unwrap_or_else(|e| report(&e))
+}
+
+/// The ledger under its lock, and the corp.
+struct Locked {
+    _lock: Option<LedgerLock>,
+    snapshot: Snapshot,
+    ledger: Ledger,
+    path: Option<PathBuf>,
+}
+
+async fn read_locked(args: &RemoteArgs, config: &Path) -> Result<Locked, CommandError> {
+    let remote = remote_setup::connect(args).await?;
+    let read = read_with(args, config, &remote).await;
+    remote.shutdown().await;
+    read
+}
+
+async fn read_with(
+    args: &RemoteArgs,
+    config: &Path,
+    remote: &Remote,
+) -> Result<Locked, CommandError> {
+    let lock = remote_setup::lock_ledger(args, config, remote)?;
+    let snapshot = remote.client.snapshot().await?;
+    let (ledger, path) = remote_setup::load_ledger(args, config, remote)?;
+    Ok(Locked {
+        _lock: lock,
+        snapshot,
+        ledger,
+        path,
+    })
+}
+
+async fn adopt(args: &AdoptArgs) -> Result<Exit, CommandError> {
     if args.ids.is_empty() {
         return Err(CommandError::Other(
-            "give the ids of the groups or tags to adopt (see `tagsync export` or the plan)".into(),
+            "give the ids of the groups or tags to adopt (`tagsync export --ids` lists them)"
+                .into(),
         ));
     }
-    let remote = remote_setup::connect(&args.remote).await?;
-    let read = async {
-        let lock = remote_setup::lock_ledger(&args.remote, &args.config, &remote)?;
-        let snapshot = remote.client.snapshot().await?;
-        let ledger = remote_setup::load_ledger(&args.remote, &args.config, &remote)?;
-        Ok::<_, CommandError>((lock, snapshot, ledger))
-    }
-    .await;
-    remote.shutdown().await;
     // The lock is held until the ledger is saved below.
-    let (_lock, snapshot, (mut ledger, path)) = read?;
-    let mut labels = Vec::new();
+    let mut l = read_locked(&args.remote, &args.config).await?;
+    let mut found = Vec::new();
     let mut unknown = Vec::new();
     for id in &args.ids {
-        match label(&snapshot, id) {
-            Some(l) => labels.push(l),
+        match find(&l.snapshot, id) {
+            Some(item) => found.push(item),
             None => unknown.push(for_terminal(id)),
         }
     }
     if !unknown.is_empty() {
         return Err(CommandError::Other(format!(
-            "no live group or tag has the id {}; nothing was recorded (ids are in `tagsync plan --format json` or the admin console)",
+            "no live group or tag has the id {}; nothing was recorded (`tagsync export --ids` lists the ids)",
             unknown.join(", ")
         )));
     }
-    let new = ledger.record(args.ids.iter().cloned());
-    for l in &labels {
-        println!("adopted {l}");
-    }
-    match path {
-        Some(p) => {
-            ledger.save(&p)?;
-            println!(
-                "{new} newly recorded as owned in {}",
-                for_terminal(&p.display().to_string())
-            );
+    if args.with_tags {
+        let groups: Vec<String> = found
+            .iter()
+            .filter(|i| i.binding.group.is_none())
+            .map(|i| i.id.clone())
+            .collect();
+        for gid in groups {
+            let Some(g) = l.snapshot.groups.iter().find(|g| g.id == gid) else {
+                continue;
+            };
+            for t in &g.tags {
+                if !found.iter().any(|i| i.id == t.id) {
+                    found.extend(find(&l.snapshot, &t.id));
+                }
+            }
         }
-        None => {
-            println!("{new} recorded in memory only (--emulator without --state): nothing saved")
-        }
     }
+    let mut new = 0;
+    for item in &found {
+        let fresh = l.ledger.record_bound(&item.id, item.binding.clone());
+        new += usize::from(fresh);
+        let was = if fresh { "" } else { " (already owned)" };
+        println!("adopted {}{was}", item.label);
+    }
+    save(&l.ledger, l.path.as_deref(), new, "newly recorded as owned")?;
     Ok(Exit::Success)
 }
 
-/// `group 名` or `tag 组 / 名` for a live id.
-fn label(snap: &Snapshot, id: &str) -> Option<String> {
+async fn disown(args: &DisownArgs) -> Result<Exit, CommandError> {
+    let mut l = read_locked(&args.remote, &args.config).await?;
+    let unknown: Vec<String> = args
+        .ids
+        .iter()
+        .filter(|id| !l.ledger.owned.contains(*id))
+        .map(|id| for_terminal(id))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(CommandError::Other(format!(
+            "the ownership ledger does not own {}; nothing was changed",
+            unknown.join(", ")
+        )));
+    }
+    for id in &args.ids {
+        let label = match find(&l.snapshot, id) {
+            Some(item) => item.label,
+            None => match l.ledger.bindings.get(id) {
+                Some(b) => format!(
+                    "{} ({}; no longer in the corp)",
+                    for_terminal(&b.name),
+                    for_terminal(id)
+                ),
+                None => format!("{} (no longer in the corp)", for_terminal(id)),
+            },
+        };
+        println!("disowned {label}");
+    }
+    let n = l.ledger.forget(args.ids.iter().map(String::as_str));
+    save(&l.ledger, l.path.as_deref(), n, "no longer owned")?;
+    println!(
+        "tagsync will leave these items alone; remove them from the file too, or the next plan shows them as blocked edits"
+    );
+    Ok(Exit::Success)
+}
+
+fn save(ledger: &Ledger, path: Option<&Path>, n: usize, what: &str) -> Result<(), CommandError> {
+    match path {
+        Some(p) => {
+            ledger.save(p)?;
+            println!("{n} {what} in {}", for_terminal(&p.display().to_string()));
+        }
+        None => println!("{n} {what} in memory only (--emulator without --state): nothing saved"),
+    }
+    Ok(())
+}
+
+/// A live item: its id, how to show it, and what it is now.
+struct Found {
+    id: String,
+    label: String,
+    binding: Binding,
+}
+
+/// The live group or tag of `id`.
+fn find(snap: &Snapshot, id: &str) -> Option<Found> {
     snap.groups.iter().find_map(|g| {
         if g.id == id {
-            return Some(format!(
-                "group {} ({})",
-                for_terminal(&g.name),
-                for_terminal(id)
-            ));
+            return Some(Found {
+                id: id.to_string(),
+                label: format!("group {} ({})", for_terminal(&g.name), for_terminal(id)),
+                binding: Binding::group(&g.name, Some(g.order)),
+            });
         }
-        g.tags.iter().find(|t| t.id == id).map(|t| {
-            format!(
+        g.tags.iter().find(|t| t.id == id).map(|t| Found {
+            id: id.to_string(),
+            label: format!(
                 "tag {} / {} ({})",
                 for_terminal(&g.name),
                 for_terminal(&t.name),
                 for_terminal(id)
-            )
+            ),
+            binding: Binding::tag(&g.id, &t.name, Some(t.order)),
         })
     })
 }

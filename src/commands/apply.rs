@@ -42,6 +42,7 @@ async fn check_and_apply(
 ) -> Result<Exit, CommandError> {
     let _lock = remote_setup::lock_ledger(&args.remote, config, remote)?;
     let (mut ledger, ledger_path) = remote_setup::load_ledger(&args.remote, config, remote)?;
+    let loaded = ledger.clone();
     let snapshot = apply::read_corp(&remote.client, &mut ledger, ledger_path.as_deref())
         .await
         .map_err(|e| CommandError::Other(e.to_string()))?;
@@ -64,7 +65,6 @@ async fn check_and_apply(
     let options = PlanOptions {
         allow_delete: saved.allow_delete,
         tag_limit,
-        history: ledger.history.clone(),
         ..PlanOptions::default()
     };
     let again = apply::replan(desired, &snapshot, &ledger, &options);
@@ -88,6 +88,15 @@ async fn check_and_apply(
         remote: &snapshot,
     };
     let plan = &again;
+    let bind = !plan.blocked();
+    super::plan::settle(
+        &mut ledger,
+        &loaded,
+        desired,
+        &snapshot,
+        bind,
+        ledger_path.as_deref(),
+    )?;
     let runs = !plan.blocked() && !plan.is_empty();
     show(args.format, plan, &ctx, true, runs)?;
     if plan.blocked() {

@@ -43,7 +43,11 @@ async fn run(args: &ExportArgs) -> Result<Exit, CommandError> {
     remote.shutdown().await;
     let (snapshot, ledger) = read?;
     let owned = ledger.owned();
-    let text = to_yaml(&plan::export(&snapshot, &owned), &ledger.corp_id)?;
+    let mut exported = plan::export(&snapshot, &owned);
+    if args.ids {
+        pin_ids(&mut exported, &snapshot);
+    }
+    let text = to_yaml(&exported, &ledger.corp_id)?;
     let desired = validated(&text)?;
     if let Err(why) = zero_plan(&desired, &snapshot, &owned) {
         eprintln!("warning: the exported file does not plan to zero changes: {why}");
@@ -64,6 +68,24 @@ async fn run(args: &ExportArgs) -> Result<Exit, CommandError> {
         }
     }
     Ok(Exit::Success)
+}
+
+/// Give every group and tag of `desired` (as exported from `snapshot`) its id. Names are
+/// unique among groups and within a group, so they find the items.
+pub fn pin_ids(desired: &mut Desired, snapshot: &Snapshot) {
+    for g in &mut desired.groups {
+        let Some(r) = snapshot.groups.iter().find(|r| r.name == g.name) else {
+            continue;
+        };
+        g.id = Some(r.id.clone());
+        for t in &mut g.tags {
+            t.id = r
+                .tags
+                .iter()
+                .find(|rt| rt.name == t.name)
+                .map(|rt| rt.id.clone());
+        }
+    }
 }
 
 /// What the diagnostics of an exported text call the file.

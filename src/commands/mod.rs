@@ -10,6 +10,7 @@ pub mod adopt;
 pub mod apply;
 pub mod export;
 pub mod plan;
+pub mod rebind;
 pub mod remote_setup;
 
 use std::path::PathBuf;

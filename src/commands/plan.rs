@@ -227,17 +227,13 @@ pub async fn make_plan(
         "read the corp"
     );
     let (mut ledger, ledger_path) = remote_setup::load_ledger(&args.remote, &args.config, remote)?;
+    let loaded = ledger.clone();
     if !ledger.pending.is_empty() {
         let claimed = apply::claim_pending(&mut ledger, &snapshot);
         tracing::info!(
             claimed,
             "settled the adds an interrupted apply left pending"
         );
-        if args.apply
-            && let Some(path) = &ledger_path
-        {
-            ledger.save(path)?;
-        }
     }
     tracing::info!(
         ledger = ?ledger_path,
@@ -247,10 +243,20 @@ pub async fn make_plan(
     let options = PlanOptions {
         allow_delete: args.allow_delete,
         tag_limit: args.tag_limit,
-        history: ledger.history.clone(),
         ..PlanOptions::default()
     };
-    let plan = plan::plan(&desired, &snapshot, &ledger.owned(), &options);
+    let plan = plan::plan_with_ledger(&desired, &snapshot, &ledger, &options);
+    if args.apply {
+        let bind = !plan.blocked();
+        settle(
+            &mut ledger,
+            &loaded,
+            &desired,
+            &snapshot,
+            bind,
+            ledger_path.as_deref(),
+        )?;
+    }
     Ok(Planned {
         desired,
         snapshot,
@@ -259,6 +265,31 @@ pub async fn make_plan(
         ledger,
         ledger_path,
     })
+}
+
+/// Before an apply: with `bind` (the plan is not blocked), bind the owned items whose
+/// names already agree with the file (a format-1 ledger's ids, a console name the file
+/// accepted with `previously`); then save the ledger when that, settled pending adds,
+/// the app's fingerprint or an upgrade from format 1 changed it. A ledger that owns
+/// nothing and has no file is not created.
+pub fn settle(
+    ledger: &mut Ledger,
+    loaded: &Ledger,
+    desired: &Desired,
+    snapshot: &Snapshot,
+    bind: bool,
+    path: Option<&Path>,
+) -> Result<(), CommandError> {
+    if bind {
+        ledger.bind_new_names(plan::bindings(desired, snapshot, ledger));
+    }
+    let Some(path) = path else { return Ok(()) };
+    let changed = ledger != loaded || ledger.needs_upgrade();
+    let nothing = ledger.owned.is_empty() && loaded.read_as.0.is_none();
+    if changed && !nothing {
+        ledger.save(path)?;
+    }
+    Ok(())
 }
 
 /// Print the plan before it is applied (or not). JSON is one document: when the job will

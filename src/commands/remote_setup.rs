@@ -9,13 +9,17 @@
 //!   `--state` file, when given, is read and added to that. Without `--state`, nothing is
 //!   written to disk by `plan` (a demo leaves no files behind).
 //! - Otherwise the ledger is `--state`, or [`Ledger::default_path`] beside the config file.
+//! - **One app per ledger:** the app is fingerprinted from its credentials
+//!   ([`ledger::app_fingerprint`] of the secret; of the suite id for a third-party app,
+//!   whose permanent code differs per corp but whose suite is the app). A ledger on disk
+//!   written by another app is refused by [`load_ledger`] before any call that writes.
 
 use std::path::{Path, PathBuf};
 
 use super::CommandError;
 use crate::cli::RemoteArgs;
 use crate::emulator::{self, EmulatorHandle};
-use crate::ledger::{Ledger, LedgerLock};
+use crate::ledger::{self, Ledger, LedgerLock};
 use crate::remote::{Client, ClientConfig, Credentials, Secret};
 
 /// The emulator app tagsync logs in as with `--emulator`.
@@ -28,7 +32,21 @@ pub struct Remote {
     pub corp_id: String,
     /// Ids the seed records as created by the `tagsync` app (`--emulator` only).
     pub seeded_owned: Vec<String>,
+    /// The fingerprint of the app these credentials belong to (never the secret).
+    pub app: String,
     emulator: Option<EmulatorHandle>,
+}
+
+/// The app fingerprint of `credentials` (see the module docs).
+pub fn app_of(credentials: &Credentials) -> String {
+    match credentials {
+        Credentials::Corp { corp_id, secret } => ledger::app_fingerprint(corp_id, secret.expose()),
+        Credentials::Suite {
+            suite_id,
+            auth_corp_id,
+            ..
+        } => ledger::app_fingerprint(auth_corp_id, &format!("suite:{suite_id}")),
+    }
 }
 
 impl Remote {
@@ -53,10 +71,12 @@ pub async fn connect(args: &RemoteArgs) -> Result<Remote, CommandError> {
             Credentials::Corp { corp_id, .. } => corp_id.clone(),
             Credentials::Suite { auth_corp_id, .. } => auth_corp_id.clone(),
         };
+        let app = app_of(&config.credentials);
         return Ok(Remote {
             client: Client::new(config)?,
             corp_id,
             seeded_owned: Vec::new(),
+            app,
             emulator: None,
         });
     };
@@ -73,6 +93,7 @@ pub async fn connect(args: &RemoteArgs) -> Result<Remote, CommandError> {
         secret: Secret::new(app.secret.clone()),
     };
     let corp_id = config.corp_id.clone();
+    let app = app_of(&credentials);
     let seeded_owned = config
         .seed
         .iter()
@@ -97,6 +118,7 @@ pub async fn connect(args: &RemoteArgs) -> Result<Remote, CommandError> {
         client,
         corp_id,
         seeded_owned,
+        app,
         emulator: Some(handle),
     })
 }
@@ -123,8 +145,23 @@ pub fn lock_ledger(
         .transpose()?)
 }
 
-/// The ledger of the corp (see the module docs for `--emulator`), and its path.
+/// The ledger of the corp (see the module docs for `--emulator`), and its path. A
+/// ledger written by another app is refused ([`ledger::LedgerError::OtherApp`]); one that
+/// names no app yet records this one (saved with the next write).
 pub fn load_ledger(
+    args: &RemoteArgs,
+    config: &Path,
+    remote: &Remote,
+) -> Result<(Ledger, Option<PathBuf>), CommandError> {
+    let (mut ledger, path) = load_ledger_of_any_app(args, config, remote)?;
+    if let Some(p) = &path {
+        ledger.check_app(&remote.app, p)?;
+    }
+    Ok((ledger, path))
+}
+
+/// [`load_ledger`] without the app check (for `tagsync ledger rebind`).
+pub fn load_ledger_of_any_app(
     args: &RemoteArgs,
     config: &Path,
     remote: &Remote,

@@ -58,7 +58,7 @@ pub use config::{
     App, AppAccess, AppEntry, AppsFile, CallKind, EmulatorConfig, EmulatorError, FaultKind, Faults,
     KindFaults, Latency, ScriptedFault, SeedFile, SeedGroup, SeedTag, Suite, load_apps, load_seed,
 };
-pub use server::{CALL_LOG_CAP, CallRecord, MAX_BODY_BYTES};
+pub use server::{CALL_LOG_CAP, CONSOLE_EDIT_PATH, CallRecord, MAX_BODY_BYTES, STATE_PATH};
 pub use state::MAX_NAME_CHARS;
 
 use crate::cli;
@@ -124,6 +124,14 @@ impl EmulatorHandle {
     /// The live state with owners, in list order.
     pub fn dump(&self) -> Vec<SeedGroup> {
         self.shared.dump()
+    }
+
+    /// Rename or reorder any item as the admin console would (see [`CONSOLE_EDIT_PATH`]);
+    /// `Err` carries the errcode and message the API would answer.
+    pub fn console_edit(&self, req: &crate::wire::EditTagRequest) -> Result<(), (i64, String)> {
+        self.shared
+            .console_edit(req)
+            .map_err(|e| (e.errcode, e.errmsg))
     }
 
     /// Every call answered so far, oldest first.

@@ -187,6 +187,16 @@ impl Shared {
         *lock(&self.faults) = FaultState::new(faults);
     }
 
+    /// A rename or reorder made in the admin console: allowed on any item, whoever
+    /// created it; not a call of any app (not logged, no limits, no faults).
+    pub(crate) fn console_edit(&self, req: &wire::EditTagRequest) -> Result<(), ApiError> {
+        let console = Caller {
+            app: CONSOLE.into(),
+            legacy: true,
+        };
+        lock(&self.corp).edit(req, &console)
+    }
+
     pub(crate) fn expire_tokens(&self) {
         for map in [&self.tokens, &self.suite_tokens] {
             for t in lock(map).values_mut() {
@@ -671,6 +681,14 @@ type AppState = Arc<Shared>;
 /// Where the emulator answers its state dump (GET; no token, it is a local test server).
 pub const STATE_PATH: &str = "/emulator/state";
 
+/// Where the emulator takes an admin-console edit (POST, an `edit_corp_tag` body; no
+/// token): renames or reorders any item regardless of who created it, as a corp admin
+/// can in the WeCom admin console. Answers `{errcode, errmsg}` like an API call.
+pub const CONSOLE_EDIT_PATH: &str = "/emulator/console/edit_corp_tag";
+
+/// The name the admin console acts under (it never owns anything).
+const CONSOLE: &str = "admin console";
+
 pub(crate) fn router(shared: AppState) -> Router {
     let route = |kind: CallKind| {
         any(
@@ -709,6 +727,23 @@ pub(crate) fn router(shared: AppState) -> Router {
             STATE_PATH,
             axum::routing::get(|State(s): State<AppState>| async move {
                 axum::Json(super::SeedFile::new(s.dump()))
+            }),
+        )
+        .route(
+            CONSOLE_EDIT_PATH,
+            axum::routing::post(|State(s): State<AppState>, body: Body| async move {
+                let raw = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
+                let answer = match raw.ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+                    None => Err(ApiError::invalid_param(
+                        "the body is not an edit_corp_tag body",
+                    )),
+                    Some(req) => s.console_edit(&req),
+                };
+                let json = match answer {
+                    Ok(()) => serde_json::json!({"errcode": 0, "errmsg": "ok"}),
+                    Err(e) => serde_json::json!({"errcode": e.errcode, "errmsg": e.errmsg}),
+                };
+                axum::Json(json)
             }),
         )
         .fallback(|| async { html_response(StatusCode::NOT_FOUND, "404 Not Found") })

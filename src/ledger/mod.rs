@@ -1,46 +1,72 @@
-//! The ownership ledger: the ids tagsync created (or adopted), per corp.
+//! The ownership ledger: the state tagsync keeps per corp, beside the desired file.
 //!
 //! The API lets an app edit or delete only what it created, and the list call does not say
-//! who created what, so tagsync remembers. The executor records every new id right after
-//! each successful add and saves at once (atomically), so a crash mid-apply loses none.
+//! who created what, so tagsync remembers. For every id it owns, the ledger also says what
+//! that id is in the file ([`Binding`]: the name, order and group it was last applied as),
+//! so a rename made in the admin console is drift to undo, not a delete and an add. The
+//! executor records every new id right after each successful add and saves at once
+//! (atomically), so a crash mid-apply loses none.
 //!
 //! Decisions:
 //! - **Where it lives:** beside the config file, in `.tagsync/ledger-<corp_id>.json`
 //!   ([`Ledger::default_path`]); commit it to git with the file so CI and laptops agree.
 //!   Characters of the corp id outside `[A-Za-z0-9_-]` become `_` in the file name.
-//! - **Format:** JSON `{"format_version": 1, "corp_id": "...", "owned": [ids, sorted]}`;
-//!   sorted ids keep git diffs small. Another `format_version` is refused.
+//! - **Format 2:** JSON `{"format_version": 2, "corp_id", "app", "owned": [ids, sorted],
+//!   "bindings": {id: {name, group?, order?}}, "renamed": {...}, "pending": [...]}`;
+//!   sorted keys keep git diffs small. A format-1 ledger (no `app`, no `bindings`) is read
+//!   and upgraded: the first run that writes it saves format 2, its bindings filled in
+//!   from the corp where the names still agree with the file. Another version is refused.
+//! - **One app per ledger** (`app`): a keyed hash of the app's secret ([`app_fingerprint`],
+//!   never the secret). A run with another app's secret is refused before anything is
+//!   written ([`Ledger::check_app`]); `tagsync ledger rebind` accepts a rotated secret.
 //! - A missing file is an empty ledger for the corp; a file for another corp is refused.
 //! - **Renames** are recorded too (`renamed: {id: {from, to}}`, a cycle's two halves
-//!   merged): give `ledger.history.clone()` to `PlanOptions::history` so that a swap, once
-//!   applied, is not swapped back by the next plan. An older ledger without the key reads
-//!   as "no renames recorded".
+//!   merged), so that a swap, once applied, is not swapped back by the next plan.
 //! - **Atomic save:** write `.<name>.tmp` in the same directory, fsync it, rename it
 //!   over the ledger, fsync the directory (Unix). On any failure the temp file is removed
 //!   and the old ledger is untouched.
 //! - **One writer at a time:** a run that may write the ledger (`plan --apply`, `apply`,
-//!   `adopt`) first takes a [`LedgerLock`]: an OS lock on `.<name>.lock` beside it, taken
-//!   without waiting. A second such run stops at once with a message naming the holder's
-//!   pid, before it reads anything; the OS drops the lock when its holder exits, even by
-//!   SIGKILL, so a crash never leaves the ledger locked. Read-only runs (`plan`, `export`)
-//!   take no lock: every save is an atomic rename, so they read a whole ledger.
+//!   `adopt`, `disown`, `ledger rebind`) first takes a [`LedgerLock`]: an OS lock on
+//!   `.<name>.lock` beside it, taken without waiting. A second such run stops at once with
+//!   a message naming the holder's pid, before it reads anything; the OS drops the lock
+//!   when its holder exits, even by SIGKILL, so a crash never leaves the ledger locked.
+//!   Read-only runs (`plan`, `export`) take no lock: every save is an atomic rename, so
+//!   they read a whole ledger.
+
+mod lock;
+mod ownership;
 
 use std::collections::BTreeSet;
-use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{self, Read, Seek, Write};
+use std::fs::{self, File};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{History, Owned, StepKind};
+pub use lock::{LedgerLock, remove_lock_files};
+pub use ownership::{Binding, Bindings, History, Owned, Renamed};
 
-pub const FORMAT_VERSION: u32 = 1;
+use lock::{dir_and_name, resolved};
+
+/// The format this tagsync writes.
+pub const FORMAT_VERSION: u32 = 2;
+/// The older format it still reads (and upgrades on the next save).
+const FORMAT_VERSION_1: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
     pub format_version: u32,
     pub corp_id: String,
+    /// The fingerprint of the app that writes this ledger ([`app_fingerprint`]); `None`
+    /// until the first run that writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
     pub owned: BTreeSet<String>,
+    /// What each owned id was last applied as (ids adopted, or owned before format 2,
+    /// may have none until a run binds them).
+    #[serde(default)]
+    pub bindings: Bindings,
     /// Renames tagsync applied (`"renamed": {id: {from, to}}`), so an applied swap stays
     /// applied: see [`History`].
     #[serde(flatten)]
@@ -50,7 +76,23 @@ pub struct Ledger {
     /// against the next snapshot by `apply::claim_pending`, so ownership is never lost.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending: Vec<PendingAdd>,
+    /// The format the file had when read (not saved; not compared).
+    #[serde(skip)]
+    pub read_as: ReadAs,
 }
+
+/// The `format_version` a ledger had on disk when read (`None`: no file). Equal to every
+/// other `ReadAs`, so two ledgers with the same content compare equal.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadAs(pub Option<u32>);
+
+impl PartialEq for ReadAs {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ReadAs {}
 
 /// An add in flight: the tags named `names` are being created in the group `group_id`
 /// (or, when `group_id` is `None`, in a new group called `group_name`).
@@ -76,7 +118,7 @@ pub enum LedgerError {
         source: serde_json::Error,
     },
     #[error(
-        "the ownership ledger {path} has format_version {found}; this tagsync reads version {FORMAT_VERSION}"
+        "the ownership ledger {path} has format_version {found}; this tagsync reads versions 1 and {FORMAT_VERSION}"
     )]
     Version { path: PathBuf, found: u32 },
     #[error(
@@ -87,6 +129,12 @@ pub enum LedgerError {
         expected: String,
         found: String,
     },
+    #[error(
+        "the ownership ledger {path} was written by another app than the one whose secret this run uses; nothing was sent and the ledger is unchanged. \
+         If WECOM_CORP_SECRET (or --secret-file) is mixed up, use the secret of the app that made the tags; \
+         if this is the same app with a rotated secret, run `tagsync ledger rebind` once to accept it"
+    )]
+    OtherApp { path: PathBuf },
     #[error(
         "another tagsync run{} is writing the ownership ledger {path}; wait for it to finish, then run again (two runs at once would each lose the ids the other records)",
         holder.as_ref().map(|pid| format!(" (pid {pid})")).unwrap_or_default()
@@ -103,167 +151,20 @@ pub enum LedgerError {
     },
 }
 
-/// The right to write one ledger, held until dropped (see the module docs).
-#[derive(Debug)]
-pub struct LedgerLock {
-    file: File,
-    lock: PathBuf,
-    /// The directory, when this lock created it (removed again if still empty).
-    made_dir: Option<PathBuf>,
-}
-
-impl LedgerLock {
-    /// Lock the ledger at `path` for this process, or fail at once with
-    /// [`LedgerError::Busy`] when another process holds it.
-    pub fn acquire(path: &Path) -> Result<LedgerLock, LedgerError> {
-        let path = &resolved(path);
-        let (dir, name) = dir_and_name(path);
-        let lock = dir.join(format!(".{name}.lock"));
-        let err = |source| LedgerError::Lock {
-            path: path.to_path_buf(),
-            lock: lock.clone(),
-            source,
-        };
-        let made_dir = (!dir.exists()).then(|| dir.clone());
-        fs::create_dir_all(&dir).map_err(err)?;
-        // The holder removes the file as it lets go; one that opened the file just before
-        // that may then lock a removed file, so it checks and opens again.
-        for _ in 0..20 {
-            let opened = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&lock);
-            let mut file = match opened {
-                Ok(f) => f,
-                // The directory was removed by a holder letting go (it made it): again.
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    fs::create_dir_all(&dir).map_err(err)?;
-                    continue;
-                }
-                Err(e) => return Err(err(e)),
-            };
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(TryLockError::WouldBlock) => {
-                    let mut text = String::new();
-                    let _ = file.read_to_string(&mut text);
-                    let holder = text.trim();
-                    let holder = (!holder.is_empty() && holder.bytes().all(|b| b.is_ascii_digit()))
-                        .then(|| holder.to_string());
-                    return Err(LedgerError::Busy {
-                        path: path.to_path_buf(),
-                        holder,
-                    });
-                }
-                Err(TryLockError::Error(e)) => return Err(err(e)),
-            }
-            if !still_at(&file, &lock) {
-                continue;
-            }
-            let pid = std::process::id().to_string();
-            (|| {
-                file.set_len(0)?;
-                file.rewind()?;
-                file.write_all(pid.as_bytes())
-            })()
-            .map_err(err)?;
-            if let Ok(mut held) = HELD.lock() {
-                held.push(lock.clone());
-            }
-            return Ok(LedgerLock {
-                file,
-                lock,
-                made_dir,
-            });
-        }
-        Err(err(io::Error::other(
-            "the lock file kept changing under this run",
-        )))
-    }
-}
-
-impl Drop for LedgerLock {
-    fn drop(&mut self) {
-        // Remove the file while still holding the lock (closing the file releases it), so
-        // the lock file is never committed with the ledger.
-        let _ = fs::remove_file(&self.lock);
-        if let Ok(mut held) = HELD.lock() {
-            held.retain(|p| p != &self.lock);
-        }
-        // A run that wrote nothing leaves no directory behind (fails when not empty).
-        if let Some(dir) = &self.made_dir {
-            let _ = fs::remove_dir(dir);
-        }
-        let _ = self.file.unlock();
-    }
-}
-
-/// The lock files this process holds, for [`remove_lock_files`].
-static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-
-/// Remove the lock files this process holds, for a process about to exit without
-/// unwinding (`std::process::exit` runs no `Drop`). The OS locks go with the process.
-pub fn remove_lock_files() {
-    if let Ok(held) = HELD.lock() {
-        for lock in held.iter() {
-            let _ = fs::remove_file(lock);
-        }
-    }
-}
-
-/// `path`, or where it points when it is a symbolic link: the lock goes beside the real
-/// file, and a save replaces that file, not the link.
-fn resolved(path: &Path) -> PathBuf {
-    let mut path = path.to_path_buf();
-    // A few hops (a chain of links), each read even when its target does not exist yet.
-    for _ in 0..8 {
-        match fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => match fs::read_link(&path) {
-                Ok(target) => {
-                    path = match path.parent() {
-                        Some(dir) => dir.join(target),
-                        None => target,
-                    };
-                }
-                Err(_) => break,
-            },
-            _ => break,
-        }
-    }
-    path
-}
-
-/// Whether `file` is still the file at `path` (not removed or replaced meanwhile).
-fn still_at(file: &File, path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (file.metadata(), fs::metadata(path)) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        // Elsewhere an open file cannot be removed, so it is still there.
-        let _ = (file, path);
-        true
-    }
-}
-
-/// The directory of `path` (`.` when it has none) and its file name.
-fn dir_and_name(path: &Path) -> (PathBuf, String) {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
+/// The fingerprint of an app, as the ledger records it: HMAC-SHA256 keyed with a fixed,
+/// public label and the corp id, over `identity` (the app's secret, or for a third-party
+/// app its suite id), cut to 128 bits and written in hex. It tells two apps apart and
+/// cannot be turned back into the secret.
+pub fn app_fingerprint(corp_id: &str, identity: &str) -> String {
+    let key = format!("tagsync ledger app fingerprint v1\0{corp_id}");
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()) else {
+        // HMAC takes keys of any length; this arm is never taken.
+        return String::new();
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "ledger.json".into());
-    (dir, name)
+    mac.update(identity.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("hmac-sha256:{hex}")
 }
 
 impl Ledger {
@@ -272,10 +173,19 @@ impl Ledger {
         Ledger {
             format_version: FORMAT_VERSION,
             corp_id: corp_id.into(),
+            app: None,
             owned: BTreeSet::new(),
+            bindings: Bindings::new(),
             history: History::default(),
             pending: Vec::new(),
+            read_as: ReadAs(None),
         }
+    }
+
+    /// Whether the file this ledger was read from is in an older format (the next save
+    /// upgrades it).
+    pub fn needs_upgrade(&self) -> bool {
+        self.read_as.0.is_some_and(|v| v != FORMAT_VERSION)
     }
 
     /// `.tagsync/ledger-<corp_id>.json` in the directory of the config file.
@@ -294,7 +204,8 @@ impl Ledger {
         dir.join(".tagsync").join(format!("ledger-{safe}.json"))
     }
 
-    /// Read the ledger of `corp_id` at `path`; a missing file is an empty ledger.
+    /// Read the ledger of `corp_id` at `path`; a missing file is an empty ledger. A
+    /// format-1 ledger is read as format 2 without bindings (saved as format 2).
     pub fn load(path: &Path, corp_id: &str) -> Result<Ledger, LedgerError> {
         let text = match fs::read_to_string(path) {
             Ok(t) => t,
@@ -306,15 +217,21 @@ impl Ledger {
                 });
             }
         };
-        let ledger: Ledger = serde_json::from_str(&text).map_err(|source| LedgerError::Parse {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if ledger.format_version != FORMAT_VERSION {
-            return Err(LedgerError::Version {
+        let mut ledger: Ledger =
+            serde_json::from_str(&text).map_err(|source| LedgerError::Parse {
                 path: path.to_path_buf(),
-                found: ledger.format_version,
-            });
+                source,
+            })?;
+        ledger.read_as = ReadAs(Some(ledger.format_version));
+        match ledger.format_version {
+            FORMAT_VERSION => {}
+            FORMAT_VERSION_1 => ledger.format_version = FORMAT_VERSION,
+            found => {
+                return Err(LedgerError::Version {
+                    path: path.to_path_buf(),
+                    found,
+                });
+            }
         }
         if ledger.corp_id != corp_id {
             return Err(LedgerError::CorpMismatch {
@@ -323,10 +240,30 @@ impl Ledger {
                 found: ledger.corp_id,
             });
         }
+        // A binding without ownership means nothing; drop any a hand edit left.
+        let owned = &ledger.owned;
+        ledger.bindings.retain(|id, _| owned.contains(id));
         Ok(ledger)
     }
 
-    /// Add ids to the owned set. Returns how many were new.
+    /// Check that the app whose fingerprint is `app` may write this ledger: yes when the
+    /// ledger records no app yet (it then records this one, saved with the next write)
+    /// or the same one; [`LedgerError::OtherApp`] otherwise.
+    pub fn check_app(&mut self, app: &str, path: &Path) -> Result<(), LedgerError> {
+        match &self.app {
+            Some(known) if known != app => Err(LedgerError::OtherApp {
+                path: path.to_path_buf(),
+            }),
+            Some(_) => Ok(()),
+            None => {
+                self.app = Some(app.to_string());
+                Ok(())
+            }
+        }
+    }
+
+    /// Add ids to the owned set (unbound: what they are in the file is learnt from the
+    /// corp on the next run that writes). Returns how many were new.
     pub fn record<I, S>(&mut self, ids: I) -> usize
     where
         I: IntoIterator<Item = S>,
@@ -338,16 +275,66 @@ impl Ledger {
             .count()
     }
 
-    /// Record a successful rename (call after every applied edit that renames; an edit
-    /// step can be passed whole to [`Ledger::record_step`]).
-    pub fn record_rename(&mut self, id: &str, from: &str, to: &str) {
-        self.history.record(id, from, to);
+    /// Own `id` and bind it to what it is in the file. Returns whether it was new.
+    pub fn record_bound(&mut self, id: &str, binding: Binding) -> bool {
+        self.bindings.insert(id.to_string(), binding);
+        self.owned.insert(id.to_string())
     }
 
-    /// Record what a successfully applied step renamed. Ids of added items are not in
-    /// the step: pass them to [`Ledger::record`] from the add's answer.
-    pub fn record_step(&mut self, kind: &StepKind) {
-        self.history.record_step(kind);
+    /// Record a successful rename: the history, and the binding's name.
+    pub fn record_rename(&mut self, id: &str, from: &str, to: &str) {
+        self.history.record(id, from, to);
+        if let Some(b) = self.bindings.get_mut(id) {
+            b.name = to.to_string();
+        }
+    }
+
+    /// Record a successful reorder in the binding.
+    pub fn record_order(&mut self, id: &str, order: u32) {
+        if let Some(b) = self.bindings.get_mut(id) {
+            b.order = Some(order);
+        }
+    }
+
+    /// Forget ids: no longer owned (deleted, or disowned), no binding, no history.
+    /// Returns how many were owned.
+    pub fn forget<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) -> usize {
+        let mut n = 0;
+        for id in ids {
+            n += usize::from(self.owned.remove(id));
+            self.bindings.remove(id);
+            self.history.renamed.remove(id);
+        }
+        n
+    }
+
+    /// Set the bindings of owned ids (from the planner's matching, after a verified
+    /// apply). Returns how many changed; ids not owned are ignored.
+    pub fn bind_all(&mut self, bindings: Bindings) -> usize {
+        self.bind_where(bindings, |_, _| true)
+    }
+
+    /// Bind owned ids that have no binding, or whose bound name the file has since
+    /// accepted a change of (the new binding's name differs): before an apply, so drift
+    /// of order stays visible until undone. Returns how many changed.
+    pub fn bind_new_names(&mut self, bindings: Bindings) -> usize {
+        self.bind_where(bindings, |old, new| old.is_none_or(|o| o.name != new.name))
+    }
+
+    fn bind_where(
+        &mut self,
+        bindings: Bindings,
+        when: impl Fn(Option<&Binding>, &Binding) -> bool,
+    ) -> usize {
+        let mut changed = 0;
+        for (id, b) in bindings {
+            let old = self.bindings.get(&id);
+            if self.owned.contains(&id) && old != Some(&b) && when(old, &b) {
+                self.bindings.insert(id, b);
+                changed += 1;
+            }
+        }
+        changed
     }
 
     /// What the planner may edit or delete, per this ledger.
@@ -433,7 +420,7 @@ mod tests {
         let parent = path.parent().expect("parent");
         assert_eq!(files_in(parent), vec!["ledger-ww1.json".to_string()]);
         let text = fs::read_to_string(&path).expect("read");
-        assert!(text.contains("\"format_version\": 1"));
+        assert!(text.contains("\"format_version\": 2"));
         assert!(text.find("etA") < text.find("etB"), "ids sorted: {text}");
     }
 
@@ -468,12 +455,14 @@ mod tests {
             r#"{"format_version":1,"corp_id":"wwA","owned":["et1"]}"#,
         )
         .expect("w");
-        let old = Ledger::load(&path, "wwA").expect("a ledger without renames reads");
+        let old = Ledger::load(&path, "wwA").expect("a format-1 ledger reads");
         assert!(old.history.renamed.is_empty() && old.owned.contains("et1"));
-        fs::write(&path, r#"{"format_version":2,"corp_id":"wwA","owned":[]}"#).expect("w");
+        assert_eq!(old.format_version, FORMAT_VERSION, "upgraded in memory");
+        assert!(old.bindings.is_empty() && old.app.is_none());
+        fs::write(&path, r#"{"format_version":3,"corp_id":"wwA","owned":[]}"#).expect("w");
         assert!(matches!(
             Ledger::load(&path, "wwA"),
-            Err(LedgerError::Version { found: 2, .. })
+            Err(LedgerError::Version { found: 3, .. })
         ));
         fs::write(&path, "{not json").expect("w");
         assert!(matches!(

@@ -1,10 +1,20 @@
 //! Identity: which remote item each desired item is.
 //!
-//! In this order, each remote item used at most once: a pinned `id`; a `previously`
-//! name (when the remote item of that name is still unmatched and the desired item's own
-//! name is absent remotely or is itself being renamed away); the current `name`. Tags
-//! match only within their own group, except a pinned tag id found in another group: that
-//! is a *move* (the planner turns it into a replace).
+//! In this order, each remote item used at most once: a pinned `id`; the ledger's
+//! binding; a `previously` name (when the remote item of that name is still unmatched and
+//! the desired item's own name is absent remotely or is itself being renamed away); the
+//! current `name`. Tags match only within their own group, except a pinned tag id found
+//! in another group: that is a *move* (the planner turns it into a replace).
+//!
+//! **Bindings** ([`Bindings`], from the ledger) say what name tagsync last applied to each
+//! id it owns. Names are matched first as tagsync left them: an owned item renamed
+//! outside tagsync (the admin console) is seen under its bound name, so the desired item
+//! of that name keeps it (the plan renames it back: drift), and a `previously` entry
+//! naming the bound name accepts the new name instead. Then, for what is still
+//! unmatched, under the names the corp shows now (a binding not yet refreshed after the
+//! file accepted the console's name). Where a bound name and a live name collide in one
+//! namespace, the live name wins: the drifted item is then left unmatched (and kept,
+//! not deleted: see `drift`).
 //!
 //! Decisions where the spec is silent:
 //! - A pinned id that does not exist remotely (or is already taken) falls through to
@@ -26,7 +36,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::model::History;
+use super::model::{Bindings, History};
 use crate::desired::model::Desired;
 use crate::remote::snapshot::Snapshot;
 
@@ -49,21 +59,56 @@ struct Want<'a> {
     previously: &'a [String],
 }
 
-/// Phases 2 and 3 within one namespace. `result` holds phase-1 (pin) matches already.
+/// The names of one namespace's remote items: as tagsync last applied them (`bound`,
+/// equal to `live` for items without a binding) and as the corp shows them now.
+struct Names<'a> {
+    bound: Vec<&'a str>,
+    live: Vec<&'a str>,
+    ids: Vec<&'a str>,
+}
+
+impl<'a> Names<'a> {
+    fn new(items: impl Iterator<Item = (&'a str, &'a str)>, bindings: &'a Bindings) -> Self {
+        let mut n = Names {
+            bound: Vec::new(),
+            live: Vec::new(),
+            ids: Vec::new(),
+        };
+        for (id, name) in items {
+            n.ids.push(id);
+            n.live.push(name);
+            n.bound
+                .push(bindings.get(id).map_or(name, |b| b.name.as_str()));
+        }
+        n
+    }
+
+    /// Bound name → item. Where a drifted item's bound name is also another item's live
+    /// name, the live one wins.
+    fn by_bound(&self) -> HashMap<&'a str, usize> {
+        let mut by: HashMap<&str, usize> = HashMap::new();
+        let drifted = |i: &usize| self.bound[*i] != self.live[*i];
+        for i in (0..self.ids.len()).filter(drifted) {
+            by.insert(self.bound[i], i);
+        }
+        for i in (0..self.ids.len()).filter(|i| !drifted(i)) {
+            by.insert(self.bound[i], i);
+        }
+        by
+    }
+}
+
+/// Phases 1b, 2 and 3 within one namespace. `result` holds phase-1 (pin) matches already.
 fn match_names(
     wants: &[Want<'_>],
-    remote_names: &[&str],
-    remote_ids: &[&str],
+    names: &Names<'_>,
     history: &History,
     used: &mut [bool],
     result: &mut [Option<usize>],
     shadowed: &mut Vec<(usize, String)>,
 ) {
-    let by_name: HashMap<&str, usize> = remote_names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (*n, i))
-        .collect();
+    let remote_ids = &names.ids;
+    let by_name = names.by_bound();
     let wanted: std::collections::HashSet<&str> = wants.iter().map(|w| w.name).collect();
     let renamed_away: std::collections::HashSet<&str> = wants
         .iter()
@@ -123,6 +168,30 @@ fn match_names(
             result[wi] = Some(r);
         }
     }
+    if names.bound == names.live {
+        return;
+    }
+    // Under the names the corp shows now: an item renamed outside tagsync whose new name
+    // the file took up (the binding follows on the next apply).
+    let by_live: HashMap<&str, usize> = names
+        .live
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (*n, i))
+        .collect();
+    for (wi, w) in wants.iter().enumerate() {
+        if result[wi].is_some() {
+            continue;
+        }
+        let found = std::iter::once(w.name)
+            .chain(w.previously.iter().map(String::as_str))
+            .filter_map(|n| by_live.get(n).copied())
+            .find(|&r| !used[r]);
+        if let Some(r) = found {
+            used[r] = true;
+            result[wi] = Some(r);
+        }
+    }
 }
 
 /// Whether the history says tagsync renamed `id` from one of `w`'s old names to its
@@ -139,7 +208,12 @@ fn renamed_here(history: &History, id: &str, w: &Want<'_>, temp: Option<&str>) -
     from_old && to_name
 }
 
-pub fn match_all(desired: &Desired, remote: &Snapshot, history: &History) -> Matching {
+pub fn match_all(
+    desired: &Desired,
+    remote: &Snapshot,
+    history: &History,
+    bindings: &Bindings,
+) -> Matching {
     let mut m = Matching {
         groups: vec![None; desired.groups.len()],
         tags: desired
@@ -191,13 +265,17 @@ pub fn match_all(desired: &Desired, remote: &Snapshot, history: &History) -> Mat
             previously: &g.previously,
         })
         .collect();
-    let names: Vec<&str> = remote.groups.iter().map(|g| g.name.as_str()).collect();
-    let ids: Vec<&str> = remote.groups.iter().map(|g| g.id.as_str()).collect();
+    let names = Names::new(
+        remote
+            .groups
+            .iter()
+            .map(|g| (g.id.as_str(), g.name.as_str())),
+        bindings,
+    );
     let mut shadowed = Vec::new();
     match_names(
         &wants,
         &names,
-        &ids,
         history,
         &mut gused,
         &mut m.groups,
@@ -258,8 +336,10 @@ pub fn match_all(desired: &Desired, remote: &Snapshot, history: &History) -> Mat
                 previously: &t.previously,
             })
             .collect();
-        let names: Vec<&str> = rgroup.tags.iter().map(|t| t.name.as_str()).collect();
-        let ids: Vec<&str> = rgroup.tags.iter().map(|t| t.id.as_str()).collect();
+        let names = Names::new(
+            rgroup.tags.iter().map(|t| (t.id.as_str(), t.name.as_str())),
+            bindings,
+        );
         let mut local: Vec<Option<usize>> = m.tags[di]
             .iter()
             .map(|x| x.filter(|(g2, _)| *g2 == rg).map(|(_, t)| t))
@@ -277,7 +357,6 @@ pub fn match_all(desired: &Desired, remote: &Snapshot, history: &History) -> Mat
         match_names(
             &wants,
             &names,
-            &ids,
             history,
             &mut tused[rg],
             &mut local,

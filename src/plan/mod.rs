@@ -1,7 +1,10 @@
 //! The planner: (desired, snapshot, ledger, options) → plan. Pure: no I/O.
 //!
 //! - [`model`]: the plan types (serialised for `--format json` and saved plans).
-//! - [`matching`]: which remote item each desired item is.
+//! - [`matching`]: which remote item each desired item is (pins, the ledger's bindings,
+//!   `previously`, names).
+//! - [`drift`]: what matching means for identity: drift undone, owned items kept, typos
+//!   in `previously`, deletes that look like renames, the bindings to record.
 //! - [`order`]: order values by longest increasing subsequence.
 //! - [`steps`]: edits, adds, the batched delete, name-safe ordering, rename cycles.
 //! - [`gates`]: the delete safety gate.
@@ -17,10 +20,10 @@
 //! - Refuse to start when [`Plan::blocked`]; show every blocked step's reason and fix.
 //! - Send [`StepKind::request`] for each step, running a step once its `depends_on` all
 //!   succeeded; a failed step stops only the steps that (transitively) depend on it.
-//! - After each successful add, record the new ids from the answer
-//!   (`Ledger::record`) and save the ledger; after each successful rename,
-//!   `Ledger::record_step(&step.kind)` and save. Pass `ledger.history` to
-//!   [`PlanOptions::history`] when planning.
+//! - After each successful add, record the new ids with their bindings from the answer
+//!   (`Ledger::record_bound`) and save the ledger; after each successful edit,
+//!   `Ledger::record_rename`/`record_order` and save. Plan with [`plan_with_ledger`] (it
+//!   passes the ledger's ownership, history and bindings).
 //! - [`Plan::notes`] are remarks for the reader (pins not found, interrupted moves,
 //!   rename cycles); renderers should show them.
 //!
@@ -48,6 +51,7 @@
 //! - **Gates** ([`gates`]): count every tag removed (tags inside deleted groups and the old
 //!   halves of replaces included); a tripped gate blocks every destructive step.
 
+pub mod drift;
 pub mod export;
 pub mod gates;
 pub mod matching;
@@ -58,13 +62,42 @@ pub mod steps;
 
 pub use export::export;
 pub use model::{
-    Blocked, DeletedGroup, DeletedTag, History, NewTag, Owned, Plan, PlanOptions, Request, Step,
-    StepKind, Summary, TAG_LIMIT, Target, Unmanaged, UnmanagedTag,
+    Binding, Bindings, Blocked, DeletedGroup, DeletedTag, History, NewTag, Owned, Plan,
+    PlanOptions, Request, Step, StepKind, Summary, TAG_LIMIT, Target, Unmanaged, UnmanagedTag,
 };
 pub use simulate::{SimError, simulate};
 
 use crate::desired::model::{Desired, Ownership};
+use crate::ledger::Ledger;
 use crate::remote::snapshot::Snapshot;
+
+/// The one planning entry of the commands (plan, apply, verify): [`plan`] with the
+/// ledger's ownership, rename history and bindings.
+pub fn plan_with_ledger(
+    desired: &Desired,
+    remote: &Snapshot,
+    ledger: &Ledger,
+    options: &PlanOptions,
+) -> Plan {
+    let options = with_ledger(options, ledger);
+    plan(desired, remote, &ledger.owned(), &options)
+}
+
+/// `options` with the ledger's history and bindings.
+pub fn with_ledger(options: &PlanOptions, ledger: &Ledger) -> PlanOptions {
+    PlanOptions {
+        history: ledger.history.clone(),
+        bindings: ledger.bindings.clone(),
+        ..options.clone()
+    }
+}
+
+/// What each owned item the file lists is, where the corp already agrees with the file:
+/// the bindings for a run that writes the ledger to record ([`drift::bindings`]).
+pub fn bindings(desired: &Desired, remote: &Snapshot, ledger: &Ledger) -> Bindings {
+    let m = matching::match_all(desired, remote, &ledger.history, &ledger.bindings);
+    drift::bindings(desired, remote, &m, &ledger.owned())
+}
 
 /// Plan the calls that make `remote` equal to `desired`.
 ///
@@ -77,8 +110,13 @@ pub fn plan(desired: &Desired, remote: &Snapshot, owned: &Owned, options: &PlanO
     } else {
         owned
     };
-    let m = matching::match_all(desired, remote, &options.history);
-    let mut p = steps::build(desired, remote, owned, &m, options.tag_limit);
+    let m = matching::match_all(desired, remote, &options.history, &options.bindings);
+    let kept = drift::kept(desired, remote, &m, &options.bindings);
+    let mut p = steps::build(desired, remote, owned, &kept.ids, &m, options.tag_limit);
+    p.notes.extend(kept.notes);
+    drift::mark(&mut p, &options.bindings);
+    drift::check_previously(&mut p, desired, remote, &m, &options.bindings);
+    drift::rename_hints(&mut p);
     gates::apply(&mut p, remote, owned, options);
     p
 }

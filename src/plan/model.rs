@@ -1,98 +1,11 @@
 //! Plan types: what the planner produces, the renderers show, the executor runs and
 //! `--out plan.json` saves. Every [`Step`] is exactly one API call.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use serde::{Deserialize, Serialize};
 
 use crate::wire;
 
-/// Which remote ids tagsync may edit or delete.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Owned {
-    /// `ownership: all`: the corp holds the legacy all-powerful secret.
-    All,
-    /// The ids of the ownership ledger.
-    Ids(BTreeSet<String>),
-}
-
-impl Owned {
-    pub fn contains(&self, id: &str) -> bool {
-        match self {
-            Owned::All => true,
-            Owned::Ids(ids) => ids.contains(id),
-        }
-    }
-
-    /// Record a newly created id as owned.
-    pub fn insert(&mut self, id: String) {
-        if let Owned::Ids(ids) = self {
-            ids.insert(id);
-        }
-    }
-}
-
-impl Default for Owned {
-    fn default() -> Self {
-        Owned::Ids(BTreeSet::new())
-    }
-}
-
-/// One rename tagsync applied: the item's name before and after (a cycle's two halves
-/// merge into one record, from the original name to the final one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Renamed {
-    pub from: String,
-    pub to: String,
-}
-
-/// Renames tagsync has applied, by id (kept in the ledger). A swap file is otherwise
-/// ambiguous once applied: both names exist and nothing says which id is which. With
-/// this record, `previously: [A]` on `B` is known to be done when the item named `B` was
-/// renamed by tagsync from `A`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct History {
-    #[serde(default)]
-    pub renamed: BTreeMap<String, Renamed>,
-}
-
-impl History {
-    /// Record a rename of `id`; a rename continuing the last one keeps its origin.
-    pub fn record(&mut self, id: &str, from: &str, to: &str) {
-        let from = match self.renamed.get(id) {
-            Some(r) if r.to == from => r.from.clone(),
-            _ => from.to_string(),
-        };
-        self.renamed.insert(
-            id.to_string(),
-            Renamed {
-                from,
-                to: to.to_string(),
-            },
-        );
-    }
-
-    /// Record what a successfully applied step renamed (nothing for other steps).
-    pub fn record_step(&mut self, kind: &StepKind) {
-        if let StepKind::Edit {
-            id,
-            from_name,
-            to_name: Some(to),
-            ..
-        } = kind
-        {
-            self.record(id, from_name, to);
-        }
-    }
-
-    /// Whether tagsync renamed `id` from `from` to `to`.
-    pub fn applied(&self, id: &str, from: &str, to: &str) -> bool {
-        self.renamed
-            .get(id)
-            .is_some_and(|r| r.from == from && r.to == to)
-    }
-}
+pub use crate::ledger::{Binding, Bindings, History, Owned, Renamed};
 
 /// Knobs of the planner (from the command line and the ledger).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +21,10 @@ pub struct PlanOptions {
     /// Renames already applied (from the ledger).
     #[serde(default)]
     pub history: History,
+    /// What each owned id was last applied as (from the ledger): a remote name that
+    /// differs is drift, renamed back rather than deleted.
+    #[serde(skip)]
+    pub bindings: Bindings,
     /// The most tags the corp may hold (WeCom: 10000; older corps 3000). When the adds
     /// would pass it, the batched delete runs before them.
     #[serde(default = "default_tag_limit")]
@@ -129,6 +46,7 @@ impl Default for PlanOptions {
             max_delete_percent: 25,
             percent_gate_min_owned: 20,
             history: History::default(),
+            bindings: Bindings::new(),
             tag_limit: TAG_LIMIT,
         }
     }
@@ -231,6 +149,10 @@ pub struct Step {
     pub blocked: Option<Blocked>,
     /// Deletes (and both halves of a replace) lose data that nothing brings back.
     pub destructive: bool,
+    /// An edit that undoes a change made outside tagsync (the admin console renamed or
+    /// moved an item tagsync manages): the ledger's binding says what it was.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drift: bool,
 }
 
 /// A foreign tag left alone (not in the file, not owned).

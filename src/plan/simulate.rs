@@ -238,6 +238,7 @@ mod tests {
                     depends_on: vec![],
                     blocked: None,
                     destructive: false,
+                    drift: false,
                 })
                 .collect(),
             ..Plan::default()

@@ -362,7 +362,15 @@ struct Deletes {
     notes: Vec<String>,
 }
 
-fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matching) -> Deletes {
+fn collect_deletes(
+    desired: &Desired,
+    remote: &Snapshot,
+    owned: &Owned,
+    kept: &HashSet<String>,
+    m: &Matching,
+) -> Deletes {
+    // Owned and not kept (see `drift::kept`): what the delete may remove.
+    let own = |id: &str| owned.contains(id) && !kept.contains(id);
     let mut out = Deletes::default();
     let mut claimed_group: Vec<Option<usize>> = vec![None; remote.groups.len()];
     for (di, r) in m.groups.iter().enumerate() {
@@ -387,7 +395,7 @@ fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matc
             match claimed_tag.get(&(rg, rt)) {
                 Some(None) => {}
                 Some(Some(to)) => moved.push((rt, *to)),
-                None if read_only_group || !owned.contains(&t.id) => foreign.push(rt),
+                None if read_only_group || !own(&t.id) => foreign.push(rt),
                 None => owned_tags.push(rt),
             }
         }
@@ -401,7 +409,7 @@ fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matc
             let tag = mk(rt, Some(desired.groups[to].name.clone()));
             if read_only_group {
                 out.blocked_tags.push((tag, read_only(&g.name)));
-            } else if !owned.contains(&g.tags[rt].id) {
+            } else if !own(&g.tags[rt].id) {
                 let b = not_owned(&g.tags[rt].id);
                 out.blocked_tags.push((tag, b));
             }
@@ -409,13 +417,11 @@ fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matc
         let movable: Vec<(usize, usize)> = moved
             .iter()
             .copied()
-            .filter(|(rt, _)| !read_only_group && owned.contains(&g.tags[*rt].id))
+            .filter(|(rt, _)| !read_only_group && own(&g.tags[*rt].id))
             .collect();
         let unlisted_group = claimed_group[rg].is_none();
-        let whole = unlisted_group
-            && owned.contains(&g.id)
-            && foreign.is_empty()
-            && movable.len() == moved.len();
+        let whole =
+            unlisted_group && own(&g.id) && foreign.is_empty() && movable.len() == moved.len();
         if whole {
             out.deleted_groups.insert(rg);
             out.groups.push(DeletedGroup {
@@ -506,11 +512,7 @@ fn collect_deletes(desired: &Desired, remote: &Snapshot, owned: &Owned, m: &Matc
                     out.unmanaged.tag_count += 1;
                 }
             }
-            if unlisted_group
-                && !owned_tags.is_empty()
-                && !foreign.is_empty()
-                && owned.contains(&g.id)
-            {
+            if unlisted_group && !owned_tags.is_empty() && !foreign.is_empty() && own(&g.id) {
                 out.reasons.push((
                     None,
                     format!(
@@ -733,11 +735,13 @@ struct Peak {
     after: usize,
 }
 
-/// Build every step of the plan. `tag_limit`: the most tags the corp may hold.
+/// Build every step of the plan. `kept`: owned ids the delete leaves alone;
+/// `tag_limit`: the most tags the corp may hold.
 pub fn build(
     desired: &Desired,
     remote: &Snapshot,
     owned: &Owned,
+    kept: &HashSet<String>,
     m: &Matching,
     tag_limit: usize,
 ) -> Plan {
@@ -753,7 +757,7 @@ pub fn build(
         notes: Vec::new(),
     };
     b.groups_and_tags();
-    let dels = collect_deletes(desired, remote, owned, m);
+    let dels = collect_deletes(desired, remote, owned, kept, m);
     let del = (!dels.groups.is_empty() || !dels.tags.is_empty()).then(|| {
         b.push(Draft {
             kind: StepKind::Delete {
@@ -1090,6 +1094,7 @@ fn finish(mut drafts: Vec<Draft>) -> Plan {
                 depends_on: deps,
                 blocked: d.blocked,
                 destructive: d.destructive,
+                drift: false,
             }
         })
         .collect();

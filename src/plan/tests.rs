@@ -14,17 +14,14 @@ fn ids(v: &[&str]) -> Owned {
     Owned::Ids(v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>())
 }
 
-fn opts() -> PlanOptions {
-    PlanOptions::default()
+/// Whether every note is a "looks like a rename" hint (plans that delete and add tags in
+/// one group carry one).
+fn only_rename_hints(notes: &[String]) -> bool {
+    notes.iter().all(|n| n.contains("looks like a rename"))
 }
 
-/// What the ledger would record for these applied steps.
-fn history_of(steps: &[Step]) -> History {
-    let mut h = History::default();
-    for s in steps {
-        h.record_step(&s.kind);
-    }
-    h
+fn opts() -> PlanOptions {
+    PlanOptions::default()
 }
 
 /// Plan, simulate, and check that planning again (with the renames recorded) gives nothing.
@@ -734,7 +731,7 @@ fn a_full_corp_replacing_a_whole_group_keeps_one_old_tag_until_the_new_ones_are_
         ..opts()
     };
     let p = plan(&d, &s, &all(), &full);
-    assert!(p.notes.is_empty(), "{:?}", p.notes);
+    assert!(only_rename_hints(&p.notes), "{:?}", p.notes);
     let deletes: Vec<&Step> = p
         .steps
         .iter()
@@ -807,7 +804,7 @@ fn a_full_corp_replacing_a_whole_group_keeps_one_old_tag_until_the_new_ones_are_
         ],
     );
     let p = plan(&d, &s, &all(), &full);
-    assert!(p.notes.is_empty(), "{:?}", p.notes);
+    assert!(only_rename_hints(&p.notes), "{:?}", p.notes);
     assert_eq!(p.calls(), 3, "{p:#?}");
 }
 
@@ -892,7 +889,7 @@ fn a_full_corp_orders_adds_around_keepers_to_stay_within_the_limit() {
         ],
     );
     let p = plan(&d, &s, &all(), &full);
-    assert!(p.notes.is_empty(), "{:?}\n{p:#?}", p.notes);
+    assert!(only_rename_hints(&p.notes), "{:?}\n{p:#?}", p.notes);
     assert!(peak_in_order(&s, &p) <= 4, "{p:#?}");
     let new_group = p
         .steps
@@ -924,7 +921,7 @@ fn a_full_corp_orders_adds_around_keepers_to_stay_within_the_limit() {
         ],
     );
     let p = plan(&d, &s, &all(), &full);
-    assert!(p.notes.is_empty(), "{:?}\n{p:#?}", p.notes);
+    assert!(only_rename_hints(&p.notes), "{:?}\n{p:#?}", p.notes);
     assert!(peak_in_order(&s, &p) <= 4, "{p:#?}");
     simulate(&s, &p, &all()).expect("simulates");
 }

@@ -1,5 +1,6 @@
 //! Helpers shared by the planner's unit and property tests.
 
+use super::model::{History, Step, StepKind};
 use crate::desired::model::{Desired, DesiredGroup, DesiredTag, Ownership};
 use crate::remote::snapshot::{RemoteGroup, RemoteTag, Snapshot};
 
@@ -57,4 +58,21 @@ pub fn find_tag<'a>(s: &'a Snapshot, group: &str, name: &str) -> Option<&'a Remo
         .iter()
         .find(|g| g.name == group)
         .and_then(|g| g.tags.iter().find(|t| t.name == name))
+}
+
+/// What the ledger would record for these applied steps (their renames).
+pub fn history_of(steps: &[Step]) -> History {
+    let mut h = History::default();
+    for s in steps {
+        if let StepKind::Edit {
+            id,
+            from_name,
+            to_name: Some(to),
+            ..
+        } = &s.kind
+        {
+            h.record(id, from_name, to);
+        }
+    }
+    h
 }
