@@ -41,6 +41,10 @@
 //! - `WrongShape` answers are HTTP 200 JSON that does not fit the call's shape (per
 //!   kind: `"access_token":12345`, `"tag_group":"oops"`, `"errcode":"0"`, …); `NotJson`
 //!   is an HTTP 200 HTML page. Both answer instead of the call (nothing is committed).
+//! - the admin console ([`CONSOLE_EDIT_PATH`], [`EmulatorHandle::console_edit`]): an
+//!   `edit_corp_tag` body without a token, applied whoever owns the item (as a corp admin
+//!   can in the WeCom console); it is no app's call, so it is not logged, limited or
+//!   faulted, and the item keeps its owner.
 //! - `tagsync emulator --fault-rate P`: random -1 and 6000 on the tag calls only, so
 //!   that a call fails with probability P; token calls get none ([`FaultArgs`]).
 

@@ -49,6 +49,9 @@ pub struct JsonStep<'a> {
     pub reason: &'a str,
     pub depends_on: &'a [usize],
     pub destructive: bool,
+    /// Present (true) when the step undoes a change made outside tagsync.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub drift: bool,
     /// `{reason, fix}` when the step may not run.
     pub blocked: Option<&'a Blocked>,
     /// The call itself: `type` (`add_group`, `add_tags`, `edit`, `delete`) and its fields.
@@ -82,6 +85,7 @@ pub fn document<'a>(plan: &'a Plan, ctx: &Context<'a>) -> JsonPlan<'a> {
                     reason: &s.reason,
                     depends_on: &s.depends_on,
                     destructive: s.destructive,
+                    drift: s.drift,
                     blocked: s.blocked.as_ref(),
                     call: &s.kind,
                 }

@@ -1,0 +1,293 @@
+//! Identity under drift, through the binary against the emulator: the ledger's bindings
+//! turn a console rename into a rename back, a mistyped `previously` stops before it
+//! strips customers, another app's secret is refused before any write, an old ledger is
+//! upgraded, and adoption works both ways.
+
+mod common;
+
+use common::bin::{CORP, Fixture, OURS_GROUP, OURS_NORMAL, OURS_VIP, both, text};
+use common::{OTHER_SECRET, SECRET};
+use serde_json::{Value, json};
+use tagsync::emulator::{CONSOLE_EDIT_PATH, SeedGroup};
+use tagsync::ledger::Ledger;
+
+const FILE: &str = "version: 1\ngroups:\n  - name: 渠道\n    tags: [官网, 小程序, 展会]\n";
+
+/// A fixture whose `tags.yaml` is `FILE`, applied by tagsync (it created the group and
+/// its three tags): the fixture, the config path, and the ids by name.
+fn applied() -> (Fixture, String) {
+    let fx = Fixture::new();
+    let cfg = fx.write("tags.yaml", FILE);
+    let cfg = cfg.to_str().expect("utf-8 path").to_string();
+    let out = fx.run(&["plan", "-c", &cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    (fx, cfg)
+}
+
+fn channel(fx: &Fixture) -> SeedGroup {
+    fx.emu()
+        .dump()
+        .into_iter()
+        .find(|g| g.group_name == "渠道")
+        .expect("the group tagsync made")
+}
+
+fn id_of(fx: &Fixture, name: &str) -> String {
+    channel(fx)
+        .tag
+        .iter()
+        .find(|t| t.name == name)
+        .map(|t| t.id.clone())
+        .unwrap_or_else(|| panic!("no tag {name}"))
+}
+
+/// An admin-console edit, over HTTP to the emulator's console endpoint.
+fn console_edit(fx: &Fixture, body: Value) {
+    let url = format!("http://{}{CONSOLE_EDIT_PATH}", fx.emu().addr());
+    let answer: Value = fx.rt.block_on(async {
+        reqwest::Client::new()
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .expect("console edit sent")
+            .json()
+            .await
+            .expect("JSON answer")
+    });
+    assert_eq!(answer["errcode"], 0, "{answer}");
+}
+
+fn deletes(fx: &Fixture) -> usize {
+    fx.emu()
+        .calls()
+        .iter()
+        .filter(|c| c.kind == tagsync::emulator::CallKind::Del)
+        .count()
+}
+
+#[test]
+fn a_console_rename_of_an_owned_tag_is_applied_as_one_edit_back() {
+    let (fx, cfg) = applied();
+    let id = id_of(&fx, "官网");
+    console_edit(&fx, json!({"id": id, "name": "官方网站"}));
+    // The console may rename what tagsync made; the API would refuse another app.
+    let plan = fx.run(&["plan", "-c", &cfg]);
+    assert_eq!(plan.status.code(), Some(0), "{}", both(&plan));
+    let stdout = text(&plan.stdout);
+    assert!(stdout.contains("renamed outside tagsync"), "{stdout}");
+    assert!(!stdout.contains("delete"), "{stdout}");
+    let writes = fx.writes();
+    let out = fx.run(&["plan", "-c", &cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert_eq!(fx.writes(), writes + 1, "one edit");
+    assert_eq!(deletes(&fx), 0);
+    assert_eq!(id_of(&fx, "官网"), id, "same id, customers kept");
+    let again = fx.run(&["plan", "-c", &cfg, "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", both(&again));
+}
+
+#[test]
+fn a_console_name_accepted_with_previously_plans_nothing_and_the_binding_follows() {
+    let (fx, cfg) = applied();
+    let id = id_of(&fx, "官网");
+    console_edit(&fx, json!({"id": id, "name": "官方网站"}));
+    let accepted = "version: 1\ngroups:\n  - name: 渠道\n    tags:\n      - name: 官方网站\n        previously: [官网]\n      - 小程序\n      - 展会\n";
+    fx.write("tags.yaml", accepted);
+    let out = fx.run(&["plan", "-c", &cfg, "--apply", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let ledger = Ledger::load(&fx.ledger_path(), CORP).expect("ledger");
+    assert_eq!(ledger.bindings[&id].name, "官方网站");
+    // With the binding recorded, `previously` can go.
+    fx.write("tags.yaml", &FILE.replace("官网", "官方网站"));
+    let out = fx.run(&["plan", "-c", &cfg, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+}
+
+#[test]
+fn a_console_reorder_of_an_owned_tag_is_moved_back() {
+    let (fx, cfg) = applied();
+    let id = id_of(&fx, "展会");
+    console_edit(&fx, json!({"id": id, "order": 999_999}));
+    let out = fx.run(&["plan", "-c", &cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        text(&out.stdout).contains("moved outside tagsync"),
+        "{}",
+        both(&out)
+    );
+    let names: Vec<String> = channel(&fx).tag.iter().map(|t| t.name.clone()).collect();
+    assert_eq!(names, ["官网", "小程序", "展会"]);
+}
+
+#[test]
+fn a_mistyped_previously_exits_3_with_a_did_you_mean_and_sends_nothing() {
+    let (fx, cfg) = applied();
+    let typo = "version: 1\ngroups:\n  - name: 渠道\n    tags:\n      - 官网\n      - name: 微信小程序\n        previously: [小成序]\n      - 展会\n";
+    fx.write("tags.yaml", typo);
+    let writes = fx.writes();
+    let out = fx.run(&["plan", "-c", &cfg, "--apply", "--allow-delete", "5"]);
+    assert_eq!(out.status.code(), Some(3), "{}", both(&out));
+    let all = both(&out);
+    assert!(all.contains("did you mean `小程序`?"), "{all}");
+    assert!(all.contains("previously: [小程序]"), "{all}");
+    assert_eq!(fx.writes(), writes, "nothing sent");
+    // Spelt right: one rename, same id.
+    let id = id_of(&fx, "小程序");
+    fx.write("tags.yaml", &typo.replace("小成序", "小程序"));
+    let out = fx.run(&["plan", "-c", &cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert_eq!(id_of(&fx, "微信小程序"), id);
+}
+
+#[test]
+fn another_apps_secret_is_refused_with_no_write_and_the_ledger_unchanged() {
+    let (fx, cfg) = applied();
+    fx.write("tags.yaml", &FILE.replace("展会", "展会\n      - 新标签"));
+    let before = std::fs::read(fx.ledger_path()).expect("ledger");
+    let writes = fx.writes();
+    for args in [
+        vec!["plan", "-c", cfg.as_str(), "--apply"],
+        vec!["plan", "-c", cfg.as_str()],
+        vec!["adopt", OURS_VIP, "-c", cfg.as_str()],
+    ] {
+        let out = fx.run_with_secret(OTHER_SECRET, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", both(&out));
+        let err = text(&out.stderr);
+        assert!(err.contains("written by another app"), "{err}");
+        assert!(err.contains("tagsync ledger rebind"), "{err}");
+        assert!(
+            !err.contains(OTHER_SECRET) && !err.contains(SECRET),
+            "{err}"
+        );
+    }
+    assert_eq!(fx.writes(), writes, "no write call");
+    assert_eq!(std::fs::read(fx.ledger_path()).expect("ledger"), before);
+    // Rebinding to it is refused too: it may not edit what tagsync made.
+    let out = fx.run_with_secret(OTHER_SECRET, &["ledger", "rebind", "-c", &cfg, "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains("belongs to another app"),
+        "{}",
+        both(&out)
+    );
+    assert_eq!(std::fs::read(fx.ledger_path()).expect("ledger"), before);
+    let text_ledger = String::from_utf8(before).expect("utf-8");
+    assert!(!text_ledger.contains(SECRET), "{text_ledger}");
+}
+
+#[test]
+fn a_rotated_secret_of_the_same_app_is_accepted_by_rebind() {
+    let (fx, cfg) = applied();
+    // As if the ledger had been written with the app's previous secret.
+    let path = fx.ledger_path();
+    let mut ledger = Ledger::load(&path, CORP).expect("ledger");
+    ledger.app = Some(tagsync::ledger::app_fingerprint(CORP, "the-old-secret"));
+    ledger.save(&path).expect("save");
+    let refused = fx.run(&["plan", "-c", &cfg]);
+    assert_eq!(refused.status.code(), Some(1), "{}", both(&refused));
+    let no_tty = fx.run(&["ledger", "rebind", "-c", &cfg]);
+    assert_eq!(no_tty.status.code(), Some(1), "{}", both(&no_tty));
+    assert!(text(&no_tty.stderr).contains("--yes"), "{}", both(&no_tty));
+    let out = fx.run(&["ledger", "rebind", "-c", &cfg, "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(text(&out.stdout).contains("checked:"), "{}", both(&out));
+    let out = fx.run(&["plan", "-c", &cfg, "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+}
+
+#[test]
+fn a_format_1_ledger_is_upgraded_in_place_with_bindings() {
+    let fx = Fixture::new();
+    let cfg = fx.write(
+        "tags.yaml",
+        "version: 1\ngroups:\n  - name: 客户等级\n    tags: [VIP, 普通客户]\n  - name: 行业\n    managed: false\n    order: ignore\n    tags: [制造业, 零售]\n  - name: 来源\n    managed: false\n    order: ignore\n    tags: [官网]\n",
+    );
+    let cfg = cfg.to_str().expect("utf-8").to_string();
+    let path = fx.ledger_path();
+    std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+    let v1 =
+        json!({"format_version": 1, "corp_id": CORP, "owned": [OURS_GROUP, OURS_NORMAL, OURS_VIP]});
+    std::fs::write(&path, v1.to_string()).expect("write v1");
+    let plain = fx.run(&["plan", "-c", &cfg, "--detailed-exitcode"]);
+    assert_eq!(plain.status.code(), Some(0), "{}", both(&plain));
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        v1.to_string(),
+        "a plain plan writes nothing"
+    );
+    let out = fx.run(&["plan", "-c", &cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let ledger: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    assert_eq!(ledger["format_version"], 2);
+    assert_eq!(ledger["bindings"][OURS_VIP]["name"], "VIP");
+    assert_eq!(ledger["bindings"][OURS_VIP]["group"], OURS_GROUP);
+    assert_eq!(ledger["bindings"][OURS_GROUP]["name"], "客户等级");
+    assert!(
+        ledger["app"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("hmac-sha256:"))
+    );
+    // Now a console rename of VIP is drift.
+    console_edit(&fx, json!({"id": OURS_VIP, "name": "贵宾"}));
+    let out = fx.run(&["plan", "-c", &cfg]);
+    assert!(
+        text(&out.stdout).contains("renamed outside tagsync"),
+        "{}",
+        both(&out)
+    );
+}
+
+#[test]
+fn disown_and_adopt_with_tags_change_the_ledger_both_ways() {
+    let fx = Fixture::new();
+    let out = fx.run(&["adopt", OURS_GROUP, "--with-tags"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.matches("adopted ").count(), 3, "{stdout}");
+    assert!(stdout.contains("tag 客户等级 / VIP"), "{stdout}");
+    let owned = fx.owned(&fx.ledger_path());
+    assert!(
+        [OURS_GROUP, OURS_VIP, OURS_NORMAL]
+            .iter()
+            .all(|id| owned.contains(*id))
+    );
+
+    let out = fx.run(&["disown", OURS_VIP]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        text(&out.stdout).contains("disowned tag 客户等级 / VIP"),
+        "{}",
+        both(&out)
+    );
+    let ledger = Ledger::load(&fx.ledger_path(), CORP).expect("ledger");
+    assert!(!ledger.owned.contains(OURS_VIP) && !ledger.bindings.contains_key(OURS_VIP));
+    assert!(ledger.owned.contains(OURS_NORMAL));
+
+    let before = std::fs::read(fx.ledger_path()).expect("ledger");
+    let out = fx.run(&["disown", OURS_VIP, "etNotOurs"]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(text(&out.stderr).contains("does not own"), "{}", both(&out));
+    assert_eq!(std::fs::read(fx.ledger_path()).expect("ledger"), before);
+    assert_eq!(fx.writes(), 0, "nothing sent to WeCom");
+}
+
+#[test]
+fn export_ids_writes_every_id_and_still_plans_to_nothing() {
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    let out = fx.run(&["export", "--ids", "-o", "tags.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let exported = std::fs::read_to_string(fx.dir.path().join("tags.yaml")).expect("exported");
+    for id in [
+        OURS_GROUP,
+        OURS_VIP,
+        OURS_NORMAL,
+        "etTagRetail000000000000000000000",
+    ] {
+        assert!(exported.contains(&format!("id: {id}")), "{exported}");
+    }
+    let out = fx.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+}
