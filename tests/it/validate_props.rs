@@ -201,7 +201,7 @@ proptest! {
     fn edited_example_never_panics(
         edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(VALUES)), 1..6)
     ) {
-        let mut src: Vec<char> = include_str!("../tags.yaml.example").chars().collect();
+        let mut src: Vec<char> = include_str!("../../tags.yaml.example").chars().collect();
         for (at, kind, text) in edits {
             let i = at.index(src.len() + 1);
             match kind {

@@ -1,6 +1,6 @@
 //! Fault injection: each fault happens, and leaves the corp consistent.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@
 //! Every check is on the end state (the emulator's dump and call log, the ledger file,
 //! exit codes), never on timing or on where a kill landed.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! strips customers, another app's secret is refused before any write, an old ledger is
 //! upgraded, and adoption works both ways.
 
-mod common;
+use crate::common;
 
 use common::bin::{CORP, Fixture, OURS_GROUP, OURS_NORMAL, OURS_VIP, both, text};
 use common::{OTHER_SECRET, SECRET};

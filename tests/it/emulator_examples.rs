@@ -3,7 +3,7 @@
 //!
 //! Regenerate the corp with `TAGSYNC_REGEN_EXAMPLES=1 cargo test --test emulator_examples`.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

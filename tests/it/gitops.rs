@@ -5,7 +5,7 @@
 //! (`GITHUB_API_URL`, `CI_API_V4_URL`). Also: the workflows call those scripts and have
 //! the triggers the README describes, and a 10000-tag bootstrap plan fits in one comment.
 
-mod common;
+use crate::common;
 #[path = "gitops/fake_api.rs"]
 mod fake_api;
 

@@ -4,7 +4,7 @@
 //! Most tests start an emulator in this process (`emulator::start`) and point the child at
 //! it with `--api-base` and `WECOM_CORP_ID`/`WECOM_CORP_SECRET`; some use `--emulator SEED`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

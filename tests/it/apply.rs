@@ -1,7 +1,7 @@
 //! The apply engine end to end against the emulator over HTTP: desired → snapshot → plan
 //! → execute → verify, with and without injected faults.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,6 @@
 //! The emulator against every rule of `wecom-api.md`, driven over HTTP only.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};

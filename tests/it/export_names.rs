@@ -5,7 +5,7 @@
 //! exported as they are and validate (tagsync only compares them with the corp); in a
 //! group it manages, export stops, names the items and writes nothing.
 
-mod common;
+use crate::common;
 
 use common::bin::{Fixture, both, text};
 use common::{group, small_seed, tag};
