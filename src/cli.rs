@@ -5,28 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
-/// Process exit codes (PRODUCT section 4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// Success, or no changes.
-    Success = 0,
-    /// An error: bad file, bad answer, bad arguments.
-    Error = 1,
-    /// Changes present (only with `--detailed-exitcode`).
-    Changes = 2,
-    /// Blocked by a safety gate or an ownership refusal: nothing was sent.
-    Blocked = 3,
-    /// Apply partly failed.
-    Partial = 4,
-}
-
-impl Exit {
-    pub fn code(self) -> u8 {
-        self as u8
-    }
-}
+use crate::commands::args::{
+    AdoptArgs, ApplyArgs, DisownArgs, EmulatorArgs, ExportArgs, LedgerCommand, PlanArgs,
+};
+pub use crate::exit::Exit;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,14 +26,6 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Format {
-    #[default]
-    Text,
-    Markdown,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,153 +67,6 @@ pub enum Command {
     },
 }
 
-/// Where the corp is and how to reach it. Credentials come from the environment only.
-#[derive(Debug, Args, Clone)]
-pub struct RemoteArgs {
-    /// API base URL (plain http is refused except for loopback addresses).
-    #[arg(long, env = "WECOM_API_BASE")]
-    pub api_base: Option<String>,
-    /// Read the corp secret from this file instead of WECOM_CORP_SECRET.
-    #[arg(long)]
-    pub secret_file: Option<PathBuf>,
-    /// The ownership ledger (default: beside the config file).
-    #[arg(long)]
-    pub state: Option<PathBuf>,
-    /// Use an in-process emulator seeded from this snapshot file (a demo or a dry run;
-    /// credentials then come from the emulator, not the environment).
-    #[arg(long, value_name = "SEED")]
-    pub emulator: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct PlanArgs {
-    /// The desired-state file.
-    #[arg(short, long, default_value = "tags.yaml")]
-    pub config: PathBuf,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Exit 2 when the plan has changes.
-    #[arg(long)]
-    pub detailed_exitcode: bool,
-    /// Execute the plan just shown.
-    #[arg(long)]
-    pub apply: bool,
-    /// Save the plan to this file for `tagsync apply`. With `--apply`, a record of the
-    /// plan applied: once applied it is stale, and `tagsync apply` refuses it.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Allow up to N deleted or replaced tags past the safety gate.
-    #[arg(long, value_name = "N")]
-    pub allow_delete: Option<usize>,
-    /// The most tags the corp may hold (3000 for some older corps): when the plan's adds
-    /// would pass it, its delete runs first.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = crate::plan::TAG_LIMIT,
-        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::plan::TAG_LIMIT as u64)
-    )]
-    pub tag_limit: usize,
-    /// Steps run at once during apply.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub parallelism: u16,
-    #[command(flatten)]
-    pub remote: RemoteArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct ApplyArgs {
-    /// The plan saved with `tagsync plan --out`.
-    pub plan: PathBuf,
-    /// The desired-state file (default: the path recorded in the saved plan); it must be
-    /// byte for byte the file the plan was made from.
-    #[arg(short, long)]
-    pub config: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Steps run at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub parallelism: u16,
-    #[command(flatten)]
-    pub remote: RemoteArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// The desired-state file (locates the default ledger; not read).
-    #[arg(short, long, default_value = "tags.yaml")]
-    pub config: PathBuf,
-    /// Write the file here instead of stdout.
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
-    /// Write the id of every group and tag (`id:`), to pin items or find ids to adopt.
-    #[arg(long)]
-    pub ids: bool,
-    #[command(flatten)]
-    pub remote: RemoteArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct AdoptArgs {
-    /// Ids of groups or tags to record as owned.
-    #[arg(required = true)]
-    pub ids: Vec<String>,
-    /// For a group id: adopt every tag in the group too.
-    #[arg(long)]
-    pub with_tags: bool,
-    /// The desired-state file (locates the default ledger; not read).
-    #[arg(short, long, default_value = "tags.yaml")]
-    pub config: PathBuf,
-    #[command(flatten)]
-    pub remote: RemoteArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct DisownArgs {
-    /// Ids of groups or tags the ledger owns.
-    #[arg(required = true)]
-    pub ids: Vec<String>,
-    /// The desired-state file (locates the default ledger; not read).
-    #[arg(short, long, default_value = "tags.yaml")]
-    pub config: PathBuf,
-    #[command(flatten)]
-    pub remote: RemoteArgs,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum LedgerCommand {
-    /// Accept the secret this run uses as the ledger's app (after its secret was
-    /// rotated): first checks that the secret may edit an item tagsync created.
-    Rebind(RebindArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct RebindArgs {
-    /// The desired-state file (locates the default ledger; not read).
-    #[arg(short, long, default_value = "tags.yaml")]
-    pub config: PathBuf,
-    /// Do not ask for confirmation (for scripts).
-    #[arg(long)]
-    pub yes: bool,
-    #[command(flatten)]
-    pub remote: RemoteArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct EmulatorArgs {
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = "127.0.0.1:0")]
-    pub listen: String,
-    /// Seed snapshot, in the get_corp_tag_list answer shape.
-    #[arg(long)]
-    pub seed: Option<PathBuf>,
-    /// Apps file (YAML): corp_id and apps [{name, secret, legacy?}].
-    #[arg(long)]
-    pub apps: Option<PathBuf>,
-    #[command(flatten)]
-    pub faults: crate::emulator::FaultArgs,
-}
-
 /// Run a parsed command line. Diagnostics and errors go to stderr, results to stdout.
 pub fn run(cli: Cli) -> Exit {
     init_logging(cli.verbose);
@@ -249,9 +78,9 @@ pub fn run(cli: Cli) -> Exit {
             write_stdout(&out, "the completions")
         }
         Command::Man { dir } => man(dir.as_deref()),
-        Command::Emulator(args) => crate::emulator::cmd_emulator(&args),
-        Command::Validate { config } => crate::desired::cmd_validate(&config),
-        Command::Schema => crate::desired::cmd_schema(),
+        Command::Emulator(args) => crate::commands::emulator::cmd_emulator(&args),
+        Command::Validate { config } => crate::commands::validate::cmd_validate(&config),
+        Command::Schema => crate::commands::validate::cmd_schema(),
         Command::Plan(args) => crate::commands::plan::cmd_plan(&args),
         Command::Export(args) => crate::commands::export::cmd_export(&args),
         Command::Adopt(args) => crate::commands::adopt::cmd_adopt(&args),

@@ -11,13 +11,16 @@
 //! and the emulator beside them, sharing only [`wire`] with the client.
 
 pub mod apply;
+pub mod atomic_write;
 pub mod cli;
 pub mod commands;
 pub mod desired;
 pub mod emulator;
+pub mod exit;
 pub mod ledger;
 pub mod plan;
 pub mod remote;
 pub mod render;
 pub mod sanitize;
+pub mod snapshot;
 pub mod wire;

@@ -1,4 +1,4 @@
-//! The JSON shapes of the WeCom API (see `shared/spec/wecom-api.md`).
+//! The JSON shapes of the WeCom API, its paths, error codes and limits.
 //!
 //! This is the only module the client and the emulator share. Optional request fields
 //! are omitted when unset, never sent empty; a missing `errcode` in an answer reads as 0.
@@ -14,6 +14,14 @@ pub mod path {
     pub const ADD_CORP_TAG: &str = "externalcontact/add_corp_tag";
     pub const EDIT_CORP_TAG: &str = "externalcontact/edit_corp_tag";
     pub const DEL_CORP_TAG: &str = "externalcontact/del_corp_tag";
+}
+
+/// The vendor's limits, defined once for the validator, the planner and the emulator.
+pub mod limit {
+    /// The most corp tags a corp may hold (older corps: 3000); past it, errcode 40126.
+    pub const CORP_TAGS: usize = 10_000;
+    /// The longest name of a group or tag, in characters.
+    pub const NAME_CHARS: usize = 30;
 }
 
 /// Error codes the project branches on. Branch on these, never on `errmsg`.

@@ -40,13 +40,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde::Serialize;
 use tokio::task::JoinSet;
 
-use super::report::{ApplyReport, Counts, StepOutcome, StepStatus};
+use super::report::{ApplyReport, Counts, Failure, StepOutcome, StepStatus, kind_name};
+use super::request::{Request, request};
 use crate::ledger::{Binding, Ledger, PendingAdd};
-use crate::plan::{Plan, Request, Step, StepKind, Target};
-use crate::remote::error::hint;
+use crate::plan::{Plan, Step, StepKind, Target};
 use crate::remote::{Client, ClientError, ErrorKind, Snapshot};
 use crate::wire;
 
@@ -77,24 +76,6 @@ impl Default for ApplyOptions {
     }
 }
 
-impl ApplyOptions {
-    /// Tick `bar` once per step (its length set to the plan's steps by the caller); the
-    /// message shows the last failure.
-    pub fn with_progress_bar(mut self, bar: indicatif::ProgressBar) -> Self {
-        self.progress = Some(Arc::new(move |o: &StepOutcome| {
-            if let StepStatus::Failed(f) = &o.status {
-                bar.set_message(format!(
-                    "step {} failed: {}",
-                    o.step_id,
-                    crate::sanitize::for_terminal(&f.errmsg)
-                ));
-            }
-            bar.inc(1);
-        }));
-        self
-    }
-}
-
 impl fmt::Debug for ApplyOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApplyOptions")
@@ -102,69 +83,6 @@ impl fmt::Debug for ApplyOptions {
             .field("progress", &self.progress.is_some())
             .field("interrupted", &self.interrupted)
             .finish()
-    }
-}
-
-/// Why a step failed, for the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Failure {
-    pub errcode: Option<i64>,
-    /// The vendor's message when WeCom answered one, else what went wrong.
-    pub errmsg: String,
-    /// What the user can do.
-    pub hint: String,
-    /// The client's classification (`retryable`, `ownership`, `ambiguous`, …).
-    pub kind: String,
-}
-
-fn kind_name(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::Retryable => "retryable",
-        ErrorKind::Token => "token",
-        ErrorKind::Ownership => "ownership",
-        ErrorKind::Permission => "permission",
-        ErrorKind::Limit => "limit",
-        ErrorKind::InvalidRequest => "invalid_request",
-        ErrorKind::Ambiguous => "ambiguous",
-        ErrorKind::Config => "config",
-        ErrorKind::Fatal => "fatal",
-    }
-}
-
-impl From<&ClientError> for Failure {
-    fn from(e: &ClientError) -> Self {
-        let errcode = e.errcode();
-        let hint = match (errcode, e.kind()) {
-            (Some(code), _) => hint(code).to_string(),
-            (None, ErrorKind::Retryable) => "a transient failure outlasted the retries; \
-                 run tagsync again (plan shows what is left)"
-                .into(),
-            (None, ErrorKind::Ambiguous) => {
-                "run `tagsync plan` again: it reads the corp and shows what is left".into()
-            }
-            (None, _) => "run `tagsync plan` again to see what is left".into(),
-        };
-        Failure {
-            errcode,
-            errmsg: e
-                .errmsg()
-                .map(str::to_string)
-                .unwrap_or_else(|| e.to_string()),
-            hint,
-            kind: kind_name(e.kind()).into(),
-        }
-    }
-}
-
-impl Failure {
-    /// A lost answer whose effect could not be confirmed.
-    fn unresolved(what: String) -> Self {
-        Failure {
-            errcode: None,
-            errmsg: what,
-            hint: "run `tagsync plan` again: it reads the corp and shows what is left".into(),
-            kind: kind_name(ErrorKind::Ambiguous).into(),
-        }
     }
 }
 
@@ -570,7 +488,7 @@ fn pending_of(step: &Step) -> Option<PendingAdd> {
 }
 
 async fn run_step(client: &Client, kind: &StepKind) -> Done {
-    match kind.request() {
+    match request(kind) {
         Request::Add(req) => add(client, req).await,
         Request::Edit(req) => match client.edit(&req).await {
             Ok(()) => Done::default(),

@@ -12,13 +12,14 @@
 
 pub mod executor;
 pub mod report;
+pub mod request;
 pub mod saved;
 pub mod verify;
 
 use std::path::Path;
 
-pub use executor::{ApplyOptions, Failure, Progress, execute};
-pub use report::{ApplyReport, Counts, StepOutcome, StepStatus};
+pub use executor::{ApplyOptions, Progress, execute};
+pub use report::{ApplyReport, Counts, Failure, StepOutcome, StepStatus};
 pub use saved::{SavedPlan, SavedPlanError, StaleError};
 pub use verify::{VerifyResult, replan};
 

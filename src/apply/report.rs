@@ -5,9 +5,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::executor::Failure;
 use super::verify::VerifyResult;
-use crate::cli::Exit;
+use crate::exit::Exit;
+use crate::remote::error::hint;
+use crate::remote::{ClientError, ErrorKind};
 use crate::sanitize::for_terminal;
 
 /// How one step ended.
@@ -51,6 +52,69 @@ impl Counts {
             }
         }
         c
+    }
+}
+
+/// Why a step failed, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub errcode: Option<i64>,
+    /// The vendor's message when WeCom answered one, else what went wrong.
+    pub errmsg: String,
+    /// What the user can do.
+    pub hint: String,
+    /// The client's classification (`retryable`, `ownership`, `ambiguous`, …).
+    pub kind: String,
+}
+
+pub(super) fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Retryable => "retryable",
+        ErrorKind::Token => "token",
+        ErrorKind::Ownership => "ownership",
+        ErrorKind::Permission => "permission",
+        ErrorKind::Limit => "limit",
+        ErrorKind::InvalidRequest => "invalid_request",
+        ErrorKind::Ambiguous => "ambiguous",
+        ErrorKind::Config => "config",
+        ErrorKind::Fatal => "fatal",
+    }
+}
+
+impl From<&ClientError> for Failure {
+    fn from(e: &ClientError) -> Self {
+        let errcode = e.errcode();
+        let hint = match (errcode, e.kind()) {
+            (Some(code), _) => hint(code).to_string(),
+            (None, ErrorKind::Retryable) => "a transient failure outlasted the retries; \
+                 run tagsync again (plan shows what is left)"
+                .into(),
+            (None, ErrorKind::Ambiguous) => {
+                "run `tagsync plan` again: it reads the corp and shows what is left".into()
+            }
+            (None, _) => "run `tagsync plan` again to see what is left".into(),
+        };
+        Failure {
+            errcode,
+            errmsg: e
+                .errmsg()
+                .map(str::to_string)
+                .unwrap_or_else(|| e.to_string()),
+            hint,
+            kind: kind_name(e.kind()).into(),
+        }
+    }
+}
+
+impl Failure {
+    /// A lost answer whose effect could not be confirmed.
+    pub(super) fn unresolved(what: String) -> Self {
+        Failure {
+            errcode: None,
+            errmsg: what,
+            hint: "run `tagsync plan` again: it reads the corp and shows what is left".into(),
+            kind: kind_name(ErrorKind::Ambiguous).into(),
+        }
     }
 }
 

@@ -255,7 +255,7 @@ impl SavedPlan {
         }
     }
 
-    /// Write the plan as pretty JSON (atomically: temp file, then rename).
+    /// Write the plan as pretty JSON, atomically ([`crate::atomic_write`]).
     pub fn save(&self, path: &Path) -> Result<(), SavedPlanError> {
         let err = |source| SavedPlanError::Write {
             path: path.to_path_buf(),
@@ -264,16 +264,7 @@ impl SavedPlan {
         let mut bytes =
             serde_json::to_vec_pretty(self).map_err(|e| err(io::Error::other(e.to_string())))?;
         bytes.push(b'\n');
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "plan.json".into());
-        let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-        let result = fs::write(&tmp, &bytes).and_then(|()| fs::rename(&tmp, path));
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result.map_err(err)
+        crate::atomic_write::write(path, &bytes).map_err(err)
     }
 
     pub fn load(path: &Path) -> Result<SavedPlan, SavedPlanError> {

@@ -2,6 +2,7 @@
 //! report's exit codes and text, saved-plan freshness messages.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::executor::effect_missing;
 use super::saved::{SavedPlan, check_fresh};
@@ -187,13 +188,23 @@ async fn a_blocked_plan_is_refused_without_a_client_call() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ledger.json");
     let mut ledger = Ledger::new("ww");
-    let bar = indicatif::ProgressBar::hidden();
-    let opts = ApplyOptions::default().with_progress_bar(bar.clone());
+    let ticks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = ticks.clone();
+    let opts = ApplyOptions {
+        progress: Some(Arc::new(move |_: &StepOutcome| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        })),
+        ..ApplyOptions::default()
+    };
     let r = execute(&p, &client, &mut ledger, Some(&path), &opts).await;
     assert!(r.refused && r.exit_code() == 3);
     assert_eq!(client.stats().tag_calls(), 0);
     assert!(!path.exists(), "nothing written either");
-    assert_eq!(bar.position(), 0);
+    assert_eq!(
+        ticks.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no step reported"
+    );
     match &r.steps[0].status {
         StepStatus::NotAttempted { reason } => assert!(reason.starts_with("blocked: "), "{reason}"),
         other => panic!("{other:?}"),

@@ -12,9 +12,10 @@
 //! With `--emulator` and no `--state` the ledger lives only in memory, so the commands
 //! check the ids and say nothing was saved.
 
+use super::args::{AdoptArgs, DisownArgs, RemoteArgs};
 use super::remote_setup::{self, Remote};
 use super::{CommandError, report, runtime};
-use crate::cli::{AdoptArgs, DisownArgs, Exit, RemoteArgs};
+use crate::exit::Exit;
 use crate::ledger::{Binding, Ledger, LedgerLock};
 use crate::remote::Snapshot;
 use crate::sanitize::for_terminal;

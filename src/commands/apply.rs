@@ -6,12 +6,13 @@
 //! refuse a stale plan with the list of what changed (exit 1, nothing sent); print the
 //! plan; then the same [`ApplyJob`] as `plan --apply` (exit 0, 3 or 4).
 
+use super::args::ApplyArgs;
 use super::plan::{ApplyJob, show};
 use super::remote_setup::{self, Remote};
 use super::{CommandError, report, runtime};
 use crate::apply::{self, SavedPlan};
-use crate::cli::{ApplyArgs, Exit};
 use crate::desired::{self, Desired};
+use crate::exit::Exit;
 use crate::plan::{Plan, PlanOptions, Step};
 use crate::render::Context;
 

@@ -19,10 +19,11 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use super::args::ExportArgs;
 use super::remote_setup;
 use super::{CommandError, report, runtime};
-use crate::cli::{Exit, ExportArgs};
 use crate::desired::{self, Desired, Order, Ownership};
+use crate::exit::Exit;
 use crate::plan::{self, Owned, PlanOptions};
 use crate::remote::Snapshot;
 
@@ -53,9 +54,11 @@ async fn run(args: &ExportArgs) -> Result<Exit, CommandError> {
         eprintln!("warning: the exported file does not plan to zero changes: {why}");
     }
     match &args.output {
-        Some(path) => std::fs::write(path, &text).map_err(|source| CommandError::Write {
-            path: path.clone(),
-            source,
+        Some(path) => crate::atomic_write::write(path, text.as_bytes()).map_err(|source| {
+            CommandError::Write {
+                path: path.clone(),
+                source,
+            }
         })?,
         None => {
             let mut out = std::io::stdout().lock();

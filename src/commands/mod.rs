@@ -8,16 +8,19 @@
 
 pub mod adopt;
 pub mod apply;
+pub mod args;
+pub mod emulator;
 pub mod export;
 pub mod plan;
 pub mod rebind;
 pub mod remote_setup;
+pub mod validate;
 
 use std::path::PathBuf;
 
-use crate::cli::Exit;
 use crate::desired::Diagnostics;
 use crate::emulator::EmulatorError;
+use crate::exit::Exit;
 use crate::ledger::LedgerError;
 use crate::remote::ClientError;
 

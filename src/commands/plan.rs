@@ -11,14 +11,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::args::PlanArgs;
 use super::remote_setup::{self, Remote};
 use super::{CommandError, report, runtime};
 use crate::apply::{self, ApplyOptions, SavedPlan};
-use crate::cli::{Exit, Format, PlanArgs};
 use crate::desired::{self, Desired};
+use crate::exit::Exit;
 use crate::ledger::Ledger;
 use crate::plan::{self, Plan, PlanOptions};
 use crate::remote::Snapshot;
+use crate::render::Format;
 use crate::render::{self, Context};
 use crate::sanitize;
 
@@ -183,7 +185,7 @@ impl ApplyJob<'_> {
             bar
         });
         if let Some(bar) = &bar {
-            opts = opts.with_progress_bar(bar.clone());
+            opts.progress = Some(progress_bar(bar.clone()));
         }
         let report = apply::apply(
             self.plan,
@@ -210,6 +212,21 @@ impl ApplyJob<'_> {
         print(self.format, &rendered)?;
         Ok(report.exit())
     }
+}
+
+/// Tick `bar` once per step (its length set to the plan's steps by the caller); the
+/// message shows the last failure.
+fn progress_bar(bar: indicatif::ProgressBar) -> apply::Progress {
+    Arc::new(move |o: &apply::StepOutcome| {
+        if let apply::StepStatus::Failed(f) = &o.status {
+            bar.set_message(format!(
+                "step {} failed: {}",
+                o.step_id,
+                sanitize::for_terminal(&f.errmsg)
+            ));
+        }
+        bar.inc(1);
+    })
 }
 
 /// Read the corp and the ledger, and plan. Adds an interrupted apply left pending are

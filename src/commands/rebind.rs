@@ -14,9 +14,10 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use super::args::RebindArgs;
 use super::remote_setup::{self, Remote};
 use super::{CommandError, report, runtime};
-use crate::cli::{Exit, RebindArgs};
+use crate::exit::Exit;
 use crate::ledger::Ledger;
 use crate::remote::{ErrorKind, Snapshot};
 use crate::sanitize::for_terminal;

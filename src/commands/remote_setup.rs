@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use super::CommandError;
-use crate::cli::RemoteArgs;
+use super::args::RemoteArgs;
 use crate::emulator::{self, EmulatorHandle};
 use crate::ledger::{self, Ledger, LedgerLock};
 use crate::remote::{Client, ClientConfig, Credentials, Secret};

@@ -7,159 +7,12 @@
 //!    the wrong type, repeated key and missing required key as a [`Diagnostic`], and
 //!    carrying on past each.
 //!
-//! Content rules (name length, duplicates, order range, …) live in [`super::validate`].
+//! Content rules (name length, duplicates, order range, …) live in the `validate` module.
 //! Values a rule must judge (an out-of-range `order`, a wrong `version`) are therefore
 //! accepted in a wide type here and rejected there, with their location.
 
-use std::fmt;
-
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{Location, Spanned};
-
 use super::diagnostic::{Diagnostic, Pos};
-
-/// A YAML value with its place in the file.
-#[derive(Debug, Clone)]
-pub struct Node {
-    pub pos: Pos,
-    /// Byte range in the parsed text, when the parser knows it.
-    bytes: Option<(usize, usize)>,
-    pub value: Value,
-}
-
-/// A YAML value. Mapping entries keep their order and any repeated keys.
-#[derive(Debug, Clone)]
-pub enum Value {
-    Null,
-    Bool(bool),
-    Int(i128),
-    Float(f64),
-    Str(String),
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
-}
-
-impl Value {
-    /// What the value is, for "expected X, found Y" messages.
-    fn kind(&self) -> &'static str {
-        match self {
-            Value::Null => "nothing",
-            Value::Bool(_) => "a boolean",
-            Value::Int(_) | Value::Float(_) => "a number",
-            Value::Str(_) => "a string",
-            Value::Seq(_) => "a list",
-            Value::Map(_) => "a map",
-        }
-    }
-}
-
-impl Node {
-    /// A scalar as its user would read it: strings as they are, other scalars as spelled
-    /// in the file (`0x1F` stays `0x1F`), or as printed when the spelling is unknown.
-    fn spelling(&self, src: &str) -> Option<String> {
-        let printed = match &self.value {
-            Value::Str(s) => return Some(s.clone()),
-            Value::Null => String::new(),
-            Value::Bool(b) => b.to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) => f.to_string(),
-            Value::Seq(_) | Value::Map(_) => return None,
-        };
-        let written = self
-            .bytes
-            .and_then(|(start, len)| src.get(start..start.checked_add(len)?))
-            .filter(|s| !s.is_empty() && !s.starts_with(['*', '&', '!']))
-            .filter(|s| !s.chars().any(char::is_whitespace));
-        Some(written.map_or(printed, str::to_owned))
-    }
-}
-
-fn location_pos(loc: &Location) -> Pos {
-    Pos::from_location(loc).unwrap_or(Pos::START)
-}
-
-fn location_bytes(loc: &Location) -> Option<(usize, usize)> {
-    let span = loc.span();
-    let start = usize::try_from(span.byte_offset()?).ok()?;
-    let len = usize::try_from(span.byte_len()?).ok()?;
-    Some((start, len))
-}
-
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Spanned::<Value>::deserialize(d)?;
-        Ok(Node {
-            pos: location_pos(&s.referenced),
-            bytes: location_bytes(&s.referenced),
-            value: s.value,
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ValueVisitor)
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a YAML value")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Int(v.into()))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Int(v.into()))
-    }
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
-        Ok(Value::Int(v))
-    }
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
-        Ok(i128::try_from(v).map_or_else(|_| Value::Str(v.to_string()), Value::Int))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Float(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Str(v.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(v))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Value::deserialize(d)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Node>()? {
-            items.push(item);
-        }
-        Ok(Value::Seq(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Node>()? {
-            let value = map.next_value::<Node>()?;
-            entries.push((key, value));
-        }
-        Ok(Value::Map(entries))
-    }
-}
+pub use super::node::{Node, Value};
 
 /// A value with its place in the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -687,35 +540,11 @@ impl Shaper<'_> {
 }
 
 /// Whether `typed` is plausibly a misspelling of `known`: the same ignoring case, or at
-/// most two edits apart (one for short keys), a swap of neighbours counting as one.
+/// most two edits apart (one for short keys), a swap of neighbours counting as one
+/// (optimal string alignment distance).
 fn looks_like(typed: &str, known: &str) -> bool {
-    let a: Vec<char> = typed.to_lowercase().chars().collect();
-    let b: Vec<char> = known.chars().collect();
-    let limit = if b.len() <= 4 { 1 } else { 2 };
-    if a.len().abs_diff(b.len()) > limit {
-        return false;
-    }
-    // Optimal string alignment distance: d[i][j] for a[..i] and b[..j].
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()] <= limit
+    let limit = if known.chars().count() <= 4 { 1 } else { 2 };
+    strsim::osa_distance(&typed.to_lowercase(), known) <= limit
 }
 
 #[cfg(test)]

@@ -504,7 +504,7 @@ impl Default for EmulatorConfig {
             }],
             seed: Vec::new(),
             token_lifetime: Duration::from_secs(7200),
-            tag_limit: 10_000,
+            tag_limit: crate::wire::limit::CORP_TAGS,
             rate_limit_per_minute: None,
             concurrency_limit: None,
             faults: Faults::none(),

@@ -46,13 +46,12 @@
 //!   can in the WeCom console); it is no app's call, so it is not logged, limited or
 //!   faulted, and the item keeps its owner.
 //! - `tagsync emulator --fault-rate P`: random -1 and 6000 on the tag calls only, so
-//!   that a call fails with probability P; token calls get none ([`FaultArgs`]).
+//!   that a call fails with probability P; token calls get none ([`flag_faults`]).
 
 mod config;
 mod server;
 mod state;
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -64,8 +63,6 @@ pub use config::{
 };
 pub use server::{CALL_LOG_CAP, CONSOLE_EDIT_PATH, CallRecord, MAX_BODY_BYTES, STATE_PATH};
 pub use state::MAX_NAME_CHARS;
-
-use crate::cli;
 
 /// A running emulator. Dropping it without [`EmulatorHandle::shutdown`] leaves the
 /// server running until the runtime ends.
@@ -167,17 +164,6 @@ impl EmulatorHandle {
     }
 }
 
-/// `tagsync emulator`: run until ctrl-c or SIGTERM.
-pub fn cmd_emulator(args: &cli::EmulatorArgs) -> cli::Exit {
-    match run_cli(args) {
-        Ok(()) => cli::Exit::Success,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            cli::Exit::Error
-        }
-    }
-}
-
 /// The configuration of the files `tagsync emulator` takes: defaults, then the apps file
 /// (corp id, apps, limits), then the seed.
 pub fn config_from_files(
@@ -194,155 +180,26 @@ pub fn config_from_files(
     Ok(config)
 }
 
-/// The fault flags of `tagsync emulator` (flattened into its arguments).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct FaultArgs {
-    /// Fixed latency added to every call, in milliseconds (for benchmarks).
-    #[arg(long, value_name = "N")]
-    pub latency_ms: Option<u64>,
-    /// Probability (0 to 1) that a tag call is refused with a retryable errcode
-    /// (-1 system busy or 6000 version conflict; nothing is done).
-    #[arg(long, value_name = "P", value_parser = parse_probability)]
-    pub fault_rate: Option<f64>,
-    /// Seed of the random faults: the same seed gives the same faults.
-    #[arg(long, value_name = "S", default_value_t = 0)]
-    pub fault_seed: u64,
-}
-
-fn parse_probability(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
-        _ => Err(format!("{text:?} is not a probability between 0 and 1")),
+/// The faults of `tagsync emulator`'s flags: a fixed `latency`, and random refusals of
+/// the tag calls with probability `rate`. The random mix is of errcodes that prove nothing
+/// was done (-1, 6000), in equal parts, so that together they fire with the given rate;
+/// 45009, 45033 and HTTP errors are left out because they change the client's pacing or
+/// make an add ambiguous (the [`Faults`] builder has them).
+pub fn flag_faults(latency: Option<Duration>, rate: Option<f64>, seed: u64) -> Faults {
+    let mut faults = Faults::none().with_seed(seed);
+    if let Some(latency) = latency {
+        faults = faults.latency_all(latency, Duration::ZERO);
     }
-}
-
-impl FaultArgs {
-    /// The faults these flags ask for. The random mix is of errcodes that prove nothing
-    /// was done (-1, 6000), in equal parts, so that together they fire with the given
-    /// rate; 45009, 45033 and HTTP errors are left out because they change the client's
-    /// pacing or make an add ambiguous (the [`Faults`] builder has them).
-    pub fn faults(&self) -> Faults {
-        let mut faults = Faults::none().with_seed(self.fault_seed);
-        if let Some(ms) = self.latency_ms {
-            faults = faults.latency_all(Duration::from_millis(ms), Duration::ZERO);
-        }
-        if let Some(rate) = self.fault_rate.filter(|p| *p > 0.0) {
-            let mix = [FaultKind::SystemBusy, FaultKind::VersionConflict];
-            // Checked in turn, the first that fires wins: each fires with q so that
-            // 1 - (1 - q)^n = rate.
-            let q = 1.0 - (1.0 - rate).powf(1.0 / mix.len() as f64);
-            for kind in CallKind::TAG_CALLS {
-                for fault in mix {
-                    faults = faults.random(kind, fault, q);
-                }
+    if let Some(rate) = rate.filter(|p| *p > 0.0) {
+        let mix = [FaultKind::SystemBusy, FaultKind::VersionConflict];
+        // Checked in turn, the first that fires wins: each fires with q so that
+        // 1 - (1 - q)^n = rate.
+        let q = 1.0 - (1.0 - rate).powf(1.0 / mix.len() as f64);
+        for kind in CallKind::TAG_CALLS {
+            for fault in mix {
+                faults = faults.random(kind, fault, q);
             }
         }
-        faults
     }
-}
-
-fn run_cli(args: &cli::EmulatorArgs) -> Result<(), String> {
-    let mut config =
-        config_from_files(args.seed.as_deref(), args.apps.as_deref()).map_err(|e| e.to_string())?;
-    config.faults = args.faults.faults();
-    if args.apps.is_none() {
-        let names: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
-        eprintln!(
-            "note: no --apps file; corp_id {:?}, apps {names:?}",
-            config.corp_id
-        );
-    }
-    let addr: SocketAddr = args.listen.parse().map_err(|e| {
-        format!(
-            "--listen {:?} is not an address like 127.0.0.1:8080: {e}",
-            args.listen
-        )
-    })?;
-    // A test server's secrets are not secrets: show how to log in as the `tagsync` app
-    // (or the first one that is not legacy).
-    let login = config
-        .apps
-        .iter()
-        .find(|a| a.name == "tagsync")
-        .or_else(|| config.apps.iter().find(|a| !a.legacy))
-        .cloned();
-    let corp_id = config.corp_id.clone();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async {
-        let handle = start_on(addr, config)
-            .await
-            .map_err(|e| format!("cannot start the emulator on {addr}: {e}"))?;
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{}", handle.addr())
-            .and_then(|()| out.flush())
-            .map_err(|e| format!("cannot write to stdout: {e}"))?;
-        drop(out);
-        if let Some(app) = login {
-            eprintln!(
-                "to plan against it (as app `{}`):\n  export WECOM_API_BASE=http://{}/cgi-bin/ \
-                 WECOM_CORP_ID={} WECOM_CORP_SECRET={}\nits state: curl http://{}{}",
-                app.name,
-                handle.addr(),
-                corp_id,
-                app.secret,
-                handle.addr(),
-                server::STATE_PATH
-            );
-        }
-        wait_for_stop().await;
-        handle.shutdown().await;
-        Ok(())
-    })
-}
-
-async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::Parser;
-
-    fn parse(args: &[&str]) -> Result<cli::Cli, clap::Error> {
-        cli::Cli::try_parse_from(["tagsync", "emulator"].iter().chain(args))
-    }
-
-    #[test]
-    fn fault_flags_parse_and_refuse_bad_rates() {
-        let cli = parse(&[
-            "--latency-ms",
-            "50",
-            "--fault-rate",
-            "0.1",
-            "--fault-seed",
-            "9",
-        ])
-        .expect("parses");
-        let cli::Command::Emulator(args) = cli.command else {
-            panic!("not the emulator command");
-        };
-        assert_eq!(args.faults.latency_ms, Some(50));
-        assert_eq!(args.faults.fault_rate, Some(0.1));
-        assert_eq!(args.faults.fault_seed, 9);
-        for bad in ["1.5", "-0.1", "often", "NaN"] {
-            let flag = format!("--fault-rate={bad}");
-            let e = parse(&[&flag]).expect_err(bad);
-            assert!(e.to_string().contains("probability"), "{e}");
-        }
-    }
+    faults
 }

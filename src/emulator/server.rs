@@ -908,12 +908,8 @@ mod tests {
 
     #[test]
     fn fault_flags_give_the_asked_rate_on_tag_calls_only() {
-        let args = super::super::FaultArgs {
-            latency_ms: Some(7),
-            fault_rate: Some(0.2),
-            fault_seed: 11,
-        };
-        let mut state = FaultState::new(args.faults());
+        let faults = super::super::flag_faults(Some(Duration::from_millis(7)), Some(0.2), 11);
+        let mut state = FaultState::new(faults);
         let n = 20_000;
         let mut fired = 0;
         for _ in 0..n {
@@ -932,7 +928,7 @@ mod tests {
             let (latency, fault) = state.decide(CallKind::GetToken);
             assert_eq!((latency, fault), (Duration::from_millis(7), None));
         }
-        let none = super::super::FaultArgs::default().faults();
+        let none = super::super::flag_faults(None, None, 0);
         assert_eq!(none, Faults::none());
     }
 

@@ -12,7 +12,7 @@ use super::config::{SeedGroup, SeedTag};
 use crate::wire::{self, errcode};
 
 /// Longest group or tag name, in characters.
-pub const MAX_NAME_CHARS: usize = 30;
+pub const MAX_NAME_CHARS: usize = crate::wire::limit::NAME_CHARS;
 
 /// The WeCom error an operation answers with; nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq)]

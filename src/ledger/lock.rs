@@ -6,6 +6,7 @@ use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use super::LedgerError;
+use crate::atomic_write::dir_and_name;
 
 /// The right to write one ledger, held until dropped (see the module docs).
 #[derive(Debug)]
@@ -155,17 +156,4 @@ fn still_at(file: &File, path: &Path) -> bool {
         let _ = (file, path);
         true
     }
-}
-
-/// The directory of `path` (`.` when it has none) and its file name.
-pub(super) fn dir_and_name(path: &Path) -> (PathBuf, String) {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "ledger.json".into());
-    (dir, name)
 }

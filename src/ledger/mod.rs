@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 pub use lock::{LedgerLock, remove_lock_files};
 pub use ownership::{Binding, Bindings, History, Owned, Renamed};
 
-use lock::{dir_and_name, resolved};
+use lock::resolved;
 
 /// The format this tagsync writes.
 pub const FORMAT_VERSION: u32 = 2;
@@ -360,25 +360,7 @@ impl Ledger {
         let mut bytes =
             serde_json::to_vec_pretty(self).map_err(|e| err(io::Error::other(e.to_string())))?;
         bytes.push(b'\n');
-        let (dir, name) = dir_and_name(path);
-        fs::create_dir_all(&dir).map_err(err)?;
-        // One fixed name: a run killed mid-save leaves it behind, and the next save
-        // overwrites and renames it away (writers hold the [`LedgerLock`], so one at a time).
-        let tmp = dir.join(format!(".{name}.tmp"));
-        let result = (|| {
-            let mut f = File::create(&tmp)?;
-            write(&mut f, &bytes)?;
-            f.sync_all()?;
-            drop(f);
-            fs::rename(&tmp, path)?;
-            #[cfg(unix)]
-            File::open(&dir)?.sync_all()?;
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result.map_err(err)
+        crate::atomic_write::write_with(path, &bytes, write).map_err(err)
     }
 }
 

@@ -21,10 +21,10 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::matching::Matching;
+use super::matching::temp_name;
 use super::model::{Binding, Bindings, Blocked, Owned, Plan, StepKind, Target};
-use super::steps::temp_name;
 use crate::desired::model::Desired;
-use crate::remote::snapshot::Snapshot;
+use crate::snapshot::Snapshot;
 
 /// Owned items the delete must leave alone, and why.
 #[derive(Debug, Default)]

@@ -15,7 +15,7 @@
 
 use super::model::Owned;
 use crate::desired::model::{Desired, DesiredGroup, DesiredTag, Order, Ownership};
-use crate::remote::snapshot::Snapshot;
+use crate::snapshot::Snapshot;
 
 /// Sort indices by order (larger first, stable) and say whether values strictly decrease.
 fn display_order(orders: &[u32]) -> (Vec<usize>, bool) {

@@ -6,7 +6,7 @@
 //! tagsync may delete (all of them under `ownership: all`).
 
 use super::model::{Blocked, Owned, Plan, PlanOptions};
-use crate::remote::snapshot::Snapshot;
+use crate::snapshot::Snapshot;
 
 pub fn apply(plan: &mut Plan, remote: &Snapshot, owned: &Owned, options: &PlanOptions) {
     let count = plan.deleted_tag_count();

@@ -38,7 +38,19 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::model::{Bindings, History};
 use crate::desired::model::Desired;
-use crate::remote::snapshot::Snapshot;
+use crate::snapshot::Snapshot;
+
+/// Prefix of temporary names. A remote item named `~~X` is taken as a rename to `X`
+/// interrupted half-way (see the module docs), so a failed apply resumes.
+pub const TEMP_PREFIX: &str = "~~";
+
+/// The temporary name on the way to `target`: `~~` and the first 28 characters of it
+/// (names are at most 30 characters).
+pub fn temp_name(target: &str) -> String {
+    let mut t = String::from(TEMP_PREFIX);
+    t.extend(target.chars().take(28));
+    t
+}
 
 /// The result of matching.
 #[derive(Debug, Clone, Default)]
@@ -119,7 +131,7 @@ fn match_names(
             continue;
         }
         // A rename cycle interrupted after its temporary rename left `~~name`.
-        let temp = super::steps::temp_name(w.name);
+        let temp = temp_name(w.name);
         let resume = (!wanted.contains(temp.as_str())).then_some(temp);
         // The item of this name got it from tagsync renaming one of the old names: the
         // rename is done; it is this item's, and no other item's old name takes it.

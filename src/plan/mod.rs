@@ -18,7 +18,7 @@
 //! # What the executor does with a plan
 //!
 //! - Refuse to start when [`Plan::blocked`]; show every blocked step's reason and fix.
-//! - Send [`StepKind::request`] for each step, running a step once its `depends_on` all
+//! - Send each step's request (`apply::request`), running a step once its `depends_on` all
 //!   succeeded; a failed step stops only the steps that (transitively) depend on it.
 //! - After each successful add, record the new ids with their bindings from the answer
 //!   (`Ledger::record_bound`) and save the ledger; after each successful edit,
@@ -63,13 +63,13 @@ pub mod steps;
 pub use export::export;
 pub use model::{
     Binding, Bindings, Blocked, DeletedGroup, DeletedTag, History, NewTag, Owned, Plan,
-    PlanOptions, Request, Step, StepKind, Summary, TAG_LIMIT, Target, Unmanaged, UnmanagedTag,
+    PlanOptions, Step, StepKind, Summary, TAG_LIMIT, Target, Unmanaged, UnmanagedTag,
 };
 pub use simulate::{SimError, simulate};
 
 use crate::desired::model::{Desired, Ownership};
 use crate::ledger::Ledger;
-use crate::remote::snapshot::Snapshot;
+use crate::snapshot::Snapshot;
 
 /// The one planning entry of the commands (plan, apply, verify): [`plan`] with the
 /// ledger's ownership, rename history and bindings.

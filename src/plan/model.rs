@@ -3,8 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::wire;
-
 pub use crate::ledger::{Binding, Bindings, History, Owned, Renamed};
 
 /// Knobs of the planner (from the command line and the ledger).
@@ -32,7 +30,7 @@ pub struct PlanOptions {
 }
 
 /// WeCom's corp tag limit.
-pub const TAG_LIMIT: usize = 10_000;
+pub const TAG_LIMIT: usize = crate::wire::limit::CORP_TAGS;
 
 fn default_tag_limit() -> usize {
     TAG_LIMIT
@@ -220,63 +218,6 @@ impl Plan {
                 _ => 0,
             })
             .sum()
-    }
-}
-
-/// The request body of one step, in the vendor's shapes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Request {
-    /// `add_corp_tag`
-    Add(wire::AddTagRequest),
-    /// `edit_corp_tag`
-    Edit(wire::EditTagRequest),
-    /// `del_corp_tag`
-    Delete(wire::DelTagRequest),
-}
-
-impl StepKind {
-    /// The body to send for this step (`agentid` left out: only old multi-app suites use it).
-    pub fn request(&self) -> Request {
-        let new = |tags: &[NewTag]| {
-            tags.iter()
-                .map(|t| wire::NewTag {
-                    name: t.name.clone(),
-                    order: t.order,
-                })
-                .collect()
-        };
-        match self {
-            StepKind::AddGroup { name, order, tags } => Request::Add(wire::AddTagRequest {
-                group_id: None,
-                group_name: Some(name.clone()),
-                order: *order,
-                tag: new(tags),
-                agentid: None,
-            }),
-            StepKind::AddTags { group_id, tags, .. } => Request::Add(wire::AddTagRequest {
-                group_id: Some(group_id.clone()),
-                group_name: None,
-                order: None,
-                tag: new(tags),
-                agentid: None,
-            }),
-            StepKind::Edit {
-                id,
-                to_name,
-                to_order,
-                ..
-            } => Request::Edit(wire::EditTagRequest {
-                id: id.clone(),
-                name: to_name.clone(),
-                order: *to_order,
-                agentid: None,
-            }),
-            StepKind::Delete { groups, tags } => Request::Delete(wire::DelTagRequest {
-                tag_id: tags.iter().map(|t| t.id.clone()).collect(),
-                group_id: groups.iter().map(|g| g.id.clone()).collect(),
-                agentid: None,
-            }),
-        }
     }
 }
 

@@ -17,7 +17,7 @@ use rand::{Rng, SeedableRng};
 use super::testutil::*;
 use super::*;
 use crate::desired::model::{Desired, DesiredGroup, DesiredTag, Order, Ownership};
-use crate::remote::snapshot::{RemoteGroup, RemoteTag, Snapshot};
+use crate::snapshot::{RemoteGroup, RemoteTag, Snapshot};
 
 struct Case {
     corp: Snapshot,

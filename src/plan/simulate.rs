@@ -7,7 +7,7 @@
 //! real server; the planner never means that, so it is an error here.
 
 use super::model::{Owned, Plan, StepKind};
-use crate::remote::snapshot::{RemoteGroup, RemoteTag, Snapshot};
+use crate::snapshot::{RemoteGroup, RemoteTag, Snapshot};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimError {

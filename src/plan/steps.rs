@@ -25,11 +25,11 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 
-use super::matching::Matching;
+use super::matching::{Matching, temp_name};
 use super::model::*;
 use super::order::{self, Slot};
 use crate::desired::model::{Desired, Order};
-use crate::remote::snapshot::Snapshot;
+use crate::snapshot::Snapshot;
 
 /// A step before ids are final: `deps` are draft indices.
 struct Draft {
@@ -954,18 +954,6 @@ fn is_deleted(k: Key, dels: &Deletes) -> bool {
         Key::Group(g) => dels.deleted_groups.contains(&g),
         Key::Tag(g, t) => dels.deleted_groups.contains(&g) || dels.deleted_tags.contains(&(g, t)),
     }
-}
-
-/// Prefix of temporary names. A remote item named `~~X` is taken as a rename to `X`
-/// interrupted half-way (see [`super::matching`]), so a failed apply resumes.
-pub const TEMP_PREFIX: &str = "~~";
-
-/// The temporary name on the way to `target`: `~~` and the first 28 characters of it
-/// (names are at most 30 characters).
-pub fn temp_name(target: &str) -> String {
-    let mut t = String::from(TEMP_PREFIX);
-    t.extend(target.chars().take(28));
-    t
 }
 
 /// Split rename `i` of a cycle into a rename to a temporary name and a final rename.

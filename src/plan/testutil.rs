@@ -2,7 +2,7 @@
 
 use super::model::{History, Step, StepKind};
 use crate::desired::model::{Desired, DesiredGroup, DesiredTag, Ownership};
-use crate::remote::snapshot::{RemoteGroup, RemoteTag, Snapshot};
+use crate::snapshot::{RemoteGroup, RemoteTag, Snapshot};
 
 /// `(group id, group name, order, [(tag id, tag name, order)])`.
 pub type GroupSpec<'a> = (&'a str, &'a str, u32, &'a [(&'a str, &'a str, u32)]);

@@ -46,8 +46,8 @@ use url::Url;
 use super::base_url::{DEFAULT_API_BASE, parse_api_base};
 use super::credentials::{Credentials, Secret};
 use super::error::{Call, ClientError, ErrorKind};
-use super::snapshot::Snapshot;
 use crate::sanitize::for_terminal;
+use crate::snapshot::Snapshot;
 use crate::wire::{self, errcode};
 
 /// Environment variable naming the API base (`--api-base` wins over it).

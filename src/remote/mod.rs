@@ -1,13 +1,12 @@
-//! The remote side: the WeCom client and the snapshot it reads.
+//! The remote side: the WeCom client (it reads the corp into a [`Snapshot`]).
 
 pub mod base_url;
 pub mod client;
 pub mod credentials;
 pub mod error;
-pub mod snapshot;
 
+pub use crate::snapshot::{RemoteGroup, RemoteTag, Snapshot};
 pub use base_url::{DEFAULT_API_BASE, parse_api_base};
 pub use client::{Client, ClientConfig, ClientStats, ENV_API_BASE, ENV_RETRY_BACKOFF_MS};
 pub use credentials::{Credentials, Secret};
 pub use error::{Call, ClientError, ErrorKind};
-pub use snapshot::{RemoteGroup, RemoteTag, Snapshot};

@@ -8,8 +8,8 @@
 use similar::TextDiff;
 
 use crate::plan::{Owned, Plan, simulate};
-use crate::remote::snapshot::Snapshot;
 use crate::sanitize::for_terminal;
+use crate::snapshot::Snapshot;
 
 /// The corp as a listing: one line per group, then one indented line per tag, in display
 /// order (larger `order` first, the listed order breaking ties).

@@ -21,7 +21,7 @@ pub mod report;
 pub mod text;
 
 use crate::plan::{NewTag, Plan, Step, StepKind, Target};
-use crate::remote::snapshot::Snapshot;
+use crate::snapshot::Snapshot;
 
 /// What a renderer needs besides the plan.
 #[derive(Debug, Clone, Copy)]
@@ -51,7 +51,13 @@ impl Context<'_> {
 }
 
 /// The output formats of `--format`.
-pub use crate::cli::Format;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Markdown,
+    Json,
+}
 
 /// Render `plan` in `format`.
 pub fn render(format: Format, plan: &Plan, ctx: &Context<'_>) -> String {

@@ -1,4 +1,5 @@
-//! A read of the corp's live tags, as the planner sees it.
+//! A read of the corp's live tags, as the planner sees it: plain data beside [`crate::wire`]
+//! (the client builds it from the list answer; the planner, renderers and apply read it).
 
 use crate::wire;
 

@@ -1,0 +1,189 @@
+//! The command-line arguments of each command (clap derive types). `cli` puts them
+//! together into the command line; each `cmd_*` takes its own.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use crate::emulator::{self, Faults};
+use crate::render::Format;
+
+/// Where the corp is and how to reach it. Credentials come from the environment only.
+#[derive(Debug, Args, Clone)]
+pub struct RemoteArgs {
+    /// API base URL (plain http is refused except for loopback addresses).
+    #[arg(long, env = "WECOM_API_BASE")]
+    pub api_base: Option<String>,
+    /// Read the corp secret from this file instead of WECOM_CORP_SECRET.
+    #[arg(long)]
+    pub secret_file: Option<PathBuf>,
+    /// The ownership ledger (default: beside the config file).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Use an in-process emulator seeded from this snapshot file (a demo or a dry run;
+    /// credentials then come from the emulator, not the environment).
+    #[arg(long, value_name = "SEED")]
+    pub emulator: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The desired-state file.
+    #[arg(short, long, default_value = "tags.yaml")]
+    pub config: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 2 when the plan has changes.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Execute the plan just shown.
+    #[arg(long)]
+    pub apply: bool,
+    /// Save the plan to this file for `tagsync apply`. With `--apply`, a record of the
+    /// plan applied: once applied it is stale, and `tagsync apply` refuses it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Allow up to N deleted or replaced tags past the safety gate.
+    #[arg(long, value_name = "N")]
+    pub allow_delete: Option<usize>,
+    /// The most tags the corp may hold (3000 for some older corps): when the plan's adds
+    /// would pass it, its delete runs first.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::plan::TAG_LIMIT,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::plan::TAG_LIMIT as u64)
+    )]
+    pub tag_limit: usize,
+    /// Steps run at once during apply.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan saved with `tagsync plan --out`.
+    pub plan: PathBuf,
+    /// The desired-state file (default: the path recorded in the saved plan); it must be
+    /// byte for byte the file the plan was made from.
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Steps run at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The desired-state file (locates the default ledger; not read).
+    #[arg(short, long, default_value = "tags.yaml")]
+    pub config: PathBuf,
+    /// Write the file here instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Write the id of every group and tag (`id:`), to pin items or find ids to adopt.
+    #[arg(long)]
+    pub ids: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// Ids of groups or tags to record as owned.
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+    /// For a group id: adopt every tag in the group too.
+    #[arg(long)]
+    pub with_tags: bool,
+    /// The desired-state file (locates the default ledger; not read).
+    #[arg(short, long, default_value = "tags.yaml")]
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DisownArgs {
+    /// Ids of groups or tags the ledger owns.
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+    /// The desired-state file (locates the default ledger; not read).
+    #[arg(short, long, default_value = "tags.yaml")]
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Accept the secret this run uses as the ledger's app (after its secret was
+    /// rotated): first checks that the secret may edit an item tagsync created.
+    Rebind(RebindArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RebindArgs {
+    /// The desired-state file (locates the default ledger; not read).
+    #[arg(short, long, default_value = "tags.yaml")]
+    pub config: PathBuf,
+    /// Do not ask for confirmation (for scripts).
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: String,
+    /// Seed snapshot, in the get_corp_tag_list answer shape.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Apps file (YAML): corp_id and apps [{name, secret, legacy?}].
+    #[arg(long)]
+    pub apps: Option<PathBuf>,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// The fault flags of `tagsync emulator` (flattened into its arguments).
+#[derive(Debug, Clone, Default, Args)]
+pub struct FaultArgs {
+    /// Fixed latency added to every call, in milliseconds (for benchmarks).
+    #[arg(long, value_name = "N")]
+    pub latency_ms: Option<u64>,
+    /// Probability (0 to 1) that a tag call is refused with a retryable errcode
+    /// (-1 system busy or 6000 version conflict; nothing is done).
+    #[arg(long, value_name = "P", value_parser = parse_probability)]
+    pub fault_rate: Option<f64>,
+    /// Seed of the random faults: the same seed gives the same faults.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub fault_seed: u64,
+}
+
+fn parse_probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text:?} is not a probability between 0 and 1")),
+    }
+}
+
+impl FaultArgs {
+    /// The faults these flags ask for ([`emulator::flag_faults`]).
+    pub fn faults(&self) -> Faults {
+        emulator::flag_faults(
+            self.latency_ms.map(std::time::Duration::from_millis),
+            self.fault_rate,
+            self.fault_seed,
+        )
+    }
+}
