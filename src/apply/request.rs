@@ -62,25 +62,12 @@ pub fn request(kind: &StepKind) -> Request {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::model::Ownership;
     use crate::plan::testutil::*;
     use crate::plan::{Owned, PlanOptions, plan};
 
     #[test]
     fn requests_send_only_what_changes() {
-        let s = snap(&[
-            ("g1", "G1", 20, &[("t1", "a", 2), ("t2", "b", 1)]),
-            ("g2", "G2", 10, &[("t3", "c", 1)]),
-        ]);
-        let mut moved = tag("b");
-        moved.id = Some("t2".into());
-        let d = desired(
-            Ownership::All,
-            vec![
-                group("G1", vec![renamed("z", "a")]),
-                group("G2", vec![tag("c"), moved]),
-            ],
-        );
+        let (s, d) = rename_and_move();
         let p = plan(&d, &s, &Owned::All, &PlanOptions::default());
         let reqs: Vec<Request> = p.steps.iter().map(|s| request(&s.kind)).collect();
         assert!(reqs.iter().any(

@@ -428,19 +428,7 @@ fn delete_reason_is_capped_but_lists_every_item() {
 
 #[test]
 fn summary_counts_renames_adds_and_replaces() {
-    let s = snap(&[
-        ("g1", "G1", 20, &[("t1", "a", 2), ("t2", "b", 1)]),
-        ("g2", "G2", 10, &[("t3", "c", 1)]),
-    ]);
-    let mut moved = tag("b");
-    moved.id = Some("t2".into());
-    let d = desired(
-        Ownership::All,
-        vec![
-            group("G1", vec![renamed("z", "a")]),
-            group("G2", vec![tag("c"), moved]),
-        ],
-    );
+    let (s, d) = rename_and_move();
     let (p, _) = converge(&d, &s, &all());
     let sum = p.summary();
     assert_eq!(

@@ -76,3 +76,22 @@ pub fn history_of(steps: &[Step]) -> History {
     }
     h
 }
+
+/// A corp of two groups and a file that renames `a` to `z` in one and moves `b` (pinned
+/// by id) to the other: one rename, one replace.
+pub fn rename_and_move() -> (Snapshot, Desired) {
+    let s = snap(&[
+        ("g1", "G1", 20, &[("t1", "a", 2), ("t2", "b", 1)]),
+        ("g2", "G2", 10, &[("t3", "c", 1)]),
+    ]);
+    let mut moved = tag("b");
+    moved.id = Some("t2".into());
+    let d = desired(
+        Ownership::All,
+        vec![
+            group("G1", vec![renamed("z", "a")]),
+            group("G2", vec![tag("c"), moved]),
+        ],
+    );
+    (s, d)
+}
