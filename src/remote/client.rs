@@ -499,6 +499,9 @@ fn decode<A: Answer>(call: Call, body: &[u8]) -> Result<A, ClientError> {
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, ClientError> {
         let config_error = |message: String| ClientError::Config { message };
+        // rustls's crypto provider for the process: ring (see Cargo.toml). A second
+        // client finds it installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -105,12 +105,17 @@ type Answer = Result<(StatusCode, Value), Fail>;
 
 async fn handle(
     State(s): State<Shared>,
-    Query(q): Query<HashMap<String, String>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // The query, decoded (`url` is a dependency already; axum's `Query` needs a feature
+    // tagsync does not build).
+    let q: HashMap<String, String> =
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
     lock(&s).requests.push(format!("{method} {}", uri.path()));
     let parts: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
     let gitlab = parts.starts_with(&["api", "v4", "projects"]) && parts.len() > 4;
