@@ -1,6 +1,9 @@
 //! Times a full `get_corp_tag_list` of a 10000-tag corp over HTTP on loopback.
 //! Run with `cargo bench --bench emulator`; prints the median of the runs.
 
+// A benchmark or example may unwrap: a panic ends it with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use tagsync::emulator::{self, EmulatorConfig, SeedGroup, SeedTag};

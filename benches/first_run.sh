@@ -3,13 +3,12 @@
 # target/), then the README's quick start and its test command, each exactly as the README
 # gives it (read from README.md), timed one after the other; then the size of target/.
 #
-# usage: benches/first_run.sh [REPO]   (default: this checkout's committed HEAD)
+# usage: benches/first_run.sh [REPO [REV]]   (default: this checkout, its committed HEAD)
 # Prints one line per command (wall seconds, exit code) and a summary for BENCHMARKS.md.
 # The crates come from the local cargo registry cache when it has them: on a machine
 # that never built tagsync, add the download time.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-src=${1:-$here}
+src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -20,14 +19,15 @@ block() {
     on && /^```sh/ { inblk = 1; next }
     inblk && /^```/ { exit }
     inblk && NF { print; exit }
-  ' "$here/README.md"
+  ' README.md
 }
-quick=$(block "## Quick start")
-tests=$(block "## Tests")
-[ -n "$quick" ] && [ -n "$tests" ] || { echo "cannot find the README commands" >&2; exit 1; }
 
 git clone -q "$src" "$work/tagsync"
 cd "$work/tagsync"
+if [ -n "${2:-}" ]; then git checkout -q "$2"; fi
+quick=$(block "## Quick start")
+tests=$(block "## Tests")
+[ -n "$quick" ] && [ -n "$tests" ] || { echo "cannot find the README commands" >&2; exit 1; }
 echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB; $(cargo --version)"
 echo "commit:  $(git rev-parse --short HEAD)"
 

@@ -1,5 +1,5 @@
 //! Apply scenarios against the in-process emulator with 50 ms latency per call, next to
-//! the floor of PRODUCT section 8 and a naive hand-written script (issue 7).
+//! the floor (BENCHMARKS.md) and a naive hand-written script.
 //!
 //! ```text
 //! cargo run --release --example scenarios -- [--runs 3] [--parallelism 4]
@@ -36,6 +36,9 @@
 //! deleted group goes tag by tag (the group vanishes with its last tag). The end state is
 //! checked the same way (a fresh plan is empty). `--baseline estimate` sends nothing and
 //! counts (calls + 2) × latency (token, list, calls): a lower bound of the real script.
+
+// A benchmark or example may unwrap: a panic ends it with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)] // shared with benches/plan.rs and examples/plan_memory.rs
 #[path = "../benches/support/mod.rs"]
@@ -105,7 +108,7 @@ struct Case {
     name: &'static str,
     empty_corp: bool,
     edits: Edits,
-    /// The fewest calls (PRODUCT section 3), worked out by hand.
+    /// The fewest calls (the planner's "fewest calls" rule), worked out by hand.
     bound: usize,
     allow_delete: Option<usize>,
 }
@@ -480,7 +483,7 @@ async fn run_baseline(case: &Case, args: &Args) -> Result<Baseline, Failed> {
     })
 }
 
-/// The floor of PRODUCT section 8 for `calls` write calls of one API. The client's
+/// The floor (BENCHMARKS.md) for `calls` write calls of one API. The client's
 /// limiter lets a burst of one second's worth (`rate / 60`) through at once, so only the
 /// calls beyond it wait for the rate.
 fn floor(calls: usize, parallelism: usize, latency: Duration, rate_per_minute: u32) -> Duration {

@@ -30,13 +30,20 @@ pub mod errcode {
     pub const SYSTEM_BUSY: i64 = -1;
     pub const DATA_VERSION_CONFLICT: i64 = 6000;
     pub const INVALID_SECRET: i64 = 40001;
+    /// Wrong corp id (`gettoken`).
+    pub const INVALID_CORPID: i64 = 40013;
     pub const INVALID_ACCESS_TOKEN: i64 = 40014;
     pub const INVALID_PARAMETER: i64 = 40058;
     pub const INVALID_TAG_ID: i64 = 40068;
     pub const TAG_NAME_EXISTS: i64 = 40071;
     pub const TAG_LIMIT: i64 = 40126;
     pub const MISSING_ACCESS_TOKEN: i64 = 41001;
+    /// `gettoken` without `corpid` / without `corpsecret`.
+    pub const MISSING_CORPID: i64 = 41002;
+    pub const MISSING_SECRET: i64 = 41004;
     pub const ACCESS_TOKEN_EXPIRED: i64 = 42001;
+    /// A tag call sent with another method than POST.
+    pub const REQUIRE_POST: i64 = 43002;
     pub const FREQUENCY_LIMIT: i64 = 45009;
     pub const CONCURRENCY_LIMIT: i64 = 45033;
     pub const API_NOT_PERMITTED: i64 = 48002;

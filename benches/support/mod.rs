@@ -9,7 +9,7 @@
 //! unchanged file plans to zero steps.
 //!
 //! Each [`Scenario`] knows how many calls its plan must make: the lower bound of
-//! PRODUCT section 3. Benchmarks check that before timing anything.
+//! the planner's rules (fewest calls). Benchmarks check that before timing anything.
 
 use std::fmt::Write as _;
 
@@ -60,7 +60,7 @@ impl Scenario {
         Scenario::ALL.into_iter().find(|s| s.name() == name)
     }
 
-    /// The fewest calls that reach the file from the corp (PRODUCT section 3).
+    /// The fewest calls that reach the file from the corp (the planner's "fewest calls" rule).
     pub fn expected_calls(self, tags: usize) -> usize {
         let groups = groups(tags);
         match self {

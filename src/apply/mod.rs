@@ -14,6 +14,7 @@ pub mod executor;
 pub mod report;
 pub mod request;
 pub mod saved;
+pub mod send;
 pub mod verify;
 
 use std::path::Path;

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::executor::effect_missing;
 use super::saved::{SavedPlan, check_fresh};
+use super::send::effect_missing;
 use super::*;
 use crate::desired::{DesiredGroup, DesiredTag};
 use crate::ledger::PendingAdd;

@@ -48,9 +48,13 @@
 //! - `tagsync emulator --fault-rate P`: random -1 and 6000 on the tag calls only, so
 //!   that a call fails with probability P; token calls get none ([`flag_faults`]).
 
+mod answer;
 mod config;
+mod faults;
 mod server;
+mod shared;
 mod state;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -61,14 +65,15 @@ pub use config::{
     App, AppAccess, AppEntry, AppsFile, CallKind, EmulatorConfig, EmulatorError, FaultKind, Faults,
     KindFaults, Latency, ScriptedFault, SeedFile, SeedGroup, SeedTag, Suite, load_apps, load_seed,
 };
-pub use server::{CALL_LOG_CAP, CONSOLE_EDIT_PATH, CallRecord, MAX_BODY_BYTES, STATE_PATH};
+pub use server::{CONSOLE_EDIT_PATH, MAX_BODY_BYTES, STATE_PATH};
+pub use shared::{CALL_LOG_CAP, CallRecord};
 pub use state::MAX_NAME_CHARS;
 
 /// A running emulator. Dropping it without [`EmulatorHandle::shutdown`] leaves the
 /// server running until the runtime ends.
 pub struct EmulatorHandle {
     addr: SocketAddr,
-    shared: Arc<server::Shared>,
+    shared: Arc<shared::Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -89,7 +94,7 @@ pub async fn start(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
 /// Starts an emulator on `addr` (port 0: a free port).
 pub async fn start_on(addr: SocketAddr, config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
     let shared = Arc::new(
-        server::Shared::new(config)
+        shared::Shared::new(config)
             .map_err(|m| std::io::Error::new(std::io::ErrorKind::InvalidInput, m))?,
     );
     let listener = tokio::net::TcpListener::bind(addr).await?;

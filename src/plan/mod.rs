@@ -43,7 +43,7 @@
 //!   skipped. Without that record the plan carries a note asking to remove the entries
 //!   or pin the ids. Chains converge either way.
 //! - **`previously` across groups** is not a move: tags match only within their group
-//!   (spec §2). Only a pinned tag `id` found in another group makes a replace.
+//!   (matching is per group). Only a pinned tag `id` found in another group makes a replace.
 //! - **`managed: false`** ([`steps`]): the group and all its tags (listed or not) are
 //!   read-only and take no part in ordering; a missing group or tag is a blocked add.
 //! - **Order** ([`order`]): equal values never count as "in order"; new values go into the

@@ -1,4 +1,4 @@
-//! Apply a plan to a snapshot, one step at a time, under the API rules of `wecom-api.md`:
+//! Apply a plan to a snapshot, one step at a time, under the API rules (as the emulator enforces them):
 //! names unique (groups among groups, tags within their group), only owned items edited or
 //! deleted, no empty adds, a group whose last tag is deleted disappears. New ids are
 //! `sim-g<N>` / `sim-t<N>` in creation order, so a run is deterministic.

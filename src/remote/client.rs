@@ -31,149 +31,32 @@
 //!   is scrubbed of the secrets and tokens this client knows.
 
 use std::num::NonZeroU32;
-use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, Semaphore};
-use url::Url;
 
-use super::base_url::{DEFAULT_API_BASE, parse_api_base};
+use super::config::ClientConfig;
 use super::credentials::{Credentials, Secret};
-use super::error::{Call, ClientError, ErrorKind};
-use crate::sanitize::for_terminal;
+use super::decode::{Answer, decode};
+use super::error::{Call, ClientError};
+use super::redact::Redactor;
+use super::retry::{Attempts, explained_by_commit, lost_detail};
 use crate::snapshot::Snapshot;
 use crate::wire::{self, errcode};
 
-/// Environment variable naming the API base (`--api-base` wins over it).
-pub const ENV_API_BASE: &str = "WECOM_API_BASE";
-
-/// Environment variable with the retry delays `MIN,MAX,LIMIT` in milliseconds.
-pub const ENV_RETRY_BACKOFF_MS: &str = "TAGSYNC_RETRY_BACKOFF_MS";
-
-/// How the client reaches WeCom and how hard it tries.
-#[derive(Debug, Clone)]
-pub struct ClientConfig {
-    /// Validated by [`parse_api_base`]; always ends with `/`.
-    pub api_base: Url,
-    pub credentials: Credentials,
-    /// Time allowed to open a connection.
-    pub connect_timeout: Duration,
-    /// Time allowed for one whole request and its answer.
-    pub request_timeout: Duration,
-    /// Retries after the first attempt (not counting the one token refresh). Default 5,
-    /// not the 3 the vendor suggests for -1: at a 20% fault rate a read then fails once
-    /// in 15,000 instead of once in 600, which a 200-call plan needs.
-    pub max_retries: usize,
-    /// Retrying stops once this much time has passed since the first attempt.
-    pub retry_budget: Duration,
-    /// First backoff delay; it doubles each retry, plus jitter.
-    pub min_backoff: Duration,
-    /// Largest backoff delay.
-    pub max_backoff: Duration,
-    /// Shortest delay after a frequency-limit answer (45009): the vendor counts calls per
-    /// minute, so an early retry is only refused again.
-    pub limit_backoff: Duration,
-    /// Calls per minute, per API (the vendor allows 10,000 per corp per API).
-    pub rate_per_minute: u32,
-    /// Calls in flight at once, all APIs together.
-    pub concurrency: usize,
-}
-
-impl ClientConfig {
-    /// Defaults: 5 s to connect, 30 s per request, 5 retries within 60 s, backoff from
-    /// 250 ms to 8 s (at least 5 s after 45009), 8,000 calls/minute per API (80% of the
-    /// vendor limit), 4 in flight.
-    pub fn new(api_base: &str, credentials: Credentials) -> Result<Self, ClientError> {
-        Ok(ClientConfig {
-            api_base: parse_api_base(api_base)?,
-            credentials,
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(30),
-            max_retries: 5,
-            retry_budget: Duration::from_secs(60),
-            min_backoff: Duration::from_millis(250),
-            max_backoff: Duration::from_secs(8),
-            limit_backoff: Duration::from_secs(5),
-            rate_per_minute: 8_000,
-            concurrency: 4,
-        })
-    }
-
-    /// API base from `api_base` (the `--api-base` flag), else `WECOM_API_BASE`, else
-    /// WeCom itself; credentials from the environment (see [`Credentials::from_env`]);
-    /// retry delays from `TAGSYNC_RETRY_BACKOFF_MS` when set ([`ClientConfig::set_backoff_ms`]).
-    pub fn from_env(
-        api_base: Option<&str>,
-        secret_file: Option<&Path>,
-    ) -> Result<Self, ClientError> {
-        let from_env = std::env::var(ENV_API_BASE).ok();
-        let base = choose_api_base(api_base, from_env.as_deref());
-        let mut config = Self::new(base, Credentials::from_env(secret_file)?)?;
-        if let Some(v) = std::env::var(ENV_RETRY_BACKOFF_MS)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-        {
-            config.set_backoff_ms(&v)?;
-        }
-        Ok(config)
-    }
-
-    /// Set the retry delays from `MIN,MAX,LIMIT` in milliseconds: the first backoff, the
-    /// largest, and the floor after 45009 (defaults `250,8000,5000`). Short delays make
-    /// runs against a local emulator with injected faults quick; against WeCom the
-    /// defaults are the ones to keep.
-    pub fn set_backoff_ms(&mut self, value: &str) -> Result<(), ClientError> {
-        let parsed: Option<Vec<u64>> = value
-            .split(',')
-            .map(|p| p.trim().parse::<u64>().ok())
-            .collect();
-        match parsed.as_deref() {
-            Some(&[min, max, limit]) if min <= max => {
-                self.min_backoff = Duration::from_millis(min);
-                self.max_backoff = Duration::from_millis(max);
-                self.limit_backoff = Duration::from_millis(limit);
-                Ok(())
-            }
-            _ => Err(ClientError::Config {
-                message: format!(
-                    "{ENV_RETRY_BACKOFF_MS}={value:?} is not MIN,MAX,LIMIT in milliseconds \
-                     with MIN <= MAX (the defaults are 250,8000,5000)"
-                ),
-            }),
-        }
-    }
-
-    /// The backoff delays one call may use, in order.
-    pub fn backoff(&self) -> ExponentialBackoff {
-        ExponentialBuilder::new()
-            .with_jitter()
-            .with_factor(2.0)
-            .with_min_delay(self.min_backoff)
-            .with_max_delay(self.max_backoff)
-            .with_max_times(self.max_retries)
-            .with_total_delay(Some(self.retry_budget))
-            .build()
-    }
-}
-
-/// The flag wins over the environment; an empty value counts as unset; default WeCom.
-fn choose_api_base<'a>(flag: Option<&'a str>, env: Option<&'a str>) -> &'a str {
-    let set = |v: &&str| !v.trim().is_empty();
-    flag.filter(set)
-        .or(env.filter(set))
-        .unwrap_or(DEFAULT_API_BASE)
-}
+/// The longest a token is kept, whatever `expires_in` says (WeCom's last 7200 s; a server
+/// answering more, up to `u64::MAX`, must not overflow the clock).
+const MAX_TOKEN_LIFETIME: u64 = 24 * 60 * 60;
 
 /// How long a token is used: until 5 minutes before it expires, or a fifth of its
-/// lifetime before if that is shorter. A missing `expires_in` reads as WeCom's 7200 s.
+/// lifetime before if that is shorter. A missing `expires_in` reads as WeCom's 7200 s;
+/// more than a day reads as a day.
 fn token_use_time(expires_in: Option<u64>) -> Duration {
-    let lifetime = Duration::from_secs(expires_in.unwrap_or(7200));
+    let lifetime = Duration::from_secs(expires_in.unwrap_or(7200).min(MAX_TOKEN_LIFETIME));
     let margin = (lifetime / 5).min(Duration::from_secs(300));
     lifetime - margin
 }
@@ -240,196 +123,6 @@ struct CachedToken {
     generation: u64,
 }
 
-/// Scrubs known secrets from text: each as it is, and as it looks percent-encoded in a
-/// query or escaped in a JSON body (a secret with `+`, `/` or `=` in it is sent so).
-struct Redactor {
-    /// Per secret, its distinct written forms, longest first.
-    secrets: RwLock<Vec<Vec<String>>>,
-}
-
-/// Tokens remembered for redaction besides the credentials (old ones may still show up
-/// in late errors).
-const REMEMBERED_TOKENS: usize = 8;
-
-/// The ways `secret` can be written in a URL, a form or a JSON body.
-fn written_forms(secret: &str) -> Vec<String> {
-    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-    let json = serde_json::to_string(secret).unwrap_or_default();
-    let json = json
-        .strip_prefix('"')
-        .and_then(|j| j.strip_suffix('"'))
-        .unwrap_or_default()
-        .to_owned();
-    let mut forms = vec![secret.to_owned(), form.replace('+', "%20"), form, json];
-    forms.retain(|f| !f.is_empty());
-    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
-    forms.dedup();
-    forms
-}
-
-impl Redactor {
-    fn new(credentials: &Credentials) -> Self {
-        Redactor {
-            secrets: RwLock::new(
-                credentials
-                    .secrets()
-                    .into_iter()
-                    .map(|s| s.expose())
-                    .filter(|s| !s.is_empty())
-                    .map(written_forms)
-                    .collect(),
-            ),
-        }
-    }
-
-    fn remember(&self, base: usize, token: &Secret) {
-        if token.expose().is_empty() {
-            return;
-        }
-        if let Ok(mut list) = self.secrets.write() {
-            if list.len() >= base + REMEMBERED_TOKENS {
-                list.remove(base);
-            }
-            list.push(written_forms(token.expose()));
-        }
-    }
-
-    fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        if let Ok(list) = self.secrets.read() {
-            for form in list.iter().flatten() {
-                if out.contains(form.as_str()) {
-                    out = out.replace(form.as_str(), "***");
-                }
-            }
-        }
-        out
-    }
-}
-
-/// An answer shape: its status, and the field that must be present on success.
-trait Answer: DeserializeOwned {
-    const REQUIRED: Option<&'static str>;
-    fn status(&self) -> &wire::Status;
-}
-
-impl Answer for wire::Status {
-    const REQUIRED: Option<&'static str> = None;
-    fn status(&self) -> &wire::Status {
-        self
-    }
-}
-
-impl Answer for wire::TokenResponse {
-    const REQUIRED: Option<&'static str> = Some("access_token");
-    fn status(&self) -> &wire::Status {
-        &self.status
-    }
-}
-
-impl Answer for wire::SuiteTokenResponse {
-    const REQUIRED: Option<&'static str> = Some("suite_access_token");
-    fn status(&self) -> &wire::Status {
-        &self.status
-    }
-}
-
-impl Answer for wire::TagListResponse {
-    const REQUIRED: Option<&'static str> = Some("tag_group");
-    fn status(&self) -> &wire::Status {
-        &self.status
-    }
-}
-
-impl Answer for wire::AddTagResponse {
-    const REQUIRED: Option<&'static str> = Some("tag_group");
-    fn status(&self) -> &wire::Status {
-        &self.status
-    }
-}
-
-/// The retry bookkeeping of one logical call.
-struct Attempts {
-    call: Call,
-    backoff: ExponentialBackoff,
-    budget: Duration,
-    limit_backoff: Duration,
-    started: Instant,
-    count: u32,
-}
-
-impl Attempts {
-    fn new(call: Call, config: &ClientConfig) -> Self {
-        Attempts {
-            call,
-            backoff: config.backoff(),
-            budget: config.retry_budget,
-            limit_backoff: config.limit_backoff,
-            started: Instant::now(),
-            count: 0,
-        }
-    }
-
-    /// After a failed attempt: sleep before the next one, or hand back the error.
-    async fn next(&mut self, err: ClientError, retries: &AtomicU64) -> Result<(), ClientError> {
-        self.count += 1;
-        if err.kind() != ErrorKind::Retryable {
-            return Err(err);
-        }
-        let elapsed = self.started.elapsed();
-        let floor = if err.errcode() == Some(errcode::FREQUENCY_LIMIT) {
-            self.limit_backoff
-        } else {
-            Duration::ZERO
-        };
-        let delay = self
-            .backoff
-            .next()
-            .map(|d| d.max(floor))
-            .filter(|d| elapsed.saturating_add(*d) <= self.budget);
-        let Some(delay) = delay else {
-            return Err(ClientError::GaveUp {
-                attempts: self.count,
-                elapsed,
-                last: Box::new(err),
-            });
-        };
-        tracing::warn!(
-            call = %self.call,
-            attempt = self.count,
-            delay_ms = delay.as_millis() as u64,
-            "{}; retrying",
-            err.what()
-        );
-        retries.fetch_add(1, Ordering::Relaxed);
-        tokio::time::sleep(delay).await;
-        Ok(())
-    }
-}
-
-/// A short description of a lost answer, for [`ClientError::Ambiguous`].
-fn lost_detail(err: &ClientError) -> String {
-    match err {
-        ClientError::Transport { detail, .. } | ClientError::Decode { detail, .. } => {
-            detail.clone()
-        }
-        ClientError::Http { status, .. } => format!("HTTP status {status}"),
-        other => other.to_string(),
-    }
-}
-
-/// After a lost answer, can the first attempt's success explain this refusal of the resend?
-fn explained_by_commit(call: Call, err: &ClientError) -> bool {
-    matches!(
-        (call, err.errcode()),
-        (Call::Delete, Some(errcode::INVALID_TAG_ID))
-            | (
-                Call::Edit,
-                Some(errcode::INVALID_TAG_ID | errcode::TAG_NAME_EXISTS)
-            )
-    )
-}
-
 fn transport_error(call: Call, err: reqwest::Error) -> ClientError {
     // Only the origin (scheme, host, port) of the URL: never its path, query or userinfo.
     let origin = err.url().map(|u| u.origin().ascii_serialization());
@@ -450,50 +143,6 @@ fn transport_error(call: Call, err: reqwest::Error) -> ClientError {
         source = s.source();
     }
     ClientError::Transport { call, detail, sent }
-}
-
-fn decode<A: Answer>(call: Call, body: &[u8]) -> Result<A, ClientError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| ClientError::Decode {
-            call,
-            truncated: e.is_eof(),
-            detail: if e.is_eof() {
-                format!("the body ends early: {e}")
-            } else {
-                format!("not JSON: {e}")
-            },
-        })?;
-    // serde's messages may quote parts of the answer: make them safe to print.
-    let wrong = |detail: String| ClientError::Decode {
-        call,
-        detail: for_terminal(&detail),
-        truncated: false,
-    };
-    let Some(object) = value.as_object() else {
-        return Err(wrong("not a JSON object".into()));
-    };
-    let code = match object.get("errcode") {
-        None => errcode::OK,
-        Some(v) => v
-            .as_i64()
-            .ok_or_else(|| wrong("`errcode` is not an integer".into()))?,
-    };
-    if code == errcode::OK
-        && let Some(field) = A::REQUIRED
-        && object.get(field).is_none_or(|v| v.is_null())
-    {
-        return Err(wrong(format!("missing field `{field}`")));
-    }
-    let answer: A = serde_json::from_value(value).map_err(|e| wrong(e.to_string()))?;
-    let status = answer.status();
-    if status.errcode != errcode::OK {
-        return Err(ClientError::Api {
-            call,
-            errcode: status.errcode,
-            errmsg: status.errmsg.clone(),
-        });
-    }
-    Ok(answer)
 }
 
 impl Client {
@@ -878,6 +527,10 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    use super::super::base_url::DEFAULT_API_BASE;
+    use super::super::config::{ENV_RETRY_BACKOFF_MS, choose_api_base};
+    use super::super::credentials::Credentials;
+    use super::super::error::ErrorKind;
     use super::*;
 
     fn config() -> ClientConfig {
@@ -960,6 +613,10 @@ mod tests {
         assert_eq!(token_use_time(None), Duration::from_secs(6900));
         assert_eq!(token_use_time(Some(100)), Duration::from_secs(80));
         assert_eq!(token_use_time(Some(0)), Duration::ZERO);
+        // A server's huge `expires_in` is capped: adding it to the clock cannot panic.
+        let huge = token_use_time(Some(u64::MAX));
+        assert_eq!(huge, Duration::from_secs(MAX_TOKEN_LIFETIME - 300));
+        let _ = Instant::now() + huge;
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Who tagsync is when it talks to WeCom: credentials read from the environment.
 //!
-//! Environment variables (PRODUCT section 4: credentials come from the environment only):
+//! Environment variables (credentials come from the environment only, never from a file in git):
 //!
 //! | variable | app kind | meaning |
 //! |---|---|---|

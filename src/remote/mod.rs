@@ -2,11 +2,16 @@
 
 pub mod base_url;
 pub mod client;
+pub mod config;
 pub mod credentials;
+mod decode;
 pub mod error;
+mod redact;
+mod retry;
 
 pub use crate::snapshot::{RemoteGroup, RemoteTag, Snapshot};
 pub use base_url::{DEFAULT_API_BASE, parse_api_base};
-pub use client::{Client, ClientConfig, ClientStats, ENV_API_BASE, ENV_RETRY_BACKOFF_MS};
+pub use client::{Client, ClientStats};
+pub use config::{ClientConfig, ENV_API_BASE, ENV_RETRY_BACKOFF_MS};
 pub use credentials::{Credentials, Secret};
 pub use error::{Call, ClientError, ErrorKind};

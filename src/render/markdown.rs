@@ -1,5 +1,8 @@
 //! The plan as a pull-request comment.
 //!
+//! Why one file: the sections and their one character budget are one algorithm (each
+//! part is sized by what the others leave), easier to follow in one place.
+//!
 //! Layout: the hidden [`MARKER`] line (CI finds its own comment by it and edits it
 //! instead of adding another), a title, the summary table, blocked steps (visible, with
 //! reason and fix), notes, the unmanaged line, then every step and the file-level diff

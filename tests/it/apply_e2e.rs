@@ -1,5 +1,5 @@
-//! `tagsync plan --apply` end to end: the binary against an emulator in this process
-//! (issue 6). The planner's scenario matrix applied and verified, the same under 20%
+//! `tagsync plan --apply` end to end: the binary against an emulator in this process.
+//! The planner's scenario matrix applied and verified, the same under 20%
 //! faults of every kind, a SIGKILL in the middle of a long apply and during its adds,
 //! foreign items never touched, and a gate-blocked plan that sends nothing.
 //!

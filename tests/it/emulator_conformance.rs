@@ -1,4 +1,4 @@
-//! The emulator against every rule of `wecom-api.md`, driven over HTTP only.
+//! The emulator against every rule of the WeCom API it implements (README, "The emulator"), driven over HTTP only.
 
 use crate::common;
 

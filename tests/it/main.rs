@@ -2,10 +2,14 @@
 //! one per file. A module per area; `common` holds the fixtures they share (the emulator,
 //! the binary, seeds and scenarios).
 
+// Test code may unwrap: a panic is a failing test with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 mod apply;
 mod apply_e2e;
+mod architecture;
 mod cli_plan;
 mod client;
 mod emulator_conformance;
@@ -14,6 +18,7 @@ mod emulator_faults;
 mod export_names;
 mod gitops;
 mod identity;
+mod install;
 mod render;
 mod validate;
 mod validate_props;

@@ -1,4 +1,4 @@
-//! `tagsync validate`: every rule of PRODUCT section 1 and every kind of bad input.
+//! `tagsync validate`: every rule of the file format (README, "File format") and every kind of bad input.
 //!
 //! Each fixture under `tests/fixtures/invalid/` breaks one rule and says where with
 //! `# expect: LINE:COLUMN message fragment` lines; the test checks that exactly those

@@ -133,7 +133,7 @@ fn quoted(s: &str) -> String {
     out
 }
 
-/// The name rules of PRODUCT section 1, stated independently of the validator.
+/// The name rules of the file format, stated independently of the validator.
 fn name_ok(n: &str) -> bool {
     !n.is_empty()
         && n.chars().count() <= MAX_NAME_CHARS

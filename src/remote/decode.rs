@@ -1,0 +1,93 @@
+//! Reading an answer: JSON of the call's shape with `errcode` 0, or the error it is (the
+//! vendor's errcode, a body that is not JSON or ends early, a missing field).
+
+use serde::de::DeserializeOwned;
+
+use super::error::{Call, ClientError};
+use crate::sanitize::for_terminal;
+use crate::wire::{self, errcode};
+
+/// An answer shape: its status, and the field that must be present on success.
+pub(super) trait Answer: DeserializeOwned {
+    const REQUIRED: Option<&'static str>;
+    fn status(&self) -> &wire::Status;
+}
+
+impl Answer for wire::Status {
+    const REQUIRED: Option<&'static str> = None;
+    fn status(&self) -> &wire::Status {
+        self
+    }
+}
+
+impl Answer for wire::TokenResponse {
+    const REQUIRED: Option<&'static str> = Some("access_token");
+    fn status(&self) -> &wire::Status {
+        &self.status
+    }
+}
+
+impl Answer for wire::SuiteTokenResponse {
+    const REQUIRED: Option<&'static str> = Some("suite_access_token");
+    fn status(&self) -> &wire::Status {
+        &self.status
+    }
+}
+
+impl Answer for wire::TagListResponse {
+    const REQUIRED: Option<&'static str> = Some("tag_group");
+    fn status(&self) -> &wire::Status {
+        &self.status
+    }
+}
+
+impl Answer for wire::AddTagResponse {
+    const REQUIRED: Option<&'static str> = Some("tag_group");
+    fn status(&self) -> &wire::Status {
+        &self.status
+    }
+}
+
+pub(super) fn decode<A: Answer>(call: Call, body: &[u8]) -> Result<A, ClientError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ClientError::Decode {
+            call,
+            truncated: e.is_eof(),
+            detail: if e.is_eof() {
+                format!("the body ends early: {e}")
+            } else {
+                format!("not JSON: {e}")
+            },
+        })?;
+    // serde's messages may quote parts of the answer: make them safe to print.
+    let wrong = |detail: String| ClientError::Decode {
+        call,
+        detail: for_terminal(&detail),
+        truncated: false,
+    };
+    let Some(object) = value.as_object() else {
+        return Err(wrong("not a JSON object".into()));
+    };
+    let code = match object.get("errcode") {
+        None => errcode::OK,
+        Some(v) => v
+            .as_i64()
+            .ok_or_else(|| wrong("`errcode` is not an integer".into()))?,
+    };
+    if code == errcode::OK
+        && let Some(field) = A::REQUIRED
+        && object.get(field).is_none_or(|v| v.is_null())
+    {
+        return Err(wrong(format!("missing field `{field}`")));
+    }
+    let answer: A = serde_json::from_value(value).map_err(|e| wrong(e.to_string()))?;
+    let status = answer.status();
+    if status.errcode != errcode::OK {
+        return Err(ClientError::Api {
+            call,
+            errcode: status.errcode,
+            errmsg: status.errmsg.clone(),
+        });
+    }
+    Ok(answer)
+}
