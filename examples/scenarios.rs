@@ -309,7 +309,7 @@ fn write_calls(emu: &EmulatorHandle) -> (usize, bool) {
     let writes: Vec<_> = emu
         .calls()
         .into_iter()
-        .filter(|c| matches!(c.kind, CallKind::Add | CallKind::Edit | CallKind::Del))
+        .filter(|c| matches!(c.kind, CallKind::Add | CallKind::Edit | CallKind::Delete))
         .collect();
     let ok = writes.iter().all(|c| c.errcode == Some(0));
     (writes.len(), ok)

@@ -16,6 +16,73 @@ pub mod path {
     pub const DEL_CORP_TAG: &str = "externalcontact/del_corp_tag";
 }
 
+/// One WeCom call: what the client sends and the emulator answers. In JSON (the
+/// emulator's call log and fault scripts) by its snake_case name (`delete`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Call {
+    GetToken,
+    GetSuiteToken,
+    GetCorpToken,
+    List,
+    Add,
+    Edit,
+    Delete,
+}
+
+impl Call {
+    pub const ALL: [Call; 7] = [
+        Call::GetToken,
+        Call::GetSuiteToken,
+        Call::GetCorpToken,
+        Call::List,
+        Call::Add,
+        Call::Edit,
+        Call::Delete,
+    ];
+
+    /// The four tag calls (not the token calls).
+    pub const TAG_CALLS: [Call; 4] = [Call::List, Call::Add, Call::Edit, Call::Delete];
+
+    /// The path under the API base.
+    pub fn path(self) -> &'static str {
+        match self {
+            Call::GetToken => path::GET_TOKEN,
+            Call::GetSuiteToken => path::GET_SUITE_TOKEN,
+            Call::GetCorpToken => path::GET_CORP_TOKEN,
+            Call::List => path::GET_CORP_TAG_LIST,
+            Call::Add => path::ADD_CORP_TAG,
+            Call::Edit => path::EDIT_CORP_TAG,
+            Call::Delete => path::DEL_CORP_TAG,
+        }
+    }
+
+    /// The vendor's name of the call (`add_corp_tag`, …).
+    pub fn name(self) -> &'static str {
+        let p = self.path();
+        p.rsplit('/').next().unwrap_or(p)
+    }
+
+    /// Whether the call obtains a token (it needs none).
+    pub fn is_token_call(self) -> bool {
+        matches!(
+            self,
+            Call::GetToken | Call::GetSuiteToken | Call::GetCorpToken
+        )
+    }
+
+    /// The place of the call in [`Call::ALL`] (for per-call tables).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl std::fmt::Display for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The vendor's limits, defined once for the validator, the planner and the emulator.
 pub mod limit {
     /// The most corp tags a corp may hold (older corps: 3000); past it, errcode 40126.

@@ -162,14 +162,17 @@ impl ApplyJob<'_> {
         // First Ctrl-C: send nothing more, let the steps in flight finish and be recorded
         // in the ledger, then report. A second one stops at once (the ledger's pending
         // adds still let the next run claim what was created).
+        // One listener for both, registered before anything is sent: a second Ctrl-C that
+        // comes right after the first is not lost.
+        let mut ctrl_c = interrupts();
         let on_interrupt = tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if ctrl_c.next().await {
                 interrupted.store(true, Ordering::SeqCst);
                 eprintln!(
                     "\ninterrupted: sending nothing more; waiting for the steps in flight \
                      (Ctrl-C again to stop at once)"
                 );
-                if tokio::signal::ctrl_c().await.is_ok() {
+                if ctrl_c.next().await {
                     crate::ledger::remove_lock_files();
                     std::process::exit(130);
                 }
@@ -211,6 +214,31 @@ impl ApplyJob<'_> {
         }
         print(self.format, &rendered)?;
         Ok(report.exit())
+    }
+}
+
+/// Ctrl-C, as a stream of interrupts registered when made (on Unix, SIGINT; elsewhere
+/// tokio's `ctrl_c`, registered at the first wait).
+struct Interrupts {
+    #[cfg(unix)]
+    sigint: Option<tokio::signal::unix::Signal>,
+}
+
+fn interrupts() -> Interrupts {
+    Interrupts {
+        #[cfg(unix)]
+        sigint: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok(),
+    }
+}
+
+impl Interrupts {
+    /// Wait for the next interrupt; `false` when none can be received.
+    async fn next(&mut self) -> bool {
+        #[cfg(unix)]
+        if let Some(s) = &mut self.sigint {
+            return s.recv().await.is_some();
+        }
+        tokio::signal::ctrl_c().await.is_ok()
     }
 }
 

@@ -132,7 +132,7 @@ pub(super) fn wrong_shape(kind: CallKind) -> &'static [u8] {
         CallKind::GetCorpToken => br#"{"access_token":["x"],"expires_in":7200}"#,
         CallKind::List => br#"{"errcode":0,"errmsg":"ok","tag_group":"oops"}"#,
         CallKind::Add => br#"{"errcode":0,"errmsg":"ok","tag_group":[{"group_id":1}]}"#,
-        CallKind::Edit | CallKind::Del => br#"{"errcode":"0","errmsg":"ok"}"#,
+        CallKind::Edit | CallKind::Delete => br#"{"errcode":"0","errmsg":"ok"}"#,
     }
 }
 

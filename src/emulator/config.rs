@@ -303,55 +303,9 @@ pub fn load_apps(path: &Path) -> Result<AppsFile, EmulatorError> {
     })
 }
 
-/// The kinds of call the emulator answers (and can inject faults into).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallKind {
-    GetToken,
-    List,
-    Add,
-    Edit,
-    Del,
-    GetSuiteToken,
-    GetCorpToken,
-}
-
-impl CallKind {
-    /// New kinds go at the end: each kind's random fault stream is seeded by its place.
-    pub const ALL: [CallKind; 7] = [
-        CallKind::GetToken,
-        CallKind::List,
-        CallKind::Add,
-        CallKind::Edit,
-        CallKind::Del,
-        CallKind::GetSuiteToken,
-        CallKind::GetCorpToken,
-    ];
-
-    /// The four tag calls (not the token calls).
-    pub const TAG_CALLS: [CallKind; 4] =
-        [CallKind::List, CallKind::Add, CallKind::Edit, CallKind::Del];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CallKind::GetToken => "gettoken",
-            CallKind::List => "get_corp_tag_list",
-            CallKind::Add => "add_corp_tag",
-            CallKind::Edit => "edit_corp_tag",
-            CallKind::Del => "del_corp_tag",
-            CallKind::GetSuiteToken => "get_suite_token",
-            CallKind::GetCorpToken => "get_corp_token",
-        }
-    }
-
-    /// Whether the call obtains a token (it needs none and is always eligible for faults).
-    pub fn is_token_call(self) -> bool {
-        matches!(
-            self,
-            CallKind::GetToken | CallKind::GetSuiteToken | CallKind::GetCorpToken
-        )
-    }
-}
+/// The kinds of call the emulator answers (and can inject faults into): the calls of
+/// [`wire`](crate::wire), one list for the client and the emulator.
+pub use crate::wire::Call as CallKind;
 
 /// A fault the emulator can inject instead of (or after) the real answer.
 ///

@@ -9,6 +9,20 @@ use rand::{Rng, SeedableRng};
 
 use super::config::{CallKind, FaultKind, Faults, ScriptedFault};
 
+/// Each call kind's random stream is seeded by this place, the one it has had since
+/// streams were first seeded, so a seed gives the same faults as it always did.
+fn stream_index(kind: CallKind) -> u64 {
+    match kind {
+        CallKind::GetToken => 0,
+        CallKind::List => 1,
+        CallKind::Add => 2,
+        CallKind::Edit => 3,
+        CallKind::Delete => 4,
+        CallKind::GetSuiteToken => 5,
+        CallKind::GetCorpToken => 6,
+    }
+}
+
 pub(super) struct FaultState {
     faults: Faults,
     scripted: VecDeque<ScriptedFault>,
@@ -19,9 +33,9 @@ impl FaultState {
     pub(super) fn new(faults: Faults) -> Self {
         let rngs = CallKind::ALL
             .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let seed = faults.seed ^ (0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(i as u64 + 1));
+            .map(|k| {
+                let i = stream_index(*k);
+                let seed = faults.seed ^ (0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(i + 1));
                 (*k, StdRng::seed_from_u64(seed))
             })
             .collect();

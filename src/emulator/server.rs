@@ -119,7 +119,7 @@ impl Shared {
                 corp.edit(&req, &caller)?;
                 Ok(to_json(&wire::Status::ok()))
             }
-            CallKind::Del => {
+            CallKind::Delete => {
                 let req: wire::DelTagRequest = serde_json::from_value(body.clone()).map_err(bad)?;
                 corp.del(&req, &caller)?;
                 Ok(to_json(&wire::Status::ok()))
@@ -187,18 +187,7 @@ pub(crate) fn router(shared: AppState) -> Router {
             },
         )
     };
-    let path = |kind: CallKind| {
-        let p = match kind {
-            CallKind::GetToken => wire::path::GET_TOKEN,
-            CallKind::GetSuiteToken => wire::path::GET_SUITE_TOKEN,
-            CallKind::GetCorpToken => wire::path::GET_CORP_TOKEN,
-            CallKind::List => wire::path::GET_CORP_TAG_LIST,
-            CallKind::Add => wire::path::ADD_CORP_TAG,
-            CallKind::Edit => wire::path::EDIT_CORP_TAG,
-            CallKind::Del => wire::path::DEL_CORP_TAG,
-        };
-        format!("/cgi-bin/{p}")
-    };
+    let path = |kind: CallKind| format!("/cgi-bin/{}", kind.path());
     CallKind::ALL
         .into_iter()
         .fold(Router::new(), |r, kind| r.route(&path(kind), route(kind)))

@@ -4,64 +4,12 @@
 //! No variant holds a URL, a token or a secret: transport errors are stored as text taken
 //! from `reqwest::Error::without_url()` and passed through the client's redactor.
 
-use std::fmt;
 use std::time::Duration;
 
 use crate::sanitize::for_terminal;
-use crate::wire::{errcode, path};
+use crate::wire::errcode;
 
-/// One WeCom call, for error messages and statistics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Call {
-    GetToken,
-    GetSuiteToken,
-    GetCorpToken,
-    List,
-    Add,
-    Edit,
-    Delete,
-}
-
-impl Call {
-    pub const ALL: [Call; 7] = [
-        Call::GetToken,
-        Call::GetSuiteToken,
-        Call::GetCorpToken,
-        Call::List,
-        Call::Add,
-        Call::Edit,
-        Call::Delete,
-    ];
-
-    /// The path under the API base.
-    pub fn path(self) -> &'static str {
-        match self {
-            Call::GetToken => path::GET_TOKEN,
-            Call::GetSuiteToken => path::GET_SUITE_TOKEN,
-            Call::GetCorpToken => path::GET_CORP_TOKEN,
-            Call::List => path::GET_CORP_TAG_LIST,
-            Call::Add => path::ADD_CORP_TAG,
-            Call::Edit => path::EDIT_CORP_TAG,
-            Call::Delete => path::DEL_CORP_TAG,
-        }
-    }
-
-    /// The vendor's name of the call (`add_corp_tag`, …).
-    pub fn name(self) -> &'static str {
-        let p = self.path();
-        p.rsplit('/').next().unwrap_or(p)
-    }
-
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for Call {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::wire::Call;
 
 /// What kind of failure, for the caller to decide what to do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

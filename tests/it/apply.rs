@@ -19,10 +19,10 @@ use tagsync::emulator::{
 };
 use tagsync::ledger::Ledger;
 use tagsync::plan::{Plan, PlanOptions, StepKind};
-use tagsync::remote::{Client, ClientConfig, Credentials, Secret};
+use tagsync::remote::Client;
 use tagsync::wire;
 
-const CORP: &str = "ww-test-corp";
+use crate::common::bin::CORP;
 
 /// An emulator, our client, and a ledger on disk.
 struct Env {
@@ -34,15 +34,7 @@ struct Env {
 }
 
 fn client_for(emu: &EmulatorHandle) -> Client {
-    let credentials = Credentials::Corp {
-        corp_id: CORP.into(),
-        secret: Secret::new(common::SECRET),
-    };
-    let mut c = ClientConfig::new(&emu.base_url(), credentials).expect("loopback base");
-    c.min_backoff = Duration::from_millis(1);
-    c.max_backoff = Duration::from_millis(4);
-    c.limit_backoff = Duration::from_millis(1);
-    Client::new(c).expect("client")
+    common::client_as(emu, common::SECRET)
 }
 
 async fn env_with(config: EmulatorConfig) -> Env {
@@ -418,11 +410,7 @@ async fn a_ledger_that_cannot_be_saved_stops_the_apply_before_any_add() {
 
 /// A client of another app (`crm`) or of the legacy all-powerful secret.
 fn client_as(emu: &EmulatorHandle, secret: &str) -> Client {
-    let credentials = Credentials::Corp {
-        corp_id: CORP.into(),
-        secret: Secret::new(secret),
-    };
-    Client::new(ClientConfig::new(&emu.base_url(), credentials).expect("base")).expect("client")
+    common::client_as(emu, secret)
 }
 
 const SAVED_FILE: &str = "
@@ -620,7 +608,7 @@ async fn an_apply_stopped_after_any_number_of_calls_resumes_without_duplicates()
         let slow = Duration::from_millis(200);
         let mut faults =
             Faults::none().latency_all(Duration::from_millis(5), Duration::from_millis(20));
-        for kind in [CallKind::Add, CallKind::Edit, CallKind::Del] {
+        for kind in [CallKind::Add, CallKind::Edit, CallKind::Delete] {
             faults = faults.latency(kind, slow, Duration::from_millis(20));
         }
         env.emu.set_faults(faults);
@@ -781,4 +769,28 @@ async fn a_plan_with_out_of_order_step_ids_or_dependencies_is_refused_unsent() {
         assert_eq!(report.counts.applied, 0, "{label}");
         assert_eq!(writes(&env.emu.calls()), 0, "{label}: nothing was sent");
     }
+}
+
+/// Every step applied, but the re-read after the last one fails (HTTP 500 past every
+/// retry): the report says the corp could not be verified, and the exit code is 4.
+#[tokio::test]
+async fn a_failed_re_read_after_apply_exits_4() {
+    let mut env = env(Vec::new()).await;
+    let d = desired("version: 1\ngroups:\n  - name: G\n    tags: [a, b]\n");
+    let options = PlanOptions::default();
+    let plan = env.plan(&d, &options).await;
+    assert_eq!(plan.calls(), 1, "{plan:#?}");
+    // From now on every list call fails, more times than the client retries.
+    env.emu
+        .set_faults(Faults::none().script(CallKind::List, 1_000, FaultKind::Http500));
+    let report = env.apply_plan(&plan, &d, &options).await;
+    assert_eq!(report.counts.applied, 1, "{report}");
+    assert!(
+        matches!(report.verify, Some(VerifyResult::ReadFailed { .. })),
+        "{report}"
+    );
+    assert_eq!(report.exit_code(), 4, "{report}");
+    assert!(report.to_string().contains("could not re-read"), "{report}");
+    // The ids of the add are in the ledger all the same.
+    assert_eq!(env.ledger.owned.len(), 3, "the group and its two tags");
 }

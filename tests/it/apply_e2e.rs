@@ -237,10 +237,19 @@ fn spawn(corp: &Corp, file: &str, args: &[&str]) -> Child {
         .expect("spawn tagsync")
 }
 
+/// How long a test waits for the child to reach a point before it fails (not a timing
+/// assertion: the points come in well under a second; this only bounds a hang).
+const PATIENCE: Duration = Duration::from_secs(120);
+
 /// Polls the emulator's call log until `enough` holds, then kills the child (SIGKILL on
-/// Unix). Panics with the child's output if it ended first.
+/// Unix). Panics with the child's output if it ended first, or after [`PATIENCE`].
 fn kill_when(corp: &Corp, mut child: Child, enough: impl Fn(&[CallRecord]) -> bool) {
+    let deadline = std::time::Instant::now() + PATIENCE;
     loop {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the child never reached the point of the kill in {PATIENCE:?}");
+        }
         if enough(&corp.fx.emu().calls()) {
             child.kill().expect("kill");
             child.wait().expect("reaped");
@@ -447,7 +456,7 @@ fn foreign_items_left_out_of_the_file_stay_with_allow_delete() {
     let web: Vec<String> = web.expect("来源").tag.into_iter().map(|t| t.name).collect();
     assert!(web.contains(&"官网".to_string()), "{label}: {web:?}");
     let calls = corp.fx.emu().calls();
-    assert!(calls.iter().all(|c| c.kind != CallKind::Del), "{label}");
+    assert!(calls.iter().all(|c| c.kind != CallKind::Delete), "{label}");
     assert_foreign_untouched(&before, &corp.fx.emu().dump(), &calls, label);
 }
 
@@ -508,10 +517,15 @@ fn applying_500_renames(writes_done: usize) -> (Corp, String, std::process::Chil
         .emu()
         .set_faults(Faults::none().latency_all(Duration::from_millis(5), Duration::from_millis(5)));
     let mut child = spawn(&corp, &file, &["--apply"]);
+    let deadline = std::time::Instant::now() + PATIENCE;
     while writes(&corp.fx.emu().calls()) < writes_done {
         assert!(
             child.try_wait().expect("child status").is_none(),
             "tagsync ended before the interrupt"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fewer than {writes_done} writes in {PATIENCE:?}"
         );
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -567,9 +581,18 @@ fn a_second_sigint_exits_130_without_leaving_the_lock_file() {
     corp.fx.emu().set_faults(
         Faults::none().latency_all(Duration::from_millis(2_000), Duration::from_millis(5)),
     );
-    std::thread::sleep(Duration::from_millis(50));
     interrupt(&child);
-    std::thread::sleep(Duration::from_millis(20));
+    // The second Ctrl-C only after tagsync said it took the first (one sent before it
+    // listens again would be taken as the first).
+    let stderr = corp.fx.dir.path().join("killed.stderr");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !std::fs::read_to_string(&stderr).is_ok_and(|e| e.contains("Ctrl-C again")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first interrupt was not acknowledged in {PATIENCE:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
     interrupt(&child);
     let status = child.wait().expect("reaped");
     let read = |n: &str| std::fs::read_to_string(corp.fx.dir.path().join(n)).expect("output");

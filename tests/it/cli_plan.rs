@@ -7,16 +7,24 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use common::bin::{Fixture, OURS_VIP, text};
 use tagsync::emulator::{self, SeedFile};
 
-fn snapshot_output(name: &str, fx: &Fixture, s: &str) {
+/// Snapshot a run whole: its exit code, stdout and stderr (temp paths and ports
+/// filtered), so a change to any of them shows in review.
+fn snapshot_run(name: &str, fx: &Fixture, out: &Output) {
+    let whole = format!(
+        "exit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     let filters = fx.filters();
     let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), *b)).collect();
     insta::with_settings!({filters => filters}, {
-        insta::assert_snapshot!(name, s);
+        insta::assert_snapshot!(name, whole);
     });
 }
 
@@ -37,7 +45,7 @@ fn exit_0_when_the_corp_equals_the_file() {
         assert!(text(&out.stdout).contains("No changes"));
     }
     let out = fx.run(&["plan", "-c", cfg]);
-    snapshot_output("plan_no_changes", &fx, &text(&out.stdout));
+    snapshot_run("plan_no_changes", &fx, &out);
 }
 
 #[test]
@@ -51,7 +59,7 @@ fn exit_2_only_with_detailed_exitcode_and_nothing_is_sent() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(!stdout.contains('\u{1b}'), "no colour when not a terminal");
-    snapshot_output("plan_changes_text", &fx, &stdout);
+    snapshot_run("plan_changes_text", &fx, &out);
     assert_eq!(fx.emu().dump(), before, "plan changes nothing");
     let changes = fx
         .emu()
@@ -63,7 +71,7 @@ fn exit_2_only_with_detailed_exitcode_and_nothing_is_sent() {
 
     let md = fx.run(&["plan", "-c", cfg, "--format", "markdown"]);
     assert_eq!(md.status.code(), Some(0));
-    snapshot_output("plan_changes_markdown", &fx, &text(&md.stdout));
+    snapshot_run("plan_changes_markdown", &fx, &md);
     let json = fx.run(&["plan", "-c", cfg, "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(v["format_version"], 1);
@@ -79,7 +87,7 @@ fn exit_3_when_a_step_is_blocked() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("blocked: not owned"), "{stdout}");
     assert!(stdout.contains("fix:"), "{stdout}");
-    snapshot_output("plan_blocked", &fx, &stdout);
+    snapshot_run("plan_blocked", &fx, &out);
 }
 
 #[test]
@@ -160,7 +168,7 @@ fn plan_apply_executes_verifies_and_then_plans_to_zero() {
         stdout.contains("verified: the corp equals the file"),
         "{stdout}"
     );
-    snapshot_output("apply_text", &fx, &stdout);
+    snapshot_run("apply_text", &fx, &out);
     let names: Vec<String> = fx
         .emu()
         .dump()
@@ -305,7 +313,7 @@ fn export_writes_a_file_that_plans_to_zero_changes() {
         "no warning: {}",
         text(&out.stderr)
     );
-    snapshot_output("export", &fx, &exported);
+    snapshot_run("export", &fx, &out);
     let cfg = fx.write("exported.yaml", &exported);
     tagsync::desired::load(&cfg).unwrap_or_else(|d| panic!("{d}"));
     let plan = fx.run(&[
@@ -339,7 +347,7 @@ fn adopt_refuses_unknown_ids_and_records_nothing() {
     )
     .expect("ledger");
     assert!(ledger.owned.contains(OURS_VIP));
-    snapshot_output("adopt", &fx, &text(&ok.stdout));
+    snapshot_run("adopt", &fx, &ok);
 }
 
 fn seed_file(dir: &Path) -> PathBuf {

@@ -13,8 +13,8 @@ use tagsync::remote::{
 };
 use tagsync::wire;
 
-const CORP: &str = "ww-test-corp";
-const SECRET: &str = "test-secret";
+use crate::common::bin::CORP;
+use crate::common::{self, SECRET};
 
 async fn start(config: EmulatorConfig) -> EmulatorHandle {
     emulator::start(config).await.expect("the emulator starts")
@@ -26,19 +26,11 @@ async fn emulator() -> EmulatorHandle {
 
 /// Fast backoff so retries do not slow the suite; everything else default.
 fn config_with(handle: &EmulatorHandle, secret: &str) -> ClientConfig {
-    let credentials = Credentials::Corp {
-        corp_id: CORP.into(),
-        secret: Secret::new(secret),
-    };
-    let mut c = ClientConfig::new(&handle.base_url(), credentials).expect("loopback base");
-    c.min_backoff = Duration::from_millis(1);
-    c.max_backoff = Duration::from_millis(4);
-    c.limit_backoff = Duration::from_millis(1);
-    c
+    common::client_config(handle, secret)
 }
 
 fn client(handle: &EmulatorHandle) -> Client {
-    Client::new(config_with(handle, SECRET)).expect("client")
+    common::client_as(handle, SECRET)
 }
 
 fn add_request(group: &str, tags: &[&str]) -> wire::AddTagRequest {
@@ -380,7 +372,7 @@ async fn dropped_connection_after_delete_commit_is_resent_and_reported_ambiguous
     let handle = emulator().await;
     let client = client(&handle);
     let group = seed(&client).await;
-    handle.set_faults(faults().script(CallKind::Del, 1, FaultKind::CommitThenDrop));
+    handle.set_faults(faults().script(CallKind::Delete, 1, FaultKind::CommitThenDrop));
     let e = client
         .delete(&wire::DelTagRequest {
             tag_id: vec![group.tag[0].id.clone()],
@@ -391,7 +383,7 @@ async fn dropped_connection_after_delete_commit_is_resent_and_reported_ambiguous
     // The resend found the tag gone (40068): the first call most likely did it.
     assert_eq!(e.kind(), ErrorKind::Ambiguous, "{e}");
     assert!(e.to_string().contains("40068"), "{e}");
-    assert_eq!(calls_of(&handle, CallKind::Del), 2);
+    assert_eq!(calls_of(&handle, CallKind::Delete), 2);
     assert_eq!(
         dumped_names(&handle),
         vec![(
@@ -535,7 +527,7 @@ async fn a_failing_run_never_shows_the_token_or_secret() {
             .script(CallKind::List, 3, FaultKind::TruncatedJson)
             .script(CallKind::Add, 1, FaultKind::CommitThenDrop)
             .script(CallKind::Edit, 3, FaultKind::Http500)
-            .script(CallKind::Del, 1, FaultKind::CommitThenDrop),
+            .script(CallKind::Delete, 1, FaultKind::CommitThenDrop),
     );
     errors.push(client.snapshot().await.unwrap_err());
     errors.push(

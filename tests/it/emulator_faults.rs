@@ -129,7 +129,7 @@ async fn dropped_delete_is_committed_too() {
     let emu = start_small().await;
     let token = emu.token(SECRET).await;
     emu.handle
-        .set_faults(Faults::none().script(CallKind::Del, 1, FaultKind::CommitThenDrop));
+        .set_faults(Faults::none().script(CallKind::Delete, 1, FaultKind::CommitThenDrop));
     let url = emu.url_q(path::DEL_CORP_TAG, &[("access_token", token.as_str())]);
     let group = small_seed()[0].group_id.clone();
     let outcome = fetch_whole(emu.http.post(url).json(&json!({"group_id": [group]}))).await;

@@ -62,7 +62,7 @@ fn deletes(fx: &Fixture) -> usize {
     fx.emu()
         .calls()
         .iter()
-        .filter(|c| c.kind == tagsync::emulator::CallKind::Del)
+        .filter(|c| c.kind == tagsync::emulator::CallKind::Delete)
         .count()
 }
 

@@ -20,5 +20,6 @@ mod gitops;
 mod identity;
 mod install;
 mod render;
+mod schema;
 mod validate;
 mod validate_props;

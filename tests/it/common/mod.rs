@@ -5,7 +5,10 @@ pub mod bin;
 pub mod scenarios;
 
 use serde_json::{Value, json};
+use std::time::Duration;
 use tagsync::emulator::{self, App, EmulatorConfig, EmulatorHandle, SeedGroup, SeedTag};
+
+use tagsync::remote::{Client, ClientConfig, Credentials, Secret};
 use tagsync::wire;
 
 pub const SECRET: &str = "test-secret";
@@ -237,19 +240,28 @@ pub async fn rename_as_admin(emu: &EmulatorHandle, from: &str, to: &str) {
         .expect("edit");
 }
 
+/// The client's configuration for `emu` as the app of `secret`, with short retry delays
+/// so that injected faults do not slow the suite.
+pub fn client_config(emu: &EmulatorHandle, secret: &str) -> ClientConfig {
+    let credentials = Credentials::Corp {
+        corp_id: bin::CORP.into(),
+        secret: Secret::new(secret),
+    };
+    let mut c = ClientConfig::new(&emu.base_url(), credentials).expect("loopback base");
+    c.min_backoff = Duration::from_millis(1);
+    c.max_backoff = Duration::from_millis(4);
+    c.limit_backoff = Duration::from_millis(1);
+    c
+}
+
+/// A client of `emu` as the app of `secret` ([`client_config`]).
+pub fn client_as(emu: &EmulatorHandle, secret: &str) -> Client {
+    Client::new(client_config(emu, secret)).expect("client")
+}
+
 /// A client with the legacy secret, standing for the admin console.
-fn admin(emu: &EmulatorHandle) -> tagsync::remote::Client {
-    tagsync::remote::Client::new(
-        tagsync::remote::ClientConfig::new(
-            &emu.base_url(),
-            tagsync::remote::Credentials::Corp {
-                corp_id: "ww-test-corp".into(),
-                secret: tagsync::remote::Secret::new(LEGACY_SECRET),
-            },
-        )
-        .expect("config"),
-    )
-    .expect("client")
+fn admin(emu: &EmulatorHandle) -> Client {
+    client_as(emu, LEGACY_SECRET)
 }
 
 /// Add the tag `name` to the group named `group` (made when missing), as the admin

@@ -89,7 +89,7 @@ pub fn assert_foreign_untouched(
         })
         .collect();
     for c in calls {
-        if matches!(c.kind, CallKind::Edit | CallKind::Del) {
+        if matches!(c.kind, CallKind::Edit | CallKind::Delete) {
             let body = c.body.to_string();
             for id in &foreign_ids {
                 assert!(!body.contains(id), "{label}: {id} sent in {body}");
@@ -133,7 +133,7 @@ pub fn assert_all_owned(dump: &[SeedGroup], owned: &BTreeSet<String>, label: &st
 pub fn writes(calls: &[CallRecord]) -> usize {
     calls
         .iter()
-        .filter(|c| matches!(c.kind, CallKind::Add | CallKind::Edit | CallKind::Del))
+        .filter(|c| matches!(c.kind, CallKind::Add | CallKind::Edit | CallKind::Delete))
         .count()
 }
 
