@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod plan;
 pub mod remote;
 pub mod render;
+pub mod safe_read;
 pub mod sanitize;
 pub mod snapshot;
 pub mod wire;

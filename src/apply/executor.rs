@@ -29,6 +29,11 @@
 //!   window in which another app creating the very same name in the very same group
 //!   would be claimed (see [`claim_pending`](super::claim_pending)) opens that much
 //!   earlier, by the time the adds before it take.
+//! - **Circuit breaker:** once a step fails because WeCom cannot be reached at all (a
+//!   transport failure that outlasted the client's retries), no further step is started;
+//!   the steps in flight finish and the rest are reported as not attempted (exit 4). A
+//!   dead server thus ends the run within one call's retry budget (60 s by default)
+//!   instead of one budget per step.
 //! - When the ledger cannot be saved, no further step is started once that is known
 //!   (tagsync would lose track of what it creates); the report carries the error and
 //!   exits 1. No add is ever sent without its pending entry on disk; edits and deletes
@@ -238,6 +243,9 @@ pub async fn execute(
     let mut running: JoinSet<Done> = JoinSet::new();
     let mut task_step: HashMap<tokio::task::Id, usize> = HashMap::new();
     let mut error: Option<String> = None;
+    // Set once a step finds WeCom unreachable: nothing more is sent (a circuit breaker),
+    // so a dead server ends the run within one call's retries, not one per step.
+    let mut down: Option<String> = None;
     let parallelism = opts.parallelism.max(1);
     let emit = |outcome: &StepOutcome| {
         if let Some(p) = &opts.progress {
@@ -257,7 +265,11 @@ pub async fn execute(
         // on disk before any of them is sent.
         let mut batch = Vec::new();
         let mut save_first = false;
-        while error.is_none() && !interrupted() && running.len() + batch.len() < parallelism {
+        while error.is_none()
+            && down.is_none()
+            && !interrupted()
+            && running.len() + batch.len() < parallelism
+        {
             let Some(id) = ready.pop_first() else { break };
             let step = &plan.steps[id];
             save_first |= disk.announce(ledger, step);
@@ -306,6 +318,9 @@ pub async fn execute(
             };
             if let Some(id) = id {
                 let step = &plan.steps[id];
+                if let Some(why) = &done.unreachable {
+                    down.get_or_insert_with(|| why.clone());
+                }
                 record_created(ledger, &step.kind, &done);
                 if !done.unsettled {
                     ledger.pending.retain(|p| p.step != id);
@@ -360,6 +375,10 @@ pub async fn execute(
                     reason: match &error {
                         Some(e) => format!("stopped: the ledger could not be saved ({e})"),
                         None if interrupted() => "interrupted before this step was sent".into(),
+                        None if down.is_some() => format!(
+                            "not sent: WeCom could not be reached, so nothing more was sent ({})",
+                            down.as_deref().unwrap_or_default()
+                        ),
                         None => "a step it depends on was not applied".into(),
                     },
                 });

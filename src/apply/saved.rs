@@ -18,7 +18,6 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -268,10 +267,12 @@ impl SavedPlan {
     }
 
     pub fn load(path: &Path) -> Result<SavedPlan, SavedPlanError> {
-        let text = fs::read_to_string(path).map_err(|source| SavedPlanError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let max = crate::safe_read::STATE_FILE_MAX;
+        let text =
+            crate::safe_read::read_to_string(path, max).map_err(|source| SavedPlanError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
         #[derive(Deserialize)]
         struct Version {
             format_version: u32,

@@ -30,12 +30,24 @@ pub(super) struct Done {
     /// created tags that are not in `tags`, so its pending entry stays in the ledger for
     /// the next run to claim.
     pub(super) unsettled: bool,
+    /// Set when WeCom could not be reached at all (see `ClientError::unreachable`): the
+    /// executor then sends nothing more.
+    pub(super) unreachable: Option<String>,
 }
 
 impl Done {
     pub(super) fn failed(failure: Failure) -> Self {
         Done {
             failure: Some(failure),
+            ..Done::default()
+        }
+    }
+
+    /// A step that failed with `e`.
+    pub(super) fn error(e: &ClientError) -> Self {
+        Done {
+            failure: Some(Failure::from(e)),
+            unreachable: e.unreachable().then(|| e.to_string()),
             ..Done::default()
         }
     }
@@ -47,12 +59,12 @@ pub(super) async fn run_step(client: &Client, kind: &StepKind) -> Done {
         Request::Edit(req) => match client.edit(&req).await {
             Ok(()) => Done::default(),
             Err(e) if e.kind() == ErrorKind::Ambiguous => confirm(client, kind, &e).await,
-            Err(e) => Done::failed(Failure::from(&e)),
+            Err(e) => Done::error(&e),
         },
         Request::Delete(req) => match client.delete(&req).await {
             Ok(()) => Done::default(),
             Err(e) if e.kind() == ErrorKind::Ambiguous => confirm(client, kind, &e).await,
-            Err(e) => Done::failed(Failure::from(&e)),
+            Err(e) => Done::error(&e),
         },
     }
 }
@@ -79,6 +91,7 @@ async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
             Err(e) if e.kind() == ErrorKind::Ambiguous => e,
             Err(e) => {
                 done.failure = Some(Failure::from(&e));
+                done.unreachable = e.unreachable().then(|| e.to_string());
                 return done;
             }
         };
@@ -89,6 +102,7 @@ async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
                     "{lost}; re-reading the group then failed too: {e}"
                 )));
                 done.unsettled = true;
+                done.unreachable = e.unreachable().then(|| e.to_string());
                 return done;
             }
         };

@@ -1,7 +1,9 @@
 //! `tagsync apply plan.json`: apply a plan saved with `tagsync plan --out`, only if the
 //! desired file and every remote item the plan touches are as they were when it was made.
 //!
-//! The flow: load the saved plan; read the desired file (the recorded path, or `-c`);
+//! The flow: load the saved plan; read the desired file (the recorded path, or `-c`) and
+//! refuse it unless its sha256 is the recorded one (before parsing it, so that no other
+//! file is ever quoted);
 //! connect; read the corp and the ledger (settling adds an interrupted run left pending);
 //! refuse a stale plan with the list of what changed (exit 1, nothing sent); print the
 //! plan; then the same [`ApplyJob`] as `plan --apply` (exit 0, 3 or 4).
@@ -26,6 +28,18 @@ async fn run(args: &ApplyArgs) -> Result<Exit, CommandError> {
     let saved = SavedPlan::load(&args.plan).map_err(|e| CommandError::Other(e.to_string()))?;
     let config = args.config.clone().unwrap_or(saved.desired_path.clone());
     let bytes = desired::read_file(&config)?;
+    // The hash first: a plan file names a path, and a file that is not the one the plan
+    // was made from is never parsed, so its content is never quoted (a hand-edited plan
+    // could point at any file, secrets included).
+    if apply::saved::sha256_hex(&bytes) != saved.desired_sha256 {
+        return Err(CommandError::Other(format!(
+            "{}: the desired file changed since the plan was made (its sha256 is not the one \
+             {} records); nothing was read from it and nothing was sent. Run `tagsync plan \
+             --out` again",
+            crate::sanitize::for_terminal(&config.display().to_string()),
+            crate::sanitize::for_terminal(&args.plan.display().to_string()),
+        )));
+    }
     let desired = desired::load_bytes(&bytes, &config.display().to_string())?;
     let remote = remote_setup::connect(&args.remote).await?;
     let result = check_and_apply(args, &saved, &config, &desired, &bytes, &remote).await;

@@ -142,6 +142,10 @@ impl Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
+/// The most problems shown in full; the rest are counted (a generated file can have
+/// hundreds of thousands, and megabytes of output help nobody).
+pub const MAX_SHOWN: usize = 100;
+
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.items.iter().any(|d| d.pos.is_known()) {
@@ -161,7 +165,7 @@ impl fmt::Display for Diagnostics {
         }
         let lines: Vec<&str> = self.source.lines().collect();
         let file = sanitize_line(&self.file_name).0;
-        for d in &self.items {
+        for d in self.items.iter().take(MAX_SHOWN) {
             let mut max_line = d.pos.line;
             for n in &d.notes {
                 max_line = max_line.max(n.pos.line);
@@ -183,6 +187,13 @@ impl fmt::Display for Diagnostics {
         }
         // Problems of the content; a line with no place (such as a header) is not one.
         let n = self.items.iter().filter(|d| d.pos.is_known()).count();
+        if self.items.len() > MAX_SHOWN {
+            writeln!(
+                f,
+                "… and {} more problems not shown (the first {MAX_SHOWN} are above: fix them, then validate again)\n",
+                self.items.len() - MAX_SHOWN
+            )?;
+        }
         write!(
             f,
             "error: {} has {n} problem{}",

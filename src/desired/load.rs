@@ -2,7 +2,6 @@
 //! ([`raw::shape`]) → checked ([`validate::check`]) → [`Desired`], or every problem at
 //! once as [`Diagnostics`].
 
-use std::io::Read;
 use std::path::Path;
 
 use serde_saphyr::{Budget, DuplicateKeyPolicy, NonFiniteFloatPolicy, Options};
@@ -31,30 +30,25 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, Diagnostics> {
     let fail = |msg: String, help: &str| {
         Diagnostics::new(&name, "", vec![Diagnostic::new(msg, Pos::NONE, help)])
     };
-    let file = std::fs::File::open(path).map_err(|e| {
+    // A regular file only, and no more than one byte past the limit (so that a file
+    // too large is reported as such by `load_bytes`).
+    crate::safe_read::read(path, MAX_FILE_BYTES as u64 + 1).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound && path == Path::new(DEFAULT_FILE) {
             // The default of `-c`: the user most likely gave no path at all.
             fail(
                 format!("no {DEFAULT_FILE} in the current directory"),
                 "pass -c FILE, or run tagsync where tags.yaml is (`tagsync export -o tags.yaml` writes one from the corp)",
             )
+        } else if e.kind() == std::io::ErrorKind::InvalidData {
+            // Larger than the limit plus one: too large, whatever its size.
+            too_large(&name)
         } else {
             fail(
                 format!("cannot open {name}: {e}"),
-                "check the path given to -c",
+                "check the path given to -c: a readable regular file",
             )
         }
-    })?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| {
-            fail(
-                format!("cannot read {name}: {e}"),
-                "check that it is a readable file, not a directory",
-            )
-        })?;
-    Ok(bytes)
+    })
 }
 
 /// Check a desired-state file given as bytes (not yet known to be UTF-8).

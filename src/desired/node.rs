@@ -47,6 +47,13 @@ impl Value {
 }
 
 impl Node {
+    /// Whether the scalar was written in quotes (`"5"`, `'5'`).
+    pub(super) fn quoted(&self, src: &str) -> bool {
+        self.bytes
+            .and_then(|(start, _)| src.get(start..))
+            .is_some_and(|t| t.starts_with(['"', '\'']))
+    }
+
     /// A scalar as its user would read it: strings as they are, other scalars as spelled
     /// in the file (`0x1F` stays `0x1F`), or as printed when the spelling is unknown.
     pub(super) fn spelling(&self, src: &str) -> Option<String> {

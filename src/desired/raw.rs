@@ -82,6 +82,8 @@ pub enum RawOrder {
     Number(i128),
     /// Another scalar: a float, a boolean, a word other than `ignore`.
     Other(String),
+    /// A quoted string (as written, quotes included): `order: "5"`.
+    Quoted(String),
     /// A list or a map: already reported.
     Invalid,
 }
@@ -456,7 +458,12 @@ impl Shaper<'_> {
             Value::Int(i) => RawOrder::Number(*i),
             Value::Null => RawOrder::Other("null".to_owned()),
             Value::Str(_) | Value::Bool(_) | Value::Float(_) => {
-                RawOrder::Other(node.spelling(self.src).unwrap_or_default())
+                let spelt = node.spelling(self.src).unwrap_or_default();
+                if node.quoted(self.src) {
+                    RawOrder::Quoted(format!("\"{spelt}\""))
+                } else {
+                    RawOrder::Other(spelt)
+                }
             }
             Value::Seq(_) | Value::Map(_) => {
                 self.push(type_error(

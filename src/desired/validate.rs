@@ -458,6 +458,17 @@ impl Checker {
                     Order::Position
                 }
             },
+            RawOrder::Quoted(s) => {
+                self.push(
+                    Diagnostic::new(
+                        format!("order {s} is a string, not a number"),
+                        pos,
+                        "write the number without quotes (`order: 5`), or `order: ignore`",
+                    )
+                    .label("quoted"),
+                );
+                Order::Position
+            }
             RawOrder::Other(s) if is_whole_number(s) => {
                 // Too large for the parser's integers, but still a number.
                 self.push(

@@ -31,13 +31,14 @@
 //!   a message naming the holder's pid, before it reads anything; the OS drops the lock
 //!   when its holder exits, even by SIGKILL, so a crash never leaves the ledger locked.
 //!   Read-only runs (`plan`, `export`) take no lock: every save is an atomic rename, so
-//!   they read a whole ledger.
+//!   they read a whole ledger. The lock is keyed on the path (symbolic links followed):
+//!   one ledger reached through two hard links is not held against itself (documented).
 
 mod lock;
 mod ownership;
 
 use std::collections::BTreeSet;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -207,7 +208,7 @@ impl Ledger {
     /// Read the ledger of `corp_id` at `path`; a missing file is an empty ledger. A
     /// format-1 ledger is read as format 2 without bindings (saved as format 2).
     pub fn load(path: &Path, corp_id: &str) -> Result<Ledger, LedgerError> {
-        let text = match fs::read_to_string(path) {
+        let text = match crate::safe_read::read_to_string(path, crate::safe_read::STATE_FILE_MAX) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Ledger::new(corp_id)),
             Err(source) => {
@@ -366,6 +367,8 @@ impl Ledger {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn files_in(dir: &Path) -> Vec<String> {

@@ -105,6 +105,8 @@ pub fn bindings(desired: &Desired, remote: &Snapshot, ledger: &Ledger) -> Bindin
 /// All` overrides it with everything.
 pub fn plan(desired: &Desired, remote: &Snapshot, owned: &Owned, options: &PlanOptions) -> Plan {
     let all = Owned::All;
+    // What the ledger records (tagsync made or adopted it), and what may be changed.
+    let created = owned;
     let owned = if desired.ownership == Ownership::All {
         &all
     } else {
@@ -112,7 +114,15 @@ pub fn plan(desired: &Desired, remote: &Snapshot, owned: &Owned, options: &PlanO
     };
     let m = matching::match_all(desired, remote, &options.history, &options.bindings);
     let kept = drift::kept(desired, remote, &m, &options.bindings);
-    let mut p = steps::build(desired, remote, owned, &kept.ids, &m, options.tag_limit);
+    let mut p = steps::build(
+        desired,
+        remote,
+        owned,
+        created,
+        &kept.ids,
+        &m,
+        options.tag_limit,
+    );
     p.notes.extend(kept.notes);
     drift::mark(&mut p, &options.bindings);
     drift::check_previously(&mut p, desired, remote, &m, &options.bindings);

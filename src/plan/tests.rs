@@ -903,3 +903,30 @@ fn a_full_corp_orders_adds_around_keepers_to_stay_within_the_limit() {
     assert!(peak_in_order(&s, &p) <= 4, "{p:#?}");
     simulate(&s, &p, &all()).expect("simulates");
 }
+
+#[test]
+fn under_ownership_all_a_delete_of_what_others_made_says_why_it_may_go() {
+    let s = snap(&[("g1", "G", 1, &[("t1", "ours", 2), ("t2", "theirs", 1)])]);
+    let d = desired(Ownership::All, vec![group("G", vec![tag("keep")])]);
+    // The ledger knows t1 only; `ownership: all` lets this app delete t2 too.
+    let ledger = Owned::Ids(["t1".to_string()].into());
+    let p = plan(&d, &s, &ledger, &opts());
+    let del = p
+        .steps
+        .iter()
+        .find(|s| matches!(s.kind, StepKind::Delete { .. }))
+        .expect("a delete");
+    assert!(
+        del.reason
+            .contains("`ours` in group `G`: not in the file; tagsync created it"),
+        "{}",
+        del.reason
+    );
+    assert!(
+        del.reason.contains(
+            "`theirs` in group `G`: not in the file; `ownership: all` lets this app delete it"
+        ),
+        "{}",
+        del.reason
+    );
+}

@@ -16,7 +16,15 @@ pub fn parse_api_base(text: &str) -> Result<Url, ClientError> {
     let bad = |why: &str| ClientError::Config {
         message: format!("--api-base / WECOM_API_BASE {why}"),
     };
-    let mut url = Url::parse(text.trim()).map_err(|e| bad(&format!("is not a URL ({e})")))?;
+    let text = text.trim();
+    let mut url = Url::parse(text).map_err(|e| {
+        let hint = if text.contains("://") {
+            String::new()
+        } else {
+            format!(": give the scheme too, e.g. http://{text}/cgi-bin/ (plain http only on loopback) or https://")
+        };
+        bad(&format!("is not a URL ({e}){hint}"))
+    })?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(url.host()) => {}
@@ -48,10 +56,8 @@ fn is_loopback(host: Option<Host<&str>>) -> bool {
     match host {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
         Some(Host::Ipv6(ip)) => ip == Ipv6Addr::LOCALHOST || mapped_loopback(ip),
-        Some(Host::Domain(d)) => {
-            let d = d.trim_end_matches('.');
-            d.eq_ignore_ascii_case("localhost")
-        }
+        // `localhost` exactly: `localhost.` is a DNS name that any resolver may answer.
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     }
 }
@@ -65,6 +71,27 @@ fn mapped_loopback(ip: Ipv6Addr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_literal_loopback_or_localhost_gets_plain_http() {
+        for ok in [
+            "http://127.0.0.1:9/",
+            "http://[::1]:9/",
+            "http://localhost:9/",
+            "http://LOCALHOST/",
+        ] {
+            assert!(parse_api_base(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://localhost.:9/",
+            "http://localhost.example/",
+            "http://127.0.0.1.nip.io/",
+        ] {
+            assert!(parse_api_base(bad).is_err(), "{bad}");
+        }
+        let e = parse_api_base("127.0.0.1:8080").unwrap_err().to_string();
+        assert!(e.contains("http://127.0.0.1:8080/cgi-bin/"), "{e}");
+    }
 
     #[test]
     fn https_anywhere_and_default() {
@@ -85,7 +112,6 @@ mod tests {
             "http://127.10.0.3/cgi-bin/",
             "http://[::1]:9/cgi-bin/",
             "http://localhost:1234/cgi-bin/",
-            "http://LOCALHOST./cgi-bin/",
         ] {
             assert!(parse_api_base(ok).is_ok(), "{ok}");
         }
@@ -93,6 +119,8 @@ mod tests {
             "http://10.0.0.1/cgi-bin/",
             "http://qyapi.weixin.qq.com/cgi-bin/",
             "http://localhost.evil.com/cgi-bin/",
+            // A trailing dot makes a DNS name that any resolver may answer.
+            "http://LOCALHOST./cgi-bin/",
             "http://127.0.0.1.nip.io/cgi-bin/",
             "http://[::2]/cgi-bin/",
             "http://128.0.0.1/",

@@ -126,9 +126,12 @@ impl Credentials {
 
 /// The first line of the file, trimmed. The file's content never appears in an error.
 fn read_secret_file(path: &Path) -> Result<Secret, ClientError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ClientError::Config {
-        message: format!("cannot read the secret file {}: {e}", path.display()),
-    })?;
+    let text =
+        crate::safe_read::read_to_string(path, crate::safe_read::SECRET_FILE_MAX).map_err(|e| {
+            ClientError::Config {
+                message: format!("cannot read the secret file {}: {e}", path.display()),
+            }
+        })?;
     let secret = text.lines().next().unwrap_or("").trim();
     if secret.is_empty() {
         return Err(ClientError::Config {

@@ -221,6 +221,17 @@ impl ClientError {
         }
     }
 
+    /// Whether the server could not be reached at all, after the retries: a transport
+    /// failure (refused, reset, timed out) or retries that gave up on one. Not an answer
+    /// WeCom gave (an errcode, an HTTP status), and not a lost answer.
+    pub fn unreachable(&self) -> bool {
+        match self {
+            ClientError::Transport { .. } => true,
+            ClientError::GaveUp { last, .. } => last.unreachable(),
+            _ => false,
+        }
+    }
+
     pub fn kind(&self) -> ErrorKind {
         match self {
             ClientError::Api { errcode, .. } => classify(*errcode),

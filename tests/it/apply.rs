@@ -794,3 +794,51 @@ async fn a_failed_re_read_after_apply_exits_4() {
     // The ids of the add are in the ledger all the same.
     assert_eq!(env.ledger.owned.len(), 3, "the group and its two tags");
 }
+
+/// WeCom gone mid-apply (nothing listens at the API base): the first step that cannot
+/// reach it, after its retries, stops the run; the other steps are not sent and are
+/// reported as such (exit 4), instead of each retrying in turn.
+#[tokio::test]
+async fn an_unreachable_wecom_stops_the_apply_after_one_step() {
+    let mut env = env(Vec::new()).await;
+    let file: String = (0..30)
+        .map(|i| format!("  - name: G{i}\n    tags: [t]\n"))
+        .collect();
+    let d = desired(&format!("version: 1\ngroups:\n{file}"));
+    let plan = env.plan(&d, &PlanOptions::default()).await;
+    assert_eq!(plan.calls(), 30);
+    // A port nothing listens on: every connection is refused.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = dead.local_addr().expect("addr").port();
+    drop(dead);
+    let mut config = common::client_config(&env.emu, common::SECRET);
+    config.api_base = tagsync::remote::parse_api_base(&format!("http://127.0.0.1:{port}/cgi-bin/"))
+        .expect("base");
+    let dead_client = Client::new(config).expect("client");
+    let opts = ApplyOptions {
+        parallelism: 1,
+        ..ApplyOptions::default()
+    };
+    let report = apply::execute(
+        &plan,
+        &dead_client,
+        &mut env.ledger,
+        Some(&env.ledger_path),
+        &opts,
+    )
+    .await;
+    assert_eq!(report.counts.failed, 1, "{report}");
+    assert_eq!(report.counts.not_attempted, 29, "{report}");
+    assert_eq!(report.exit_code(), 4);
+    assert!(
+        report.to_string().contains("WeCom could not be reached"),
+        "{report}"
+    );
+    assert!(
+        env.emu
+            .calls()
+            .iter()
+            .all(|c| c.kind == CallKind::List || c.kind.is_token_call()),
+        "no write reached the emulator"
+    );
+}

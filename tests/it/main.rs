@@ -17,6 +17,7 @@ mod emulator_examples;
 mod emulator_faults;
 mod export_names;
 mod gitops;
+mod hostile;
 mod identity;
 mod install;
 mod render;

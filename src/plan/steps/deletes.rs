@@ -31,11 +31,20 @@ pub(super) fn collect_deletes(
     desired: &Desired,
     remote: &Snapshot,
     owned: &Owned,
+    created: &Owned,
     kept: &HashSet<String>,
     m: &Matching,
 ) -> Deletes {
     // Owned and not kept (see `drift::kept`): what the delete may remove.
     let own = |id: &str| owned.contains(id) && !kept.contains(id);
+    // Why tagsync may delete it: it made it, or `ownership: all` lets it.
+    let whose = |id: &str| {
+        if created.contains(id) {
+            "tagsync created it"
+        } else {
+            "`ownership: all` lets this app delete it"
+        }
+    };
     let mut out = Deletes::default();
     let mut claimed_group: Vec<Option<usize>> = vec![None; remote.groups.len()];
     for (di, r) in m.groups.iter().enumerate() {
@@ -102,8 +111,9 @@ pub(super) fn collect_deletes(
             out.reasons.push((
                 None,
                 format!(
-                    "group `{}`: {why}; tagsync created it: deleted with its {} tag(s)",
+                    "group `{}`: {why}; {}: deleted with its {} tag(s)",
                     g.name,
+                    whose(&g.id),
                     g.tags.len()
                 ),
             ));
@@ -120,8 +130,10 @@ pub(super) fn collect_deletes(
             out.reasons.push((
                 Some(g.tags[rt].id.clone()),
                 format!(
-                    "tag `{}` in group `{}`: {why}; tagsync created it",
-                    g.tags[rt].name, g.name
+                    "tag `{}` in group `{}`: {why}; {}",
+                    g.tags[rt].name,
+                    g.name,
+                    whose(&g.tags[rt].id)
                 ),
             ));
         }

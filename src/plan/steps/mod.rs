@@ -41,12 +41,15 @@ use draft::{Builder, Draft};
 use names::resolve_names;
 use sequence::finish;
 
-/// Build every step of the plan. `kept`: owned ids the delete leaves alone;
+/// Build every step of the plan. `owned`: what may be edited or deleted; `created`: what
+/// the ledger records (the same, unless `ownership: all`); `kept`: owned ids the delete
+/// leaves alone;
 /// `tag_limit`: the most tags the corp may hold.
 pub fn build(
     desired: &Desired,
     remote: &Snapshot,
     owned: &Owned,
+    created: &Owned,
     kept: &HashSet<String>,
     m: &Matching,
     tag_limit: usize,
@@ -63,7 +66,7 @@ pub fn build(
         notes: Vec::new(),
     };
     b.groups_and_tags();
-    let dels = collect_deletes(desired, remote, owned, kept, m);
+    let dels = collect_deletes(desired, remote, owned, created, kept, m);
     let del = (!dels.groups.is_empty() || !dels.tags.is_empty()).then(|| {
         b.push(Draft {
             kind: StepKind::Delete {

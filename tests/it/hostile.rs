@@ -1,0 +1,155 @@
+//! Hostile input, through the binary: a hand-edited plan file, files that are not
+//! files, floods of problems, names that look like something they are not.
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::bin::{Fixture, both, text};
+
+/// Run tagsync with `args` in `dir`, killed (and the test failed) if it takes longer
+/// than `limit`: a hang is the failure these tests look for.
+fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tagsync");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("status").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("tagsync still running after {limit:?}: it blocked");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn tagsync() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tagsync"));
+    c.env("NO_COLOR", "1").env_remove("RUST_LOG");
+    c
+}
+
+#[test]
+fn a_plan_file_pointing_at_another_file_never_shows_its_content() {
+    let (fx, cfg) = Fixture::owning_ours_with(
+        "version: 1\ngroups:\n  - name: 客户等级\n    tags: [VIP, 普通客户, 新的]\n",
+    );
+    let out = fx.run(&["plan", "-c", &cfg, "--out", "plan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let secret = fx.write("wecom.secret", "SUPERSECRET-4711\nversion: 1\n");
+    let path = fx.dir.path().join("plan.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("plan")).expect("json");
+    plan["desired_path"] = serde_json::Value::String(secret.display().to_string());
+    std::fs::write(&path, plan.to_string()).expect("write");
+    let writes = fx.writes();
+    let out = fx.run(&["apply", "plan.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    let all = both(&out);
+    assert!(!all.contains("SUPERSECRET"), "{all}");
+    assert!(
+        all.contains("the desired file changed since the plan was made"),
+        "{all}"
+    );
+    assert_eq!(fx.writes(), writes, "nothing sent");
+}
+
+#[cfg(unix)]
+#[test]
+fn devices_and_fifos_are_refused_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("tags.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    for path in [fifo.as_path(), std::path::Path::new("/dev/zero")] {
+        let mut c = tagsync();
+        c.args(["validate", "-c"]).arg(path);
+        let out = run_bounded(c, Duration::from_secs(20));
+        assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+        assert!(
+            text(&out.stderr).contains("not a regular file"),
+            "{}",
+            both(&out)
+        );
+    }
+    // A secret file that never ends.
+    let cfg = dir.path().join("real.yaml");
+    std::fs::write(&cfg, "version: 1\ngroups: []\n").expect("write");
+    let mut c = tagsync();
+    c.args(["plan", "-c"])
+        .arg(&cfg)
+        .args([
+            "--secret-file",
+            "/dev/zero",
+            "--api-base",
+            "http://127.0.0.1:9/",
+        ])
+        .env("WECOM_CORP_ID", "ww1");
+    let out = run_bounded(c, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains("not a regular file"),
+        "{}",
+        both(&out)
+    );
+}
+
+#[test]
+fn a_flood_of_problems_shows_the_first_hundred_and_counts_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut file = String::from("version: 1\ngroups:\n  - name: G\n    tags:\n");
+    for i in 0..300 {
+        file.push_str(&format!("      - {{name: t{i}, colour: red}}\n"));
+    }
+    let path = dir.path().join("tags.yaml");
+    std::fs::write(&path, file).expect("write");
+    let mut c = tagsync();
+    c.args(["validate", "-c"]).arg(&path);
+    let out = run_bounded(c, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert_eq!(err.matches("error: unknown key").count(), 100, "{err}");
+    assert!(err.contains("… and 200 more problems not shown"), "{err}");
+    assert!(err.contains("has 300 problems"), "{err}");
+}
+
+#[test]
+fn an_order_in_quotes_is_reported_as_a_string() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("tags.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\ngroups:\n  - name: G\n    order: \"5\"\n    tags: [a]\n",
+    )
+    .expect("write");
+    let mut c = tagsync();
+    c.args(["validate", "-c"]).arg(&path);
+    let out = run_bounded(c, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("order \"5\" is a string, not a number"),
+        "{err}"
+    );
+    assert!(!err.contains("outside"), "{err}");
+}
+
+#[test]
+fn a_dotted_localhost_is_not_loopback() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("tags.yaml");
+    std::fs::write(&cfg, "version: 1\ngroups: []\n").expect("write");
+    let mut c = tagsync();
+    c.args(["plan", "-c"])
+        .arg(&cfg)
+        .args(["--api-base", "http://localhost.:9/cgi-bin/"])
+        .env("WECOM_CORP_ID", "ww1")
+        .env("WECOM_CORP_SECRET", "s");
+    let out = run_bounded(c, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(text(&out.stderr).contains("plain http"), "{}", both(&out));
+}
