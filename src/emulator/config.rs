@@ -220,14 +220,18 @@ impl SeedFile {
     }
 }
 
+/// A seed or apps file's text (a regular file, bounded).
+fn read_text(path: &Path) -> Result<String, EmulatorError> {
+    let max = crate::safe_read::STATE_FILE_MAX;
+    crate::safe_read::read_to_string(path, max).map_err(|source| EmulatorError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 /// Read a seed snapshot (the `get_corp_tag_list` answer shape, optional `owner` fields).
 pub fn load_seed(path: &Path) -> Result<Vec<SeedGroup>, EmulatorError> {
-    let max = crate::safe_read::STATE_FILE_MAX;
-    let text =
-        crate::safe_read::read_to_string(path, max).map_err(|source| EmulatorError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+    let text = read_text(path)?;
     let file: SeedFile =
         serde_json::from_str(&text).map_err(|source| EmulatorError::SeedFormat {
             path: path.to_owned(),
@@ -295,12 +299,7 @@ impl AppsFile {
 /// Read the apps file (YAML: `corp_id`, `apps: [{name, secret, legacy?, manage_tags?,
 /// allowed_ips?}]`, `suites?`, limits).
 pub fn load_apps(path: &Path) -> Result<AppsFile, EmulatorError> {
-    let max = crate::safe_read::STATE_FILE_MAX;
-    let text =
-        crate::safe_read::read_to_string(path, max).map_err(|source| EmulatorError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+    let text = read_text(path)?;
     serde_saphyr::from_str(&text).map_err(|source| EmulatorError::AppsFormat {
         path: path.to_owned(),
         source: Box::new(source),

@@ -27,6 +27,16 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
     }
 }
 
+/// `tagsync validate` of a file holding `text`.
+fn validate(text: &str) -> Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("tags.yaml");
+    std::fs::write(&path, text).expect("write");
+    let mut c = tagsync();
+    c.args(["validate", "-c"]).arg(&path);
+    run_bounded(c, Duration::from_secs(60))
+}
+
 fn tagsync() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tagsync"));
     c.env("NO_COLOR", "1").env_remove("RUST_LOG");
@@ -100,16 +110,11 @@ fn devices_and_fifos_are_refused_at_once() {
 
 #[test]
 fn a_flood_of_problems_shows_the_first_hundred_and_counts_the_rest() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let mut file = String::from("version: 1\ngroups:\n  - name: G\n    tags:\n");
     for i in 0..300 {
         file.push_str(&format!("      - {{name: t{i}, colour: red}}\n"));
     }
-    let path = dir.path().join("tags.yaml");
-    std::fs::write(&path, file).expect("write");
-    let mut c = tagsync();
-    c.args(["validate", "-c"]).arg(&path);
-    let out = run_bounded(c, Duration::from_secs(60));
+    let out = validate(&file);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert_eq!(err.matches("error: unknown key").count(), 100, "{err}");
@@ -119,16 +124,7 @@ fn a_flood_of_problems_shows_the_first_hundred_and_counts_the_rest() {
 
 #[test]
 fn an_order_in_quotes_is_reported_as_a_string() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("tags.yaml");
-    std::fs::write(
-        &path,
-        "version: 1\ngroups:\n  - name: G\n    order: \"5\"\n    tags: [a]\n",
-    )
-    .expect("write");
-    let mut c = tagsync();
-    c.args(["validate", "-c"]).arg(&path);
-    let out = run_bounded(c, Duration::from_secs(20));
+    let out = validate("version: 1\ngroups:\n  - name: G\n    order: \"5\"\n    tags: [a]\n");
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
