@@ -30,13 +30,19 @@ pub fn for_terminal(s: &str) -> String {
 }
 
 /// Escape a string for Markdown text (inline, in a table cell or a list item).
+///
+/// `@` and `#` are followed by an empty HTML comment: GitHub and GitLab turn `@name` into
+/// a mention (which notifies people) and `#123` into a link to an issue, in the rendered
+/// text, whatever the escaping; the comment splits the text there, and shows nothing.
 pub fn for_markdown(s: &str) -> String {
     let s = for_terminal(s);
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
-            | '!' | '|' | '~' | '>' => {
+            '@' => out.push_str("@<!-- -->"),
+            '#' => out.push_str("\\#<!-- -->"),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '+' | '-' | '.' | '!'
+            | '|' | '~' | '>' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -94,5 +100,11 @@ mod tests {
     #[test]
     fn markdown_is_escaped() {
         assert_eq!(for_markdown("<b>|x*"), "&lt;b\\>\\|x\\*");
+    }
+
+    #[test]
+    fn mentions_and_issue_references_are_split() {
+        assert_eq!(for_markdown("@everyone"), "@<!-- -->everyone");
+        assert_eq!(for_markdown("see #123"), "see \\#<!-- -->123");
     }
 }
