@@ -1,30 +1,93 @@
 //! Strings from elsewhere (the remote side, the file) made safe for a terminal or Markdown.
 
-/// True for characters that must never reach a terminal raw: C0/C1 controls (escape
-/// sequences start here), bidi overrides and isolates, and zero-width characters.
+use unicode_properties::{GeneralCategory, UnicodeEmoji, UnicodeGeneralCategory};
+
+/// True for characters that must never reach a terminal raw nor a name, by one rule:
+/// - the Unicode general categories Cc (controls: escape sequences start here), Cf
+///   (format: bidi controls, zero-width characters, soft hyphen, tag characters,
+///   U+061C, U+180E, U+FFF9–FFFB…), Zl and Zp (line and paragraph separators), Co
+///   (private use) and Cn (unassigned, noncharacters such as U+FFFE);
+/// - characters that are letters or symbols by category but show as blank: the Hangul
+///   fillers (U+115F, U+1160, U+3164, U+FFA0), the braille blank U+2800, the combining
+///   grapheme joiner U+034F and the Khmer inherent vowels U+17B4–17B5.
+///
+/// Variation selectors are judged with the character before them: see [`unsafe_at`].
 pub fn is_unsafe_char(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{200B}'..='\u{200F}' // zero-width space/joiners, LRM, RLM
-            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
-            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
-            | '\u{2066}'..='\u{2069}' // bidi isolates
-            | '\u{FEFF}' // BOM / zero-width no-break space
-        )
+    matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+            | GeneralCategory::PrivateUse
+            | GeneralCategory::Unassigned
+    ) || matches!(
+        c,
+        '\u{115F}'
+            | '\u{1160}'
+            | '\u{3164}'
+            | '\u{FFA0}'
+            | '\u{2800}'
+            | '\u{034F}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+    )
+}
+
+/// A variation selector (U+FE00–FE0F, U+E0100–E01EF): it changes how the character
+/// before it is drawn, and is invisible on its own.
+fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// Whether `c`, coming after `prev`, is unsafe: [`is_unsafe_char`], or a variation
+/// selector that does not follow an emoji (`❤️` is U+2764 U+FE0F and stays as it is).
+pub fn unsafe_at(prev: Option<char>, c: char) -> bool {
+    is_unsafe_char(c)
+        || (is_variation_selector(c)
+            && !prev.is_some_and(|p| p.is_emoji_char() && !is_variation_selector(p)))
+}
+
+/// The first unsafe character of `s` ([`unsafe_at`]), if any.
+pub fn first_unsafe(s: &str) -> Option<char> {
+    let mut prev = None;
+    for c in s.chars() {
+        if unsafe_at(prev, c) {
+            return Some(c);
+        }
+        prev = Some(c);
+    }
+    None
+}
+
+/// Whether `s` shows anything: it has a character that is not white space, not unsafe
+/// and not a combining mark.
+pub fn has_visible_char(s: &str) -> bool {
+    s.chars().any(|c| {
+        !c.is_whitespace()
+            && !is_unsafe_char(c)
+            && !is_variation_selector(c)
+            && !matches!(
+                c.general_category(),
+                GeneralCategory::NonspacingMark | GeneralCategory::EnclosingMark
+            )
+    })
 }
 
 /// Replace every unsafe character by its `\u{…}` escape, so it is visible and inert.
 pub fn for_terminal(s: &str) -> String {
-    if !s.chars().any(is_unsafe_char) {
+    if first_unsafe(s).is_none() {
         return s.to_owned();
     }
     let mut out = String::with_capacity(s.len() + 8);
+    let mut prev = None;
     for c in s.chars() {
-        if is_unsafe_char(c) {
+        if unsafe_at(prev, c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);
         }
+        prev = Some(c);
     }
     out
 }
@@ -76,6 +139,49 @@ pub fn for_markdown_prose(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_characters_by_category_and_blank_lookalikes() {
+        for c in [
+            '\u{061C}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{00AD}',
+            '\u{180E}',
+            '\u{FFF9}',
+            '\u{FFFB}',
+            '\u{E0001}',
+            '\u{E0041}',
+            '\u{206A}',
+            '\u{3164}',
+            '\u{115F}',
+            '\u{FFA0}',
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '\u{10FFFF}',
+            '\u{E000}',
+            '\u{2800}',
+            '\u{200B}',
+            '\u{202E}',
+            '\u{1b}',
+        ] {
+            assert!(is_unsafe_char(c), "U+{:04X}", c as u32);
+            assert_eq!(
+                for_terminal(&format!("a{c}b")),
+                format!("a\\u{{{:x}}}b", c as u32)
+            );
+        }
+        for c in ['a', '重', ' ', 'é', '😀', '\u{2764}'] {
+            assert!(!is_unsafe_char(c), "U+{:04X}", c as u32);
+        }
+        // A variation selector after an emoji draws it; alone or after a letter, it hides.
+        assert_eq!(first_unsafe("\u{2764}\u{FE0F}"), None);
+        assert_eq!(first_unsafe("a\u{FE0F}"), Some('\u{FE0F}'));
+        assert_eq!(first_unsafe("\u{FE0F}"), Some('\u{FE0F}'));
+        assert!(has_visible_char("a\u{3164}"));
+        assert!(!has_visible_char("\u{3164}\u{2800}"));
+        assert!(!has_visible_char("\u{0301}\u{0301}"));
+    }
 
     #[test]
     fn escapes_and_bidi_are_made_visible() {

@@ -22,7 +22,7 @@ use std::fmt;
 use serde_saphyr::Location;
 use unicode_width::UnicodeWidthChar;
 
-use crate::sanitize::is_unsafe_char;
+use crate::sanitize::unsafe_at;
 
 /// A position in the file: 1-based line and column (in characters), and how many
 /// characters to underline (at least one is drawn).
@@ -240,7 +240,9 @@ fn visible(text: &str, column: usize, len: usize) -> (String, usize, usize) {
         before += 1;
     }
     let mut truncated_end = false;
+    let mut prev = None;
     for (i, c) in text.chars().enumerate() {
+        let before_c = prev.replace(c);
         if i < start {
             continue;
         }
@@ -248,7 +250,7 @@ fn visible(text: &str, column: usize, len: usize) -> (String, usize, usize) {
             truncated_end = true;
             break;
         }
-        let (s, w) = show_char(c);
+        let (s, w) = show_char(before_c, c);
         out.push_str(&s);
         let idx = i + 1;
         if idx < column {
@@ -263,11 +265,11 @@ fn visible(text: &str, column: usize, len: usize) -> (String, usize, usize) {
     (out, before, marked)
 }
 
-/// A character as shown in a snippet and its display width.
-fn show_char(c: char) -> (String, usize) {
+/// A character (after `prev`) as shown in a snippet, and its display width.
+fn show_char(prev: Option<char>, c: char) -> (String, usize) {
     if c == '\t' {
         ("    ".to_owned(), 4)
-    } else if is_unsafe_char(c) {
+    } else if unsafe_at(prev, c) {
         let s = format!("\\u{{{:x}}}", c as u32);
         let w = s.len();
         (s, w)
@@ -280,12 +282,14 @@ fn show_char(c: char) -> (String, usize) {
 fn sanitize_line(s: &str) -> (String, usize) {
     let mut out = String::with_capacity(s.len());
     let mut width = 0;
+    let mut prev = None;
     for c in s.chars() {
         let (shown, w) = if c == '\n' || c == '\r' {
             (" ".to_owned(), 1)
         } else {
-            show_char(c)
+            show_char(prev, c)
         };
+        prev = Some(c);
         out.push_str(&shown);
         width += w;
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::diagnostic::{Diagnostic, Pos};
 use super::model::{Desired, DesiredGroup, DesiredTag, Order, Ownership};
 use super::raw::{Field, RawFile, RawGroup, RawOrder, RawOwnership, RawTag, Sp};
-use crate::sanitize::is_unsafe_char;
+use crate::sanitize::{first_unsafe, has_visible_char, is_unsafe_char};
 
 /// The only file format version this build understands.
 pub const VERSION: i64 = 1;
@@ -313,7 +313,7 @@ impl Checker {
                 .label("whitespace"),
             );
         }
-        if let Some(c) = name.chars().find(|&c| is_unsafe_char(c)) {
+        if let Some(c) = first_unsafe(name) {
             self.push(
                 Diagnostic::new(
                     format!(
@@ -321,9 +321,18 @@ impl Checker {
                         c as u32
                     ),
                     pos,
-                    "retype the name without control, zero-width or bidi characters",
+                    "retype the name without control, format, zero-width, bidi or blank-looking characters",
                 )
                 .label("here"),
+            );
+        } else if !name.is_empty() && !has_visible_char(name) {
+            self.push(
+                Diagnostic::new(
+                    format!("{what} name `{name}` shows nothing: it has no visible character"),
+                    pos,
+                    "give the name at least one visible letter, digit or symbol",
+                )
+                .label("blank"),
             );
         }
     }

@@ -149,3 +149,53 @@ fn a_dotted_localhost_is_not_loopback() {
     assert_eq!(out.status.code(), Some(1), "{}", both(&out));
     assert!(text(&out.stderr).contains("plain http"), "{}", both(&out));
 }
+
+#[test]
+fn invisible_and_blank_looking_names_are_refused() {
+    // A Hangul filler as a group, a braille blank as a tag; then the other invisibles,
+    // each in an otherwise ordinary name.
+    let out = validate("version: 1\ngroups:\n  - name: \"\\u3164\"\n    tags: [\"\\u2800\"]\n");
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(text(&out.stderr).contains("U+3164"), "{}", both(&out));
+    assert!(text(&out.stderr).contains("U+2800"), "{}", both(&out));
+    for esc in [
+        "\\u061C",
+        "\\u2028",
+        "\\u2029",
+        "\\u00AD",
+        "\\u180E",
+        "\\uFFF9",
+        "\\U000E0041",
+        "\\u206A",
+        "\\uFE0F",
+        "\\u115F",
+        "\\uFFA0",
+        "\\uFFFE",
+        "\\U0010FFFF",
+        "\\uE000",
+    ] {
+        let out = validate(&format!(
+            "version: 1\ngroups:\n  - name: G\n    tags: [\"a{esc}b\"]\n"
+        ));
+        assert_eq!(out.status.code(), Some(1), "{esc}: {}", both(&out));
+        assert!(
+            text(&out.stderr).contains("invisible or control character"),
+            "{esc}: {}",
+            both(&out)
+        );
+        // The diagnostic shows the character escaped, never raw.
+        assert!(
+            !text(&out.stderr).contains(&format!("a{}b", unescape(esc))),
+            "{esc}"
+        );
+    }
+    // An emoji with its variation selector is a name like any other.
+    let out = validate("version: 1\ngroups:\n  - name: G\n    tags: [\"\\u2764\\uFE0F 客户\"]\n");
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+}
+
+/// The character a YAML escape stands for.
+fn unescape(esc: &str) -> char {
+    let hex = esc.trim_start_matches("\\u").trim_start_matches("\\U");
+    char::from_u32(u32::from_str_radix(hex, 16).expect("hex")).expect("char")
+}

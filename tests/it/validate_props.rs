@@ -97,13 +97,58 @@ fn yaml_line() -> impl Strategy<Value = String> {
         })
 }
 
-/// Characters for names: mostly ordinary, sometimes the ones the rules reject.
+/// One character of every Unicode general category (surrogates cannot be characters),
+/// and the blank-looking and emoji cases the name rule names.
+const EVERY_CATEGORY: &[char] = &[
+    'A',
+    'a',
+    '\u{01C5}',
+    '\u{02B0}',
+    '客', // Lu Ll Lt Lm Lo
+    '\u{0301}',
+    '\u{0903}',
+    '\u{20DD}', // Mn Mc Me
+    '7',
+    '\u{216B}',
+    '\u{00BD}', // Nd Nl No
+    '_',
+    '-',
+    '(',
+    ')',
+    '\u{00AB}',
+    '\u{00BB}',
+    '!', // Pc Pd Ps Pe Pi Pf Po
+    '+',
+    '$',
+    '^',
+    '\u{00A9}', // Sm Sc Sk So
+    ' ',
+    '\u{3000}',
+    '\u{2028}',
+    '\u{2029}', // Zs Zs Zl Zp
+    '\u{0007}',
+    '\u{200E}',
+    '\u{E000}',
+    '\u{0378}',
+    '\u{FFFE}', // Cc Cf Co Cn Cn
+    '\u{3164}',
+    '\u{2800}',
+    '\u{115F}',
+    '\u{FE0F}',
+    '\u{2764}',
+    '\u{1F600}',
+    '\u{E0041}',
+];
+
+/// Characters for names: mostly ordinary, sometimes the ones the rules reject, and
+/// sometimes one of every Unicode general category.
 fn name_char() -> impl Strategy<Value = char> {
     prop_oneof![
         40 => prop::sample::select(&['a', 'B', '7', '客', '户', '等', '级', '-', '_', '·'][..]),
         1 => prop::sample::select(
             &[' ', '\t', '\u{3000}', '\u{1b}', '\u{7f}', '\u{85}', '\u{200b}', '\u{202e}', '\u{2066}', '\u{feff}'][..]
         ),
+        3 => prop::sample::select(EVERY_CATEGORY),
     ]
 }
 
@@ -124,7 +169,11 @@ fn quoted(s: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             c if tagsync::sanitize::is_unsafe_char(c) || (c.is_whitespace() && c != ' ') => {
-                out.push_str(&format!("\\u{:04X}", c as u32))
+                if (c as u32) > 0xFFFF {
+                    out.push_str(&format!("\\U{:08X}", c as u32))
+                } else {
+                    out.push_str(&format!("\\u{:04X}", c as u32))
+                }
             }
             c => out.push(c),
         }
@@ -133,12 +182,14 @@ fn quoted(s: &str) -> String {
     out
 }
 
-/// The name rules of the file format, stated independently of the validator.
+/// The name rules of the file format, stated apart from the validator (the character
+/// classes are the sanitizer's, which every output uses too).
 fn name_ok(n: &str) -> bool {
     !n.is_empty()
         && n.chars().count() <= MAX_NAME_CHARS
         && n.trim() == n
-        && !n.chars().any(tagsync::sanitize::is_unsafe_char)
+        && tagsync::sanitize::first_unsafe(n).is_none()
+        && tagsync::sanitize::has_visible_char(n)
 }
 
 fn all_distinct<'a>(names: impl IntoIterator<Item = &'a String>) -> bool {
@@ -227,6 +278,12 @@ proptest! {
         match load_str(&src, "gen.yaml") {
             Ok(d) => {
                 prop_assert!(expected_ok, "accepted:\n{src}");
+                // Nothing a name holds is escaped in output: what is accepted shows as is.
+                for (g, tags) in &groups {
+                    for n in std::iter::once(g).chain(tags) {
+                        prop_assert_eq!(&tagsync::sanitize::for_terminal(n), n);
+                    }
+                }
                 let got: Vec<(String, Vec<String>)> = d
                     .groups
                     .into_iter()
