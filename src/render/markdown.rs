@@ -5,8 +5,10 @@
 //!
 //! Layout: the hidden [`MARKER`] line (CI finds its own comment by it and edits it
 //! instead of adding another), a title, the summary table, blocked steps (visible, with
-//! reason and fix), notes, the unmanaged line, then every step and the file-level diff
-//! inside `<details>`. Every string from the corp or the file is escaped with
+//! reason and fix), then above the fold in order of importance: every item deleted for
+//! good (with the consequence), what was changed outside tagsync and is put back, the
+//! renames; notes, the unmanaged line, then every step and the file-level diff inside
+//! `<details>`. Only adds and moves are seen only there. Every string from the corp or the file is escaped with
 //! [`for_markdown`]; the diff sits in a code fence longer than any backtick run in it.
 //!
 //! The comment never exceeds [`MAX_CHARS`] characters (GitHub's limit is 65,536). When
@@ -27,8 +29,8 @@
 
 use std::fmt::Write;
 
-use super::{Context, action, describe, fileview, plural, summary_parts, unmanaged_line};
-use crate::plan::{Plan, Step};
+use super::{Context, describe, destroyed, fileview, plural, summary_parts, unmanaged_line, verb};
+use crate::plan::{Plan, Step, StepKind, Target};
 use crate::sanitize::{for_markdown, for_markdown_prose as prose};
 
 /// The hidden first line of every plan comment.
@@ -135,6 +137,59 @@ fn top(plan: &Plan, ctx: &Context<'_>, cap: usize, esc: &dyn Fn(&str) -> String)
         listed(&mut head, lines, cap / SHARE, "blocked step");
         let _ = writeln!(head);
     }
+    // Above the fold, in order of what matters: what is destroyed, what was changed
+    // outside tagsync and is put back, what is renamed. Only adds and moves wait for the
+    // details.
+    let gone = destroyed(plan, esc);
+    if !gone.is_empty() {
+        let _ = writeln!(
+            head,
+            "> [!WARNING]\n> **Deleted for good** ({} item{}): every customer who carries these tags loses them, and nothing brings them back.\n",
+            gone.len(),
+            plural(gone.len())
+        );
+        let lines = gone.into_iter().map(|g| format!("- {g}\n"));
+        budgeted(&mut head, lines, cap / 3, "deleted item");
+        let _ = writeln!(head);
+    }
+    let drift: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.drift)
+        .map(|s| format!("- {}: {}\n", verb(s), describe(s, ctx, esc).headline))
+        .collect();
+    if !drift.is_empty() {
+        let _ = writeln!(
+            head,
+            "**Changed outside tagsync, put back** ({}):\n",
+            drift.len()
+        );
+        budgeted(&mut head, drift.into_iter(), cap / 10, "change");
+        let _ = writeln!(head);
+    }
+    let renames: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| !s.drift)
+        .filter_map(|s| match &s.kind {
+            StepKind::Edit {
+                target,
+                group,
+                from_name,
+                to_name: Some(to),
+                ..
+            } => Some(match target {
+                Target::Group => format!("- group {} → {}\n", esc(from_name), esc(to)),
+                Target::Tag => format!("- {} / {} → {}\n", esc(group), esc(from_name), esc(to)),
+            }),
+            _ => None,
+        })
+        .collect();
+    if !renames.is_empty() {
+        let _ = writeln!(head, "**Renamed** (same id, customers kept):\n");
+        budgeted(&mut head, renames.into_iter(), cap / 10, "rename");
+        let _ = writeln!(head);
+    }
     if !plan.notes.is_empty() {
         let _ = writeln!(head, "**Notes**\n");
         let lines = plan.notes.iter().map(|n| format!("- {}\n", prose(n)));
@@ -145,6 +200,28 @@ fn top(plan: &Plan, ctx: &Context<'_>, cap: usize, esc: &dyn Fn(&str) -> String)
         let _ = writeln!(head, "{line}\n");
     }
     head
+}
+
+/// As many lines as fit in `budget` characters (no count limit), then `- and N more`
+/// naming where the whole list is.
+fn budgeted(out: &mut String, lines: impl Iterator<Item = String>, budget: usize, what: &str) {
+    let (mut used, mut more) = (0, 0);
+    for line in lines {
+        let n = len(&line);
+        if more == 0 && used + n <= budget {
+            out.push_str(&line);
+            used += n;
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        let _ = writeln!(
+            out,
+            "- … and {more} more {what}{} (every one is in the details below and in `--format json`)",
+            plural(more)
+        );
+    }
 }
 
 /// Up to [`LISTED`] lines (together at most `budget` characters), then `- and N more`.
@@ -210,7 +287,12 @@ const WITH_REASON: Shape = Shape {
 impl View {
     fn new(s: &Step, ctx: &Context<'_>, esc: &dyn Fn(&str) -> String) -> View {
         let d = describe(s, ctx, esc);
-        let mut headline = format!("{}. **{}** {}", s.id + 1, action(s), d.headline);
+        // The verb in bold (`**add** 2 tags to G`, `**rename** G: a → b`), in words.
+        let v = verb(s);
+        let mut headline = match d.headline.strip_prefix(v) {
+            Some(rest) => format!("{}. **{v}**{rest}", s.id + 1),
+            None => format!("{}. **{v}** {}", s.id + 1, d.headline),
+        };
         if s.destructive {
             headline.push_str(" ⚠️ destructive");
         }

@@ -84,6 +84,51 @@ pub fn action(step: &Step) -> &'static str {
     }
 }
 
+/// The step in a reader's words: `add`, `rename`, `move`, `rename and move`, `delete`
+/// (the JSON keeps [`action`]'s machine names).
+pub fn verb(step: &Step) -> &'static str {
+    match &step.kind {
+        StepKind::AddGroup { .. } | StepKind::AddTags { .. } => "add",
+        StepKind::Edit {
+            to_name, to_order, ..
+        } => match (to_name.is_some(), to_order.is_some()) {
+            (true, true) => "rename and move",
+            (true, false) => "rename",
+            _ => "move",
+        },
+        StepKind::Delete { .. } => "delete",
+    }
+}
+
+/// What a plan destroys, one line per item (Markdown-escaped by `esc`): whole groups with
+/// their tags, tags, and the old halves of replaces.
+pub fn destroyed(plan: &Plan, esc: &dyn Fn(&str) -> String) -> Vec<String> {
+    let mut out = Vec::new();
+    for step in &plan.steps {
+        let StepKind::Delete { groups, tags } = &step.kind else {
+            continue;
+        };
+        for g in groups {
+            out.push(format!(
+                "group {} with its {} tag{}: {}",
+                esc(&g.name),
+                g.tags.len(),
+                plural(g.tags.len()),
+                name_list(g.tags.iter().map(|t| esc(t)))
+            ));
+        }
+        for t in tags {
+            let moved = t
+                .moved_to
+                .as_deref()
+                .map(|to| format!(" (moves to group {}: a new tag is made there)", esc(to)))
+                .unwrap_or_default();
+            out.push(format!("tag {} / {}{moved}", esc(&t.group), esc(&t.name)));
+        }
+    }
+    out
+}
+
 /// The sign shown before a step: `+` adds, `~` edits, `-` deletes.
 pub fn sigil(step: &Step) -> char {
     match &step.kind {

@@ -400,7 +400,7 @@ fn assert_capped(md: &str, p: &Plan, cap: usize) -> usize {
     assert!(md.trim_end().ends_with("</details>"), "{md}");
     for s in p.steps.iter().filter(|s| s.destructive) {
         assert!(
-            md.contains(&format!("\n{}. **{}** ", s.id + 1, render::action(s))),
+            md.contains(&format!("\n{}. **{}** ", s.id + 1, render::verb(s))),
             "destructive step {} missing",
             s.id + 1
         );
@@ -418,7 +418,7 @@ fn assert_has(md: &str, needles: &[&str]) {
 fn assert_every_step_listed(md: &str, p: &Plan) {
     for s in &p.steps {
         assert!(
-            md.contains(&format!("\n{}. **{}** ", s.id + 1, render::action(s))),
+            md.contains(&format!("\n{}. **{}** ", s.id + 1, render::verb(s))),
             "step {} missing",
             s.id + 1
         );
@@ -443,7 +443,7 @@ fn markdown_cap_keeps_every_step_the_delete_and_part_of_the_diff() {
     let delete = p.steps.iter().find(|s| render::action(s) == "delete");
     let delete = delete.expect("a delete step");
     assert!(
-        md.contains(&format!("{}. **delete** delete 5 tags", delete.id + 1)),
+        md.contains(&format!("{}. **delete** 5 tags", delete.id + 1)),
         "{md}"
     );
     for i in 0..5 {
@@ -513,7 +513,7 @@ fn markdown_cap_with_3000_blocked_deletes() {
         assert_has(
             &md,
             &[
-                "delete 3000 tags (one call) ⚠️ destructive ⛔ blocked",
+                "**delete** 3000 tags (one call) ⚠️ destructive ⛔ blocked",
                 "   - Old: 旧标签\\-0000\n",
                 "1 destructive or blocked step lists only its first ",
                 "**safety gate: ",
@@ -588,7 +588,7 @@ fn markdown_lists_what_a_delete_removes_even_when_step_headlines_are_left_out() 
     let delete = p.steps.iter().find(|s| render::action(s) == "delete");
     let delete = delete.expect("a delete step");
     assert!(
-        md.contains(&format!("{}. **delete** delete 300 tags", delete.id + 1)),
+        md.contains(&format!("{}. **delete** 300 tags", delete.id + 1)),
         "{md}"
     );
     for i in 0..300 {
@@ -626,7 +626,7 @@ fn markdown_fits_every_cap_and_keeps_destructive_steps() {
             let shown = p
                 .steps
                 .iter()
-                .filter(|s| md.contains(&format!("\n{}. **{}** ", s.id + 1, render::action(s))))
+                .filter(|s| md.contains(&format!("\n{}. **{}** ", s.id + 1, render::verb(s))))
                 .count();
             if shown < total {
                 let said = format!("{} of {total} steps are not shown", total - shown);
