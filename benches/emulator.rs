@@ -47,6 +47,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     })
     .await?;
+    tagsync::remote::install_crypto_provider();
     let http = reqwest::Client::new();
     let base = handle.base_url();
     let tok: wire::TokenResponse = http

@@ -5,9 +5,10 @@
 //!   and order they have now (a later rename in the admin console is then drift).
 //!   `--with-tags` adopts the tags of each adopted group too, each reported.
 //! - `disown`: every id must be owned by the ledger; any other id is an error and nothing
-//!   changes. The ids leave the ledger (ownership, binding, rename history); nothing is
-//!   sent to WeCom: the items stay in the corp, now foreign to tagsync (left alone, listed
-//!   as unmanaged unless the file lists them).
+//!   changes. The ids leave the ledger (ownership, binding, rename history), a group's
+//!   with the owned tags in it (else the next plan would delete those tags, and with the
+//!   last of them the group); nothing is sent to WeCom: the items stay in the corp, now
+//!   foreign to tagsync (left alone, listed as unmanaged unless the file lists them).
 //!
 //! With `--emulator` and no `--state` the ledger lives only in memory, so the commands
 //! check the ids and say nothing was saved.
@@ -55,7 +56,8 @@ async fn read_with(
 ) -> Result<Locked, CommandError> {
     let lock = remote_setup::lock_ledger(args, config, remote)?;
     let snapshot = remote.client.snapshot().await?;
-    let (ledger, path) = remote_setup::load_ledger(args, config, remote)?;
+    let (mut ledger, path) = remote_setup::load_ledger(args, config, remote)?;
+    remote_setup::verify_new_app(remote, &mut ledger, &snapshot).await?;
     Ok(Locked {
         _lock: lock,
         snapshot,
@@ -104,12 +106,22 @@ async fn adopt(args: &AdoptArgs) -> Result<Exit, CommandError> {
             }
         }
     }
+    // What the file lists: an adopted item it does not list is deleted by the next plan.
+    let file = crate::desired::load(&args.config).ok();
     let mut new = 0;
     for item in &found {
         let fresh = l.ledger.record_bound(&item.id, item.binding.clone());
         new += usize::from(fresh);
         let was = if fresh { "" } else { " (already owned)" };
         println!("adopted {}{was}", item.label);
+        if let Some(d) = &file
+            && !lists(d, &l.snapshot, &item.id)
+        {
+            println!(
+                "  warning: {} does not list it: the next `tagsync plan` deletes it (tagsync may, now); add it to the file to keep it",
+                for_terminal(&args.config.display().to_string())
+            );
+        }
     }
     save(&l.ledger, l.path.as_deref(), new, "newly recorded as owned")?;
     Ok(Exit::Success)
@@ -129,7 +141,23 @@ async fn disown(args: &DisownArgs) -> Result<Exit, CommandError> {
             unknown.join(", ")
         )));
     }
+    // A group goes with the tags tagsync owns in it: disowning only the group would
+    // leave its tags owned and unlisted, and the next plan would delete them (and with
+    // the last of them, the group).
+    let mut ids: Vec<String> = Vec::new();
     for id in &args.ids {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+        if let Some(g) = l.snapshot.groups.iter().find(|g| g.id == *id) {
+            for t in g.tags.iter().filter(|t| l.ledger.owned.contains(&t.id)) {
+                if !ids.contains(&t.id) {
+                    ids.push(t.id.clone());
+                }
+            }
+        }
+    }
+    for id in &ids {
         let label = match find(&l.snapshot, id) {
             Some(item) => item.label,
             None => match l.ledger.bindings.get(id) {
@@ -143,10 +171,10 @@ async fn disown(args: &DisownArgs) -> Result<Exit, CommandError> {
         };
         println!("disowned {label}");
     }
-    let n = l.ledger.forget(args.ids.iter().map(String::as_str));
+    let n = l.ledger.forget(ids.iter().map(String::as_str));
     save(&l.ledger, l.path.as_deref(), n, "no longer owned")?;
     println!(
-        "tagsync will leave these items alone; remove them from the file too, or the next plan shows them as blocked edits"
+        "tagsync will leave these items alone (the plan lists them as unmanaged); an edit the file asks of them is shown as blocked"
     );
     Ok(Exit::Success)
 }
@@ -160,6 +188,33 @@ fn save(ledger: &Ledger, path: Option<&Path>, n: usize, what: &str) -> Result<()
         None => println!("{n} {what} in memory only (--emulator without --state): nothing saved"),
     }
     Ok(())
+}
+
+/// Whether the file lists the live item `id` (by its name, or an old name).
+fn lists(d: &crate::desired::Desired, snap: &Snapshot, id: &str) -> bool {
+    let named = |name: &str, current: &str, old: &[String]| {
+        current == name || old.iter().any(|o| o == name)
+    };
+    for g in &snap.groups {
+        if g.id == id {
+            return d
+                .groups
+                .iter()
+                .any(|dg| named(&g.name, &dg.name, &dg.previously));
+        }
+        if let Some(t) = g.tags.iter().find(|t| t.id == id) {
+            return d
+                .groups
+                .iter()
+                .filter(|dg| named(&g.name, &dg.name, &dg.previously))
+                .any(|dg| {
+                    dg.tags
+                        .iter()
+                        .any(|dt| named(&t.name, &dt.name, &dt.previously))
+                });
+        }
+    }
+    true
 }
 
 /// A live item: its id, how to show it, and what it is now.

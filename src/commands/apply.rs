@@ -103,6 +103,7 @@ async fn check_and_apply(
         remote: &snapshot,
     };
     let plan = &again;
+    remote_setup::verify_new_app(remote, &mut ledger, &snapshot).await?;
     let bind = !plan.blocked();
     super::plan::settle(
         &mut ledger,

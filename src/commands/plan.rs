@@ -292,6 +292,7 @@ pub async fn make_plan(
     };
     let plan = plan::plan_with_ledger(&desired, &snapshot, &ledger, &options);
     if args.apply {
+        remote_setup::verify_new_app(remote, &mut ledger, &snapshot).await?;
         let bind = !plan.blocked();
         settle(
             &mut ledger,
@@ -330,7 +331,7 @@ pub fn settle(
     }
     let Some(path) = path else { return Ok(()) };
     let changed = ledger != loaded || ledger.needs_upgrade();
-    let nothing = ledger.owned.is_empty() && loaded.read_as.0.is_none();
+    let nothing = ledger.owned.is_empty() && loaded.read_as.version.is_none();
     if changed && !nothing {
         ledger.save(path)?;
     }

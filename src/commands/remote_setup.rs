@@ -20,7 +20,9 @@ use super::CommandError;
 use super::args::RemoteArgs;
 use crate::emulator::{self, EmulatorHandle};
 use crate::ledger::{self, Ledger, LedgerLock};
-use crate::remote::{Client, ClientConfig, Credentials, Secret};
+use crate::remote::{Client, ClientConfig, Credentials, ErrorKind, Secret, Snapshot};
+use crate::sanitize::for_terminal;
+use crate::wire;
 
 /// The emulator app tagsync logs in as with `--emulator`.
 pub const EMULATOR_APP: &str = "tagsync";
@@ -173,4 +175,125 @@ pub fn load_ledger_of_any_app(
     };
     ledger.record(remote.seeded_owned.iter().cloned());
     Ok((ledger, path))
+}
+
+/// A live item to probe: its id, order and how to show it.
+struct Probe {
+    id: String,
+    order: u32,
+    label: String,
+}
+
+/// Up to `n` live items to probe (tags first) that the ledger owns (`mine`) or not.
+fn probes(snap: &Snapshot, mine: bool, ledger: &Ledger, n: usize) -> Vec<Probe> {
+    let tags = snap.groups.iter().flat_map(|g| {
+        g.tags
+            .iter()
+            .filter(move |t| ledger.owned.contains(&t.id) == mine)
+            .map(move |t| Probe {
+                id: t.id.clone(),
+                order: t.order,
+                label: format!(
+                    "tag {} / {} ({})",
+                    for_terminal(&g.name),
+                    for_terminal(&t.name),
+                    for_terminal(&t.id)
+                ),
+            })
+    });
+    let groups = snap
+        .groups
+        .iter()
+        .filter(|g| ledger.owned.contains(&g.id) == mine)
+        .map(|g| Probe {
+            id: g.id.clone(),
+            order: g.order,
+            label: format!("group {} ({})", for_terminal(&g.name), for_terminal(&g.id)),
+        });
+    tags.chain(groups).take(n).collect()
+}
+
+/// Whether a no-op edit (the order it has) of `p` is accepted: `Some(true)` yes,
+/// `Some(false)` refused as not this app's; any other failure is an error.
+async fn may_edit(remote: &Remote, p: &Probe) -> Result<bool, CommandError> {
+    let req = wire::EditTagRequest {
+        id: p.id.clone(),
+        name: None,
+        order: Some(p.order),
+        agentid: None,
+    };
+    match remote.client.edit(&req).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::Ownership => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What probing a secret found ([`same_app`]).
+#[derive(Debug)]
+pub enum AppCheck {
+    /// The ledger owns nothing live: nothing could be checked.
+    Nothing,
+    /// It may edit `0` (owned), and was refused an item the ledger does not own: the
+    /// ledger's app, certainly.
+    Same(String),
+    /// It may edit `0` (owned) and every item tried that the ledger does not own (`1` of
+    /// them): the ledger's app, if that app made those too, or the legacy all-powerful
+    /// secret, which is no app's.
+    SameOrLegacy(String, usize),
+}
+
+/// How many items the ledger does not own a check tries (no-op edits) before it
+/// calls a secret possibly the legacy one.
+const FOREIGN_PROBES: usize = 5;
+
+/// Check that the secret `remote` uses is the app that made what `ledger` owns (see
+/// `rebind`): a no-op edit of an owned item must be accepted (else an error naming it);
+/// with `foreign`, then edits of items the ledger does not own tell a normal app (one is
+/// refused) from one that may edit everything tried.
+pub async fn same_app(
+    remote: &Remote,
+    ledger: &Ledger,
+    snapshot: &Snapshot,
+    foreign: bool,
+) -> Result<AppCheck, CommandError> {
+    let Some(mine) = probes(snapshot, true, ledger, 1).into_iter().next() else {
+        return Ok(AppCheck::Nothing);
+    };
+    if !may_edit(remote, &mine).await? {
+        return Err(CommandError::Other(format!(
+            "this secret may not edit {}, which the ledger's app created: it belongs to another app. Nothing was changed; use the secret of the app that created the tags",
+            mine.label
+        )));
+    }
+    if !foreign {
+        return Ok(AppCheck::Same(mine.label));
+    }
+    let theirs = probes(snapshot, false, ledger, FOREIGN_PROBES);
+    for p in &theirs {
+        if !may_edit(remote, p).await? {
+            return Ok(AppCheck::Same(mine.label));
+        }
+    }
+    Ok(AppCheck::SameOrLegacy(mine.label, theirs.len()))
+}
+
+/// Before a run writes: when [`load_ledger`] just recorded this app for a ledger that
+/// owns ids without naming its app (format 1, or written before apps were recorded),
+/// check with [`same_app`] that it is the app that made them; then the record stands.
+pub async fn verify_new_app(
+    remote: &Remote,
+    ledger: &mut Ledger,
+    snapshot: &Snapshot,
+) -> Result<(), CommandError> {
+    if !ledger.read_as.app_unverified {
+        return Ok(());
+    }
+    same_app(remote, ledger, snapshot, false).await.map_err(|e| {
+        CommandError::Other(format!(
+            "the ownership ledger names no app yet, and this secret is not the app that made what it owns: {e}"
+        ))
+    })?;
+    ledger.read_as.app_unverified = false;
+    Ok(())
 }

@@ -82,10 +82,15 @@ pub struct Ledger {
     pub read_as: ReadAs,
 }
 
-/// The `format_version` a ledger had on disk when read (`None`: no file). Equal to every
-/// other `ReadAs`, so two ledgers with the same content compare equal.
+/// How a ledger was read: the `format_version` it had on disk (`None`: no file), and
+/// whether [`Ledger::check_app`] just recorded an app for a ledger that owns ids without
+/// naming one (that app is not known to be the one that made them: a run that writes
+/// checks it first). Equal to every other `ReadAs`, so ledgers compare by content.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ReadAs(pub Option<u32>);
+pub struct ReadAs {
+    pub version: Option<u32>,
+    pub app_unverified: bool,
+}
 
 impl PartialEq for ReadAs {
     fn eq(&self, _: &Self) -> bool {
@@ -179,14 +184,14 @@ impl Ledger {
             bindings: Bindings::new(),
             history: History::default(),
             pending: Vec::new(),
-            read_as: ReadAs(None),
+            read_as: ReadAs::default(),
         }
     }
 
     /// Whether the file this ledger was read from is in an older format (the next save
     /// upgrades it).
     pub fn needs_upgrade(&self) -> bool {
-        self.read_as.0.is_some_and(|v| v != FORMAT_VERSION)
+        self.read_as.version.is_some_and(|v| v != FORMAT_VERSION)
     }
 
     /// `.tagsync/ledger-<corp_id>.json` in the directory of the config file.
@@ -223,7 +228,7 @@ impl Ledger {
                 path: path.to_path_buf(),
                 source,
             })?;
-        ledger.read_as = ReadAs(Some(ledger.format_version));
+        ledger.read_as.version = Some(ledger.format_version);
         match ledger.format_version {
             FORMAT_VERSION => {}
             FORMAT_VERSION_1 => ledger.format_version = FORMAT_VERSION,
@@ -258,6 +263,7 @@ impl Ledger {
             Some(_) => Ok(()),
             None => {
                 self.app = Some(app.to_string());
+                self.read_as.app_unverified = !self.owned.is_empty();
                 Ok(())
             }
         }

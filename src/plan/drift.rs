@@ -18,7 +18,7 @@
 //! - **Looks like a rename:** a plan that deletes an owned tag of a group and adds a tag
 //!   to the same group says how to keep the customers (`previously:`), as a note.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::matching::Matching;
 use super::matching::temp_name;
@@ -100,50 +100,95 @@ fn listed<'a>(mut items: impl Iterator<Item = (&'a String, &'a [String])>, name:
     items.any(|(n, prev)| n == name || prev.iter().any(|p| p == name))
 }
 
-/// Mark the edits that undo drift, and say so in their reasons.
-pub fn mark(plan: &mut Plan, bindings: &Bindings) {
+/// Mark the edits that undo drift, and say so in their reasons. The name an item has in
+/// the corp (`remote`) is what was changed outside tagsync; a rename cycle's later steps
+/// (through a temporary `~~` name) are the same undoing, marked once, on its first step.
+pub fn mark(plan: &mut Plan, bindings: &Bindings, remote: &Snapshot, desired: &Desired) {
     if bindings.is_empty() {
         return;
     }
+    let live: HashMap<&str, (&str, u32)> = remote
+        .groups
+        .iter()
+        .flat_map(|g| {
+            std::iter::once((g.id.as_str(), (g.name.as_str(), g.order))).chain(
+                g.tags
+                    .iter()
+                    .map(|t| (t.id.as_str(), (t.name.as_str(), t.order))),
+            )
+        })
+        .collect();
+    // Names the file gives to something: keeping the console's name is no advice then.
+    let listed: HashSet<&str> = desired
+        .groups
+        .iter()
+        .flat_map(|g| {
+            std::iter::once(g.name.as_str()).chain(g.tags.iter().map(|t| t.name.as_str()))
+        })
+        .collect();
+    let mut marked: HashSet<String> = HashSet::new();
     for step in &mut plan.steps {
         let StepKind::Edit {
             id,
             target,
             group,
-            from_name,
             to_name,
-            from_order,
             to_order,
+            ..
         } = &step.kind
         else {
             continue;
         };
-        let Some(b) = bindings.get(id) else { continue };
-        let renamed = to_name.as_ref() == Some(&b.name) && *from_name != b.name;
-        let moved = to_order.is_some() && b.order.is_some_and(|o| o != *from_order);
+        let (Some(b), Some(&(now, order))) = (bindings.get(id), live.get(id.as_str())) else {
+            continue;
+        };
+        if marked.contains(id) {
+            continue;
+        }
+        // Back to the bound name, directly or through a cycle's temporary name.
+        let renamed = now != b.name
+            && to_name
+                .as_ref()
+                .is_some_and(|t| *t == b.name || *t == temp_name(&b.name));
+        let moved = to_order.is_some() && b.order.is_some_and(|o| o != order);
         if !renamed && !moved {
             continue;
         }
-        let what = match target {
-            Target::Group => format!("group `{from_name}`"),
-            Target::Tag => format!("tag `{from_name}` in group `{group}`"),
+        let (what, kept) = match target {
+            Target::Group => (
+                format!("group `{now}`"),
+                "same id, its tags and their customers kept",
+            ),
+            Target::Tag => (
+                format!("tag `{now}` in group `{group}`"),
+                "same id, customers kept",
+            ),
         };
         let mut parts = Vec::new();
         if renamed {
+            let keep = if listed.contains(now) || now.starts_with(super::matching::TEMP_PREFIX) {
+                String::new()
+            } else {
+                format!(
+                    "; to keep `{now}` instead, write it in the file with `previously: [{}]`",
+                    b.name
+                )
+            };
             parts.push(format!(
-                "was renamed outside tagsync (the file says `{}`): renamed back, same id, customers kept; to keep `{from_name}` instead, write it in the file with `previously: [{}]`",
-                b.name, b.name
+                "was renamed outside tagsync (the file says `{}`): renamed back, {kept}{keep}",
+                b.name
             ));
         }
         if moved {
             let last = b.order.unwrap_or_default();
             let to = to_order.unwrap_or_default();
             parts.push(format!(
-                "was moved outside tagsync (order {last} → {from_order}): moved back to its place in the list (order {from_order} → {to})"
+                "was moved outside tagsync (order {last} → {order}): moved back to its place in the list (order {order} → {to})"
             ));
         }
         step.reason = format!("{what} {}", parts.join("; and it "));
         step.drift = true;
+        marked.insert(id.clone());
     }
 }
 
@@ -154,12 +199,29 @@ fn near(a: &str, b: &str) -> Option<usize> {
     (d > 0 && d <= most).then_some(d)
 }
 
-/// The nearest of `names` to `to`, if near enough.
-fn nearest<'a>(to: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+/// Every name an item of one namespace goes by, with its id: the name the corp shows,
+/// and for an item renamed outside tagsync the name the ledger binds it to too.
+fn named<'a>(
+    items: impl Iterator<Item = (&'a String, &'a String)>,
+    bindings: &'a Bindings,
+) -> Vec<(&'a str, &'a str)> {
+    let mut out = Vec::new();
+    for (id, live) in items {
+        out.push((live.as_str(), id.as_str()));
+        if let Some(b) = drifted(bindings, id, live) {
+            out.push((b.name.as_str(), id.as_str()));
+        }
+    }
+    out
+}
+
+/// The name (and id) of `names` nearest to `to`, if near enough.
+fn nearest_item(to: &str, names: &[(&str, &str)]) -> Option<(String, String)> {
     names
-        .filter_map(|n| near(to, n).map(|d| (d, n)))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| n)
+        .iter()
+        .filter_map(|(n, id)| near(to, n).map(|d| (d, *n, *id)))
+        .min_by_key(|(d, _, _)| *d)
+        .map(|(_, n, id)| (n.to_string(), id.to_string()))
 }
 
 /// What is added, the old name that matches nothing, and the nearest existing name with
@@ -184,9 +246,8 @@ pub fn check_previously(
                 if remote.groups.iter().any(|g| known(&g.id, &g.name, p)) {
                     continue;
                 }
-                let near = nearest(p, remote.groups.iter().map(|g| g.name.as_str()))
-                    .and_then(|n| remote.groups.iter().find(|g| g.name == n))
-                    .map(|g| (g.name.clone(), g.id.clone()));
+                let names = named(remote.groups.iter().map(|g| (&g.id, &g.name)), bindings);
+                let near = nearest_item(p, &names);
                 typos.push((format!("group `{}`", dg.name), p.clone(), near));
             }
             continue;
@@ -201,9 +262,8 @@ pub fn check_previously(
                 if g.tags.iter().any(|r| known(&r.id, &r.name, p)) {
                     continue;
                 }
-                let near = nearest(p, g.tags.iter().map(|r| r.name.as_str()))
-                    .and_then(|n| g.tags.iter().find(|r| r.name == n))
-                    .map(|r| (r.name.clone(), r.id.clone()));
+                let names = named(g.tags.iter().map(|r| (&r.id, &r.name)), bindings);
+                let near = nearest_item(p, &names);
                 typos.push((
                     format!("tag `{}` in group `{}`", t.name, dg.name),
                     p.clone(),
@@ -219,23 +279,42 @@ pub fn check_previously(
             ));
             continue;
         };
-        let deleted = plan.steps.iter_mut().find(|s| match &s.kind {
-            StepKind::Delete { groups, tags } => {
-                groups.iter().any(|g| g.id == id) || tags.iter().any(|t| t.id == id)
+        // The item the delete removes, by its id: its name now, and whether it is a group.
+        let mut deleted = None;
+        for (i, s) in plan.steps.iter().enumerate() {
+            if let StepKind::Delete { groups, tags } = &s.kind {
+                if let Some(g) = groups.iter().find(|g| g.id == id) {
+                    deleted = Some((i, g.name.clone(), true));
+                } else if let Some(t) = tags.iter().find(|t| t.id == id) {
+                    deleted = Some((i, t.name.clone(), false));
+                }
             }
-            _ => false,
-        });
+        }
         match deleted {
-            Some(step) => {
+            Some((i, live, is_group)) => {
+                let shown = if live == name {
+                    format!("`{name}`")
+                } else {
+                    format!("`{name}` (now `{live}`, renamed outside tagsync)")
+                };
+                let loss = if is_group {
+                    format!(
+                        "deletes group {shown}: a typo there would strip its tags from every customer who carries them"
+                    )
+                } else {
+                    format!(
+                        "deletes {shown}: a typo there would strip it from every customer who carries it"
+                    )
+                };
                 plan.notes.push(format!(
-                    "{what}: `previously: [{old}]` matches nothing in the corp; did you mean `{name}`? This plan deletes `{name}`: the delete is blocked"
+                    "{what}: `previously: [{old}]` matches nothing in the corp; did you mean {shown}? This plan deletes it: the delete is blocked"
                 ));
-                step.blocked.get_or_insert_with(|| Blocked {
+                plan.steps[i].blocked.get_or_insert_with(|| Blocked {
                     reason: format!(
-                        "{what} says `previously: [{old}]`, which matches nothing, while this plan deletes `{name}`: a typo there would strip `{name}` from every customer who carries it"
+                        "{what} says `previously: [{old}]`, which matches nothing, while this plan {loss}"
                     ),
                     fix: format!(
-                        "write `previously: [{name}]` to rename `{name}` (same id, customers kept); or remove `{old}` from `previously` if `{name}` is meant to go"
+                        "write `previously: [{name}]` to rename it (same id, customers kept); or remove `{old}` from `previously` if it is meant to go"
                     ),
                 });
             }
@@ -246,10 +325,15 @@ pub fn check_previously(
     }
 }
 
-/// Note the groups where an owned tag is deleted and a tag added: perhaps a rename.
+/// Note the deletes that look like something else: an owned tag deleted from a group
+/// that also gets a new tag (a rename without `previously:`?), a group deleted while a
+/// new group takes its tags' names (a group rename without `previously:`?), and a tag
+/// deleted from one group and made in another (a move, which WeCom cannot do).
 pub fn rename_hints(plan: &mut Plan) {
     let mut added: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut new_groups: Vec<(&str, Vec<&str>)> = Vec::new();
     let mut deleted: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut gone_groups: Vec<(&str, &[String])> = Vec::new();
     for step in &plan.steps {
         match &step.kind {
             StepKind::AddTags {
@@ -259,31 +343,62 @@ pub fn rename_hints(plan: &mut Plan) {
                     .filter(|t| t.replaces.is_none())
                     .map(|t| t.name.as_str()),
             ),
-            StepKind::Delete { tags, .. } => {
+            StepKind::AddGroup { name, tags, .. } => new_groups.push((
+                name,
+                tags.iter()
+                    .filter(|t| t.replaces.is_none())
+                    .map(|t| t.name.as_str())
+                    .collect(),
+            )),
+            StepKind::Delete { groups, tags } => {
                 for t in tags.iter().filter(|t| t.moved_to.is_none()) {
                     deleted.entry(&t.group).or_default().push(&t.name);
                 }
+                gone_groups.extend(groups.iter().map(|g| (g.name.as_str(), g.tags.as_slice())));
             }
-            _ => {}
+            StepKind::Edit { .. } => {}
         }
     }
+    let list = |v: &[&str]| {
+        v.iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut notes = Vec::new();
     for (group, gone) in &deleted {
-        let Some(new) = added.get(group).filter(|n| !n.is_empty()) else {
-            continue;
-        };
-        let list = |v: &[&str]| {
-            v.iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        notes.push(format!(
-            "group `{group}`: this plan deletes {} and adds {}; this looks like a rename: to keep its customers, write the old name under the new one with `previously: [{}]`",
-            list(gone),
-            list(new),
-            gone[0]
-        ));
+        if let Some(new) = added.get(group).filter(|n| !n.is_empty()) {
+            notes.push(format!(
+                "group `{group}`: this plan deletes {} and adds {}; this looks like a rename: to keep its customers, write the old name under the new one with `previously: [{}]`",
+                list(gone),
+                list(new),
+                gone[0]
+            ));
+        }
+        // The same name made in another group: a move.
+        for name in gone {
+            let elsewhere = added
+                .iter()
+                .filter(|(g, _)| *g != group)
+                .map(|(g, n)| (*g, n))
+                .chain(new_groups.iter().map(|(g, n)| (*g, n)))
+                .find(|(_, n)| n.contains(name));
+            if let Some((to, _)) = elsewhere {
+                notes.push(format!(
+                    "tag `{name}` is deleted from group `{group}` and made anew in group `{to}`: WeCom cannot move a tag, so its customers lose it; keep it in `{group}` if they should not"
+                ));
+            }
+        }
+    }
+    for (old, tags) in &gone_groups {
+        for (new, names) in &new_groups {
+            let shared = tags.iter().filter(|t| names.contains(&t.as_str())).count();
+            if shared > 0 {
+                notes.push(format!(
+                    "group `{old}` is deleted with its tags and group `{new}` is added with {shared} of the same tag names; if this is a rename, write `previously: [{old}]` under `{new}` to keep the group and its tags' customers"
+                ));
+            }
+        }
     }
     plan.notes.extend(notes);
 }
@@ -519,5 +634,164 @@ mod tests {
         assert_eq!(b.get("g1"), Some(&Binding::group("渠道", Some(7))));
         assert_eq!(b.get("t1"), Some(&Binding::tag("g1", "官网", Some(2))));
         assert_eq!(b.get("t2"), None, "bound once the rename is applied");
+    }
+}
+
+#[cfg(test)]
+mod review_tests {
+    //! Cases a reviewer found: each once planned a delete or a wrong edit.
+
+    use super::super::testutil::*;
+    use super::super::{PlanOptions, plan};
+    use super::*;
+    use crate::desired::model::Ownership;
+
+    fn bound_tags(pairs: &[(&str, &str)]) -> PlanOptions {
+        let mut bindings = Bindings::new();
+        bindings.insert("g1".into(), Binding::group("渠道", None));
+        for (id, name) in pairs {
+            bindings.insert(id.to_string(), Binding::tag("g1", *name, None));
+        }
+        PlanOptions {
+            bindings,
+            ..PlanOptions::default()
+        }
+    }
+
+    fn owns(ids: &[&str]) -> Owned {
+        Owned::Ids(ids.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn a_typo_near_the_bound_name_of_a_drifted_tag_blocks_its_delete() {
+        // 微信小程序 (t1) was renamed 小程序X in the console; the file renames it with a typo.
+        let s = snap(&[("g1", "渠道", 1, &[("t1", "小程序X", 2), ("t2", "官网", 1)])]);
+        let opts = bound_tags(&[("t1", "微信小程序"), ("t2", "官网")]);
+        let d = desired(
+            Ownership::Ledger,
+            vec![group(
+                "渠道",
+                vec![tag("官网"), renamed("小程序商城", "微信小成序")],
+            )],
+        );
+        let p = plan(&d, &s, &owns(&["g1", "t1", "t2"]), &opts);
+        assert!(p.blocked(), "{p:#?}");
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("did you mean `微信小程序` (now `小程序X`")),
+            "{:?}",
+            p.notes
+        );
+    }
+
+    #[test]
+    fn an_accepted_console_name_wins_over_a_new_item_of_the_old_name() {
+        // Ours (t1, bound 网站F) is now 官方网站F; another app made a new 网站F (t9).
+        let s = snap(&[(
+            "g1",
+            "渠道",
+            1,
+            &[
+                ("t1", "官方网站F", 3),
+                ("t9", "网站F", 2),
+                ("t2", "展会F", 1),
+            ],
+        )]);
+        let opts = bound_tags(&[("t1", "网站F"), ("t2", "展会F")]);
+        let d = desired(
+            Ownership::Ledger,
+            vec![group(
+                "渠道",
+                vec![renamed("官方网站F", "网站F"), tag("展会F")],
+            )],
+        );
+        let p = plan(&d, &s, &owns(&["g1", "t1", "t2"]), &opts);
+        assert!(!p.blocked(), "{p:#?}");
+        assert!(
+            !p.steps
+                .iter()
+                .any(|s| matches!(&s.kind, StepKind::Edit { id, .. } if id == "t9")),
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn a_group_renamed_without_previously_and_a_moved_tag_get_notes() {
+        let s = snap(&[
+            ("g1", "行业F", 2, &[("t1", "制造", 2), ("t2", "零售F", 1)]),
+            ("g2", "其他", 1, &[("t3", "杂项", 1)]),
+        ]);
+        let d = desired(
+            Ownership::Ledger,
+            vec![
+                group("行业分类F", vec![tag("制造"), tag("零售F")]),
+                group("其他", vec![tag("杂项"), tag("移来")]),
+            ],
+        );
+        let p = plan(
+            &d,
+            &s,
+            &owns(&["g1", "t1", "t2", "g2", "t3"]),
+            &PlanOptions {
+                allow_delete: Some(10),
+                ..PlanOptions::default()
+            },
+        );
+        assert!(
+            p.notes.iter().any(
+                |n| n.contains("group `行业F` is deleted") && n.contains("previously: [行业F]")
+            ),
+            "{:?}",
+            p.notes
+        );
+        let s = snap(&[
+            ("g1", "甲", 2, &[("t1", "a", 2), ("t2", "b", 1)]),
+            ("g2", "乙", 1, &[("t3", "c", 1)]),
+        ]);
+        let d = desired(
+            Ownership::Ledger,
+            vec![
+                group("甲", vec![tag("a")]),
+                group("乙", vec![tag("c"), tag("b")]),
+            ],
+        );
+        let p = plan(
+            &d,
+            &s,
+            &owns(&["g1", "t1", "t2", "g2", "t3"]),
+            &PlanOptions::default(),
+        );
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n
+                    .contains("tag `b` is deleted from group `甲` and made anew in group `乙`")),
+            "{:?}",
+            p.notes
+        );
+    }
+
+    #[test]
+    fn a_console_swap_is_undone_and_named_by_the_corps_names() {
+        // The console swapped h1 and h2 (through a temporary name).
+        let s = snap(&[("g1", "渠道", 1, &[("t1", "h2", 2), ("t2", "h1", 1)])]);
+        let opts = bound_tags(&[("t1", "h1"), ("t2", "h2")]);
+        let d = desired(
+            Ownership::Ledger,
+            vec![group("渠道", vec![tag("h1"), tag("h2")])],
+        );
+        let p = plan(&d, &s, &owns(&["g1", "t1", "t2"]), &opts);
+        let drift: Vec<&str> = p
+            .steps
+            .iter()
+            .filter(|s| s.drift)
+            .map(|s| s.reason.as_str())
+            .collect();
+        assert_eq!(drift.len(), 2, "{p:#?}");
+        for r in &drift {
+            assert!(!r.contains("~~"), "{r}");
+            assert!(!r.contains("to keep"), "both names are the file's: {r}");
+        }
     }
 }

@@ -126,6 +126,25 @@ fn match_names(
         .iter()
         .flat_map(|w| w.previously.iter().map(String::as_str))
         .collect();
+    // The file accepted a rename made outside tagsync: the item bound to one of this
+    // item's old names now has this item's name. Certain, so first (another item may
+    // since have taken the old name).
+    let drifted_by_live: HashMap<&str, usize> = (0..names.ids.len())
+        .filter(|&r| names.bound[r] != names.live[r])
+        .map(|r| (names.live[r], r))
+        .collect();
+    for (wi, w) in wants.iter().enumerate() {
+        if result[wi].is_some() {
+            continue;
+        }
+        let Some(&r) = drifted_by_live.get(w.name) else {
+            continue;
+        };
+        if !used[r] && w.previously.iter().any(|p| p == names.bound[r]) {
+            used[r] = true;
+            result[wi] = Some(r);
+        }
+    }
     for (wi, w) in wants.iter().enumerate() {
         if result[wi].is_some() {
             continue;

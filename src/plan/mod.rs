@@ -124,7 +124,7 @@ pub fn plan(desired: &Desired, remote: &Snapshot, owned: &Owned, options: &PlanO
         options.tag_limit,
     );
     p.notes.extend(kept.notes);
-    drift::mark(&mut p, &options.bindings);
+    drift::mark(&mut p, &options.bindings, remote, desired);
     drift::check_previously(&mut p, desired, remote, &m, &options.bindings);
     drift::rename_hints(&mut p);
     gates::apply(&mut p, remote, owned, options);

@@ -145,12 +145,18 @@ fn transport_error(call: Call, err: reqwest::Error) -> ClientError {
     ClientError::Transport { call, detail, sent }
 }
 
+/// Install rustls's crypto provider for the process (ring; see Cargo.toml), once. Every
+/// reqwest client needs it before it is built: [`Client::new`] calls this, and code that
+/// builds a reqwest client of its own (tests, benchmarks) must call it first.
+pub fn install_crypto_provider() {
+    // Err when a provider is installed already: then there is nothing to do.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, ClientError> {
         let config_error = |message: String| ClientError::Config { message };
-        // rustls's crypto provider for the process: ring (see Cargo.toml). A second
-        // client finds it installed already.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_crypto_provider();
         let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)

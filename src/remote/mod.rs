@@ -11,7 +11,7 @@ mod retry;
 
 pub use crate::snapshot::{RemoteGroup, RemoteTag, Snapshot};
 pub use base_url::{DEFAULT_API_BASE, parse_api_base};
-pub use client::{Client, ClientStats};
+pub use client::{Client, ClientStats, install_crypto_provider};
 pub use config::{ClientConfig, ENV_API_BASE, ENV_RETRY_BACKOFF_MS};
 pub use credentials::{Credentials, Secret};
 pub use error::{Call, ClientError, ErrorKind};

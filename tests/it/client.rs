@@ -554,6 +554,7 @@ async fn a_failing_run_never_shows_the_token_or_secret() {
         "{}gettoken?corpid={CORP}&corpsecret={SECRET}",
         handle.base_url()
     );
+    tagsync::remote::install_crypto_provider();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let answer: wire::TokenResponse = http.get(url).send().await.unwrap().json().await.unwrap();
     let token = answer.access_token.expect("a token");

@@ -236,7 +236,7 @@ async fn spawn_demo(extra: &[&str]) -> (Child, String) {
 
 /// Gets a token of the demo app and lists the whole corp; answers the list's JSON.
 async fn demo_list(base: &str) -> Value {
-    let http = reqwest::Client::new();
+    let http = crate::common::http();
     let url = |p: &str, q: &[(&str, &str)]| {
         url::Url::parse_with_params(&format!("{base}/cgi-bin/{p}"), q)
             .unwrap()

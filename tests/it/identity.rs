@@ -45,7 +45,7 @@ fn id_of(fx: &Fixture, name: &str) -> String {
 fn console_edit(fx: &Fixture, body: Value) {
     let url = format!("http://{}{CONSOLE_EDIT_PATH}", fx.emu().addr());
     let answer: Value = fx.rt.block_on(async {
-        reqwest::Client::new()
+        common::http()
             .post(url)
             .json(&body)
             .send()
@@ -290,4 +290,96 @@ fn export_ids_writes_every_id_and_still_plans_to_nothing() {
     }
     let out = fx.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+}
+
+#[test]
+fn disowning_a_group_disowns_its_tags_and_nothing_is_deleted() {
+    let (fx, cfg) = applied();
+    let group = channel(&fx).group_id;
+    let out = fx.run(&["disown", &group]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert_eq!(
+        text(&out.stdout).matches("disowned ").count(),
+        4,
+        "{}",
+        both(&out)
+    );
+    // The file no longer lists the group: it is left alone, not deleted.
+    fx.write("tags.yaml", "version: 1\ngroups: []\n");
+    let out = fx.run(&["plan", "-c", &cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert_eq!(deletes(&fx), 0, "{}", both(&out));
+    assert_eq!(channel(&fx).tag.len(), 3);
+}
+
+#[test]
+fn a_format_1_ledger_is_not_taken_over_by_another_apps_secret() {
+    let (fx, cfg) = applied();
+    let path = fx.ledger_path();
+    let owned = Ledger::load(&path, CORP).expect("ledger").owned;
+    let v1 = json!({"format_version": 1, "corp_id": CORP, "owned": owned});
+    std::fs::write(&path, v1.to_string()).expect("write v1");
+    fx.write("tags.yaml", &FILE.replace("展会", "展会\n      - 新标签"));
+    let writes = fx.writes();
+    let out = fx.run_with_secret(OTHER_SECRET, &["plan", "-c", &cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains("belongs to another app"),
+        "{}",
+        both(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        v1.to_string()
+    );
+    // Its one probe was refused; nothing was added.
+    assert!(fx.writes() <= writes + 1);
+    assert!(!channel(&fx).tag.iter().any(|t| t.name == "新标签"));
+    // Our own secret upgrades it and applies.
+    let out = fx.run(&["plan", "-c", &cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let ledger = Ledger::load(&path, CORP).expect("ledger");
+    assert_eq!(
+        ledger.app,
+        Some(tagsync::ledger::app_fingerprint(CORP, SECRET))
+    );
+}
+
+#[test]
+fn rebind_refuses_the_legacy_all_powerful_secret() {
+    let (fx, cfg) = applied();
+    let before = std::fs::read(fx.ledger_path()).expect("ledger");
+    let out = fx.run_with_secret(
+        common::LEGACY_SECRET,
+        &["ledger", "rebind", "-c", &cfg, "--yes"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        text(&out.stdout).contains("legacy all-powerful secret"),
+        "{}",
+        both(&out)
+    );
+    assert!(
+        text(&out.stderr).contains("nothing was changed"),
+        "{}",
+        both(&out)
+    );
+    assert_eq!(std::fs::read(fx.ledger_path()).expect("ledger"), before);
+}
+
+#[test]
+fn adopting_what_the_file_does_not_list_warns_that_the_next_plan_deletes_it() {
+    let fx = Fixture::new();
+    fx.write(
+        "tags.yaml",
+        "version: 1\ngroups:\n  - name: 客户等级\n    tags: [VIP]\n",
+    );
+    let out = fx.run(&["adopt", OURS_VIP, OURS_NORMAL]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.matches("warning:").count(), 1, "{stdout}");
+    assert!(
+        stdout.contains("the next `tagsync plan` deletes it"),
+        "{stdout}"
+    );
 }

@@ -212,7 +212,12 @@ impl Builder<'_> {
             (Some(n), Some(o)) => format!(
                 "{what} is renamed to `{n}` and moves to its place in the list (order {order} → {o})"
             ),
-            (Some(n), None) => format!("{what} is renamed to `{n}` (same id, keeps its customers)"),
+            (Some(n), None) => match target {
+                Target::Group => {
+                    format!("{what} is renamed to `{n}` (same id; its tags keep their customers)")
+                }
+                Target::Tag => format!("{what} is renamed to `{n}` (same id, keeps its customers)"),
+            },
             (None, Some(o)) => {
                 format!("{what} moves to its place in the list (order {order} → {o})")
             }

@@ -120,9 +120,11 @@ impl Fixture {
         Ledger::default_path(&self.dir.path().join("tags.yaml"), CORP)
     }
 
-    /// Write a ledger at `path` owning `ids`, as an earlier apply would have left it.
+    /// Write a ledger at `path` owning `ids`, as an earlier apply would have left it
+    /// (with our app's fingerprint).
     pub fn own(&self, path: &std::path::Path, ids: impl IntoIterator<Item = String>) {
         let mut ledger = Ledger::new(CORP);
+        ledger.app = Some(tagsync::ledger::app_fingerprint(CORP, SECRET));
         ledger.record(ids);
         ledger.save(path).expect("ledger saved");
     }

@@ -112,12 +112,19 @@ pub struct Emu {
     pub corp_id: String,
 }
 
+/// A plain HTTP client for calls the tests make themselves (rustls's provider installed
+/// first, as tagsync's client does).
+pub fn http() -> reqwest::Client {
+    tagsync::remote::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 pub async fn start(config: EmulatorConfig) -> Emu {
     let corp_id = config.corp_id.clone();
     let handle = emulator::start(config).await.expect("emulator starts");
     Emu {
         handle,
-        http: reqwest::Client::new(),
+        http: http(),
         corp_id,
     }
 }
