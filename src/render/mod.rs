@@ -264,19 +264,20 @@ pub fn summary_line(plan: &Plan) -> String {
 /// `(count, label)` of every summary row, in table order; labels agree with the count.
 pub fn summary_parts(plan: &Plan) -> Vec<(usize, String)> {
     let s = plan.summary();
+    // What is destroyed first, then what cannot run, then what changes, then what is new.
     let rows: [(usize, &str, &str); 8] = [
-        (s.add_groups, "group to add", "groups to add"),
-        (s.add_tags, "tag to add", "tags to add"),
-        (s.renames, "rename", "renames"),
-        (s.reorders, "reorder", "reorders"),
+        (s.delete_groups, "group to delete", "groups to delete"),
+        (s.delete_tags, "tag to delete", "tags to delete"),
         (
             s.replaces,
             "tag moving group (replace)",
             "tags moving group (replace)",
         ),
-        (s.delete_groups, "group to delete", "groups to delete"),
-        (s.delete_tags, "tag to delete", "tags to delete"),
         (s.blocked, "blocked step", "blocked steps"),
+        (s.renames, "rename", "renames"),
+        (s.reorders, "reorder", "reorders"),
+        (s.add_groups, "group to add", "groups to add"),
+        (s.add_tags, "tag to add", "tags to add"),
     ];
     rows.iter()
         .map(|&(n, one, many)| (n, if n == 1 { one } else { many }.to_string()))

@@ -20,6 +20,7 @@ mod gitops;
 mod hostile;
 mod identity;
 mod install;
+mod pr_comment;
 mod render;
 mod schema;
 mod validate;

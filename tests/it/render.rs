@@ -218,6 +218,29 @@ fn plan_of(s: &Scenario) -> Plan {
     plan::plan(&s.desired, &s.remote, &s.owned, &PlanOptions::default())
 }
 
+/// The context of a plan of `remote` (for other test modules).
+pub(crate) fn context(remote: &Snapshot) -> Context<'_> {
+    Context {
+        corp_id: "ww-corp",
+        file: "tags.yaml",
+        remote,
+    }
+}
+
+/// A corp whose file drops `deletes` owned tags and renames `renames` (for other test
+/// modules): the corp, the file and what tagsync owns.
+pub(crate) fn big_case(deletes: usize, renames: usize) -> (Snapshot, Desired, Owned) {
+    let s = big(&[], deletes, renames, true);
+    (s.remote, s.desired, s.owned)
+}
+
+/// An empty corp and a file of 100 groups of 100 tags: a 10,000-tag bootstrap.
+pub(crate) fn bootstrap_case() -> (Snapshot, Desired, Owned) {
+    let new: Vec<(String, usize)> = (0..100).map(|i| (format!("组{i:03}"), 100)).collect();
+    let s = big(&new, 0, 0, false);
+    (s.remote, s.desired, s.owned)
+}
+
 fn ctx(s: &Scenario) -> Context<'_> {
     Context {
         corp_id: "ww-corp",
