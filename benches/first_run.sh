@@ -46,3 +46,8 @@ run tests "$tests"
 t1=$(date +%s.%N)
 printf 'both:       %7.1f s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests:      %d passed, %d failed\n", p, f }' "$work/tests.log"
+# Keep the logs of a failed command where they can be read after the temp dir is gone.
+if grep -q "^test result: FAILED\|^error" "$work/tests.log" "$work/quickstart.log"; then
+  cp "$work/quickstart.log" "$work/tests.log" "${TMPDIR:-/tmp}/" 2>/dev/null &&
+    echo "logs: ${TMPDIR:-/tmp}/quickstart.log ${TMPDIR:-/tmp}/tests.log"
+fi

@@ -807,13 +807,10 @@ async fn an_unreachable_wecom_stops_the_apply_after_one_step() {
     let d = desired(&format!("version: 1\ngroups:\n{file}"));
     let plan = env.plan(&d, &PlanOptions::default()).await;
     assert_eq!(plan.calls(), 30);
-    // A port nothing listens on: every connection is refused.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = dead.local_addr().expect("addr").port();
-    drop(dead);
+    // An address nothing listens on, and no test's emulator can take (they bind
+    // 127.0.0.1): every connection is refused.
     let mut config = common::client_config(&env.emu, common::SECRET);
-    config.api_base = tagsync::remote::parse_api_base(&format!("http://127.0.0.1:{port}/cgi-bin/"))
-        .expect("base");
+    config.api_base = tagsync::remote::parse_api_base("http://127.0.0.2:1/cgi-bin/").expect("base");
     let dead_client = Client::new(config).expect("client");
     let opts = ApplyOptions {
         parallelism: 1,

@@ -111,10 +111,9 @@ pub(super) fn pr_script_fails_when_the_corp_cannot_be_read_and_never_shows_the_s
 pub(super) fn pr_script_puts_plain_text_logs_in_the_comment_when_the_corp_is_unreachable() {
     let kit = Kit::new(Platform::GitHub);
     kit.write("tags.yaml", SAME);
-    // A port nothing listens on: connection refused, retried, then given up.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", closed.local_addr().expect("addr"));
-    drop(closed);
+    // An address nothing listens on, and no test's emulator can take (they bind
+    // 127.0.0.1): connection refused, retried, then given up.
+    let base = "http://127.0.0.2:1".to_string();
     // As on a CI runner: no terminal, and no NO_COLOR either.
     let out = kit
         .bash(kit.root())
