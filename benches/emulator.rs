@@ -16,22 +16,26 @@ const RUNS: usize = 30;
 fn seed() -> Vec<SeedGroup> {
     (0..GROUPS)
         .map(|g| SeedGroup {
-            group_id: format!("etBenchGroup{g:020}"),
-            group_name: format!("分组{g:03}"),
-            create_time: 1_650_000_000,
-            order: (GROUPS - g) as u32,
-            deleted: false,
+            group: wire::TagGroup {
+                group_id: format!("etBenchGroup{g:020}"),
+                group_name: format!("分组{g:03}"),
+                create_time: 1_650_000_000,
+                order: (GROUPS - g) as u32,
+                deleted: false,
+                tag: (0..TAGS_PER_GROUP)
+                    .map(|t| SeedTag {
+                        tag: wire::Tag {
+                            id: format!("etBenchTag{g:010}{t:010}"),
+                            name: format!("标签{g:03}-{t:03}"),
+                            create_time: 1_650_000_000 + t as i64,
+                            order: (TAGS_PER_GROUP - t) as u32,
+                            deleted: false,
+                        },
+                        owner: None,
+                    })
+                    .collect(),
+            },
             owner: Some("tagsync".into()),
-            tag: (0..TAGS_PER_GROUP)
-                .map(|t| SeedTag {
-                    id: format!("etBenchTag{g:010}{t:010}"),
-                    name: format!("标签{g:03}-{t:03}"),
-                    create_time: 1_650_000_000 + t as i64,
-                    order: (TAGS_PER_GROUP - t) as u32,
-                    deleted: false,
-                    owner: None,
-                })
-                .collect(),
         })
         .collect()
 }

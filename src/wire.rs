@@ -213,9 +213,10 @@ pub struct Tag {
     pub deleted: bool,
 }
 
-/// A tag group as the list and add calls return it.
+/// A tag group as the list and add calls return it. `T` is the shape of its tags: the
+/// vendor's [`Tag`], or the emulator's seed tag (the same plus its owner).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TagGroup {
+pub struct TagGroup<T = Tag> {
     pub group_id: String,
     pub group_name: String,
     #[serde(default)]
@@ -224,8 +225,8 @@ pub struct TagGroup {
     pub order: u32,
     #[serde(default, skip_serializing_if = "is_false")]
     pub deleted: bool,
-    #[serde(default)]
-    pub tag: Vec<Tag>,
+    #[serde(default = "Vec::new")]
+    pub tag: Vec<T>,
 }
 
 /// Answer of `get_corp_tag_list` (also the seed and dump format of the emulator).

@@ -156,24 +156,28 @@ pub fn owned_seed(tags: usize, scenario: Scenario, owner: &str) -> Vec<SeedGroup
         .tag_group
         .into_iter()
         .map(|g| SeedGroup {
-            group_id: g.group_id,
-            group_name: g.group_name,
-            create_time: g.create_time,
-            order: g.order,
-            deleted: false,
+            group: wire::TagGroup {
+                group_id: g.group_id,
+                group_name: g.group_name,
+                create_time: g.create_time,
+                order: g.order,
+                deleted: false,
+                tag: g
+                    .tag
+                    .into_iter()
+                    .map(|t| SeedTag {
+                        tag: wire::Tag {
+                            id: t.id,
+                            name: t.name,
+                            create_time: t.create_time,
+                            order: t.order,
+                            deleted: false,
+                        },
+                        owner: owner(),
+                    })
+                    .collect(),
+            },
             owner: owner(),
-            tag: g
-                .tag
-                .into_iter()
-                .map(|t| SeedTag {
-                    id: t.id,
-                    name: t.name,
-                    create_time: t.create_time,
-                    order: t.order,
-                    deleted: false,
-                    owner: owner(),
-                })
-                .collect(),
         })
         .collect()
 }

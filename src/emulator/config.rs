@@ -134,52 +134,50 @@ impl fmt::Debug for AppEntry {
     }
 }
 
-/// A tag of the seed and dump: the wire shape plus its owner app.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A tag of the seed and dump: the wire shape ([`wire::Tag`], its fields read through
+/// `Deref`) plus the app that created it; absent: the admin console (nobody's app).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedTag {
-    pub id: String,
-    pub name: String,
-    #[serde(default)]
-    pub create_time: i64,
-    #[serde(default)]
-    pub order: u32,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub deleted: bool,
-    /// The app that created it; absent: the admin console (nobody's app).
+    #[serde(flatten)]
+    pub tag: wire::Tag,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
 }
 
-/// A group of the seed and dump: the wire shape plus its owner app.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A group of the seed and dump: the wire shape ([`wire::TagGroup`] of seed tags, its
+/// fields read through `Deref`) plus the app that created it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedGroup {
-    pub group_id: String,
-    pub group_name: String,
-    #[serde(default)]
-    pub create_time: i64,
-    #[serde(default)]
-    pub order: u32,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub deleted: bool,
+    /// First in the file, so that a group's owner is not written after its tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
-    #[serde(default)]
-    pub tag: Vec<SeedTag>,
+    #[serde(flatten)]
+    pub group: wire::TagGroup<SeedTag>,
 }
 
-fn is_false(b: &bool) -> bool {
-    !*b
+impl std::ops::Deref for SeedTag {
+    type Target = wire::Tag;
+    fn deref(&self) -> &wire::Tag {
+        &self.tag
+    }
 }
 
-impl From<&SeedTag> for wire::Tag {
-    fn from(t: &SeedTag) -> Self {
-        wire::Tag {
-            id: t.id.clone(),
-            name: t.name.clone(),
-            create_time: t.create_time,
-            order: t.order,
-            deleted: t.deleted,
-        }
+impl std::ops::DerefMut for SeedTag {
+    fn deref_mut(&mut self) -> &mut wire::Tag {
+        &mut self.tag
+    }
+}
+
+impl std::ops::Deref for SeedGroup {
+    type Target = wire::TagGroup<SeedTag>;
+    fn deref(&self) -> &wire::TagGroup<SeedTag> {
+        &self.group
+    }
+}
+
+impl std::ops::DerefMut for SeedGroup {
+    fn deref_mut(&mut self) -> &mut wire::TagGroup<SeedTag> {
+        &mut self.group
     }
 }
 
@@ -191,7 +189,7 @@ impl From<&SeedGroup> for wire::TagGroup {
             create_time: g.create_time,
             order: g.order,
             deleted: g.deleted,
-            tag: g.tag.iter().map(wire::Tag::from).collect(),
+            tag: g.tag.iter().map(|t| t.tag.clone()).collect(),
         }
     }
 }

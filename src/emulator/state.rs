@@ -366,23 +366,27 @@ impl Corp {
     /// The live state with owners, in list order.
     pub fn dump(&self) -> Vec<SeedGroup> {
         let seed_tag = |t: &Item| SeedTag {
-            id: t.id.clone(),
-            name: t.name.clone(),
-            create_time: t.create_time,
-            order: t.order,
-            deleted: false,
+            tag: wire::Tag {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                create_time: t.create_time,
+                order: t.order,
+                deleted: false,
+            },
             owner: t.owner.clone(),
         };
         self.live_groups()
             .into_iter()
             .map(|g| SeedGroup {
-                group_id: g.item.id.clone(),
-                group_name: g.item.name.clone(),
-                create_time: g.item.create_time,
-                order: g.item.order,
-                deleted: false,
+                group: wire::TagGroup {
+                    group_id: g.item.id.clone(),
+                    group_name: g.item.name.clone(),
+                    create_time: g.item.create_time,
+                    order: g.item.order,
+                    deleted: false,
+                    tag: sorted(g.live_tags()).into_iter().map(seed_tag).collect(),
+                },
                 owner: g.item.owner.clone(),
-                tag: sorted(g.live_tags()).into_iter().map(seed_tag).collect(),
             })
             .collect()
     }

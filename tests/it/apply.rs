@@ -139,7 +139,12 @@ impl Env {
 fn names(emu: &EmulatorHandle) -> Vec<(String, Vec<String>)> {
     emu.dump()
         .into_iter()
-        .map(|g| (g.group_name, g.tag.into_iter().map(|t| t.name).collect()))
+        .map(|g| {
+            (
+                g.group.group_name,
+                g.group.tag.into_iter().map(|t| t.tag.name).collect(),
+            )
+        })
         .collect()
 }
 

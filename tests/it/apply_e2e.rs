@@ -453,7 +453,13 @@ fn foreign_items_left_out_of_the_file_stay_with_allow_delete() {
         .dump()
         .into_iter()
         .find(|g| g.group_name == "来源");
-    let web: Vec<String> = web.expect("来源").tag.into_iter().map(|t| t.name).collect();
+    let web: Vec<String> = web
+        .expect("来源")
+        .group
+        .tag
+        .into_iter()
+        .map(|t| t.tag.name)
+        .collect();
     assert!(web.contains(&"官网".to_string()), "{label}: {web:?}");
     let calls = corp.fx.emu().calls();
     assert!(calls.iter().all(|c| c.kind != CallKind::Delete), "{label}");

@@ -80,7 +80,12 @@ fn dumped_names(handle: &EmulatorHandle) -> Vec<(String, Vec<String>)> {
     handle
         .dump()
         .into_iter()
-        .map(|g| (g.group_name, g.tag.into_iter().map(|t| t.name).collect()))
+        .map(|g| {
+            (
+                g.group.group_name,
+                g.group.tag.into_iter().map(|t| t.tag.name).collect(),
+            )
+        })
         .collect()
 }
 

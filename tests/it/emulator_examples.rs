@@ -13,7 +13,7 @@ use common::{errcode, fetch_json};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tagsync::emulator::{self, EmulatorConfig, SeedFile, SeedGroup, SeedTag};
-use tagsync::wire::path;
+use tagsync::wire::{self, path};
 
 const CORP: &str = "examples/corp.json";
 const APPS: &str = "examples/apps.yaml";
@@ -98,11 +98,15 @@ fn demo_corp() -> Vec<SeedGroup> {
                     // tagsync added the last two tags of admin groups later.
                     let added_later = owner.is_none() && ti + 2 >= tags.len() && tags.len() > 4;
                     SeedTag {
-                        id: id_for(&format!("tag/{name}/{t}")),
-                        name: t.clone(),
-                        create_time: clock + ti as i64 + if added_later { 3_000_000 } else { 0 },
-                        order: (count - ti as u32) * 10,
-                        deleted: false,
+                        tag: wire::Tag {
+                            id: id_for(&format!("tag/{name}/{t}")),
+                            name: t.clone(),
+                            create_time: clock
+                                + ti as i64
+                                + if added_later { 3_000_000 } else { 0 },
+                            order: (count - ti as u32) * 10,
+                            deleted: false,
+                        },
                         owner: if added_later {
                             Some("tagsync".into())
                         } else {
@@ -112,13 +116,15 @@ fn demo_corp() -> Vec<SeedGroup> {
                 })
                 .collect();
             SeedGroup {
-                group_id: id_for(&format!("group/{name}")),
-                group_name: name.into(),
-                create_time: clock,
-                order: (n - gi as u32) * 100,
-                deleted: false,
+                group: wire::TagGroup {
+                    group_id: id_for(&format!("group/{name}")),
+                    group_name: name.into(),
+                    create_time: clock,
+                    order: (n - gi as u32) * 100,
+                    deleted: false,
+                    tag,
+                },
                 owner: owner.map(String::from),
-                tag,
             }
         })
         .collect()

@@ -295,7 +295,7 @@ fn export_ids_writes_every_id_and_still_plans_to_nothing() {
 #[test]
 fn disowning_a_group_disowns_its_tags_and_nothing_is_deleted() {
     let (fx, cfg) = applied();
-    let group = channel(&fx).group_id;
+    let group = channel(&fx).group_id.clone();
     let out = fx.run(&["disown", &group]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
     assert_eq!(

@@ -31,11 +31,13 @@ pub fn three_apps() -> Vec<App> {
 
 pub fn tag(id: &str, name: &str, order: u32, owner: Option<&str>) -> SeedTag {
     SeedTag {
-        id: id.into(),
-        name: name.into(),
-        create_time: 1_600_000_000,
-        order,
-        deleted: false,
+        tag: wire::Tag {
+            id: id.into(),
+            name: name.into(),
+            create_time: 1_600_000_000,
+            order,
+            deleted: false,
+        },
         owner: owner.map(String::from),
     }
 }
@@ -48,13 +50,15 @@ pub fn group(
     tags: Vec<SeedTag>,
 ) -> SeedGroup {
     SeedGroup {
-        group_id: id.into(),
-        group_name: name.into(),
-        create_time: 1_600_000_000,
-        order,
-        deleted: false,
+        group: wire::TagGroup {
+            group_id: id.into(),
+            group_name: name.into(),
+            create_time: 1_600_000_000,
+            order,
+            deleted: false,
+            tag: tags,
+        },
         owner: owner.map(String::from),
-        tag: tags,
     }
 }
 
