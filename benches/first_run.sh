@@ -27,7 +27,10 @@ cd "$work/tagsync"
 if [ -n "${2:-}" ]; then git checkout -q "$2"; fi
 quick=$(block "## Quick start")
 tests=$(block "## Tests")
-[ -n "$quick" ] && [ -n "$tests" ] || { echo "cannot find the README commands" >&2; exit 1; }
+if [ -z "$quick" ] || [ -z "$tests" ]; then
+  echo "cannot find the README commands" >&2
+  exit 1
+fi
 echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB; $(cargo --version)"
 echo "commit:  $(git rev-parse --short HEAD)"
 
