@@ -199,3 +199,103 @@ fn unescape(esc: &str) -> char {
     let hex = esc.trim_start_matches("\\u").trim_start_matches("\\U");
     char::from_u32(u32::from_str_radix(hex, 16).expect("hex")).expect("char")
 }
+
+/// WeCom gone mid-apply (the emulator stopped after a few writes): tagsync stops
+/// sending after one call's retries and reports the rest as not attempted (exit 4).
+#[test]
+fn a_wecom_gone_mid_apply_stops_the_run() {
+    let mut fx = Fixture::new();
+    let file: String = (0..30)
+        .map(|i| format!("  - name: G{i}\n    tags: [t]\n"))
+        .collect();
+    let cfg = fx.write("tags.yaml", &format!("version: 1\ngroups:\n{file}"));
+    fx.emu().set_faults(
+        tagsync::emulator::Faults::none().latency_all(Duration::from_millis(100), Duration::ZERO),
+    );
+    let mut child = fx
+        .command(&[
+            "plan",
+            "-c",
+            cfg.to_str().expect("utf-8"),
+            "--apply",
+            "--parallelism",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while fx.writes() < 3 {
+        assert!(start.elapsed() < Duration::from_secs(120), "no writes");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    fx.stop_emulator();
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(out.status.code(), Some(4), "{}", both(&out));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("WeCom could not be reached"),
+        "{}",
+        both(&out)
+    );
+    let not_sent = report
+        .matches("not sent: WeCom could not be reached")
+        .count();
+    assert!(
+        not_sent >= 20,
+        "{not_sent} steps reported not sent:\n{}",
+        both(&out)
+    );
+}
+
+/// A corp name that would mention people or link an issue in a PR comment does not.
+#[test]
+fn corp_names_mention_nobody_in_the_markdown() {
+    use crate::common::{group, tag};
+    let fx = Fixture::with_seed(vec![group(
+        "etGroupMentions000000000000000",
+        "@everyone",
+        1,
+        None,
+        vec![tag("etTagIssue0000000000000000000000", "#123", 1, None)],
+    )]);
+    let cfg = fx.write("tags.yaml", "version: 1\ngroups: []\n");
+    let out = fx.run(&[
+        "plan",
+        "-c",
+        cfg.to_str().expect("utf-8"),
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let md = text(&out.stdout);
+    assert!(md.contains("@<!-- -->everyone"), "{md}");
+    assert!(!md.contains("@everyone"), "{md}");
+}
+
+/// Under `ownership: all`, a delete of what another app made says why it may go.
+#[test]
+fn ownership_all_says_why_it_may_delete_what_others_made() {
+    let fx = Fixture::new();
+    let cfg = fx.write(
+        "tags.yaml",
+        "version: 1\nownership: all\ngroups:\n  - name: 客户等级\n    tags: [VIP, 普通客户]\n  - name: 行业\n    tags: [制造业]\n",
+    );
+    let out = fx.run_with_secret(
+        crate::common::LEGACY_SECRET,
+        &[
+            "plan",
+            "-c",
+            cfg.to_str().expect("utf-8"),
+            "--allow-delete",
+            "10",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        text(&out.stdout).contains("`ownership: all` lets this app delete it"),
+        "{}",
+        both(&out)
+    );
+}

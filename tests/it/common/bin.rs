@@ -149,6 +149,16 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// Stop the emulator, as if WeCom went away (what it logged stays readable only
+    /// until then).
+    pub fn stop_emulator(&mut self) {
+        if let Some(emu) = self.emu.take() {
+            self.rt.block_on(emu.shutdown());
+        }
+    }
+}
+
 impl Drop for Fixture {
     fn drop(&mut self) {
         if let Some(emu) = self.emu.take() {
