@@ -212,7 +212,7 @@ fn a_wecom_gone_mid_apply_stops_the_run() {
     fx.emu().set_faults(
         tagsync::emulator::Faults::none().latency_all(Duration::from_millis(100), Duration::ZERO),
     );
-    let mut child = fx
+    let child = fx
         .command(&[
             "plan",
             "-c",
