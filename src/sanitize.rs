@@ -120,19 +120,50 @@ pub fn for_markdown(s: &str) -> String {
 /// Prose of our own that quotes names in backticks (a reason, a fix, a hint): each
 /// backtick-quoted part is shown in `<code>` instead of as escaped backticks. Markdown
 /// is still interpreted between inline HTML tags, so every part, quoted or not, goes
-/// through [`for_markdown`]. An odd backtick (a name that holds one) only shifts where
-/// the code font starts; nothing is left unescaped either way.
+/// through [`for_markdown`].
+///
+/// A name may hold a backtick itself. A backtick opens a quote only at the start or after
+/// white space or an opening bracket, and closes one only at the end or before white
+/// space or punctuation; any other backtick is part of the name and stays in its quote.
+/// So `` `a`b` `` is the one name a`b.
 pub fn for_markdown_prose(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let can_open =
+        |i: usize| i == 0 || chars[i - 1].is_whitespace() || "([{\"'".contains(chars[i - 1]);
+    let can_close = |i: usize| {
+        i + 1 == chars.len()
+            || chars[i + 1].is_whitespace()
+            || ")]},.;:!?'\"".contains(chars[i + 1])
+    };
     let mut out = String::with_capacity(s.len() + 16);
-    for (i, part) in s.split('`').enumerate() {
-        if i % 2 == 0 {
-            out.push_str(&for_markdown(part));
-        } else {
-            out.push_str("<code>");
-            out.push_str(&for_markdown(part));
-            out.push_str("</code>");
+    let mut part = String::new();
+    let mut in_code = false;
+    for (i, &c) in chars.iter().enumerate() {
+        let delimiter = c == '`'
+            && if in_code {
+                can_close(i)
+            } else {
+                can_open(i) && chars[i + 1..].contains(&'`')
+            };
+        if !delimiter {
+            part.push(c);
+            continue;
         }
+        if in_code {
+            out.push_str("<code>");
+            out.push_str(&for_markdown(&part));
+            out.push_str("</code>");
+        } else {
+            out.push_str(&for_markdown(&part));
+        }
+        part.clear();
+        in_code = !in_code;
     }
+    if in_code {
+        // An opening quote that never closed: the backtick is text.
+        out.push_str(&for_markdown("`"));
+    }
+    out.push_str(&for_markdown(&part));
     out
 }
 
@@ -200,7 +231,17 @@ mod tests {
             for_markdown_prose("tag `<b>|*x*` moves"),
             "tag <code>&lt;b\\>\\|\\*x\\*</code> moves"
         );
-        assert_eq!(for_markdown_prose("odd ` quote"), "odd <code> quote</code>");
+        // A backtick that cannot open or close a quote is text, escaped.
+        assert_eq!(for_markdown_prose("odd ` quote"), "odd \\` quote");
+        // A name holding backticks stays one code span.
+        assert_eq!(
+            for_markdown_prose("tag `a`b` and `c``"),
+            "tag <code>a\\`b</code> and <code>c\\`</code>"
+        );
+        assert_eq!(
+            for_markdown_prose("(`x`), `y`."),
+            "\\(<code>x</code>\\), <code>y</code>\\."
+        );
     }
 
     #[test]

@@ -120,3 +120,39 @@ fn a_bootstrap_of_10000_tags_renders_within_the_limit() {
     assert_no_visible_escapes(&html);
     insta::assert_snapshot!("bootstrap_10000_html", html);
 }
+
+#[test]
+fn names_with_backticks_stay_whole_in_code_spans() {
+    use tagsync::desired::{Desired, DesiredGroup, DesiredTag, Ownership};
+    use tagsync::plan::Owned;
+    use tagsync::snapshot::{RemoteGroup, RemoteTag, Snapshot};
+    let remote = Snapshot {
+        groups: vec![RemoteGroup {
+            id: "g1".into(),
+            name: "G`1".into(),
+            order: 1,
+            create_time: 0,
+            tags: vec![RemoteTag {
+                id: "t1".into(),
+                name: "a`b".into(),
+                order: 1,
+                create_time: 0,
+            }],
+        }],
+    };
+    let mut renamed = DesiredTag::named("c`d`");
+    renamed.previously = vec!["a`b".into()];
+    let desired = Desired {
+        version: 1,
+        ownership: Ownership::All,
+        groups: vec![DesiredGroup::named("G`1", vec![renamed])],
+    };
+    let p = tagsync::plan::plan(&desired, &remote, &Owned::All, &Default::default());
+    assert_eq!(p.steps.len(), 1, "{p:#?}");
+    let md = tagsync::render::markdown::render(&p, &crate::render::context(&remote));
+    let html = github(&md);
+    for code in ["<code>a`b</code>", "<code>G`1</code>", "<code>c`d`</code>"] {
+        assert!(html.contains(code), "{code} missing:\n{html}");
+    }
+    assert_no_visible_escapes(&html);
+}
