@@ -10,6 +10,17 @@ use std::path::Path;
 /// The bytes of the regular file at `path`, or an error when it is not a regular file
 /// (following symbolic links) or holds more than `max` bytes.
 pub fn read(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    // /proc and /sys hold "regular" files of size 0 whose content is the process's
+    // environment (secrets), memory maps and the like: never a file a user meant.
+    if let Ok(real) = std::fs::canonicalize(path)
+        && ["/proc", "/sys", "/dev"]
+            .iter()
+            .any(|p| real.starts_with(p))
+    {
+        return Err(io::Error::other(
+            "a file of the system (/proc, /sys, /dev), not a file of yours: give the path of a file",
+        ));
+    }
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
         return Err(io::Error::other(
@@ -63,7 +74,15 @@ mod tests {
         #[cfg(unix)]
         {
             let e = read(Path::new("/dev/zero"), 100).unwrap_err();
-            assert!(e.to_string().contains("not a regular file"), "{e}");
+            assert!(e.to_string().contains("not a file of yours"), "{e}");
+        }
+        #[cfg(target_os = "linux")]
+        {
+            // A link to the process's environment: refused, never read.
+            let link = dir.path().join("env.yaml");
+            std::os::unix::fs::symlink("/proc/self/environ", &link).unwrap();
+            let e = read(&link, 1 << 20).unwrap_err();
+            assert!(e.to_string().contains("not a file of yours"), "{e}");
         }
     }
 }

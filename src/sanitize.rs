@@ -9,7 +9,8 @@ use unicode_properties::{GeneralCategory, UnicodeEmoji, UnicodeGeneralCategory};
 ///   (private use) and Cn (unassigned, noncharacters such as U+FFFE);
 /// - characters that are letters or symbols by category but show as blank: the Hangul
 ///   fillers (U+115F, U+1160, U+3164, U+FFA0), the braille blank U+2800, the combining
-///   grapheme joiner U+034F and the Khmer inherent vowels U+17B4–17B5.
+///   grapheme joiner U+034F, the Khmer inherent vowels U+17B4–17B5 and the musical null
+///   notehead U+1D159.
 ///
 /// Variation selectors are judged with the character before them: see [`unsafe_at`].
 pub fn is_unsafe_char(c: char) -> bool {
@@ -31,21 +32,37 @@ pub fn is_unsafe_char(c: char) -> bool {
             | '\u{034F}'
             | '\u{17B4}'
             | '\u{17B5}'
+            | '\u{1D159}'
     )
 }
 
-/// A variation selector (U+FE00–FE0F, U+E0100–E01EF): it changes how the character
-/// before it is drawn, and is invisible on its own.
+/// A variation selector (U+FE00–FE0F, U+E0100–E01EF, the Mongolian U+180B–180D and
+/// U+180F): it changes how the character before it is drawn, and is invisible on its own.
 fn is_variation_selector(c: char) -> bool {
-    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}' | '\u{180B}'..='\u{180D}' | '\u{180F}')
 }
 
-/// Whether `c`, coming after `prev`, is unsafe: [`is_unsafe_char`], or a variation
-/// selector that does not follow an emoji (`❤️` is U+2764 U+FE0F and stays as it is).
+/// A CJK unified or compatibility ideograph (what an ideographic variation sequence,
+/// U+E0100–E01EF, may follow).
+fn is_ideograph(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3FFFF}')
+}
+
+/// Whether `c`, coming after `prev`, is unsafe: [`is_unsafe_char`], except the parts of
+/// emoji and ideographic sequences that are drawn as one picture: a variation selector
+/// after an emoji (`❤️` is U+2764 U+FE0F), an ideographic variation selector after an
+/// ideograph, and a zero-width joiner after an emoji (`👨‍👩`). Any other variation
+/// selector is unsafe.
 pub fn unsafe_at(prev: Option<char>, c: char) -> bool {
+    let after_emoji = prev.is_some_and(|p| p.is_emoji_char() && !p.is_ascii());
+    if c == '\u{200D}' {
+        return !(after_emoji || prev == Some('\u{FE0F}'));
+    }
+    if is_variation_selector(c) {
+        let ideographic = matches!(c, '\u{E0100}'..='\u{E01EF}') && prev.is_some_and(is_ideograph);
+        return !(ideographic || (after_emoji && !prev.is_some_and(is_variation_selector)));
+    }
     is_unsafe_char(c)
-        || (is_variation_selector(c)
-            && !prev.is_some_and(|p| p.is_emoji_char() && !is_variation_selector(p)))
 }
 
 /// The first unsafe character of `s` ([`unsafe_at`]), if any.
@@ -104,6 +121,8 @@ pub fn for_markdown(s: &str) -> String {
         match c {
             '@' => out.push_str("@<!-- -->"),
             '#' => out.push_str("\\#<!-- -->"),
+            // `GH-123` links an issue too.
+            '-' if out.to_ascii_lowercase().ends_with("gh") => out.push_str("<!-- -->\\-"),
             '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '+' | '-' | '.' | '!'
             | '|' | '~' | '>' => {
                 out.push('\\');
@@ -207,6 +226,19 @@ mod tests {
         }
         // A variation selector after an emoji draws it; alone or after a letter, it hides.
         assert_eq!(first_unsafe("\u{2764}\u{FE0F}"), None);
+        assert_eq!(
+            first_unsafe("\u{1F468}\u{200D}\u{1F469}"),
+            None,
+            "a ZWJ emoji sequence"
+        );
+        assert_eq!(
+            first_unsafe("\u{845B}\u{E0100}"),
+            None,
+            "an ideographic variation"
+        );
+        assert_eq!(first_unsafe("x\u{180B}"), Some('\u{180B}'));
+        assert_eq!(first_unsafe("a\u{200D}b"), Some('\u{200D}'));
+        assert!(is_unsafe_char('\u{1D159}'));
         assert_eq!(first_unsafe("a\u{FE0F}"), Some('\u{FE0F}'));
         assert_eq!(first_unsafe("\u{FE0F}"), Some('\u{FE0F}'));
         assert!(has_visible_char("a\u{3164}"));
@@ -253,5 +285,6 @@ mod tests {
     fn mentions_and_issue_references_are_split() {
         assert_eq!(for_markdown("@everyone"), "@<!-- -->everyone");
         assert_eq!(for_markdown("see #123"), "see \\#<!-- -->123");
+        assert_eq!(for_markdown("GH-9 gh-1"), "GH<!-- -->\\-9 gh<!-- -->\\-1");
     }
 }

@@ -63,8 +63,8 @@ fn run_cli(args: &EmulatorArgs) -> Result<(), String> {
                  WECOM_CORP_ID={} WECOM_CORP_SECRET={}\nits state: curl http://{}{}",
                 app.name,
                 handle.addr(),
-                corp_id,
-                app.secret,
+                shell_quoted(&corp_id),
+                shell_quoted(&app.secret),
                 handle.addr(),
                 emulator::STATE_PATH
             );
@@ -73,6 +73,17 @@ fn run_cli(args: &EmulatorArgs) -> Result<(), String> {
         handle.shutdown().await;
         Ok(())
     })
+}
+
+/// `s` as one shell word, safe to paste: in single quotes, each `'` written `'\''`.
+fn shell_quoted(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 async fn wait_for_stop() {

@@ -54,14 +54,38 @@ impl From<Diagnostics> for CommandError {
 
 /// Print an error on stderr and give exit 1.
 pub fn report(err: &CommandError) -> Exit {
-    match err {
-        CommandError::Desired(d) => eprintln!("{d}"),
-        other => eprintln!(
+    let text = match err {
+        CommandError::Desired(d) => d.to_string(),
+        other => format!(
             "error: {}",
             crate::sanitize::for_terminal(&other.to_string())
         ),
-    }
+    };
+    eprintln!("{}", redact_env_secrets(&text));
     Exit::Error
+}
+
+/// The environment variables that hold secrets (see `remote::credentials`).
+const SECRET_VARIABLES: [&str; 4] = [
+    "WECOM_CORP_SECRET",
+    "WECOM_SUITE_SECRET",
+    "WECOM_SUITE_TICKET",
+    "WECOM_PERMANENT_CODE",
+];
+
+/// `text` with the value of every secret variable replaced by `***`: a diagnostic quotes
+/// the file it was given, and a file can hold anything.
+fn redact_env_secrets(text: &str) -> String {
+    let mut out = text.to_string();
+    for name in SECRET_VARIABLES {
+        if let Ok(value) = std::env::var(name)
+            && value.len() >= 4
+            && out.contains(&value)
+        {
+            out = out.replace(&value, "***");
+        }
+    }
+    out
 }
 
 /// A runtime for one command (the client and the in-process emulator are async).

@@ -34,6 +34,12 @@ pub fn parse_api_base(text: &str) -> Result<Url, ClientError> {
                  only for 127.0.0.0/8, ::1 and localhost)",
             ));
         }
+        // `localhost:9` parses as scheme `localhost`: a host and port without a scheme.
+        other if text.starts_with(&format!("{other}:")) && !text.contains("://") => {
+            return Err(bad(&format!(
+                "has no scheme: give it, e.g. http://{text}/cgi-bin/ (plain http only on loopback) or https://"
+            )));
+        }
         other => return Err(bad(&format!("has scheme `{other}`: use https"))),
     }
     if url.host().is_none() {
@@ -91,6 +97,8 @@ mod tests {
         }
         let e = parse_api_base("127.0.0.1:8080").unwrap_err().to_string();
         assert!(e.contains("http://127.0.0.1:8080/cgi-bin/"), "{e}");
+        let e = parse_api_base("localhost:9").unwrap_err().to_string();
+        assert!(e.contains("http://localhost:9/cgi-bin/"), "{e}");
     }
 
     #[test]

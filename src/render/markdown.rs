@@ -142,11 +142,15 @@ fn top(plan: &Plan, ctx: &Context<'_>, cap: usize, esc: &dyn Fn(&str) -> String)
     // details.
     let gone = destroyed(plan, esc);
     if !gone.is_empty() {
+        let (tags, groups) = (plan.deleted_tag_count(), plan.summary().delete_groups);
+        let groups = match groups {
+            0 => String::new(),
+            n => format!(", {n} group{}", plural(n)),
+        };
         let _ = writeln!(
             head,
-            "> [!WARNING]\n> **Deleted for good** ({} item{}): every customer who carries these tags loses them, and nothing brings them back.\n",
-            gone.len(),
-            plural(gone.len())
+            "> [!WARNING]\n> **Deleted for good** ({tags} tag{}{groups}): every customer who carries these tags loses them, and nothing brings them back.\n",
+            plural(tags)
         );
         let lines = gone.into_iter().map(|g| format!("- {g}\n"));
         budgeted(&mut head, lines, cap / 3, "deleted item");

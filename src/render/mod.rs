@@ -109,13 +109,19 @@ pub fn destroyed(plan: &Plan, esc: &dyn Fn(&str) -> String) -> Vec<String> {
             continue;
         };
         for g in groups {
+            // The group, then every tag in it by name: each is a loss (the list as a
+            // whole is budgeted by the caller, line by line).
             out.push(format!(
-                "group {} with its {} tag{}: {}",
+                "group {}, the whole group with its {} tag{}:",
                 esc(&g.name),
                 g.tags.len(),
-                plural(g.tags.len()),
-                name_list(g.tags.iter().map(|t| esc(t)))
+                plural(g.tags.len())
             ));
+            out.extend(
+                g.tags
+                    .iter()
+                    .map(|t| format!("tag {} / {}", esc(&g.name), esc(t))),
+            );
         }
         for t in tags {
             let moved = t

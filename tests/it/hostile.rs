@@ -80,8 +80,9 @@ fn devices_and_fifos_are_refused_at_once() {
         c.args(["validate", "-c"]).arg(path);
         let out = run_bounded(c, Duration::from_secs(20));
         assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+        let err = text(&out.stderr);
         assert!(
-            text(&out.stderr).contains("not a regular file"),
+            err.contains("not a regular file") || err.contains("not a file of yours"),
             "{}",
             both(&out)
         );
@@ -102,7 +103,30 @@ fn devices_and_fifos_are_refused_at_once() {
     let out = run_bounded(c, Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(1), "{}", both(&out));
     assert!(
-        text(&out.stderr).contains("not a regular file"),
+        text(&out.stderr).contains("not a file of yours"),
+        "{}",
+        both(&out)
+    );
+}
+
+/// A desired file that is a link to the process's environment (a pull request can
+/// commit one): refused, and no secret is shown.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_link_to_the_environment_is_refused_and_shows_no_secret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let link = dir.path().join("tags.yaml");
+    std::os::unix::fs::symlink("/proc/self/environ", &link).expect("symlink");
+    let mut c = tagsync();
+    c.args(["plan", "-c"])
+        .arg(&link)
+        .env("WECOM_CORP_ID", "ww1")
+        .env("WECOM_CORP_SECRET", "S3cr3tValue123xyz");
+    let out = run_bounded(c, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(!both(&out).contains("S3cr3tValue123xyz"), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains("not a file of yours"),
         "{}",
         both(&out)
     );
