@@ -439,10 +439,6 @@ mod tests {
         p.notes.iter().any(|n| n.contains(text))
     }
 
-    fn owns(ids: &[&str]) -> Owned {
-        Owned::Ids(ids.iter().map(|s| s.to_string()).collect())
-    }
-
     /// Options with every id bound to `(id, name)`; tags of group `g1`.
     fn bound(pairs: &[(&str, &str)]) -> PlanOptions {
         let mut bindings = Bindings::new();
@@ -656,10 +652,6 @@ mod review_tests {
             bindings,
             ..PlanOptions::default()
         }
-    }
-
-    fn owns(ids: &[&str]) -> Owned {
-        Owned::Ids(ids.iter().map(|s| s.to_string()).collect())
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Helpers shared by the planner's unit and property tests.
 
-use super::model::{History, Step, StepKind};
+use super::model::{History, Owned, Step, StepKind};
 use crate::desired::model::{Desired, DesiredGroup, DesiredTag, Ownership};
 use crate::snapshot::{RemoteGroup, RemoteTag, Snapshot};
 
@@ -94,4 +94,9 @@ pub fn rename_and_move() -> (Snapshot, Desired) {
         ],
     );
     (s, d)
+}
+
+/// The ledger's ownership of these ids.
+pub fn owns(ids: &[&str]) -> Owned {
+    Owned::Ids(ids.iter().map(|s| s.to_string()).collect())
 }
