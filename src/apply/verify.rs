@@ -56,7 +56,7 @@ pub fn replan(
     ledger: &Ledger,
     options: &PlanOptions,
 ) -> plan::Plan {
-    plan::plan_with_ledger(desired, remote, ledger, options)
+    plan::plan_with_ledger(desired, remote, ledger, options).0
 }
 
 /// Re-read the corp and confirm a fresh plan is empty. When it is, every owned item the
@@ -72,9 +72,10 @@ pub async fn verify(
             error: e.to_string(),
         },
         Ok(remote) => {
-            let result = check(desired, &remote, ledger, options);
+            let (p, bindings) = plan::plan_with_ledger(desired, &remote, ledger, options);
+            let result = verdict(p);
             if result == VerifyResult::Converged {
-                ledger.bind_all(plan::bindings(desired, &remote, ledger));
+                ledger.bind_all(bindings);
             }
             result
         }
@@ -88,7 +89,11 @@ pub fn check(
     ledger: &Ledger,
     options: &PlanOptions,
 ) -> VerifyResult {
-    let p = replan(desired, remote, ledger, options);
+    verdict(replan(desired, remote, ledger, options))
+}
+
+/// Converged when `p` is empty; else the reasons of what is left.
+fn verdict(p: plan::Plan) -> VerifyResult {
     if p.is_empty() {
         VerifyResult::Converged
     } else {

@@ -15,7 +15,7 @@ use super::{CommandError, report, runtime};
 use crate::apply::{self, SavedPlan};
 use crate::desired::{self, Desired};
 use crate::exit::Exit;
-use crate::plan::{Plan, PlanOptions, Step};
+use crate::plan::{self, Plan, PlanOptions, Step};
 use crate::render::Context;
 
 /// `tagsync apply`.
@@ -82,7 +82,7 @@ async fn check_and_apply(
         tag_limit,
         ..PlanOptions::default()
     };
-    let again = apply::replan(desired, &snapshot, &ledger, &options);
+    let (again, bindings) = plan::plan_with_ledger(desired, &snapshot, &ledger, &options);
     if let Some(at) = first_difference(&saved.plan, &again) {
         return Err(CommandError::Other(format!(
             "{} does not hold the calls that {} and the corp give now (from step {}; {} \
@@ -104,15 +104,8 @@ async fn check_and_apply(
     };
     let plan = &again;
     remote_setup::verify_new_app(remote, &mut ledger, &snapshot).await?;
-    let bind = !plan.blocked();
-    super::plan::settle(
-        &mut ledger,
-        &loaded,
-        desired,
-        &snapshot,
-        bind,
-        ledger_path.as_deref(),
-    )?;
+    let bind = (!plan.blocked()).then_some(bindings);
+    super::plan::settle(&mut ledger, &loaded, bind, ledger_path.as_deref())?;
     let runs = !plan.blocked() && !plan.is_empty();
     show(args.format, plan, &ctx, true, runs)?;
     if plan.blocked() {

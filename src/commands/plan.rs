@@ -290,18 +290,11 @@ pub async fn make_plan(
         tag_limit: args.tag_limit,
         ..PlanOptions::default()
     };
-    let plan = plan::plan_with_ledger(&desired, &snapshot, &ledger, &options);
+    let (plan, bindings) = plan::plan_with_ledger(&desired, &snapshot, &ledger, &options);
     if args.apply {
         remote_setup::verify_new_app(remote, &mut ledger, &snapshot).await?;
-        let bind = !plan.blocked();
-        settle(
-            &mut ledger,
-            &loaded,
-            &desired,
-            &snapshot,
-            bind,
-            ledger_path.as_deref(),
-        )?;
+        let bind = (!plan.blocked()).then_some(bindings);
+        settle(&mut ledger, &loaded, bind, ledger_path.as_deref())?;
     }
     Ok(Planned {
         desired,
@@ -313,21 +306,19 @@ pub async fn make_plan(
     })
 }
 
-/// Before an apply: with `bind` (the plan is not blocked), bind the owned items whose
-/// names already agree with the file (a format-1 ledger's ids, a console name the file
-/// accepted with `previously`); then save the ledger when that, settled pending adds,
+/// Before an apply: with `bind` (the plan's bindings, when it is not blocked), bind the
+/// owned items whose names already agree with the file (a format-1 ledger's ids, a
+/// console name the file accepted with `previously`); then save the ledger when that, settled pending adds,
 /// the app's fingerprint or an upgrade from format 1 changed it. A ledger that owns
 /// nothing and has no file is not created.
 pub fn settle(
     ledger: &mut Ledger,
     loaded: &Ledger,
-    desired: &Desired,
-    snapshot: &Snapshot,
-    bind: bool,
+    bind: Option<plan::Bindings>,
     path: Option<&Path>,
 ) -> Result<(), CommandError> {
-    if bind {
-        ledger.bind_new_names(plan::bindings(desired, snapshot, ledger));
+    if let Some(bindings) = bind {
+        ledger.bind_new_names(bindings);
     }
     let Some(path) = path else { return Ok(()) };
     let changed = ledger != loaded || ledger.needs_upgrade();

@@ -72,15 +72,20 @@ use crate::ledger::Ledger;
 use crate::snapshot::Snapshot;
 
 /// The one planning entry of the commands (plan, apply, verify): [`plan`] with the
-/// ledger's ownership, rename history and bindings.
+/// ledger's ownership, rename history and bindings; and, from the same matching, what
+/// each owned item the file lists is where the corp already agrees with the file (the
+/// bindings a run that writes the ledger records: [`drift::bindings`]).
 pub fn plan_with_ledger(
     desired: &Desired,
     remote: &Snapshot,
     ledger: &Ledger,
     options: &PlanOptions,
-) -> Plan {
+) -> (Plan, Bindings) {
     let options = with_ledger(options, ledger);
-    plan(desired, remote, &ledger.owned(), &options)
+    let owned = ledger.owned();
+    let (p, m) = plan_matched(desired, remote, &owned, &options);
+    let bindings = drift::bindings(desired, remote, &m, &owned);
+    (p, bindings)
 }
 
 /// `options` with the ledger's history and bindings.
@@ -92,18 +97,21 @@ pub fn with_ledger(options: &PlanOptions, ledger: &Ledger) -> PlanOptions {
     }
 }
 
-/// What each owned item the file lists is, where the corp already agrees with the file:
-/// the bindings for a run that writes the ledger to record ([`drift::bindings`]).
-pub fn bindings(desired: &Desired, remote: &Snapshot, ledger: &Ledger) -> Bindings {
-    let m = matching::match_all(desired, remote, &ledger.history, &ledger.bindings);
-    drift::bindings(desired, remote, &m, &ledger.owned())
-}
-
 /// Plan the calls that make `remote` equal to `desired`.
 ///
 /// `owned` is what the ledger says tagsync may edit or delete; `desired.ownership ==
 /// All` overrides it with everything.
 pub fn plan(desired: &Desired, remote: &Snapshot, owned: &Owned, options: &PlanOptions) -> Plan {
+    plan_matched(desired, remote, owned, options).0
+}
+
+/// [`plan`], and the matching it was made from.
+fn plan_matched(
+    desired: &Desired,
+    remote: &Snapshot,
+    owned: &Owned,
+    options: &PlanOptions,
+) -> (Plan, matching::Matching) {
     let all = Owned::All;
     // What the ledger records (tagsync made or adopted it), and what may be changed.
     let created = owned;
@@ -128,7 +136,7 @@ pub fn plan(desired: &Desired, remote: &Snapshot, owned: &Owned, options: &PlanO
     drift::check_previously(&mut p, desired, remote, &m, &options.bindings);
     drift::rename_hints(&mut p);
     gates::apply(&mut p, remote, owned, options);
-    p
+    (p, m)
 }
 
 #[cfg(test)]
