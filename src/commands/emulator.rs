@@ -110,6 +110,14 @@ mod tests {
     }
 
     #[test]
+    fn printed_values_are_one_shell_word() {
+        assert_eq!(super::shell_quoted("ww-test-corp"), "ww-test-corp");
+        assert_eq!(super::shell_quoted("ww`x`"), "'ww`x`'");
+        assert_eq!(super::shell_quoted("a'b $(c)"), "'a'\\''b $(c)'");
+        assert_eq!(super::shell_quoted(""), "''");
+    }
+
+    #[test]
     fn fault_flags_parse_and_refuse_bad_rates() {
         let cli = parse(&[
             "--latency-ms",

@@ -323,3 +323,25 @@ fn ownership_all_says_why_it_may_delete_what_others_made() {
         both(&out)
     );
 }
+
+/// A message that quotes the desired file never shows the value of a secret variable,
+/// whatever the file holds.
+#[test]
+fn a_diagnostic_quoting_a_secret_shows_it_masked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("tags.yaml");
+    std::fs::write(&cfg, "version: 1\nS3cr3tValue123xyz: oops\ngroups: []\n").expect("write");
+    let mut c = tagsync();
+    c.args(["plan", "-c"])
+        .arg(&cfg)
+        .env("WECOM_CORP_ID", "ww1")
+        .env("WECOM_CORP_SECRET", "S3cr3tValue123xyz");
+    let out = run_bounded(c, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    let err = text(&out.stderr);
+    assert!(err.contains("unknown key"), "{err}");
+    assert!(
+        !err.contains("S3cr3tValue123xyz") && err.contains("***"),
+        "{err}"
+    );
+}

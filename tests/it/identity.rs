@@ -332,8 +332,24 @@ fn a_format_1_ledger_is_not_taken_over_by_another_apps_secret() {
         std::fs::read_to_string(&path).expect("read"),
         v1.to_string()
     );
-    // Its one probe was refused; nothing was added.
-    assert!(fx.writes() <= writes + 1);
+    // Its one probe (a no-op edit of an item the ledger owns) was refused; nothing else
+    // was sent, and nothing was added.
+    let sent = fx.emu().calls();
+    let after: Vec<_> = sent
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.kind,
+                tagsync::emulator::CallKind::Add
+                    | tagsync::emulator::CallKind::Edit
+                    | tagsync::emulator::CallKind::Delete
+            )
+        })
+        .skip(writes)
+        .collect();
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0].kind, tagsync::emulator::CallKind::Edit);
+    assert_ne!(after[0].errcode, Some(0), "the probe was refused");
     assert!(!channel(&fx).tag.iter().any(|t| t.name == "新标签"));
     // Our own secret upgrades it and applies.
     let out = fx.run(&["plan", "-c", &cfg, "--apply"]);
