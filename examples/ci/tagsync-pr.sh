@@ -5,6 +5,9 @@
 # Environment: TAGSYNC, TAGSYNC_CONFIG, TAGSYNC_ARGS (see tagsync-common.sh, which must be
 # beside this script), and
 #   TAGSYNC_OUT      where the Markdown goes       (default: tagsync-plan.md)
+#   TAGSYNC_SUMMARY  a file the whole plan, uncut, is appended to (default:
+#                    $GITHUB_STEP_SUMMARY, the job summary); a list the comment has to
+#                    shorten says it is there
 #   WECOM_CORP_ID, WECOM_CORP_SECRET (CI secrets), WECOM_API_BASE (optional proxy)
 #
 # Prints `status=<no-changes|changes|blocked|invalid|error>` and appends it to
@@ -40,7 +43,8 @@ if command -v "$bin" >/dev/null; then
   esac
 fi
 
-run_plan "$out" "$errs" --format markdown --detailed-exitcode
+summary=${TAGSYNC_SUMMARY:-${GITHUB_STEP_SUMMARY:-}}
+run_plan "$out" "$errs" --format markdown --detailed-exitcode ${summary:+--summary "$summary"}
 status=$(plan_status "$plan_rc" "$out")
 case $status in
   error) fail "$(failure_title "the plan" "$plan_rc" "$out")" error ;;

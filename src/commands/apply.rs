@@ -101,6 +101,7 @@ async fn check_and_apply(
         corp_id: &remote.corp_id,
         file: &file,
         remote: &snapshot,
+        whole_plan: None,
     };
     let plan = &again;
     remote_setup::verify_new_app(remote, &mut ledger, &snapshot).await?;

@@ -43,6 +43,10 @@ pub struct PlanArgs {
     /// plan applied: once applied it is stale, and `tagsync apply` refuses it.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also append the whole plan as Markdown, uncut, to FILE (in GitHub Actions:
+    /// `$GITHUB_STEP_SUMMARY`); the PR comment's shortened lists then point there.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
     /// Allow up to N deleted or replaced tags past the safety gate.
     #[arg(long, value_name = "N")]
     pub allow_delete: Option<usize>,

@@ -75,16 +75,21 @@ async fn plan_show_apply(
     };
     let planned = make_plan(args, desired, remote).await?;
     let file = args.config.display().to_string();
+    let whole_plan = args.summary.as_deref().map(summary_words);
     let ctx = Context {
         corp_id: &remote.corp_id,
         file: &file,
         remote: &planned.snapshot,
+        whole_plan: whole_plan.as_deref(),
     };
     let blocked = planned.plan.blocked();
     // A blocked plan still goes to the executor under --apply: it refuses, sending
     // nothing, and the report (exit 3) says so in every format.
     let apply_now = args.apply && !planned.plan.is_empty();
     show(args.format, &planned.plan, &ctx, args.apply, apply_now)?;
+    if let Some(path) = &args.summary {
+        append_summary(path, &planned.plan, &ctx)?;
+    }
     match &args.out {
         Some(_) if blocked => {
             eprintln!("The plan has blocked steps: it was not saved.");
@@ -351,6 +356,43 @@ pub fn show(
         render::render(format, plan, ctx)
     };
     print(format, &rendered)
+}
+
+/// The most characters `--summary` appends: GitHub keeps 1 MiB of a step's summary, and
+/// a character of a tag name takes up to 3 bytes.
+pub const SUMMARY_CHARS: usize = 300_000;
+
+/// Where `--summary` writes, in the words a shortened list of the comment uses.
+fn summary_words(path: &Path) -> String {
+    let github = std::env::var_os("GITHUB_STEP_SUMMARY");
+    if github.is_some_and(|g| Path::new(&g) == path) {
+        return "the job summary of this CI run".to_string();
+    }
+    let path = sanitize::for_terminal(&path.display().to_string()).replace('`', "'");
+    format!("`{path}`, the whole plan written by `--summary`")
+}
+
+/// Append the whole plan (Markdown, up to [`SUMMARY_CHARS`]) to `path`, creating it.
+fn append_summary(path: &Path, plan: &Plan, ctx: &Context<'_>) -> Result<(), CommandError> {
+    let text = render::markdown::render_capped(
+        plan,
+        &Context {
+            whole_plan: None,
+            ..*ctx
+        },
+        SUMMARY_CHARS,
+    );
+    let err = |source| CommandError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(err)?;
+    file.write_all(text.as_bytes()).map_err(err)?;
+    file.write_all(b"\n").map_err(err)
 }
 
 /// Write a rendered plan to stdout; text through `anstream` (colour only on a terminal,

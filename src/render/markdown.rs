@@ -8,7 +8,10 @@
 //! reason and fix), then above the fold in order of importance: every item deleted for
 //! good (with the consequence), what was changed outside tagsync and is put back, the
 //! renames; notes, the unmanaged line, then every step and the file-level diff inside
-//! `<details>`. Only adds and moves are seen only there. Every string from the corp or the file is escaped with
+//! `<details>`. Only adds and moves are seen only there. When the plan touches more than
+//! [`SECTIONS_FROM`] groups, the steps inside the details read group by group: one
+//! heading per group (the delete, which spans groups, under its own), each step keeping
+//! its number. Every string from the corp or the file is escaped with
 //! [`for_markdown`]; the diff sits in a code fence longer than any backtick run in it.
 //!
 //! The comment never exceeds [`MAX_CHARS`] characters (GitHub's limit is 65,536). When
@@ -50,7 +53,18 @@ pub fn render_capped(plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
     if plan.is_empty() {
         return hard_cap(top, cap);
     }
-    let views: Vec<View> = plan.steps.iter().map(|s| View::new(s, ctx, &esc)).collect();
+    let sections = Sections::new(plan, cap, &esc);
+    let mut views: Vec<View> = sections
+        .order
+        .iter()
+        .map(|&i| View::new(&plan.steps[i], ctx, &esc))
+        .collect();
+    // A step whose number does not follow the one before it starts a new numbered list.
+    for k in 1..views.len() {
+        if views[k].number != views[k - 1].number + 1 && !sections.starts(k) {
+            views[k].lead = LIST_BREAK;
+        }
+    }
     let diff = Diff::new(plan, ctx);
     let open = format!(
         "<details><summary>{} step{} in detail</summary>\n\n",
@@ -58,13 +72,14 @@ pub fn render_capped(plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
         plural(plan.steps.len())
     );
     let close = "\n</details>\n";
-    let fixed = len(&top) + len(&open) + len(close);
+    let fixed = len(&top) + len(&open) + len(close) + sections.cost();
 
     let full: usize = views.iter().map(|v| v.cost(v.full())).sum::<usize>() + diff.full_cost();
     let (layout, note) = if fixed + full <= cap {
         (Layout::full(&views, full), None)
     } else {
-        let layout = Layout::fit(&views, &diff, cap.saturating_sub(fixed + NOTE_RESERVE));
+        let avail = cap.saturating_sub(fixed + NOTE_RESERVE);
+        let layout = Layout::fit(&views, &diff, avail, sections.gap_reserve());
         let note = layout.note(&views, &diff);
         (layout, note)
     };
@@ -74,22 +89,26 @@ pub fn render_capped(plan: &Plan, ctx: &Context<'_>, cap: usize) -> String {
         let _ = writeln!(out, "{note}\n");
     }
     out.push_str(&open);
-    let mut hidden_from = None;
-    for (v, shape) in views.iter().zip(&layout.shapes) {
+    let mut hidden = Vec::new();
+    for (k, (v, shape)) in views.iter().zip(&layout.shapes).enumerate() {
+        if let Some(head) = sections.head(k) {
+            if !hidden.is_empty() {
+                out.push_str(&gap(&std::mem::take(&mut hidden)));
+            }
+            out.push_str(head);
+        }
         match shape {
             Some(shape) => {
-                if let Some(from) = hidden_from.take() {
-                    out.push_str(&gap(from, v.number - 1));
+                if !hidden.is_empty() {
+                    out.push_str(&gap(&std::mem::take(&mut hidden)));
                 }
                 v.write(&mut out, *shape);
             }
-            None => {
-                hidden_from.get_or_insert(v.number);
-            }
+            None => hidden.push(v.number),
         }
     }
-    if let Some(from) = hidden_from {
-        out.push_str(&gap(from, views.len()));
+    if !hidden.is_empty() {
+        out.push_str(&gap(&hidden));
     }
     out.push_str(&diff.block(layout.diff_budget));
     out.push_str(close);
@@ -153,7 +172,7 @@ fn top(plan: &Plan, ctx: &Context<'_>, cap: usize, esc: &dyn Fn(&str) -> String)
             plural(tags)
         );
         let lines = gone.into_iter().map(|g| format!("- {g}\n"));
-        budgeted(&mut head, lines, cap / 3, "deleted item");
+        budgeted(&mut head, lines, cap / 3, "deleted item", ctx);
         let _ = writeln!(head);
     }
     let drift: Vec<String> = plan
@@ -168,7 +187,7 @@ fn top(plan: &Plan, ctx: &Context<'_>, cap: usize, esc: &dyn Fn(&str) -> String)
             "**Changed outside tagsync, put back** ({}):\n",
             drift.len()
         );
-        budgeted(&mut head, drift.into_iter(), cap / 10, "change");
+        budgeted(&mut head, drift.into_iter(), cap / 10, "change", ctx);
         let _ = writeln!(head);
     }
     let renames: Vec<String> = plan
@@ -191,7 +210,7 @@ fn top(plan: &Plan, ctx: &Context<'_>, cap: usize, esc: &dyn Fn(&str) -> String)
         .collect();
     if !renames.is_empty() {
         let _ = writeln!(head, "**Renamed** (same id, customers kept):\n");
-        budgeted(&mut head, renames.into_iter(), cap / 10, "rename");
+        budgeted(&mut head, renames.into_iter(), cap / 10, "rename", ctx);
         let _ = writeln!(head);
     }
     if !plan.notes.is_empty() {
@@ -208,7 +227,13 @@ fn top(plan: &Plan, ctx: &Context<'_>, cap: usize, esc: &dyn Fn(&str) -> String)
 
 /// As many lines as fit in `budget` characters (no count limit), then `- and N more`
 /// naming where the whole list is.
-fn budgeted(out: &mut String, lines: impl Iterator<Item = String>, budget: usize, what: &str) {
+fn budgeted(
+    out: &mut String,
+    lines: impl Iterator<Item = String>,
+    budget: usize,
+    what: &str,
+    ctx: &Context<'_>,
+) {
     let (mut used, mut more) = (0, 0);
     for line in lines {
         let n = len(&line);
@@ -222,8 +247,10 @@ fn budgeted(out: &mut String, lines: impl Iterator<Item = String>, budget: usize
     if more > 0 {
         let _ = writeln!(
             out,
-            "- … and {more} more {what}{} (every one is in the details below and in `--format json`)",
-            plural(more)
+            "- … and {more} more {what}{}: every one is in {}",
+            plural(more),
+            ctx.whole_plan
+                .unwrap_or("the output of `tagsync plan --format json` or `--format text`")
         );
     }
 }
@@ -255,10 +282,110 @@ const SHARE: usize = 8;
 /// Room kept for the note that says what was shortened (its longest form is shorter).
 const NOTE_RESERVE: usize = 600;
 
+/// The details read group by group when the plan touches more groups than this.
+pub const SECTIONS_FROM: usize = 3;
+
+/// Ends a numbered list, so that the next step starts a new one at its own number (an
+/// HTML comment shows nothing; a list item's number is kept only as a list's first).
+const LIST_BREAK: &str = "\n<!-- -->\n\n";
+
+/// The order the steps are shown in the details and the headings between them.
+struct Sections {
+    /// Indices into the plan's steps, in the order shown.
+    order: Vec<usize>,
+    /// `(k, heading)`: the heading goes before the `k`-th step shown.
+    heads: Vec<(usize, String)>,
+}
+
+impl Sections {
+    /// Group by group when the plan touches more than [`SECTIONS_FROM`] groups, some of
+    /// them with several steps, and the headings take at most a tenth of the cap;
+    /// otherwise the plan's order, no headings.
+    fn new(plan: &Plan, cap: usize, esc: &dyn Fn(&str) -> String) -> Sections {
+        let plain = Sections {
+            order: (0..plan.steps.len()).collect(),
+            heads: Vec::new(),
+        };
+        // Each step's section: the group it touches (`None`: the delete, across groups).
+        let mut keys: Vec<Option<&str>> = Vec::new();
+        let key_of: Vec<usize> = plan
+            .steps
+            .iter()
+            .map(|s| {
+                let key = section_of(s);
+                keys.iter().position(|k| *k == key).unwrap_or_else(|| {
+                    keys.push(key);
+                    keys.len() - 1
+                })
+            })
+            .collect();
+        // Sections help when groups have several steps each, not one step a group (a
+        // bootstrap).
+        let groups = keys.iter().filter(|k| k.is_some()).count();
+        if groups <= SECTIONS_FROM || keys.len() == plan.steps.len() {
+            return plain;
+        }
+        let mut order = plain.order.clone();
+        order.sort_by_key(|&i| (key_of[i], i));
+        let mut heads = Vec::new();
+        for (k, &i) in order.iter().enumerate() {
+            if k == 0 || key_of[order[k - 1]] != key_of[i] {
+                let n = key_of.iter().filter(|&&x| x == key_of[i]).count();
+                let title = match keys[key_of[i]] {
+                    Some(g) => format!("Group {}", esc(g)),
+                    None => "Across groups".to_string(),
+                };
+                heads.push((k, format!("\n#### {title} ({n} step{})\n\n", plural(n))));
+            }
+        }
+        let sections = Sections { order, heads };
+        if sections.cost() > cap / 10 {
+            return plain;
+        }
+        sections
+    }
+
+    fn starts(&self, k: usize) -> bool {
+        self.heads.iter().any(|(at, _)| *at == k)
+    }
+
+    fn head(&self, k: usize) -> Option<&str> {
+        self.heads
+            .iter()
+            .find(|(at, _)| *at == k)
+            .map(|(_, h)| h.as_str())
+    }
+
+    /// What the headings cost.
+    fn cost(&self) -> usize {
+        self.heads.iter().map(|(_, h)| len(h)).sum()
+    }
+
+    /// Room for one more gap in each section, when steps are left out (a run of hidden
+    /// steps ends at a heading, so it may take a gap on each side of one).
+    fn gap_reserve(&self) -> usize {
+        self.heads.len() * GAP_MAX
+    }
+}
+
+/// The group a step touches, by its name before the plan; `None` for the delete, which
+/// may span groups.
+fn section_of(s: &Step) -> Option<&str> {
+    match &s.kind {
+        StepKind::AddGroup { name, .. } => Some(name),
+        StepKind::AddTags { group_name, .. } => Some(group_name),
+        StepKind::Edit { group, .. } => Some(group),
+        StepKind::Delete { .. } => None,
+    }
+}
+
 /// A step as the lines it may show.
 struct View {
     /// 1-based, as listed.
     number: usize,
+    /// Written before the headline: [`LIST_BREAK`] when the step before it (as shown)
+    /// is not the one numbered just before it.
+    lead: &'static str,
     /// `N. **action** headline ⚠️ destructive ⛔ blocked`
     headline: String,
     /// `   - item`, one per item, each ending in a newline.
@@ -311,6 +438,7 @@ impl View {
         }
         View {
             number: s.id + 1,
+            lead: "",
             headline,
             items,
             items_len,
@@ -340,7 +468,8 @@ impl View {
 
     fn cost(&self, shape: Shape) -> usize {
         let k = shape.items.min(self.items.len());
-        len(&self.headline)
+        len(self.lead)
+            + len(&self.headline)
             + self.items_len[k]
             + self.more(k).map_or(0, |m| len(&m))
             + if shape.reason { len(&self.reason) } else { 0 }
@@ -348,6 +477,7 @@ impl View {
 
     fn write(&self, out: &mut String, shape: Shape) {
         let k = shape.items.min(self.items.len());
+        out.push_str(self.lead);
         out.push_str(&self.headline);
         for i in &self.items[..k] {
             out.push_str(i);
@@ -462,8 +592,9 @@ impl Layout {
         }
     }
 
-    /// The most that fits in `avail` characters, in the order of the module docs.
-    fn fit(views: &[View], diff: &Diff, avail: usize) -> Layout {
+    /// The most that fits in `avail` characters, in the order of the module docs;
+    /// `gap_reserve` is kept back when steps have to be left out.
+    fn fit(views: &[View], diff: &Diff, avail: usize, gap_reserve: usize) -> Layout {
         let bases: [fn(&View) -> Shape; 3] = [
             |_| WITH_REASON,
             |v| {
@@ -491,7 +622,7 @@ impl Layout {
                 diff_budget: left,
             };
         }
-        Layout::elided(views, avail)
+        Layout::elided(views, avail.saturating_sub(gap_reserve))
     }
 
     /// Headlines only, as many as fit: destructive steps first, then blocked ones, then
@@ -506,7 +637,7 @@ impl Layout {
         let mut fit = Elision {
             views,
             avail,
-            gap_max: len(&gap(n, n + 1)),
+            gap_max: GAP_MAX,
             shapes: vec![None; n],
             gaps: 1, // every step hidden: one gap
             used: 0,
@@ -671,15 +802,20 @@ fn grow(
     added
 }
 
-/// The paragraph standing for steps `from..=to` (1-based) left out. It ends the
-/// numbered list, so the next shown step starts a new list at its own number.
-fn gap(from: usize, to: usize) -> String {
-    if from == to {
-        format!("\n_… step {from} not shown_\n\n")
-    } else {
-        format!("\n_… steps {from}–{to} not shown_\n\n")
+/// The paragraph standing for the steps `hidden` (1-based numbers, ascending) left out.
+/// It ends the numbered list, so the next shown step starts a new list at its own number.
+fn gap(hidden: &[usize]) -> String {
+    match hidden {
+        [one] => format!("\n_… step {one} not shown_\n\n"),
+        [from, .., to] if to - from + 1 == hidden.len() => {
+            format!("\n_… steps {from}–{to} not shown_\n\n")
+        }
+        _ => format!("\n_… {} steps not shown_\n\n", hidden.len()),
     }
 }
+
+/// The longest [`gap`] paragraph (plans have far fewer than 10^9 steps).
+const GAP_MAX: usize = "\n_… steps 999999999–999999999 not shown_\n\n".len();
 
 fn len(s: &str) -> usize {
     s.chars().count()

@@ -32,6 +32,9 @@ pub struct Context<'a> {
     pub file: &'a str,
     /// The corp as read before planning (display names of ids, the "before" view).
     pub remote: &'a Snapshot,
+    /// Where the whole plan is written uncut (`plan --summary`), in words ("the job
+    /// summary"): a shortened list of the PR comment points there.
+    pub whole_plan: Option<&'a str>,
 }
 
 impl Context<'_> {

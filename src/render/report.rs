@@ -356,6 +356,7 @@ mod tests {
             corp_id: "ww-corp",
             file: "tags.yaml",
             remote: &snapshot,
+            whole_plan: None,
         };
         markdown(r, &Plan::default(), &ctx)
     }

@@ -156,3 +156,139 @@ fn names_with_backticks_stay_whole_in_code_spans() {
     }
     assert_no_visible_escapes(&html);
 }
+
+/// Every item of a numbered list as the reader sees it: `(number shown, text up to a
+/// nested list, where it starts in html)`, in document order.
+fn numbered_items(html: &str) -> Vec<(usize, String, usize)> {
+    let mut lists: Vec<Option<usize>> = Vec::new(); // next number of each open list; None: bullets
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = html[at..].find('<') {
+        let tag = &html[at + i..];
+        let open = &tag[..tag.find('>').unwrap_or(tag.len())];
+        at += i + 1;
+        if tag.starts_with("<ol") {
+            let start = open
+                .split_once("start=\"")
+                .and_then(|(_, r)| r.split_once('"'))
+                .and_then(|(n, _)| n.parse().ok());
+            lists.push(Some(start.unwrap_or(1)));
+        } else if tag.starts_with("<ul") {
+            lists.push(None);
+        } else if tag.starts_with("</ol") || tag.starts_with("</ul") {
+            lists.pop();
+        } else if tag.starts_with("<li")
+            && let Some(Some(n)) = lists.last_mut()
+        {
+            let rest = &tag[(open.len() + 1).min(tag.len())..];
+            let end = ["<ul", "</li", "<ol"]
+                .iter()
+                .filter_map(|t| rest.find(t))
+                .min()
+                .unwrap_or(rest.len());
+            out.push((*n, visible(&rest[..end]), at));
+            *n += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn a_plan_across_many_groups_reads_group_by_group_with_its_step_numbers() {
+    let (snap, desired, owned) = crate::render::many_groups_case(6);
+    let p = tagsync::plan::plan(&desired, &snap, &owned, &Default::default());
+    group_by_group(&p, &snap);
+    // The same steps run kind by kind (the groups interleaved): each still shows under
+    // its group, with its own number.
+    let mut interleaved = p.clone();
+    interleaved
+        .steps
+        .sort_by_key(|s| (tagsync::render::verb(s), s.id));
+    for (i, s) in interleaved.steps.iter_mut().enumerate() {
+        s.id = i;
+    }
+    group_by_group(&interleaved, &snap);
+}
+
+fn group_by_group(p: &tagsync::plan::Plan, snap: &tagsync::snapshot::Snapshot) {
+    assert!(p.steps.len() >= 1 + 6 + 6, "{p:#?}");
+    let group_of = |s: &tagsync::plan::Step| match &s.kind {
+        StepKind::AddGroup { name, .. } => Some(name.clone()),
+        StepKind::AddTags { group_name, .. } => Some(group_name.clone()),
+        StepKind::Edit { group, .. } => Some(group.clone()),
+        StepKind::Delete { .. } => None,
+    };
+    let md = tagsync::render::markdown::render(p, &crate::render::context(snap));
+    let html = github(&md);
+    let details = &html[html.find("<details>").expect("details")..];
+    // One heading per group, and one for the delete that spans them.
+    let heads: Vec<String> = details
+        .split("<h4>")
+        .skip(1)
+        .map(|h| visible(&h[..h.find("</h4>").expect("closed")]))
+        .filter(|h| h != "File-level view")
+        .collect();
+    assert_eq!(heads.len(), 7, "{heads:?}");
+    assert!(heads.contains(&"Across groups (1 step)".to_string()));
+    for g in 0..6 {
+        let name = format!("组{g}");
+        let n = p
+            .steps
+            .iter()
+            .filter(|s| group_of(s).as_ref() == Some(&name))
+            .count();
+        let head = format!("Group {name} ({n} steps)");
+        assert!(heads.contains(&head), "{head} not in {heads:?}");
+    }
+    // Every step shown once, under its own number, under its group's heading.
+    let items = numbered_items(details);
+    let mut numbers: Vec<usize> = items.iter().map(|(n, ..)| *n).collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (1..=p.steps.len()).collect::<Vec<_>>(),
+        "{items:?}"
+    );
+    for (n, text, at) in &items {
+        let step = &p.steps[n - 1];
+        assert!(
+            text.starts_with(tagsync::render::verb(step)),
+            "item {n} shows {text:?}, step {n} is {step:?}"
+        );
+        let section = details[..*at]
+            .rsplit("<h4>")
+            .next()
+            .map(visible)
+            .unwrap_or_default();
+        match group_of(step) {
+            Some(g) => assert!(section.starts_with(&format!("Group {g} ")), "{section}"),
+            None => assert!(section.starts_with("Across groups"), "{section}"),
+        }
+    }
+    assert_no_visible_escapes(&html);
+}
+
+#[test]
+fn a_shortened_delete_list_points_to_where_the_whole_plan_is() {
+    let (snap, desired, owned) = crate::render::big_case(3000, 0);
+    let options = tagsync::plan::PlanOptions {
+        allow_delete: Some(3000),
+        ..Default::default()
+    };
+    let p = tagsync::plan::plan(&desired, &snap, &owned, &options);
+    let mut ctx = crate::render::context(&snap);
+    let short = tagsync::render::markdown::render_capped(&p, &ctx, 20_000);
+    assert!(
+        short.contains(
+            "more deleted items: every one is in the output of `tagsync plan --format json`"
+        ),
+        "{short}"
+    );
+    ctx.whole_plan = Some("the job summary of this CI run");
+    let short = tagsync::render::markdown::render_capped(&p, &ctx, 20_000);
+    let top = visible(above_the_fold(&github(&short)));
+    assert!(
+        top.contains("more deleted items: every one is in the job summary of this CI run"),
+        "{top}"
+    );
+}

@@ -224,6 +224,7 @@ pub(crate) fn context(remote: &Snapshot) -> Context<'_> {
         corp_id: "ww-corp",
         file: "tags.yaml",
         remote,
+        whole_plan: None,
     }
 }
 
@@ -232,6 +233,37 @@ pub(crate) fn context(remote: &Snapshot) -> Context<'_> {
 pub(crate) fn big_case(deletes: usize, renames: usize) -> (Snapshot, Desired, Owned) {
     let s = big(&[], deletes, renames, true);
     (s.remote, s.desired, s.owned)
+}
+
+/// `n` owned groups `组0`… of three tags; the file renames the first tag of each, drops
+/// the second and adds one: one delete across groups, then a rename and an add per group
+/// (for other test modules).
+pub(crate) fn many_groups_case(n: usize) -> (Snapshot, Desired, Owned) {
+    let ids: Vec<[String; 4]> = (0..n)
+        .map(|g| ["g", "a", "b", "c"].map(|x| format!("{x}{g}")))
+        .collect();
+    let names: Vec<String> = (0..n).map(|g| format!("组{g}")).collect();
+    let remote = snap(
+        ids.iter()
+            .zip(&names)
+            .map(|(id, name)| {
+                let tags = vec![
+                    (id[1].as_str(), "甲", 3),
+                    (id[2].as_str(), "乙", 2),
+                    (id[3].as_str(), "丙", 1),
+                ];
+                (id[0].as_str(), name.as_str(), 1, tags)
+            })
+            .collect(),
+    );
+    let mut yaml = String::from("version: 1\ngroups:\n");
+    for name in &names {
+        yaml.push_str(&format!(
+            "  - name: {name}\n    tags:\n      - name: 甲二\n        previously: [甲]\n      - 丙\n      - 丁\n"
+        ));
+    }
+    let all: Vec<&str> = ids.iter().flatten().map(String::as_str).collect();
+    (remote, file(&yaml), owned(&all))
 }
 
 /// An empty corp and a file of 100 groups of 100 tags: a 10,000-tag bootstrap.
@@ -246,6 +278,7 @@ fn ctx(s: &Scenario) -> Context<'_> {
         corp_id: "ww-corp",
         file: "tags.yaml",
         remote: &s.remote,
+        whole_plan: None,
     }
 }
 

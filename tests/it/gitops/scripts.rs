@@ -51,6 +51,23 @@ pub(super) fn pr_script_reports_changes_with_the_plan_and_changes_nothing() {
 }
 
 #[test]
+pub(super) fn pr_script_writes_the_whole_plan_to_the_job_summary() {
+    let kit = Kit::new(Platform::GitHub);
+    kit.adopt_ours();
+    kit.write("tags.yaml", CHANGED);
+    kit.write("summary.md", "earlier step\n");
+    let out = kit.script("tagsync-pr.sh", &[("GITHUB_STEP_SUMMARY", "summary.md")]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let summary = kit.read("summary.md");
+    assert!(
+        summary.starts_with("earlier step\n"),
+        "appended, not replaced: {summary}"
+    );
+    assert!(summary.contains("普通客户 → 重要客户"), "{summary}");
+    assert_eq!(kit.writes(), 0);
+}
+
+#[test]
 pub(super) fn pr_script_fails_with_3_when_blocked_and_the_comment_says_why() {
     let kit = Kit::new(Platform::GitHub);
     kit.adopt_ours();
