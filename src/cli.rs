@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 
 use crate::commands::args::{
-    AdoptArgs, ApplyArgs, DisownArgs, EmulatorArgs, ExportArgs, LedgerCommand, PlanArgs,
+    AdoptArgs, ApplyArgs, DisownArgs, EmulatorArgs, ExportArgs, LedgerCommand, PlanArgs, REMOTE_ENV,
 };
 pub use crate::exit::Exit;
 
@@ -36,15 +36,22 @@ pub enum Command {
         #[arg(short, long, default_value = "tags.yaml")]
         config: PathBuf,
     },
+    // `override_usage`: clap's usage line after an error lists the options present, and
+    // WECOM_API_BASE in the environment counts as `--api-base` given.
     /// Read the corp, print the plan; change nothing unless --apply.
+    #[command(after_help = REMOTE_ENV, override_usage = "tagsync plan [OPTIONS]")]
     Plan(PlanArgs),
     /// Apply a plan saved with `plan --out`, refusing it if anything changed since.
+    #[command(after_help = REMOTE_ENV, override_usage = "tagsync apply [OPTIONS] <PLAN>")]
     Apply(ApplyArgs),
     /// Write the live corp as a desired-state file that plans to zero changes.
+    #[command(after_help = REMOTE_ENV, override_usage = "tagsync export [OPTIONS]")]
     Export(ExportArgs),
     /// Record existing remote items as owned by tagsync.
+    #[command(after_help = REMOTE_ENV, override_usage = "tagsync adopt [OPTIONS] <IDS>...")]
     Adopt(AdoptArgs),
     /// Stop owning items: remove ids from the ownership ledger (nothing is sent).
+    #[command(after_help = REMOTE_ENV, override_usage = "tagsync disown [OPTIONS] <IDS>...")]
     Disown(DisownArgs),
     /// Work with the ownership ledger itself.
     #[command(subcommand)]
@@ -136,7 +143,8 @@ tagsync\-plan(1), tagsync\-apply(1), tagsync\-validate(1), tagsync\-export(1), t
 /// that page and one per command.
 fn man(dir: Option<&Path>) -> Exit {
     use clap::CommandFactory;
-    let cmd = Cli::command();
+    // No `help` command on the page: `--dir` writes no tagsync-help(1).
+    let cmd = Cli::command().disable_help_subcommand(true);
     let main_page = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
         let man = clap_mangen::Man::new(cmd.clone());
         man.render_title(w)?;

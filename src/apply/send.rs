@@ -130,8 +130,11 @@ async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
             }
         }
         done.note = Some(format!(
-            "the answer was lost; re-read the group: {} tag(s) were created{}",
-            done.tags.len(),
+            "the answer was lost; re-read the group: {} created{}",
+            match done.tags.len() {
+                1 => "1 tag was".to_string(),
+                n => format!("{n} tags were"),
+            },
             if missing.is_empty() {
                 String::new()
             } else {
@@ -248,8 +251,10 @@ pub(crate) fn effect_missing(kind: &StepKind, snapshot: &Snapshot) -> Option<Str
                 .filter(|id| live_group(id))
                 .chain(tags.iter().map(|t| t.id.as_str()).filter(|id| live_tag(id)))
                 .collect();
-            (!left.is_empty())
-                .then(|| format!("{} item(s) still there: {}", left.len(), left.join(", ")))
+            (!left.is_empty()).then(|| match left.len() {
+                1 => format!("1 item still there: {}", left.join(", ")),
+                n => format!("{n} items still there: {}", left.join(", ")),
+            })
         }
         StepKind::AddGroup { .. } | StepKind::AddTags { .. } => None,
     }

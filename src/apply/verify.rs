@@ -27,10 +27,15 @@ impl fmt::Display for VerifyResult {
         match self {
             VerifyResult::Converged => f.write_str("verified: the corp equals the file"),
             VerifyResult::Remaining { steps } => {
+                let n = steps.len();
+                let (changes, are) = if n == 1 {
+                    ("change", "is")
+                } else {
+                    ("changes", "are")
+                };
                 write!(
                     f,
-                    "verify: {} change(s) still needed; run `tagsync plan` to see them",
-                    steps.len()
+                    "verify: {n} {changes} {are} still needed; run `tagsync plan` to see them"
                 )?;
                 for s in steps.iter().take(10) {
                     write!(f, "\n  - {}", for_terminal(s))?;
@@ -98,7 +103,11 @@ fn verdict(p: plan::Plan) -> VerifyResult {
         VerifyResult::Converged
     } else {
         VerifyResult::Remaining {
-            steps: p.steps.into_iter().map(|s| s.reason).collect(),
+            steps: p
+                .steps
+                .into_iter()
+                .map(|s| s.reason.replace('\n', "; "))
+                .collect(),
         }
     }
 }

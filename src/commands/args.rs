@@ -12,7 +12,7 @@ use crate::render::Format;
 #[derive(Debug, Args, Clone)]
 pub struct RemoteArgs {
     /// API base URL (plain http is refused except for loopback addresses).
-    #[arg(long, env = "WECOM_API_BASE")]
+    #[arg(long, env = "WECOM_API_BASE", hide_env_values = true)]
     pub api_base: Option<String>,
     /// Read the corp secret from this file instead of WECOM_CORP_SECRET.
     #[arg(long)]
@@ -26,11 +26,24 @@ pub struct RemoteArgs {
     pub emulator: Option<PathBuf>,
 }
 
+/// The environment the commands that reach the corp read, shown after their help.
+pub const REMOTE_ENV: &str = "\
+Environment:
+  WECOM_CORP_ID        the corp id (企业ID)
+  WECOM_CORP_SECRET    the secret of the app tagsync acts as (or --secret-file)
+  WECOM_API_BASE       another API base, e.g. the emulator (https; plain http only on loopback)
+  WECOM_SUITE_ID, WECOM_SUITE_SECRET, WECOM_SUITE_TICKET, WECOM_PERMANENT_CODE
+                       a third-party app instead of WECOM_CORP_SECRET
+  NO_COLOR             no colour in the text output
+  RUST_LOG             the log filter (logs go to stderr)";
+
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// The desired-state file.
     #[arg(short, long, default_value = "tags.yaml")]
     pub config: PathBuf,
+    /// How the plan is printed: text (for a terminal), markdown (a pull-request
+    /// comment), json (versioned, for programs).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Exit 2 when the plan has changes.
@@ -59,7 +72,7 @@ pub struct PlanArgs {
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::plan::TAG_LIMIT as u64)
     )]
     pub tag_limit: usize,
-    /// Steps run at once during apply.
+    /// Steps run at once during apply, 1 to 64.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
     #[command(flatten)]
@@ -74,9 +87,11 @@ pub struct ApplyArgs {
     /// byte for byte the file the plan was made from.
     #[arg(short, long)]
     pub config: Option<PathBuf>,
+    /// How the report is printed: text (for a terminal), markdown (a pull-request
+    /// comment), json (versioned, for programs).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Steps run at once.
+    /// Steps run at once, 1 to 64.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
     #[command(flatten)]
@@ -88,9 +103,13 @@ pub struct ExportArgs {
     /// The desired-state file (locates the default ledger; not read).
     #[arg(short, long, default_value = "tags.yaml")]
     pub config: PathBuf,
-    /// Write the file here instead of stdout.
+    /// Write the file here instead of stdout; an existing file is kept unless --force.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// With --output: replace an existing file (its comments, layout and `previously:`
+    /// lists are lost).
+    #[arg(long, requires = "output")]
+    pub force: bool,
     /// Write the id of every group and tag (`id:`), to pin items or find ids to adopt.
     #[arg(long)]
     pub ids: bool,

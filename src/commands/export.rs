@@ -34,6 +34,17 @@ pub fn cmd_export(args: &ExportArgs) -> Exit {
 }
 
 async fn run(args: &ExportArgs) -> Result<Exit, CommandError> {
+    // Before any call: a hand-edited file is not replaced by accident.
+    if let Some(path) = &args.output
+        && !args.force
+        && std::fs::symlink_metadata(path).is_ok()
+    {
+        let shown = crate::sanitize::for_terminal(&path.display().to_string());
+        return Err(CommandError::Other(format!(
+            "{shown} exists: export does not replace it (it would lose its comments, layout \
+             and `previously:` lists). Pass --force to replace it, or write to stdout and compare"
+        )));
+    }
     let remote = remote_setup::connect(&args.remote).await?;
     let read = async {
         let snapshot = remote.client.snapshot().await?;

@@ -6,6 +6,10 @@
 //!   group holding at least one owned tag, is managed, and lists every tag it holds (so
 //!   nothing in it is "unlisted"); foreign items in it are only referenced, and since the
 //!   export reproduces their names and orders, the plan never needs to edit them.
+//! - A managed group tagsync does not own (a console group it added tags to, or whose
+//!   tags were adopted) is exported `order: ignore`: tagsync may not move it, so its
+//!   place and its tags' order are left alone, and moving it in the file cannot plan a
+//!   blocked edit.
 //! - Lists follow display order (larger `order` first; the server's order breaks ties).
 //!   When a list's values strictly decrease, positions carry the order (`order` left at
 //!   its default); when two values tie, position cannot express it, so each item of that
@@ -31,11 +35,18 @@ pub fn export(remote: &Snapshot, owned: &Owned) -> Desired {
         .iter()
         .map(|g| owned.contains(&g.id) || g.tags.iter().any(|t| owned.contains(&t.id)))
         .collect();
-    let managed_orders: Vec<u32> = remote
+    // Groups whose place the file states: managed and owned.
+    let placed: Vec<bool> = remote
         .groups
         .iter()
         .zip(&managed)
-        .filter(|(_, m)| **m)
+        .map(|(g, m)| *m && owned.contains(&g.id))
+        .collect();
+    let managed_orders: Vec<u32> = remote
+        .groups
+        .iter()
+        .zip(&placed)
+        .filter(|(_, p)| **p)
         .map(|(g, _)| g.order)
         .collect();
     let groups_strict = display_order(&managed_orders).1;
@@ -52,7 +63,7 @@ pub fn export(remote: &Snapshot, owned: &Owned) -> Desired {
                 .map(|ti| {
                     let t = &g.tags[ti];
                     let mut d = DesiredTag::named(t.name.clone());
-                    if managed[gi] && !tstrict {
+                    if placed[gi] && !tstrict {
                         d.order = Order::Value(t.order);
                     }
                     d
@@ -60,7 +71,7 @@ pub fn export(remote: &Snapshot, owned: &Owned) -> Desired {
                 .collect();
             let mut d = DesiredGroup::named(g.name.clone(), tags);
             d.managed = managed[gi];
-            d.order = match (managed[gi], groups_strict) {
+            d.order = match (placed[gi], groups_strict) {
                 (false, _) => Order::Ignore,
                 (true, true) => Order::Position,
                 (true, false) => Order::Value(g.order),

@@ -33,9 +33,14 @@ pub fn apply(plan: &mut Plan, remote: &Snapshot, owned: &Owned, options: &PlanOp
             options.max_delete_percent
         )
     };
+    // Say what was allowed when it was not enough, so the number to pass is plain.
+    let allowed = match options.allow_delete {
+        Some(n) => format!(" (`--allow-delete {n}` allows only {n})"),
+        None => String::new(),
+    };
     for s in plan.steps.iter_mut().filter(|s| s.destructive) {
         s.blocked.get_or_insert_with(|| Blocked {
-            reason: format!("safety gate: the plan deletes or replaces {count} tags, {why}; their customers lose them for good"),
+            reason: format!("safety gate: the plan deletes or replaces {count} tags, {why}{allowed}; their customers lose them for good"),
             fix: format!("review the deletes, then pass `--allow-delete {count}`"),
         });
     }

@@ -90,19 +90,8 @@ pub fn assign(slots: &[Slot]) -> Vec<Option<u32>> {
                     continue 'retry;
                 }
             }
-            let spacing = if hi == TOP || s == 0 {
-                ((hi - lo) / (k + 1)).clamp(1, SPACING)
-            } else {
-                ((hi - lo) / (k + 1)).max(1)
-            };
-            for (j, idx) in (s..e).enumerate() {
-                let j = j as i64;
-                let v = if hi == TOP {
-                    lo.max(0) + spacing * (j + 1)
-                } else {
-                    hi - spacing * (k - j)
-                };
-                out[idx] = Some(v.clamp(0, TOP - 1) as u32);
+            for (idx, v) in (s..e).zip(spread(lo, hi, e - s)) {
+                out[idx] = Some(v);
             }
         }
         break;
@@ -114,6 +103,36 @@ pub fn assign(slots: &[Slot]) -> Vec<Option<u32>> {
     }
     out.reverse();
     out
+}
+
+/// `n` values strictly between `lo` and `hi` (`lo` = -1: no item below; `hi` = [`TOP`]:
+/// none above), bottom first, spread evenly; at an open end they step by [`SPACING`].
+/// The caller makes sure the gap holds `n` integers.
+fn spread(lo: i64, hi: i64, n: usize) -> Vec<u32> {
+    let k = n as i64;
+    let spacing = if hi == TOP || lo < 0 {
+        ((hi - lo) / (k + 1)).clamp(1, SPACING)
+    } else {
+        ((hi - lo) / (k + 1)).max(1)
+    };
+    (0..k)
+        .map(|j| {
+            let v = if hi == TOP {
+                lo.max(0) + spacing * (j + 1)
+            } else {
+                hi - spacing * (k - j)
+            };
+            v.clamp(0, TOP - 1) as u32
+        })
+        .collect()
+}
+
+/// Values for `n` new items that must sit below `ceiling` and above `floor` (current
+/// values of items that will not move), top first, or `None` when no room is left.
+pub fn between(floor: Option<u32>, ceiling: Option<u32>, n: usize) -> Option<Vec<u32>> {
+    let lo = floor.map_or(-1, i64::from);
+    let hi = ceiling.map_or(TOP, i64::from);
+    (hi - lo > n as i64).then(|| spread(lo, hi, n).into_iter().rev().collect())
 }
 
 fn value(s: &Slot) -> i64 {

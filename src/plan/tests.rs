@@ -220,7 +220,14 @@ fn gate_blocks_more_than_ten_deletes_unless_allowed() {
         allow_delete: Some(11),
         ..opts()
     };
-    assert!(plan(&d, &s, &all(), &too_few).blocked());
+    let p = plan(&d, &s, &all(), &too_few);
+    let b = p.steps[0].blocked.as_ref().map(|b| b.reason.clone());
+    assert!(
+        b.as_ref()
+            .is_some_and(|r| r.contains("deletes or replaces 12 tags")
+                && r.contains("`--allow-delete 11` allows only 11")),
+        "{b:?}"
+    );
 }
 
 #[test]
@@ -352,6 +359,34 @@ fn explicit_and_ignored_orders() {
     assert_eq!(p.calls(), 1);
     assert_eq!(find_tag(&out, "G", "a").map(|t| t.order), Some(7));
     assert_eq!(find_tag(&out, "G", "b").map(|t| t.order), Some(9));
+}
+
+#[test]
+fn a_new_group_above_an_ignored_one_is_placed_above_it() {
+    // The file: A (ordered), New, B (order: ignore). New goes between A and B.
+    let s = snap(&[
+        ("ga", "A", 30, &[("t1", "a", 1)]),
+        ("gb", "B", 20, &[("t2", "b", 1)]),
+    ]);
+    let mut b = group("B", vec![tag("b")]);
+    b.order = Order::Ignore;
+    let d = desired(
+        Ownership::All,
+        vec![group("A", vec![tag("a")]), group("New", vec![tag("n")]), b],
+    );
+    let (p, out) = converge(&d, &s, &all());
+    assert_eq!(p.calls(), 1, "{p:#?}");
+    let new = out.groups.iter().find(|g| g.name == "New").map(|g| g.order);
+    assert!(new.is_some_and(|o| 20 < o && o < 30), "{new:?}");
+    // With no room between them, the new group goes below A as before.
+    let tight = snap(&[
+        ("ga", "A", 21, &[("t1", "a", 1)]),
+        ("gb", "B", 20, &[("t2", "b", 1)]),
+    ]);
+    let (p, out) = converge(&d, &tight, &all());
+    assert_eq!(p.calls(), 1, "{p:#?}");
+    let new = out.groups.iter().find(|g| g.name == "New").map(|g| g.order);
+    assert!(new.is_some_and(|o| o < 21), "{new:?}");
 }
 
 #[test]

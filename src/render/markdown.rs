@@ -442,7 +442,14 @@ impl View {
             headline,
             items,
             items_len,
-            reason: format!("   <br><em>{}</em>\n", prose(&s.reason)),
+            reason: format!(
+                "   <br><em>{}</em>\n",
+                s.reason
+                    .lines()
+                    .map(prose)
+                    .collect::<Vec<_>>()
+                    .join("</em><br><em>")
+            ),
             destructive: s.destructive,
             blocked: s.blocked.is_some(),
         }

@@ -50,7 +50,10 @@ pub fn render(plan: &Plan, ctx: &Context<'_>) -> String {
         for item in &d.items {
             let _ = writeln!(out, "      {} {item}", styled(style, &sign.to_string()));
         }
-        let _ = writeln!(out, "      {}", styled(DIM, &esc(&step.reason)));
+        // A delete of several items gives one reason per line.
+        for line in step.reason.lines() {
+            let _ = writeln!(out, "      {}", styled(DIM, &esc(line)));
+        }
         if let Some(b) = &step.blocked {
             let _ = writeln!(
                 out,

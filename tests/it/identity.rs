@@ -399,3 +399,76 @@ fn adopting_what_the_file_does_not_list_warns_that_the_next_plan_deletes_it() {
         "{stdout}"
     );
 }
+
+#[test]
+fn export_keeps_an_existing_file_unless_forced() {
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    let path = fx.write("tags.yaml", "# hand-edited\nversion: 1\ngroups: []\n");
+    let calls = fx.emu().calls().len();
+    let out = fx.run(&["export", "-o", "tags.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(text(&out.stderr).contains("--force"), "{}", both(&out));
+    let kept = std::fs::read_to_string(&path).expect("kept");
+    assert!(kept.starts_with("# hand-edited"), "{kept}");
+    assert_eq!(fx.emu().calls().len(), calls, "refused before any call");
+
+    let out = fx.run(&["export", "-o", "tags.yaml", "--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let replaced = std::fs::read_to_string(&path).expect("replaced");
+    assert!(replaced.contains("客户等级"), "{replaced}");
+}
+
+#[test]
+fn a_console_group_tagsync_added_to_exports_with_order_ignore_and_moves_nothing() {
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    // Start from the export, then add a tag to the admin's group 行业 as the README
+    // says: drop its `managed: false`, keep `order: ignore`.
+    let out = fx.run(&["export", "-o", "tags.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let path = fx.dir.path().join("tags.yaml");
+    let exported = std::fs::read_to_string(&path).expect("exported");
+    let at = exported.find("- name: 行业").expect("行业 exported");
+    let (head, tail) = exported.split_at(at);
+    let tail = tail.replacen("  managed: false\n", "", 1).replacen(
+        "  - 零售\n",
+        "  - 零售\n  - 物流\n",
+        1,
+    );
+    assert!(tail.contains("物流"), "{tail}");
+    std::fs::write(&path, format!("{head}{tail}")).expect("write");
+    let out = fx.run(&["plan", "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+
+    // Exported again: the group is managed (tagsync owns a tag in it) but stays where
+    // the admin put it, and the file plans nothing.
+    let out = fx.run(&["export", "-o", "tags.yaml", "--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let again = std::fs::read_to_string(&path).expect("exported");
+    let group = &again[again.find("- name: 行业").expect("行业")..];
+    let group = &group[..group[1..].find("\n- ").map_or(group.len(), |e| e + 1)];
+    assert!(group.contains("order: ignore"), "{group}");
+    assert!(!group.contains("managed: false"), "{group}");
+    assert!(group.contains("物流"), "{group}");
+    let out = fx.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+
+    // Moving the group to the top of the file plans nothing either: its order is
+    // ignored (tagsync may not move a group it did not create).
+    let (head, list) = again.split_at(again.find("groups:\n").expect("groups") + 8);
+    let mut blocks: Vec<String> = list
+        .split("- name: ")
+        .filter(|b| !b.is_empty())
+        .map(|b| format!("- name: {b}"))
+        .collect();
+    let k = blocks
+        .iter()
+        .position(|b| b.starts_with("- name: 行业"))
+        .expect("行业");
+    let moved = blocks.remove(k);
+    blocks.insert(0, moved);
+    std::fs::write(&path, format!("{head}{}", blocks.concat())).expect("write");
+    let out = fx.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+}

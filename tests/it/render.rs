@@ -798,3 +798,21 @@ fn every_apply_report_field_is_documented_in_the_readme() {
         );
     }
 }
+
+#[test]
+fn a_delete_of_several_items_gives_one_reason_per_line() {
+    let (remote, desired, owned) = many_groups_case(2);
+    let p = tagsync::plan::plan(&desired, &remote, &owned, &Default::default());
+    let text =
+        anstream::adapter::strip_str(&render::text::render(&p, &context(&remote))).to_string();
+    for g in ["组0", "组1"] {
+        let line =
+            format!("\n      tag `乙` in group `{g}`: not in the file; tagsync created it\n");
+        assert!(text.contains(&line), "{line:?} not in:\n{text}");
+    }
+    let md = markdown::render(&p, &context(&remote));
+    assert!(
+        md.contains("tagsync created it</em><br><em>tag <code>乙</code>"),
+        "{md}"
+    );
+}

@@ -111,10 +111,11 @@ pub(super) fn collect_deletes(
             out.reasons.push((
                 None,
                 format!(
-                    "group `{}`: {why}; {}: deleted with its {} tag(s)",
+                    "group `{}`: {why}; {}: deleted with its {} tag{}",
                     g.name,
                     whose(&g.id),
-                    g.tags.len()
+                    g.tags.len(),
+                    if g.tags.len() == 1 { "" } else { "s" }
                 ),
             ));
             continue;
@@ -203,8 +204,9 @@ pub(super) fn collect_deletes(
     out
 }
 
-/// The delete's reason: the first few item reasons, then a count (the step lists all).
-/// `except`: ids of tags whose reasons are left out (they go in another delete).
+/// The delete's reason: the first few item reasons, one per line, then a count (the step
+/// lists all). `except`: ids of tags whose reasons are left out (they go in another
+/// delete).
 pub(super) fn summarise(reasons: &[(Option<String>, String)], except: &[DeletedTag]) -> String {
     const SHOWN: usize = 5;
     let reasons: Vec<&str> = reasons
@@ -215,9 +217,9 @@ pub(super) fn summarise(reasons: &[(Option<String>, String)], except: &[DeletedT
         })
         .map(|(_, r)| r.as_str())
         .collect();
-    let mut r = reasons[..reasons.len().min(SHOWN)].join("; ");
+    let mut r = reasons[..reasons.len().min(SHOWN)].join("\n");
     if reasons.len() > SHOWN {
-        r.push_str(&format!("; and {} more", reasons.len() - SHOWN));
+        r.push_str(&format!("\nand {} more", reasons.len() - SHOWN));
     }
     r
 }

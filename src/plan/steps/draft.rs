@@ -51,7 +51,9 @@ pub(super) fn not_owned(id: &str) -> Blocked {
 pub(super) fn read_only(group: &str) -> Blocked {
     Blocked {
         reason: format!("group `{group}` is `managed: false` (read-only)"),
-        fix: "change it in the admin console, remove it from the file, or set `managed: true`"
+        fix: "change it in the admin console, remove it from the file, or delete its \
+              `managed: false` line and keep (or add) `order: ignore`: tagsync then adds \
+              tags to the group without moving it or touching what it did not create"
             .into(),
     }
 }

@@ -37,6 +37,7 @@ impl Builder<'_> {
         for (k, v) in order::assign(&slots).into_iter().enumerate() {
             out[seq[k]] = v;
         }
+        self.place_new_groups_between_fixed_ones(&seq, &slots, &mut out);
         for (i, dg) in g.iter().enumerate() {
             if let (true, Order::Value(v)) = (dg.managed, dg.order) {
                 let cur = self.m.groups[i].map(|r| self.remote.groups[r].order);
@@ -44,6 +45,57 @@ impl Builder<'_> {
             }
         }
         out
+    }
+
+    /// New groups next to groups whose order the plan leaves alone (`order: ignore`,
+    /// `managed: false`, or an `order:` number) go where the file puts them among those
+    /// too, when there is room: below the ones above them in the file and above the ones
+    /// below, not only between their ordered neighbours.
+    fn place_new_groups_between_fixed_ones(
+        &self,
+        seq: &[usize],
+        slots: &[Slot],
+        out: &mut [Option<u32>],
+    ) {
+        let g = &self.desired.groups;
+        // The value a desired group will have after the plan, if it exists.
+        let after = |i: usize, out: &[Option<u32>]| {
+            out[i].or_else(|| self.m.groups[i].map(|r| self.remote.groups[r].order))
+        };
+        let unplaced = |range: std::ops::Range<usize>| -> Vec<u32> {
+            range
+                .filter(|j| !seq.contains(j))
+                .filter_map(|j| self.m.groups[j].map(|r| self.remote.groups[r].order))
+                .collect()
+        };
+        let mut k = 0;
+        while k < seq.len() {
+            if slots[k].current.is_some() {
+                k += 1;
+                continue;
+            }
+            let s = k;
+            while k < seq.len() && slots[k].current.is_none() {
+                k += 1;
+            }
+            // The run of new groups seq[s..k], between seq[s - 1] and seq[k] if any.
+            let top = s.checked_sub(1).map_or(0, |a| seq[a] + 1);
+            let bottom = seq.get(k).copied().unwrap_or(g.len());
+            let above = unplaced(top..seq[s]).into_iter().min();
+            let below = unplaced(seq[k - 1] + 1..bottom).into_iter().max();
+            if above.is_none() && below.is_none() {
+                continue;
+            }
+            let ceiling = s.checked_sub(1).and_then(|a| after(seq[a], out));
+            let floor = seq.get(k).and_then(|&b| after(b, out));
+            let ceiling = [ceiling, above].into_iter().flatten().min();
+            let floor = [floor, below].into_iter().flatten().max();
+            if let Some(values) = order::between(floor, ceiling, k - s) {
+                for (&i, v) in seq[s..k].iter().zip(values) {
+                    out[i] = Some(v);
+                }
+            }
+        }
     }
 
     /// Target order values of the tags of desired group `di`, and whether each is

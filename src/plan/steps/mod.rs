@@ -18,7 +18,7 @@
 //!   its unlisted tags are never edited or deleted, and no order is computed for them. A
 //!   listed tag (or the group) missing remotely becomes a *blocked* add: tagsync does not
 //!   create inside a read-only group; the fix is to create it in the admin console, drop
-//!   it from the file, or set `managed: true`.
+//!   it from the file, or drop `managed: false` and keep `order: ignore`.
 //! - **Replace of a tag whose source is not owned** (or sits in a read-only group): the
 //!   removal is a separate, blocked delete step.
 
