@@ -171,7 +171,8 @@ pub struct EmulatorArgs {
     /// Seed snapshot, in the get_corp_tag_list answer shape.
     #[arg(long)]
     pub seed: Option<PathBuf>,
-    /// Apps file (YAML): corp_id and apps [{name, secret, legacy?}].
+    /// Apps file (YAML): corp_id, apps [{name, secret, legacy?, manage_tags?,
+    /// allowed_ips?}], suites?, and limits; every field is in the README ("The apps file").
     #[arg(long)]
     pub apps: Option<PathBuf>,
     #[command(flatten)]

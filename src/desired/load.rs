@@ -176,7 +176,74 @@ fn parse_error(e: &serde_saphyr::Error, src: &str) -> Diagnostic {
         // The parser reports the position after the tab; point at the tab itself.
         pos.column = i + 1;
     }
-    Diagnostic::new(message, pos, help)
+    // The parser stumbles where an unclosed `[` or `{` stops making sense, often lines
+    // later: point at the bracket too.
+    match unclosed_flow(src, pos) {
+        Some((open, bracket)) => {
+            let close = if bracket == '[' { ']' } else { '}' };
+            Diagnostic::new(
+                message,
+                pos,
+                format!(
+                    "the `{bracket}` on line {} is never closed: add the `{close}` where its list \
+                     ends; YAML errors stop the check, so other problems show once this is fixed",
+                    open.line
+                ),
+            )
+            .note(open, format!("`{bracket}` opened here"))
+        }
+        None => Diagnostic::new(message, pos, help),
+    }
+}
+
+/// The innermost `[` or `{` opened before `until` and not closed by then, with its
+/// position: counted only where a flow collection may start (after `:`, `-`, `,`, `[`,
+/// `{` or at the start of a line), outside quotes and comments.
+fn unclosed_flow(src: &str, until: Pos) -> Option<(Pos, char)> {
+    let mut open: Vec<(Pos, char)> = Vec::new();
+    for (l, line) in src.lines().enumerate().take(until.line) {
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        let mut last_sign = None; // the last non-space character before this one
+        for (c_idx, c) in line.chars().enumerate() {
+            if l + 1 == until.line && c_idx + 1 >= until.column {
+                break;
+            }
+            match quote {
+                Some(q) => {
+                    if c == q && !(q == '"' && prev == '\\') {
+                        quote = None;
+                    }
+                }
+                None => match c {
+                    '#' if prev.is_whitespace() || c_idx == 0 => break,
+                    '\'' | '"' if at_value_start(last_sign) => quote = Some(c),
+                    '[' | '{' if at_value_start(last_sign) => {
+                        let pos = Pos {
+                            line: l + 1,
+                            column: c_idx + 1,
+                            len: 1,
+                        };
+                        open.push((pos, c));
+                    }
+                    ']' | '}' => {
+                        open.pop();
+                    }
+                    _ => {}
+                },
+            }
+            prev = c;
+            if !c.is_whitespace() {
+                last_sign = Some(c);
+            }
+        }
+    }
+    open.pop()
+}
+
+/// Whether a scalar or collection may start after `last` (the last non-space character).
+fn at_value_start(last: Option<char>) -> bool {
+    matches!(last, None | Some(':' | '-' | ',' | '[' | '{' | '?'))
 }
 
 /// Parser wording made plain for users.
@@ -223,6 +290,49 @@ fn parse_help(message: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unclosed_bracket_is_pointed_at_where_it_opens() {
+        let src = "version: 1\ngroups:\n  - name: a\n    tags: [x\n  - name: b\n";
+        let d = load_str(src, "t.yaml").expect_err("unclosed");
+        let item = &d.items[0];
+        assert_eq!(item.notes.len(), 1, "{d}");
+        assert_eq!(
+            (item.notes[0].pos.line, item.notes[0].pos.column),
+            (4, 11),
+            "{d}"
+        );
+        assert!(
+            item.help.contains("the `[` on line 4 is never closed"),
+            "{d}"
+        );
+        let shown = d.to_string();
+        assert!(
+            shown.contains("t.yaml:4:11") || shown.contains("4 |"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn brackets_inside_names_quotes_and_comments_are_not_openers() {
+        for line in [
+            "    tags: [\"a[b\", 'c{d', e[f] # [ not this\n",
+            "    tags:\n      - a[b\n      - it's [x\n",
+        ] {
+            assert_eq!(
+                unclosed_flow(
+                    line,
+                    Pos {
+                        line: 9,
+                        column: 1,
+                        len: 1
+                    }
+                ),
+                None,
+                "{line}"
+            );
+        }
+    }
 
     #[test]
     fn duplicate_keys_in_flow_maps_name_both_places() {

@@ -28,13 +28,15 @@ pub enum EmulatorError {
         source: serde_json::Error,
     },
     #[error(
-        "{path} is not an apps file (corp_id, apps: [{{name, secret, legacy?, manage_tags?, \
-         allowed_ips?}}], suites?: [{{suite_id, suite_secret, suite_ticket, permanent_code, \
-         app}}]): {source}"
+        "{path} is not an apps file: {detail}\n  = help: its fields are corp_id, apps: \
+         [{{name, secret, legacy?, manage_tags?, allowed_ips?}}], suites?: [{{suite_id, \
+         suite_secret, suite_ticket, permanent_code, app}}], token_lifetime_secs?, tag_limit?, \
+         rate_limit_per_minute?, concurrency_limit? (README, \"The apps file\")"
     )]
     AppsFormat {
         path: PathBuf,
-        source: Box<serde_saphyr::Error>,
+        /// The parser's message with its snippet, naming the file.
+        detail: String,
     },
     #[error("invalid seed: {0}")]
     InvalidSeed(String),
@@ -298,9 +300,19 @@ impl AppsFile {
 /// allowed_ips?}]`, `suites?`, limits).
 pub fn load_apps(path: &Path) -> Result<AppsFile, EmulatorError> {
     let text = read_text(path)?;
-    serde_saphyr::from_str(&text).map_err(|source| EmulatorError::AppsFormat {
-        path: path.to_owned(),
-        source: Box::new(source),
+    serde_saphyr::from_str(&text).map_err(|e| {
+        // The parser's rendering starts with its own `error: ` and calls the text
+        // `<input>`: the message names the file instead.
+        let shown = crate::sanitize::for_terminal(&path.display().to_string());
+        let rendered = e.to_string();
+        let detail = rendered
+            .strip_prefix("error: ")
+            .unwrap_or(&rendered)
+            .replace("<input>", &shown);
+        EmulatorError::AppsFormat {
+            path: path.to_owned(),
+            detail,
+        }
     })
 }
 

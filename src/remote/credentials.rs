@@ -82,32 +82,55 @@ impl Credentials {
         secret_file: Option<&Path>,
     ) -> Result<Self, ClientError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        // Every variable missing is named at once, not one per run.
+        let missing = std::cell::RefCell::new(Vec::new());
         let require = |name: &str, what: &str| {
-            get(name).ok_or_else(|| ClientError::Config {
-                message: format!("{name} is not set: it must hold {what}"),
+            get(name).unwrap_or_else(|| {
+                missing
+                    .borrow_mut()
+                    .push((name.to_string(), what.to_string()));
+                String::new()
             })
         };
-        let corp_id = require(ENV_CORP_ID, "the corp id (企业ID)")?;
-        if let Some(suite_id) = get(ENV_SUITE_ID) {
-            return Ok(Credentials::Suite {
+        let corp_id = require(ENV_CORP_ID, "the corp id (企业ID)");
+        let credentials = if let Some(suite_id) = get(ENV_SUITE_ID) {
+            Credentials::Suite {
                 suite_id,
-                suite_secret: Secret(require(ENV_SUITE_SECRET, "the suite secret")?),
-                suite_ticket: Secret(require(ENV_SUITE_TICKET, "the latest suite ticket")?),
+                suite_secret: Secret(require(ENV_SUITE_SECRET, "the suite secret")),
+                suite_ticket: Secret(require(ENV_SUITE_TICKET, "the latest suite ticket")),
                 auth_corp_id: corp_id,
                 permanent_code: Secret(require(
                     ENV_PERMANENT_CODE,
                     "the authorising corp's permanent code",
-                )?),
-            });
-        }
-        let secret = match secret_file {
-            Some(path) => read_secret_file(path)?,
-            None => Secret(require(
-                ENV_CORP_SECRET,
-                "the app secret (or pass --secret-file)",
-            )?),
+                )),
+            }
+        } else {
+            let secret = match secret_file {
+                Some(path) => read_secret_file(path)?,
+                None => Secret(require(
+                    ENV_CORP_SECRET,
+                    "the app secret (or pass --secret-file)",
+                )),
+            };
+            Credentials::Corp { corp_id, secret }
         };
-        Ok(Credentials::Corp { corp_id, secret })
+        let missing = missing.into_inner();
+        let message = match missing.as_slice() {
+            [] => return Ok(credentials),
+            [(name, what)] => format!("{name} is not set: it must hold {what}"),
+            all => format!(
+                "{} are not set: {}",
+                all.iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                all.iter()
+                    .map(|(n, w)| format!("{n} must hold {w}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        };
+        Err(ClientError::Config { message })
     }
 
     /// Every secret value, for redaction.
@@ -167,6 +190,34 @@ mod tests {
             secret: s,
         };
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn every_missing_variable_is_named_at_once() {
+        let message = |pairs: &[(&str, &str)]| match Credentials::from_lookup(lookup(pairs), None) {
+            Err(ClientError::Config { message }) => message,
+            other => panic!("{other:?}"),
+        };
+        let both = message(&[]);
+        assert!(
+            both.starts_with("WECOM_CORP_ID and WECOM_CORP_SECRET are not set"),
+            "{both}"
+        );
+        assert!(
+            both.contains("WECOM_CORP_SECRET must hold the app secret"),
+            "{both}"
+        );
+        let one = message(&[(ENV_CORP_ID, "ww1")]);
+        assert!(one.starts_with("WECOM_CORP_SECRET is not set"), "{one}");
+        let suite = message(&[(ENV_SUITE_ID, "s1")]);
+        for name in [
+            ENV_CORP_ID,
+            ENV_SUITE_SECRET,
+            ENV_SUITE_TICKET,
+            ENV_PERMANENT_CODE,
+        ] {
+            assert!(suite.contains(name), "{suite}");
+        }
     }
 
     #[test]

@@ -91,6 +91,10 @@ pub fn hint(code: i64) -> &'static str {
              persists check that the credentials belong to this corp"
         }
         errcode::MISSING_ACCESS_TOKEN => "the request carried no access token; this is a bug",
+        errcode::INVALID_CORPID => {
+            "the corp id is wrong: check WECOM_CORP_ID (the 企业ID on the admin console's \
+             我的企业 page, starting with `ww`)"
+        }
         errcode::INVALID_SUITE_ID => "the suite id is wrong: check WECOM_SUITE_ID",
         errcode::INVALID_SUITE_TICKET => {
             "the suite ticket is wrong or stale: WeCom pushes a new one to the suite's callback \
@@ -156,7 +160,10 @@ pub enum ClientError {
         errmsg: String,
     },
     /// The request failed in transport (connect, timeout, reset); no answer was read.
-    #[error("{call}: {detail}; check the network and --api-base, then run again")]
+    #[error(
+        "{call}: {detail}; check the network and the API base (--api-base or WECOM_API_BASE), \
+         then run again"
+    )]
     Transport {
         call: Call,
         detail: String,
@@ -168,7 +175,8 @@ pub enum ClientError {
     Http { call: Call, status: u16 },
     /// The answer could not be read as the expected JSON.
     #[error(
-        "{call}: the answer is not what WeCom sends ({detail}); is --api-base pointing at WeCom?"
+        "{call}: the answer is not what WeCom sends ({detail}); does the API base \
+         (--api-base or WECOM_API_BASE) point at WeCom?"
     )]
     Decode {
         call: Call,
@@ -201,7 +209,8 @@ fn status_hint(status: u16) -> &'static str {
     if status >= 500 {
         ": the server or a proxy failed; run again later"
     } else {
-        ": is --api-base pointing at WeCom's /cgi-bin/?"
+        ": does the API base (--api-base or WECOM_API_BASE) point at WeCom? It ends before \
+         /cgi-bin/, e.g. https://qyapi.weixin.qq.com"
     }
 }
 

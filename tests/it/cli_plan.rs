@@ -9,7 +9,7 @@ use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::bin::{Fixture, OURS_VIP, text};
+use common::bin::{Fixture, OURS_VIP, both, text};
 use tagsync::emulator::{self, SeedFile};
 
 /// Snapshot a run whole: its exit code, stdout and stderr (temp paths and ports
@@ -544,6 +544,91 @@ fn man_prints_exit_codes_and_environment_and_writes_one_page_per_command() {
     assert!(
         plan.contains("allow\\-delete"),
         "the plan page lists its options"
+    );
+    // Every page the main page refers to was written.
+    let main = std::fs::read_to_string(dir.path().join("tagsync.1")).expect("page");
+    for name in main.split("tagsync\\-").skip(1) {
+        let Some((cmd, _)) = name.split_once("(1)") else {
+            continue;
+        };
+        if cmd.chars().all(|c| c.is_ascii_lowercase()) {
+            let page = dir.path().join(format!("tagsync-{cmd}.1"));
+            assert!(page.exists(), "tagsync.1 refers to {cmd}(1), not written");
+        }
+    }
+}
+
+#[test]
+fn help_describes_every_option_and_the_environment_and_hides_its_values() {
+    for cmd in ["plan", "apply", "export", "adopt", "disown"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+            .args([cmd, "--help"])
+            .env("WECOM_API_BASE", "http://127.0.0.1:9/secret-path")
+            .output()
+            .expect("run");
+        let help = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{help}");
+        for needle in [
+            "WECOM_CORP_ID",
+            "WECOM_CORP_SECRET",
+            "[env: WECOM_API_BASE]",
+        ] {
+            assert!(help.contains(needle), "{cmd}: {needle} missing:\n{help}");
+        }
+        assert!(
+            !help.contains("secret-path"),
+            "{cmd} shows the value:\n{help}"
+        );
+        if cmd == "plan" || cmd == "apply" {
+            assert!(help.contains("1 to 64"), "{help}");
+            let format = help
+                .lines()
+                .find(|l| l.trim_start().starts_with("--format"))
+                .expect("--format");
+            assert!(format.contains("text"), "{format}");
+            assert!(
+                !format.trim_end().ends_with(']') || format.contains("How"),
+                "{help}"
+            );
+        }
+    }
+    // An error's usage line is the command's, whatever the environment holds.
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args(["plan", "--bogus"])
+        .env("WECOM_API_BASE", "http://127.0.0.1:9")
+        .output()
+        .expect("run");
+    let err = text(&out.stderr);
+    assert!(err.contains("Usage: tagsync plan [OPTIONS]\n"), "{err}");
+}
+
+#[test]
+fn a_wrong_corp_id_names_wecom_corp_id() {
+    let fx = Fixture::new();
+    let out = fx
+        .command(&["export"])
+        .env("WECOM_CORP_ID", "ww-no-such-corp")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    let err = text(&out.stderr);
+    assert!(err.contains("check WECOM_CORP_ID"), "{err}");
+}
+
+#[test]
+fn both_missing_variables_are_named_at_once() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args(["export", "--api-base", "http://127.0.0.1:9"])
+        .env_remove("WECOM_CORP_ID")
+        .env_remove("WECOM_CORP_SECRET")
+        .env_remove("WECOM_SUITE_ID")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("WECOM_CORP_ID and WECOM_CORP_SECRET are not set"),
+        "{err}"
     );
 }
 

@@ -322,4 +322,64 @@ fn tagsync_emulator_reports_a_bad_apps_file() {
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("apps.yaml") && err.contains("secrte"), "{err}");
+    // One `error:`, and the snippet names the file, not `<input>`.
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    assert!(!err.contains("<input>"), "{err}");
+    assert!(
+        err.contains("--> ") && err.contains("apps.yaml:5:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_field_of_the_apps_file_is_in_the_readme_and_the_example() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let table = &readme[readme.find("#### The apps file").expect("section")..];
+    let example = std::fs::read_to_string("examples/apps.yaml").unwrap();
+    // Every field, from the type itself (a file holding all of them loads).
+    let full = emulator::AppsFile {
+        corp_id: "ww1".into(),
+        apps: vec![emulator::AppEntry {
+            name: "a".into(),
+            secret: "s".into(),
+            legacy: true,
+            manage_tags: Some(false),
+            allowed_ips: Some(vec!["127.0.0.1".parse().unwrap()]),
+        }],
+        suites: vec![
+            serde_json::from_value(json!({
+                "suite_id": "s", "suite_secret": "x", "suite_ticket": "t",
+                "permanent_code": "p", "app": "a"
+            }))
+            .unwrap(),
+        ],
+        token_lifetime_secs: Some(1),
+        tag_limit: Some(1),
+        rate_limit_per_minute: Some(1),
+        concurrency_limit: Some(1),
+    };
+    let value = serde_json::to_value(&full).unwrap();
+    let mut fields: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    for (list, key) in [("apps", "apps"), ("suites", "suites")] {
+        let item = &value[key][0];
+        fields.extend(
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(|k| format!("{list}[].{k}")),
+        );
+    }
+    for f in fields {
+        let suite = f.strip_prefix("suites[].");
+        let documented = match suite {
+            Some(k) => table.contains(k),
+            None => table.contains(&format!("| `{f}` |")),
+        };
+        assert!(documented, "{f} is not in the README's apps file table");
+        let key = f.rsplit('.').next().unwrap();
+        assert!(
+            example.contains(&format!("{key}:")),
+            "{key} is not in examples/apps.yaml"
+        );
+    }
 }
