@@ -213,14 +213,15 @@ fn write_stdout(bytes: &[u8], what: &str) -> Exit {
     }
 }
 
-/// Logs go to stderr; `-v` raises the level, `RUST_LOG` overrides it.
+/// Logs go to stderr; `-v` raises tagsync's own level (the HTTP stack's logs, in Rust's
+/// debug forms, only from `-vvv`), `RUST_LOG` overrides it.
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
+        1 => "warn,tagsync=info",
+        2 => "warn,tagsync=debug",
+        _ => "debug,tagsync=trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     // Colour only on a terminal: CI logs and the captured stderr of a plan comment get

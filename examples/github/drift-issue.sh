@@ -9,12 +9,14 @@
 #   GITHUB_TOKEN or GH_TOKEN   a token that may write issues (the workflow's github.token)
 #   DRIFT              true or false (the output of tagsync-drift.sh)
 #   BODY_FILE          the issue's text (default: tagsync-drift.md)
+#   TAGSYNC_CONFIG     the desired file the title names (default: tags.yaml)
 # Prints `issue=<opened|updated|closed|none> [url]`.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../ci source=tagsync-api.sh
 . "$(dirname "$0")/tagsync-api.sh"
 
 label=tagsync-drift
+file=${TAGSYNC_CONFIG:-tags.yaml}
 body=${BODY_FILE:-tagsync-drift.md}
 repo=${GITHUB_REPOSITORY:?set GITHUB_REPOSITORY (owner/name)}
 token=${GITHUB_TOKEN:-${GH_TOKEN:?set GITHUB_TOKEN or GH_TOKEN}}
@@ -59,15 +61,15 @@ if [ -n "$number" ]; then
 fi
 # The label must exist for the next run to find the issue by it (422: it already does).
 jq -n --arg name "$label" \
-  '{name: $name, color: "B60205", description: "the corp differs from tags.yaml"}' \
+  --arg file "$file" '{name: $name, color: "B60205", description: "the corp differs from \($file)"}' \
   >"$api_dir/label.json"
 api_call POST "repos/$repo/labels" "$api_dir/label.json"
 case $api_status in
   201 | 422) ;;
   *) api_need POST "repos/$repo/labels" "$api_dir/label.json" ;;
 esac
-jq --arg l "$label" \
-  '. + {title: "tagsync: the corp'"'"'s tags differ from tags.yaml", labels: [$l]}' \
+jq --arg l "$label" --arg file "$file" \
+  '. + {title: "tagsync: the corp'"'"'s tags differ from \($file)", labels: [$l]}' \
   "$payload" >"$api_dir/issue.json"
 api_need POST "repos/$repo/issues" "$api_dir/issue.json"
 echo "issue=opened $(jq -r .html_url "$api_answer")"

@@ -8,12 +8,14 @@
 #   GITLAB_TOKEN   a project access token with the `api` scope (a masked CI/CD variable)
 #   DRIFT          true or false (the output of tagsync-drift.sh)
 #   BODY_FILE      the issue's text (default: tagsync-drift.md)
+#   TAGSYNC_CONFIG the desired file the title names (default: tags.yaml)
 # Prints `issue=<opened|updated|closed|none> [url]`.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../ci source=tagsync-api.sh
 . "$(dirname "$0")/tagsync-api.sh"
 
 label=tagsync-drift
+file=${TAGSYNC_CONFIG:-tags.yaml}
 body=${BODY_FILE:-tagsync-drift.md}
 issues="projects/${CI_PROJECT_ID:?set CI_PROJECT_ID}/issues"
 case ${DRIFT:-} in
@@ -45,8 +47,8 @@ if [ ! -s "$body" ]; then
   exit 1
 fi
 # GitLab creates the label with the issue when it does not exist yet.
-jq -Rs --arg l "$label" \
-  '{description: ., labels: $l, title: "tagsync: the corp'"'"'s tags differ from tags.yaml"}' \
+jq -Rs --arg l "$label" --arg file "$file" \
+  '{description: ., labels: $l, title: "tagsync: the corp'"'"'s tags differ from \($file)"}' \
   <"$body" >"$api_dir/issue.json"
 if [ -n "$iid" ]; then
   api_need PUT "$issues/$iid" "$api_dir/issue.json"

@@ -123,7 +123,13 @@ fn record_applied(ledger: &mut Ledger, kind: &StepKind) {
             }
         }
         StepKind::Delete { groups, tags } => {
+            // A deleted group takes its tags with it: their ids go too.
+            let members: Vec<String> = groups
+                .iter()
+                .flat_map(|g| ledger.tags_bound_to(&g.id))
+                .collect();
             let ids = groups.iter().map(|g| g.id.as_str());
+            let ids = ids.chain(members.iter().map(String::as_str));
             ledger.forget(ids.chain(tags.iter().map(|t| t.id.as_str())));
         }
         StepKind::AddGroup { .. } | StepKind::AddTags { .. } => {}

@@ -28,14 +28,14 @@ impl fmt::Display for VerifyResult {
             VerifyResult::Converged => f.write_str("verified: the corp equals the file"),
             VerifyResult::Remaining { steps } => {
                 let n = steps.len();
-                let (changes, are) = if n == 1 {
-                    ("change", "is")
+                let (changes, are, them) = if n == 1 {
+                    ("change", "is", "it")
                 } else {
-                    ("changes", "are")
+                    ("changes", "are", "them")
                 };
                 write!(
                     f,
-                    "verify: {n} {changes} {are} still needed; run `tagsync plan` to see them"
+                    "verify: {n} {changes} {are} still needed; run `tagsync plan` to see {them}"
                 )?;
                 for s in steps.iter().take(10) {
                     write!(f, "\n  - {}", for_terminal(s))?;

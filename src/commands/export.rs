@@ -64,6 +64,16 @@ async fn run(args: &ExportArgs) -> Result<Exit, CommandError> {
     if let Err(why) = zero_plan(&desired, &snapshot, &owned) {
         eprintln!("warning: the exported file does not plan to zero changes: {why}");
     }
+    let read_only = exported.groups.iter().filter(|g| !g.managed).count();
+    if read_only > 0 {
+        eprintln!(
+            "note: {read_only} of {} groups are exported `managed: false` (read-only): the \
+             ledger records nothing in them as made by this app. If this app made some, \
+             record them with `tagsync adopt ID… --with-tags` (`tagsync export --ids` shows \
+             the ids), then export again.",
+            exported.groups.len()
+        );
+    }
     match &args.output {
         Some(path) => crate::atomic_write::write(path, text.as_bytes()).map_err(|source| {
             CommandError::Write {

@@ -285,11 +285,17 @@ pub async fn make_plan(
             "settled the adds an interrupted apply left pending"
         );
     }
-    tracing::info!(
-        ledger = ?ledger_path,
-        owned = ledger.owned.len(),
-        "read the ownership ledger"
-    );
+    match &ledger_path {
+        Some(path) => tracing::info!(
+            path = %path.display(),
+            owned = ledger.owned.len(),
+            "read the ownership ledger"
+        ),
+        None => tracing::info!(
+            owned = ledger.owned.len(),
+            "no ledger file: the seed's owners stand for it"
+        ),
+    }
     let options = PlanOptions {
         allow_delete: args.allow_delete,
         tag_limit: args.tag_limit,

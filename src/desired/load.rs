@@ -177,8 +177,9 @@ fn parse_error(e: &serde_saphyr::Error, src: &str) -> Diagnostic {
         pos.column = i + 1;
     }
     // The parser stumbles where an unclosed `[` or `{` stops making sense, often lines
-    // later: point at the bracket too.
-    match unclosed_flow(src, pos) {
+    // later: point at the bracket too (for a syntax error, not a parser limit).
+    let syntax = parse_help(&message) == SYNTAX_HELP;
+    match unclosed_flow(src, pos).filter(|(open, _)| syntax && open.line < pos.line) {
         Some((open, bracket)) => {
             let close = if bracket == '[' { ']' } else { '}' };
             Diagnostic::new(
@@ -283,9 +284,11 @@ fn parse_help(message: &str) -> &'static str {
     } else if m.contains("parser limit") || m.contains("alias") || m.contains("nested too deeply") {
         "the file is nested too deeply or expands too many aliases; write the lists out plainly"
     } else {
-        "fix the YAML syntax at this position"
+        SYNTAX_HELP
     }
 }
+
+const SYNTAX_HELP: &str = "fix the YAML syntax at this position";
 
 #[cfg(test)]
 mod tests {

@@ -315,6 +315,15 @@ impl Ledger {
         n
     }
 
+    /// The ids bound as tags of group `group_id` (they go when the group is deleted).
+    pub fn tags_bound_to(&self, group_id: &str) -> Vec<String> {
+        self.bindings
+            .iter()
+            .filter(|(_, b)| b.group.as_deref() == Some(group_id))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     /// Set the bindings of owned ids (from the planner's matching, after a verified
     /// apply). Returns how many changed; ids not owned are ignored.
     pub fn bind_all(&mut self, bindings: Bindings) -> usize {

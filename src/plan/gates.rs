@@ -26,7 +26,7 @@ pub fn apply(plan: &mut Plan, remote: &Snapshot, owned: &Owned, options: &PlanOp
         return;
     }
     let why = if over_count {
-        format!("more than {} tags", options.max_delete)
+        format!("over {} needs `--allow-delete`", options.max_delete)
     } else {
         format!(
             "more than {}% of the {owned_tags} tags tagsync owns",

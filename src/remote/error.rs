@@ -136,7 +136,8 @@ pub fn hint(code: i64) -> &'static str {
         }
         errcode::NO_PRIVILEGE | errcode::NO_PRIVILEGE_ALT => {
             "this app did not create the item, so WeCom lets it neither edit nor delete it; \
-             change it in the admin console or leave it unmanaged"
+             change it in the admin console or leave it unmanaged (if `tagsync adopt` recorded \
+             it by mistake, `tagsync disown ID` undoes that)"
         }
         errcode::IP_NOT_TRUSTED => {
             "this machine's IP is not in the app's trusted-IP list (企业可信IP); \

@@ -15,6 +15,7 @@ pub(super) struct Attempts {
     call: Call,
     backoff: ExponentialBackoff,
     budget: Duration,
+    max_retries: usize,
     limit_backoff: Duration,
     started: Instant,
     count: u32,
@@ -26,6 +27,7 @@ impl Attempts {
             call,
             backoff: config.backoff(),
             budget: config.retry_budget,
+            max_retries: config.max_retries,
             limit_backoff: config.limit_backoff,
             started: Instant::now(),
             count: 0,
@@ -60,13 +62,23 @@ impl Attempts {
                 last: Box::new(err),
             });
         };
-        tracing::warn!(
-            call = %self.call,
-            attempt = self.count,
-            delay_ms = delay.as_millis() as u64,
-            "{}; retrying",
-            err.what()
-        );
+        // Said once per call; the attempts after it only with -v.
+        if self.count == 1 {
+            tracing::warn!(
+                "{}; retrying, at most {} times within {} s (each retry is logged with -v)",
+                err.what(),
+                self.max_retries,
+                self.budget.as_secs()
+            );
+        } else {
+            tracing::info!(
+                call = %self.call,
+                attempt = self.count,
+                delay_ms = delay.as_millis() as u64,
+                "{}; retrying",
+                err.what()
+            );
+        }
         retries.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(delay).await;
         Ok(())

@@ -172,7 +172,7 @@ fn top(plan: &Plan, ctx: &Context<'_>, cap: usize, esc: &dyn Fn(&str) -> String)
             plural(tags)
         );
         let lines = gone.into_iter().map(|g| format!("- {g}\n"));
-        budgeted(&mut head, lines, cap / 3, "deleted item", ctx);
+        budgeted(&mut head, lines, cap / 4, "deleted item", ctx);
         let _ = writeln!(head);
     }
     let drift: Vec<String> = plan

@@ -308,10 +308,12 @@ fn export_writes_a_file_that_plans_to_zero_changes() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let exported = text(&out.stdout);
     assert!(exported.starts_with("# yaml-language-server: $schema=tagsync.schema.json\n"));
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("warning"), "no warning: {stderr}");
+    // The groups others made are read-only, and the note says how to take them over.
     assert!(
-        text(&out.stderr).is_empty(),
-        "no warning: {}",
-        text(&out.stderr)
+        stderr.starts_with("note: 2 of 3 groups are exported `managed: false`"),
+        "{stderr}"
     );
     snapshot_run("export", &fx, &out);
     let cfg = fx.write("exported.yaml", &exported);
@@ -853,4 +855,36 @@ fn applying_a_saved_plan_with_nothing_to_do_prints_one_json_document_with_its_re
     assert_eq!(v["apply"]["exit_code"], 0);
     assert_eq!(v["apply"]["steps"], serde_json::json!([]));
     assert_eq!(fx.writes(), 0);
+}
+
+#[test]
+fn a_refused_connection_says_once_what_is_retried_and_logs_plainly() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args(["export", "--api-base", "http://127.0.0.2:1"])
+        .env("WECOM_CORP_ID", "ww1")
+        .env("WECOM_CORP_SECRET", "s")
+        .env("TAGSYNC_RETRY_BACKOFF_MS", common::bin::FAST_RETRIES)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let warns: Vec<&str> = err.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warns.len(), 1, "{err}");
+    assert!(warns[0].contains("retrying, at most"), "{err}");
+    assert!(err.contains("gave up after"), "{err}");
+
+    // -v logs tagsync's own lines in words, not the HTTP stack's debug forms.
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    let out = fx.run(&["export", "-vv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let err = text(&out.stderr);
+    assert!(err.contains("sending"), "{err}");
+    assert!(!err.contains("Some("), "{err}");
+    assert!(
+        !err.contains("connection"),
+        "hyper's logs only from -vvv: {err}"
+    );
 }

@@ -472,3 +472,18 @@ fn a_console_group_tagsync_added_to_exports_with_order_ignore_and_moves_nothing(
     let out = fx.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
 }
+
+#[test]
+fn deleting_a_group_forgets_its_tags_ids_too() {
+    let (fx, cfg) = applied();
+    let group = channel(&fx).group_id.clone();
+    let ledger = Ledger::load(&fx.ledger_path(), CORP).expect("ledger");
+    assert_eq!(ledger.owned.len(), 4, "the group and its three tags");
+    std::fs::write(&cfg, "version: 1\ngroups: []\n").expect("write");
+    let out = fx.run(&["plan", "-c", &cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(!fx.emu().dump().iter().any(|g| g.group_id == group));
+    let ledger = Ledger::load(&fx.ledger_path(), CORP).expect("ledger");
+    assert!(ledger.owned.is_empty(), "{:?}", ledger.owned);
+    assert!(ledger.bindings.is_empty(), "{:?}", ledger.bindings);
+}

@@ -23,5 +23,6 @@ mod install;
 mod pr_comment;
 mod render;
 mod schema;
+mod tutorial;
 mod validate;
 mod validate_props;

@@ -40,7 +40,8 @@ pub(super) struct Rename {
 pub(super) fn not_owned(id: &str) -> Blocked {
     Blocked {
         reason: format!(
-            "not owned: tagsync did not create {id}, and the API refuses edits and deletes of it"
+            "not owned: the ledger does not record {id} as made by this app, and WeCom refuses \
+             an app's edits and deletes of what it did not create"
         ),
         fix: format!(
             "`tagsync adopt {id}` if this app created it, or `ownership: all` with the legacy secret"

@@ -624,6 +624,11 @@ pub(super) fn drift_issue_cycle(kit: &Kit, opened_label: impl Fn(&fake_api::Stor
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].body, kit.read("tagsync-drift.md"));
         assert!(issues[0].open);
+        assert!(
+            issues[0].title.ends_with("differ from tags.yaml"),
+            "{}",
+            issues[0].title
+        );
         assert_eq!(opened_label(&st), 1);
     }
 
@@ -674,6 +679,27 @@ pub(super) fn github_drift_issue_is_opened_updated_and_closed() {
     });
     let st = lock(&kit.api);
     assert!(st.issues.iter().any(|i| i.number == 500 && i.open));
+}
+
+#[test]
+pub(super) fn the_drift_issue_names_the_configured_file() {
+    for platform in [Platform::GitHub, Platform::GitLab] {
+        let kit = Kit::new(platform);
+        kit.write("tagsync-drift.md", "drift\n");
+        let out = kit.script(
+            "drift-issue.sh",
+            &[("DRIFT", "true"), ("TAGSYNC_CONFIG", "infra/tags.yaml")],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+        let st = lock(&kit.api);
+        let issues = st.labelled("tagsync-drift");
+        assert_eq!(issues.len(), 1);
+        assert!(
+            issues[0].title.ends_with("differ from infra/tags.yaml"),
+            "{}",
+            issues[0].title
+        );
+    }
 }
 
 #[test]
