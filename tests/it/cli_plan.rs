@@ -457,9 +457,48 @@ fn the_delete_gate_blocks_with_exit_3_until_allow_delete() {
     assert_eq!(v["blocked"], true);
     let fix = v["steps"][0]["blocked"]["fix"].as_str().expect("a fix");
     assert!(fix.contains("--allow-delete 12"), "{fix}");
+    let too_few = run(&["--allow-delete", "11"]);
+    assert_eq!(too_few.status.code(), Some(3), "{}", text(&too_few.stderr));
+    let shown = text(&too_few.stdout);
+    assert!(
+        shown.contains("deletes or replaces 12 tags")
+            && shown.contains("`--allow-delete 11` allows only 11"),
+        "{shown}"
+    );
     let allowed = run(&["--allow-delete", "12"]);
     assert_eq!(allowed.status.code(), Some(2), "{}", text(&allowed.stdout));
     assert!(text(&allowed.stdout).contains("delete 12 tags and 1 group"));
+}
+
+#[test]
+fn a_new_group_above_an_ignored_console_group_shows_above_it() {
+    // The file puts 新分组 between 客户等级 (ours, order 30) and the admin's 行业
+    // (order 20, `order: ignore`): it gets an order between the two.
+    let fx = Fixture::new();
+    fx.adopt_ours();
+    let cfg = fx.write(
+        "tags.yaml",
+        "version: 1\ngroups:\n  - name: 客户等级\n    tags: [VIP, 普通客户]\n  \
+         - name: 新分组\n    tags: [甲]\n  - name: 行业\n    managed: false\n    \
+         order: ignore\n    tags: [制造业, 零售]\n  - name: 来源\n    managed: false\n    \
+         order: ignore\n    tags: [官网]\n",
+    );
+    let out = fx.run(&["plan", "-c", cfg.to_str().expect("path"), "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let dump = fx.emu().dump();
+    let order = |name: &str| {
+        dump.iter()
+            .find(|g| g.group_name == name)
+            .map(|g| g.order)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert!(
+        order("客户等级") > order("新分组") && order("新分组") > order("行业"),
+        "{} {} {}",
+        order("客户等级"),
+        order("新分组"),
+        order("行业")
+    );
 }
 
 #[test]
