@@ -20,14 +20,13 @@
 //! and the empty plan after it. The floor counts write calls only:
 //!
 //! ```text
-//! floor = max(ceil(calls / parallelism) × latency, (calls of one API − burst) ÷ rate)
+//! floor = max(ceil(calls / parallelism) × latency, floor((calls of one API − 1) ÷ N) × 60 s)
 //! ```
 //!
-//! with the client's own limit (8000 calls a minute per API, 80% of the vendor's, with a
-//! burst of one second's worth, 133 calls). The `ceil` is there because one call cannot
-//! take less than the latency (one delete is 50 ms, not 12.5 ms); the burst because the
-//! limiter lets that many through at once (without it, runs at `--parallelism 16` came
-//! in at 0.5–0.75× of the "floor").
+//! with N the client's own limit (8000 calls of one API in any minute, 80% of the
+//! vendor's; `remote::limit`): that many go at once, so for every scenario here the
+//! first term is the floor. The `ceil` is there because one call cannot take less than
+//! the latency (one delete is 50 ms, not 12.5 ms).
 //!
 //! The baseline is what a hand-written script does, on a fresh emulator with the same
 //! seed and the same client: read the corp once, then one call per changed tag in
@@ -483,15 +482,13 @@ async fn run_baseline(case: &Case, args: &Args) -> Result<Baseline, Failed> {
     })
 }
 
-/// The floor (BENCHMARKS.md) for `calls` write calls of one API. The client's
-/// limiter lets a burst of one second's worth (`rate / 60`) through at once, so only the
-/// calls beyond it wait for the rate.
+/// The floor (BENCHMARKS.md) for `calls` write calls of one API. The client's limit is
+/// a window of `rate_per_minute` calls in any minute: that many go at once, and each
+/// further full window's worth waits a minute.
 fn floor(calls: usize, parallelism: usize, latency: Duration, rate_per_minute: u32) -> Duration {
     let waves = calls.div_ceil(parallelism.max(1)) as u32;
-    let burst = (rate_per_minute / 60).max(1) as usize;
-    let beyond = calls.saturating_sub(burst) as f64;
-    let by_rate = Duration::from_secs_f64(beyond * 60.0 / f64::from(rate_per_minute.max(1)));
-    (latency * waves).max(by_rate)
+    let windows = (calls.saturating_sub(1) / rate_per_minute.max(1) as usize) as u32;
+    (latency * waves).max(Duration::from_secs(60) * windows)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -526,12 +523,9 @@ struct Row {
 
 fn print_tables(rows: &[Row], args: &Args, rate: u32) {
     println!(
-        "\n{} run(s) each, parallelism {}, latency {} ms, client rate limit {rate}/min per API \
-         (burst {}); medians\n",
-        args.runs,
-        args.parallelism,
-        args.latency_ms,
-        (rate / 60).max(1)
+        "\n{} run(s) each, parallelism {}, latency {} ms, client rate limit {rate} calls per \
+         API in any minute; medians\n",
+        args.runs, args.parallelism, args.latency_ms,
     );
     println!(
         "| scenario | calls | bound | floor | execute | execute ÷ floor | read + plan | verify \

@@ -126,6 +126,9 @@ a third\-party app instead
 WECOM_API_BASE
 another API base (https; plain http only on loopback), e.g. the emulator
 .TP
+TAGSYNC_RATE_SHARE
+the percentage (1 to 100, default 80) of WeCom's 10,000 calls a minute per API tagsync may use
+.TP
 NO_COLOR
 no colour in the text output
 .TP

@@ -34,6 +34,8 @@ Environment:
   WECOM_API_BASE       another API base, e.g. the emulator (https; plain http only on loopback)
   WECOM_SUITE_ID, WECOM_SUITE_SECRET, WECOM_SUITE_TICKET, WECOM_PERMANENT_CODE
                        a third-party app instead of WECOM_CORP_SECRET
+  TAGSYNC_RATE_SHARE   percent of WeCom's 10,000 calls a minute per API tagsync may use
+                       (default 80; lower it when other apps call the tag API too)
   NO_COLOR             no colour in the text output
   RUST_LOG             the log filter (logs go to stderr)";
 

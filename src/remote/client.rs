@@ -17,7 +17,8 @@
 //!     gone; 40071: the name is already taken — by the item itself), the result is
 //!     reported as [`ErrorKind::Ambiguous`] rather than as a failure, so the caller
 //!     re-reads instead of reporting a false error.
-//! - **Limits**: a rate limiter per API (default 80% of the vendor's 10,000/minute) and a
+//! - **Limits**: a rate limit per API shaped like the vendor's window (at most 80% of its
+//!   10,000 calls in any minute, by default; see [`super::limit`]) and a
 //!   cap on calls in flight, lowered by one on each 45033 (down to one). After 45009 the
 //!   next attempt waits at least `limit_backoff`. Calls the limiter holds back are
 //!   counted in [`ClientStats::rate_waits`].
@@ -30,14 +31,14 @@
 //!   error (`reqwest::Error::without_url`) or logged, and every free-text part of an error
 //!   is scrubbed of the secrets and tokens this client knows.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
 use tokio::sync::{Mutex, Semaphore};
+
+use super::limit::Limiter;
 
 use super::config::ClientConfig;
 use super::credentials::{Credentials, Secret};
@@ -106,7 +107,7 @@ struct Inner {
     config: ClientConfig,
     http: reqwest::Client,
     token: Mutex<Option<CachedToken>>,
-    limiters: Vec<DefaultDirectRateLimiter>,
+    limiters: Vec<Limiter>,
     in_flight: Semaphore,
     /// Permits of `in_flight` not yet forgotten.
     concurrency: std::sync::atomic::AtomicUsize,
@@ -170,17 +171,15 @@ impl Client {
         let http = builder
             .build()
             .map_err(|e| config_error(format!("cannot set up HTTP: {}", e.without_url())))?;
-        let rate = NonZeroU32::new(config.rate_per_minute)
-            .ok_or_else(|| config_error("rate_per_minute must be at least 1".into()))?;
+        if config.rate_per_minute == 0 {
+            return Err(config_error("rate_per_minute must be at least 1".into()));
+        }
         if config.concurrency == 0 {
             return Err(config_error("concurrency must be at least 1".into()));
         }
-        // Burst of about one second's worth, so the rate stays smooth across the minute.
-        let burst = NonZeroU32::new((rate.get() / 60).max(1)).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::per_minute(rate).allow_burst(burst);
         let limiters = Call::ALL
             .iter()
-            .map(|_| RateLimiter::direct(quota))
+            .map(|_| Limiter::new(config.rate_per_minute))
             .collect();
         let redactor = Redactor::new(&config.credentials);
         Ok(Client {
@@ -377,11 +376,11 @@ impl Client {
         body: Option<&[u8]>,
     ) -> Result<A, ClientError> {
         let inner = &self.inner;
-        let limiter = &inner.limiters[call.index()];
-        if limiter.check().is_err() {
-            inner.rate_waits.fetch_add(1, Ordering::Relaxed);
-            limiter.until_ready().await;
-        }
+        inner.limiters[call.index()]
+            .acquire(|| {
+                inner.rate_waits.fetch_add(1, Ordering::Relaxed);
+            })
+            .await;
         let _permit = inner
             .in_flight
             .acquire()

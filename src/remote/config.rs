@@ -17,6 +17,12 @@ pub const ENV_API_BASE: &str = "WECOM_API_BASE";
 /// Environment variable with the retry delays `MIN,MAX,LIMIT` in milliseconds.
 pub const ENV_RETRY_BACKOFF_MS: &str = "TAGSYNC_RETRY_BACKOFF_MS";
 
+/// The share of WeCom's per-API limit tagsync may use, in percent (default 80).
+pub const ENV_RATE_SHARE: &str = "TAGSYNC_RATE_SHARE";
+
+/// WeCom's limit: calls per API per corp per minute, all apps together.
+pub const VENDOR_CALLS_PER_MINUTE: u32 = 10_000;
+
 /// How the client reaches WeCom and how hard it tries.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -40,7 +46,8 @@ pub struct ClientConfig {
     /// Shortest delay after a frequency-limit answer (45009): the vendor counts calls per
     /// minute, so an early retry is only refused again.
     pub limit_backoff: Duration,
-    /// Calls per minute, per API (the vendor allows 10,000 per corp per API).
+    /// Calls of one API in any 60-second window (the vendor allows 10,000 per corp per
+    /// API, all apps together).
     pub rate_per_minute: u32,
     /// Calls in flight at once, all APIs together.
     pub concurrency: usize,
@@ -61,7 +68,7 @@ impl ClientConfig {
             min_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
             limit_backoff: Duration::from_secs(5),
-            rate_per_minute: 8_000,
+            rate_per_minute: VENDOR_CALLS_PER_MINUTE / 100 * 80,
             concurrency: 4,
         })
     }
@@ -82,7 +89,30 @@ impl ClientConfig {
         {
             config.set_backoff_ms(&v)?;
         }
+        if let Some(v) = std::env::var(ENV_RATE_SHARE)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            config.set_rate_share(&v)?;
+        }
         Ok(config)
+    }
+
+    /// Use `percent` (1 to 100) of WeCom's 10,000 calls a minute per API: less when
+    /// other apps of the corp call the same APIs at the same time.
+    pub fn set_rate_share(&mut self, percent: &str) -> Result<(), ClientError> {
+        match percent.trim().trim_end_matches('%').parse::<u32>() {
+            Ok(p @ 1..=100) => {
+                self.rate_per_minute = VENDOR_CALLS_PER_MINUTE / 100 * p;
+                Ok(())
+            }
+            _ => Err(ClientError::Config {
+                message: format!(
+                    "{ENV_RATE_SHARE}={percent:?} is not a percentage from 1 to 100 (of \
+                     WeCom's 10,000 calls a minute per API; the default is 80)"
+                ),
+            }),
+        }
     }
 
     /// Set the retry delays from `MIN,MAX,LIMIT` in milliseconds: the first backoff, the
@@ -129,4 +159,26 @@ pub(super) fn choose_api_base<'a>(flag: Option<&'a str>, env: Option<&'a str>) -
     flag.filter(set)
         .or(env.filter(set))
         .unwrap_or(DEFAULT_API_BASE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_share_is_a_percentage_of_the_vendor_limit() {
+        let creds = Credentials::Corp {
+            corp_id: "ww1".into(),
+            secret: crate::remote::Secret::new("s"),
+        };
+        let mut c = ClientConfig::new(crate::remote::DEFAULT_API_BASE, creds).unwrap();
+        assert_eq!(c.rate_per_minute, 8_000);
+        c.set_rate_share("50").unwrap();
+        assert_eq!(c.rate_per_minute, 5_000);
+        c.set_rate_share("100%").unwrap();
+        assert_eq!(c.rate_per_minute, 10_000);
+        for bad in ["0", "101", "half", ""] {
+            assert!(c.set_rate_share(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -6,12 +6,13 @@ pub mod config;
 pub mod credentials;
 mod decode;
 pub mod error;
+pub mod limit;
 mod redact;
 mod retry;
 
 pub use crate::snapshot::{RemoteGroup, RemoteTag, Snapshot};
 pub use base_url::{DEFAULT_API_BASE, parse_api_base};
 pub use client::{Client, ClientStats, install_crypto_provider};
-pub use config::{ClientConfig, ENV_API_BASE, ENV_RETRY_BACKOFF_MS};
+pub use config::{ClientConfig, ENV_API_BASE, ENV_RATE_SHARE, ENV_RETRY_BACKOFF_MS};
 pub use credentials::{Credentials, Secret};
 pub use error::{Call, ClientError, ErrorKind};
