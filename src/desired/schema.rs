@@ -91,7 +91,7 @@ const NAME_PATTERN: &str = r"^(?!\s)(?![\s\S]*\s$)[^\u0000-\u001F\u007F-\u009F\u
 /// A name tagsync may send (`$defs/Name`): a managed group's name and its tags' names.
 fn name_schema() -> serde_json::Value {
     serde_json::json!({
-        "description": "1 to 30 characters (counted as characters, not bytes), no surrounding spaces, no control, zero-width or bidi characters.",
+        "description": "1 to 30 characters (counted as characters, not bytes; one beyond U+FFFF, such as most emoji, counts as two), no surrounding spaces, no control, zero-width or bidi characters.",
         "anyOf": [
             {
                 "type": "string",
@@ -118,7 +118,7 @@ impl JsonSchema for CorpName {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "1 to 30 characters (counted as characters, not bytes). Outside `managed: false` groups and `previously`: no surrounding spaces, no control, zero-width or bidi characters.",
+            "description": "1 to 30 characters (counted as characters, not bytes). Outside `managed: false` groups and `previously`: one beyond U+FFFF (most emoji) counts as two, and no surrounding spaces, no control, zero-width or bidi characters.",
             "anyOf": [
                 { "type": "string", "minLength": 1, "maxLength": 30 },
                 { "type": "integer" }

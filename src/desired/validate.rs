@@ -303,6 +303,28 @@ impl Checker {
         if sent == Sent::Never {
             return;
         }
+        // WeCom says 30 characters without saying what it counts. A character outside the
+        // Basic Multilingual Plane (most emoji, rare CJK) is two UTF-16 units, and a
+        // server counting those would refuse a name of 30 characters: a name tagsync
+        // sends is held to the stricter count (docs/emulator-fidelity.md).
+        let units = name.encode_utf16().count();
+        if chars <= MAX_NAME_CHARS && units > MAX_NAME_CHARS {
+            self.push(
+                Diagnostic::new(
+                    format!(
+                        "{what} name `{name}` is {chars} characters but {units} UTF-16 units long"
+                    ),
+                    pos,
+                    format!(
+                        "WeCom allows {MAX_NAME_CHARS} characters without saying how it counts \
+                         them; emoji and other characters beyond U+FFFF may count twice, so \
+                         tagsync keeps a name it sends within {MAX_NAME_CHARS} by that count: \
+                         shorten it"
+                    ),
+                )
+                .label(format!("{units} UTF-16 units")),
+            );
+        }
         if name.trim() != name {
             self.push(
                 Diagnostic::new(

@@ -477,3 +477,24 @@ fn regex_escape(s: &str) -> String {
     }
     out
 }
+
+#[test]
+fn a_name_tagsync_sends_is_held_to_30_utf16_units() {
+    let fifteen = "😀".repeat(15);
+    let sixteen = "😀".repeat(16);
+    let ok = format!("version: 1\ngroups:\n  - name: g\n    tags: [\"{fifteen}\"]\n");
+    load_str(&ok, "ok.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let bad = format!("version: 1\ngroups:\n  - name: g\n    tags: [\"{sixteen}\"]\n");
+    let diags = load_str(&bad, "bad.yaml").expect_err("32 UTF-16 units");
+    let shown = diags.to_string();
+    assert!(
+        shown.contains("is 16 characters but 32 UTF-16 units long"),
+        "{shown}"
+    );
+    assert!(shown.contains("may count twice"), "{shown}");
+    // A console group's names are only compared, never sent: counted as characters.
+    let read_only = format!(
+        "version: 1\ngroups:\n  - name: g\n    managed: false\n    order: ignore\n    tags: [\"{sixteen}\"]\n"
+    );
+    load_str(&read_only, "ro.yaml").unwrap_or_else(|e| panic!("{e}"));
+}
