@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::profile::Profile;
 use crate::wire;
 
 /// Errors while loading the emulator's files.
@@ -31,7 +32,7 @@ pub enum EmulatorError {
         "{path} is not an apps file: {detail}\n  = help: its fields are corp_id, apps: \
          [{{name, secret, legacy?, manage_tags?, allowed_ips?}}], suites?: [{{suite_id, \
          suite_secret, suite_ticket, permanent_code, app}}], token_lifetime_secs?, tag_limit?, \
-         rate_limit_per_minute?, concurrency_limit? (README, \"The apps file\")"
+         rate_limit_per_minute?, concurrency_limit?, profile? (README, \"The apps file\")"
     )]
     AppsFormat {
         path: PathBuf,
@@ -259,6 +260,10 @@ pub struct AppsFile {
     pub rate_limit_per_minute: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concurrency_limit: Option<usize>,
+    /// Where the vendor document is silent: which behaviour to emulate (each key
+    /// optional, default the emulator's usual choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
 }
 
 impl AppsFile {
@@ -293,6 +298,9 @@ impl AppsFile {
         }
         config.rate_limit_per_minute = self.rate_limit_per_minute.or(config.rate_limit_per_minute);
         config.concurrency_limit = self.concurrency_limit.or(config.concurrency_limit);
+        if let Some(profile) = self.profile {
+            config.profile = profile;
+        }
     }
 }
 
@@ -458,6 +466,8 @@ pub struct EmulatorConfig {
     pub access: BTreeMap<String, AppAccess>,
     /// Third-party suites installed in the corp.
     pub suites: Vec<Suite>,
+    /// Which behaviour to emulate where the vendor document is silent.
+    pub profile: Profile,
 }
 
 impl Default for EmulatorConfig {
@@ -477,6 +487,7 @@ impl Default for EmulatorConfig {
             faults: Faults::none(),
             access: BTreeMap::new(),
             suites: Vec::new(),
+            profile: Profile::default(),
         }
     }
 }

@@ -4,7 +4,9 @@
 //! free loopback port and returns an [`EmulatorHandle`]; `tagsync emulator` runs one
 //! until stopped ([`cmd_emulator`]).
 //!
-//! Choices where WeCom's documentation is silent (see also `state` and `server`):
+//! Choices where WeCom's documentation is silent (see also `state` and `server`; the ones
+//! about the tag calls are switchable, [`Profile`], and listed with their sources in
+//! `docs/emulator-fidelity.md`):
 //! - list order: larger `order` first, ties by earlier `create_time`, then creation order;
 //! - unknown paths: HTTP 404 with an HTML page, no errcode; non-POST tag calls: 43002;
 //! - list filters: ids that never existed are left out of the answer (no error);
@@ -51,6 +53,7 @@
 mod answer;
 mod config;
 mod faults;
+mod profile;
 mod server;
 mod shared;
 mod state;
@@ -64,6 +67,10 @@ use std::time::Duration;
 pub use config::{
     App, AppAccess, AppEntry, AppsFile, CallKind, EmulatorConfig, EmulatorError, FaultKind, Faults,
     KindFaults, Latency, ScriptedFault, SeedFile, SeedGroup, SeedTag, Suite, load_apps, load_seed,
+};
+pub use profile::{
+    DelInvalidIds, DeletedFalse, EmptyEdit, ExistingTagName, ForeignGroupAdds, ForeignGroupDelete,
+    GroupDeletedFlag, ListTies, MergeOrder, NameCount, NameTrim, Profile, UnknownLookupIds,
 };
 pub use server::{CONSOLE_EDIT_PATH, MAX_BODY_BYTES, STATE_PATH};
 pub use shared::{CALL_LOG_CAP, CallRecord};

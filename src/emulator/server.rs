@@ -99,11 +99,15 @@ impl Shared {
             CallKind::List => {
                 let req: wire::TagListRequest =
                     serde_json::from_value(body.clone()).map_err(bad)?;
-                let tag_group = corp.list(&req);
-                Ok(to_json(&wire::TagListResponse {
+                let tag_group = corp.list(&req)?;
+                let answer = wire::TagListResponse {
                     status: wire::Status::ok(),
                     tag_group,
-                }))
+                };
+                if corp.sends_deleted_false() {
+                    return Ok(to_json(&with_deleted_false(&answer)));
+                }
+                Ok(to_json(&answer))
             }
             CallKind::Add => {
                 let req: wire::AddTagRequest = serde_json::from_value(body.clone()).map_err(bad)?;
@@ -129,6 +133,26 @@ impl Shared {
             }
         }
     }
+}
+
+/// A list answer with `"deleted": false` written on every group and tag not deleted.
+fn with_deleted_false(answer: &wire::TagListResponse) -> serde_json::Value {
+    let mut v = serde_json::to_value(answer).unwrap_or_default();
+    let set = |item: &mut serde_json::Value| {
+        if let Some(map) = item.as_object_mut() {
+            map.entry("deleted")
+                .or_insert(serde_json::Value::Bool(false));
+        }
+    };
+    if let Some(groups) = v.get_mut("tag_group").and_then(|g| g.as_array_mut()) {
+        for g in groups {
+            set(g);
+            if let Some(tags) = g.get_mut("tag").and_then(|t| t.as_array_mut()) {
+                tags.iter_mut().for_each(set);
+            }
+        }
+    }
+    v
 }
 
 /// Counts a call in flight for one app until dropped.

@@ -72,7 +72,7 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn new(config: EmulatorConfig) -> Result<Self, String> {
         config.validate_apps().map_err(|e| e.to_string())?;
-        let corp = Corp::from_seed(&config.seed, config.tag_limit)?;
+        let corp = Corp::with_profile(&config.seed, config.tag_limit, config.profile)?;
         let access = config
             .apps
             .iter()

@@ -3,12 +3,20 @@
 //!
 //! Deleted items stay as tombstones (flag `deleted`) so that lookups by id can report
 //! them, as WeCom does. List order: groups, and tags inside a group, by larger `order`
-//! first, ties by earlier `create_time`, then by creation sequence.
+//! first, ties by earlier `create_time`, then by creation sequence (the [`Profile`] may
+//! reverse ties, and changes the other answers the vendor document leaves open).
+//!
+//! Why one file: the four calls share the corp's private index, tombstones and profile;
+//! split, each rule would need those internals opened to its siblings.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::config::{SeedGroup, SeedTag};
+use super::profile::{
+    DelInvalidIds, DeletedFalse, EmptyEdit, ExistingTagName, ForeignGroupAdds, ForeignGroupDelete,
+    GroupDeletedFlag, ListTies, MergeOrder, NameCount, NameTrim, Profile, UnknownLookupIds,
+};
 use crate::wire::{self, errcode};
 
 /// Longest group or tag name, in characters.
@@ -37,9 +45,9 @@ impl ApiError {
     fn invalid_id(id: &str) -> Self {
         ApiError::new(errcode::INVALID_TAG_ID, format!("invalid tagid: {id:?}"))
     }
-    fn no_privilege(id: &str) -> Self {
+    fn no_privilege(code: i64, id: &str) -> Self {
         ApiError::new(
-            errcode::NO_PRIVILEGE,
+            code,
             format!(
                 "no privilege to access/modify contact/party/agent: {id} was not created by this app"
             ),
@@ -89,11 +97,13 @@ impl Group {
     }
 }
 
-fn display_cmp(a: &Item, b: &Item) -> std::cmp::Ordering {
-    b.order
-        .cmp(&a.order)
-        .then(a.create_time.cmp(&b.create_time))
-        .then(a.seq.cmp(&b.seq))
+/// List order: larger `order` first; ties by creation, oldest or newest first.
+fn display_cmp(ties: ListTies, a: &Item, b: &Item) -> std::cmp::Ordering {
+    let created = a.create_time.cmp(&b.create_time).then(a.seq.cmp(&b.seq));
+    b.order.cmp(&a.order).then(match ties {
+        ListTies::OldestFirst => created,
+        ListTies::NewestFirst => created.reverse(),
+    })
 }
 
 fn wire_tag(t: &Item, with_deleted: bool) -> wire::Tag {
@@ -117,21 +127,21 @@ fn wire_group(g: &Item, tags: Vec<wire::Tag>, with_deleted: bool) -> wire::TagGr
     }
 }
 
-fn sorted<'a>(items: impl Iterator<Item = &'a Item>) -> Vec<&'a Item> {
-    let mut v: Vec<&Item> = items.collect();
-    v.sort_by(|a, b| display_cmp(a, b));
-    v
+/// Checks a group or tag name: 1..=30 characters (Unicode scalars; the seed's rule).
+pub fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
+    check_name_as(NameCount::Scalars, name, what)
 }
 
-/// Checks a group or tag name: 1..=30 characters (counted as characters, not bytes).
-pub fn check_name(name: &str, what: &str) -> Result<(), ApiError> {
-    let n = name.chars().count();
+/// Checks a group or tag name: 1..=30, counted as `count` says.
+fn check_name_as(count: NameCount, name: &str, what: &str) -> Result<(), ApiError> {
+    let n = count.count(name);
     if n == 0 {
         return Err(ApiError::invalid_param(format!("{what} is empty")));
     }
     if n > MAX_NAME_CHARS {
         return Err(ApiError::invalid_param(format!(
-            "{what} is {n} characters, more than {MAX_NAME_CHARS}"
+            "{what} is {n} {}, more than {MAX_NAME_CHARS}",
+            count.unit()
         )));
     }
     Ok(())
@@ -144,6 +154,7 @@ const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 pub struct Corp {
     groups: Vec<Group>,
     tag_limit: usize,
+    profile: Profile,
     next_seq: u64,
     ids: StdRng,
     /// Where each id ever made lives; items never move (deletes only flag them).
@@ -151,11 +162,23 @@ pub struct Corp {
 }
 
 impl Corp {
-    /// A corp from a seed; rejects seeds that break WeCom's own rules.
+    /// A corp from a seed, answering as the default [`Profile`].
+    #[cfg(test)]
     pub fn from_seed(seed: &[SeedGroup], tag_limit: usize) -> Result<Self, String> {
+        Corp::with_profile(seed, tag_limit, Profile::default())
+    }
+
+    /// A corp from a seed; rejects seeds that break WeCom's own rules (names are held to
+    /// 30 Unicode scalars whatever the profile counts: the seed is what the corp holds).
+    pub fn with_profile(
+        seed: &[SeedGroup],
+        tag_limit: usize,
+        profile: Profile,
+    ) -> Result<Self, String> {
         let mut corp = Corp {
             groups: Vec::new(),
             tag_limit,
+            profile,
             next_seq: 0,
             ids: StdRng::seed_from_u64(0x7a65_6e73_796e_6321),
             index: std::collections::HashMap::new(),
@@ -305,38 +328,79 @@ impl Corp {
         tags.push(tag);
     }
 
+    /// Items in list order (see [`display_cmp`]).
+    fn sorted<'a>(&self, items: impl Iterator<Item = &'a Item>) -> Vec<&'a Item> {
+        let mut v: Vec<&Item> = items.collect();
+        v.sort_by(|a, b| display_cmp(self.profile.list_ties, a, b));
+        v
+    }
+
+    fn sorted_groups<'a>(&self, groups: impl Iterator<Item = &'a Group>) -> Vec<&'a Group> {
+        let mut v: Vec<&Group> = groups.collect();
+        v.sort_by(|a, b| display_cmp(self.profile.list_ties, &a.item, &b.item));
+        v
+    }
+
+    /// A name as the server takes it: trimmed or not, then checked by the profile's count.
+    fn take_name(&self, name: &str, what: &str) -> Result<String, ApiError> {
+        let name = match self.profile.name_trim {
+            NameTrim::Kept => name,
+            NameTrim::Trimmed => name.trim(),
+        };
+        check_name_as(self.profile.name_count, name, what)?;
+        Ok(name.to_owned())
+    }
+
+    fn no_privilege(&self, id: &str) -> ApiError {
+        ApiError::no_privilege(self.profile.ownership_errcode, id)
+    }
+
     /// `get_corp_tag_list`. Both filters empty: every live group and tag, no `deleted`
     /// flags. `group_id` given (it wins over `tag_id`): those groups with all their tags,
-    /// deleted ones included and flagged. `tag_id` given: those tags in their groups,
-    /// flagged. Ids that never existed are left out of the answer.
-    pub fn list(&self, req: &wire::TagListRequest) -> Vec<wire::TagGroup> {
+    /// deleted ones included and flagged (the group's own flag as the profile says).
+    /// `tag_id` given: those tags in their groups, flagged. Ids that never existed (as
+    /// the kind asked for) are left out of the answer, or refused, as the profile says.
+    pub fn list(&self, req: &wire::TagListRequest) -> Result<Vec<wire::TagGroup>, ApiError> {
+        let refuse_unknown = self.profile.unknown_lookup_ids == UnknownLookupIds::Refused;
         if !req.group_id.is_empty() {
+            let group_flag = self.profile.group_deleted_flag == GroupDeletedFlag::Flagged;
             let mut out: Vec<&Group> = Vec::new();
             for id in &req.group_id {
-                if let Some((gi, None)) = self.find(id)
-                    && !out.iter().any(|o| o.item.id == *id)
-                {
-                    out.push(&self.groups[gi]);
+                match self.find(id) {
+                    Some((gi, None)) if !out.iter().any(|o| o.item.id == *id) => {
+                        out.push(&self.groups[gi]);
+                    }
+                    Some((_, None)) => {}
+                    _ if refuse_unknown => return Err(ApiError::invalid_id(id)),
+                    _ => {}
                 }
             }
-            out.sort_by(|a, b| display_cmp(&a.item, &b.item));
-            return out
+            return Ok(self
+                .sorted_groups(out.into_iter())
                 .into_iter()
                 .map(|g| {
-                    let tags = sorted(g.tags.iter()).into_iter().map(|t| wire_tag(t, true));
-                    wire_group(&g.item, tags.collect(), true)
+                    let tags = self.sorted(g.tags.iter()).into_iter();
+                    let tags = tags.map(|t| wire_tag(t, true)).collect();
+                    wire_group(&g.item, tags, group_flag)
                 })
-                .collect();
+                .collect());
         }
         if !req.tag_id.is_empty() {
+            if refuse_unknown
+                && let Some(id) = req
+                    .tag_id
+                    .iter()
+                    .find(|id| !matches!(self.find(id), Some((_, Some(_)))))
+            {
+                return Err(ApiError::invalid_id(id));
+            }
             let wanted: std::collections::HashSet<&str> =
                 req.tag_id.iter().map(String::as_str).collect();
-            let mut groups: Vec<&Group> = self.groups.iter().collect();
-            groups.sort_by(|a, b| display_cmp(&a.item, &b.item));
             let mut out = Vec::new();
-            for g in groups {
+            for g in self.sorted_groups(self.groups.iter()) {
                 let hits = g.tags.iter().filter(|t| wanted.contains(t.id.as_str()));
-                let tags: Vec<wire::Tag> = sorted(hits)
+                let tags: Vec<wire::Tag> = self
+                    .sorted(hits)
                     .into_iter()
                     .map(|t| wire_tag(t, true))
                     .collect();
@@ -344,23 +408,26 @@ impl Corp {
                     out.push(wire_group(&g.item, tags, true));
                 }
             }
-            return out;
+            return Ok(out);
         }
-        self.live_groups()
+        Ok(self
+            .live_groups()
             .into_iter()
             .map(|g| {
-                let tags = sorted(g.live_tags())
-                    .into_iter()
-                    .map(|t| wire_tag(t, false));
-                wire_group(&g.item, tags.collect(), false)
+                let tags = self.sorted(g.live_tags()).into_iter();
+                let tags = tags.map(|t| wire_tag(t, false)).collect();
+                wire_group(&g.item, tags, false)
             })
-            .collect()
+            .collect())
+    }
+
+    /// Whether list answers carry `"deleted": false` (written by the server).
+    pub fn sends_deleted_false(&self) -> bool {
+        self.profile.deleted_false == DeletedFalse::Sent
     }
 
     fn live_groups(&self) -> Vec<&Group> {
-        let mut v: Vec<&Group> = self.groups.iter().filter(|g| !g.item.deleted).collect();
-        v.sort_by(|a, b| display_cmp(&a.item, &b.item));
-        v
+        self.sorted_groups(self.groups.iter().filter(|g| !g.item.deleted))
     }
 
     /// The live state with owners, in list order.
@@ -384,7 +451,11 @@ impl Corp {
                     create_time: g.item.create_time,
                     order: g.item.order,
                     deleted: false,
-                    tag: sorted(g.live_tags()).into_iter().map(seed_tag).collect(),
+                    tag: self
+                        .sorted(g.live_tags())
+                        .into_iter()
+                        .map(seed_tag)
+                        .collect(),
                 },
                 owner: g.item.owner.clone(),
             })
@@ -403,15 +474,16 @@ impl Corp {
                 "tag is empty (empty groups cannot be created)",
             ));
         }
+        let p = self.profile;
         // The target group: an existing one by id, an existing one by name, or a new one.
-        let target = match (&req.group_id, &req.group_name) {
+        let (target, group_name) = match (&req.group_id, &req.group_name) {
             (Some(id), _) => match self.find(id) {
-                Some((gi, None)) if !self.groups[gi].item.deleted => Some(gi),
+                Some((gi, None)) if !self.groups[gi].item.deleted => (Some(gi), None),
                 _ => return Err(ApiError::invalid_id(id)),
             },
             (None, Some(name)) => {
-                check_name(name, "group_name")?;
-                self.live_group_by_name(name)
+                let name = self.take_name(name, "group_name")?;
+                (self.live_group_by_name(&name), Some(name))
             }
             (None, None) => {
                 return Err(ApiError::invalid_param(
@@ -419,20 +491,30 @@ impl Corp {
                 ));
             }
         };
+        if let Some(gi) = target
+            && p.foreign_group_adds == ForeignGroupAdds::Refused
+            && !caller.may_change(&self.groups[gi].item.owner)
+        {
+            return Err(self.no_privilege(&self.groups[gi].item.id));
+        }
         // Tag names: checked, then de-duplicated (several equal names create one tag).
-        let mut new: Vec<(&str, u32)> = Vec::new();
+        let mut new: Vec<(String, u32)> = Vec::new();
         for t in &req.tag {
-            check_name(&t.name, "tag name")?;
-            if !new.iter().any(|(n, _)| *n == t.name) {
-                new.push((&t.name, t.order.unwrap_or(0)));
+            let name = self.take_name(&t.name, "tag name")?;
+            if !new.iter().any(|(n, _)| *n == name) {
+                new.push((name, t.order.unwrap_or(0)));
             }
         }
-        if let Some(gi) = target
-            && let Some(t) = self.groups[gi]
-                .live_tags()
-                .find(|t| new.iter().any(|(n, _)| *n == t.name))
-        {
-            return Err(ApiError::name_exists(&t.name));
+        if let Some(gi) = target {
+            let exists = |n: &String| self.groups[gi].live_tags().any(|t| t.name == *n);
+            match p.existing_tag_name {
+                ExistingTagName::Refused => {
+                    if let Some((n, _)) = new.iter().find(|(n, _)| exists(n)) {
+                        return Err(ApiError::name_exists(n));
+                    }
+                }
+                ExistingTagName::Skipped => new.retain(|(n, _)| !exists(n)),
+            }
         }
         if self.live_tag_count() + new.len() > self.tag_limit {
             return Err(ApiError::new(
@@ -444,10 +526,18 @@ impl Corp {
             ));
         }
         let gi = match target {
-            Some(gi) => gi,
+            Some(gi) => {
+                if req.group_id.is_none()
+                    && p.merge_order == MergeOrder::Applied
+                    && let Some(order) = req.order
+                {
+                    self.groups[gi].item.order = order;
+                }
+                gi
+            }
             None => {
-                let name = req.group_name.as_deref().unwrap_or_default();
-                let item = self.new_item(name, req.order.unwrap_or(0), now, caller);
+                let name = group_name.unwrap_or_default();
+                let item = self.new_item(&name, req.order.unwrap_or(0), now, caller);
                 self.push_group(Group {
                     item,
                     tags: Vec::new(),
@@ -456,7 +546,7 @@ impl Corp {
         };
         let mut created = Vec::with_capacity(new.len());
         for (name, order) in new {
-            let item = self.new_item(name, order, now, caller);
+            let item = self.new_item(&name, order, now, caller);
             created.push(wire_tag(&item, false));
             self.push_tag(gi, item);
         }
@@ -469,33 +559,38 @@ impl Corp {
             Some((gi, ti)) if !self.item(gi, ti).deleted => (gi, ti),
             _ => return Err(ApiError::invalid_id(&req.id)),
         };
-        if req.name.is_none() && req.order.is_none() {
+        let empty = req.name.is_none() && req.order.is_none();
+        if empty && self.profile.empty_edit == EmptyEdit::Refused {
             return Err(ApiError::invalid_param(
                 "nothing to change: give name or order",
             ));
         }
         if !caller.may_change(&self.item(gi, ti).owner) {
-            return Err(ApiError::no_privilege(&req.id));
+            return Err(self.no_privilege(&req.id));
         }
-        if let Some(name) = &req.name {
-            check_name(name, "name")?;
-            let clash = match ti {
-                None => self
-                    .live_group_by_name(name)
-                    .is_some_and(|other| other != gi),
-                Some(ti) => self.groups[gi]
-                    .tags
-                    .iter()
-                    .enumerate()
-                    .any(|(i, t)| i != ti && !t.deleted && &t.name == name),
-            };
-            if clash {
-                return Err(ApiError::name_exists(name));
+        let name = match &req.name {
+            None => None,
+            Some(name) => {
+                let name = self.take_name(name, "name")?;
+                let clash = match ti {
+                    None => self
+                        .live_group_by_name(&name)
+                        .is_some_and(|other| other != gi),
+                    Some(ti) => self.groups[gi]
+                        .tags
+                        .iter()
+                        .enumerate()
+                        .any(|(i, t)| i != ti && !t.deleted && t.name == name),
+                };
+                if clash {
+                    return Err(ApiError::name_exists(&name));
+                }
+                Some(name)
             }
-        }
+        };
         let item = self.item_mut(gi, ti);
-        if let Some(name) = &req.name {
-            item.name = name.clone();
+        if let Some(name) = name {
+            item.name = name;
         }
         if let Some(order) = req.order {
             item.order = order;
@@ -517,8 +612,25 @@ impl Corp {
         }
     }
 
-    /// `del_corp_tag`: all or nothing. Every id must name a live item of its kind that the
-    /// caller may delete; otherwise nothing changes. A group whose last live tag goes is
+    /// Why the caller may not delete the item at (gi, ti), if it may not: not its own, or
+    /// (a group, when the profile refuses it) holding a live tag that is not its own.
+    fn delete_refusal(&self, gi: usize, ti: Option<usize>, caller: &Caller) -> Option<ApiError> {
+        let item = self.item(gi, ti);
+        if !caller.may_change(&item.owner) {
+            return Some(self.no_privilege(&item.id));
+        }
+        if ti.is_none() && self.profile.foreign_group_delete == ForeignGroupDelete::Refused {
+            let foreign = self.groups[gi]
+                .live_tags()
+                .find(|t| !caller.may_change(&t.owner));
+            return foreign.map(|t| self.no_privilege(&t.id));
+        }
+        None
+    }
+
+    /// `del_corp_tag`. By default all or nothing: every id must name a live item of its
+    /// kind that the caller may delete; otherwise nothing changes (the profile may apply
+    /// the rest, or accept ids already deleted). A group whose last live tag goes is
     /// deleted too.
     pub fn del(&mut self, req: &wire::DelTagRequest, caller: &Caller) -> Result<(), ApiError> {
         if req.tag_id.is_empty() && req.group_id.is_empty() {
@@ -526,11 +638,15 @@ impl Corp {
                 "tag_id and group_id are both empty",
             ));
         }
+        let mode = self.profile.del_invalid_ids;
+        let ignore_deleted = mode == DelInvalidIds::IgnoreDeleted;
         let mut targets = Vec::new();
+        let mut refusals = Vec::new();
         for id in &req.group_id {
             match self.find(id) {
                 Some((gi, None)) if !self.groups[gi].item.deleted => targets.push((gi, None)),
-                _ => return Err(ApiError::invalid_id(id)),
+                Some((_, None)) if ignore_deleted => {}
+                _ => refusals.push(ApiError::invalid_id(id)),
             }
         }
         for id in &req.tag_id {
@@ -540,16 +656,24 @@ impl Corp {
                 {
                     targets.push((gi, Some(ti)))
                 }
-                _ => return Err(ApiError::invalid_id(id)),
+                Some((_, Some(_))) if ignore_deleted => {}
+                _ => refusals.push(ApiError::invalid_id(id)),
             }
         }
-        if let Some(&(gi, ti)) = targets
-            .iter()
-            .find(|(gi, ti)| !caller.may_change(&self.item(*gi, *ti).owner))
-        {
-            return Err(ApiError::no_privilege(&self.item(gi, ti).id));
-        }
+        let mut allowed = Vec::with_capacity(targets.len());
         for (gi, ti) in targets {
+            match self.delete_refusal(gi, ti, caller) {
+                Some(e) => refusals.push(e),
+                None => allowed.push((gi, ti)),
+            }
+        }
+        let refusal = refusals.into_iter().next();
+        if let Some(e) = refusal.clone()
+            && mode != DelInvalidIds::Partial
+        {
+            return Err(e);
+        }
+        for (gi, ti) in allowed {
             self.item_mut(gi, ti).deleted = true;
             let group = &mut self.groups[gi];
             if ti.is_none() || group.live_tags().next().is_none() {
@@ -559,7 +683,7 @@ impl Corp {
                 }
             }
         }
-        Ok(())
+        refusal.map_or(Ok(()), Err)
     }
 }
 
@@ -627,10 +751,12 @@ mod tests {
         )
         .unwrap();
         assert!(corp.dump().is_empty());
-        let look = corp.list(&wire::TagListRequest {
-            group_id: vec![g.group_id.clone()],
-            ..Default::default()
-        });
+        let look = corp
+            .list(&wire::TagListRequest {
+                group_id: vec![g.group_id.clone()],
+                ..Default::default()
+            })
+            .unwrap();
         assert!(look[0].deleted && look[0].tag[0].deleted);
     }
 

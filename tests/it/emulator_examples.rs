@@ -357,21 +357,28 @@ fn every_field_of_the_apps_file_is_in_the_readme_and_the_example() {
         tag_limit: Some(1),
         rate_limit_per_minute: Some(1),
         concurrency_limit: Some(1),
+        profile: Some(emulator::Profile::default()),
     };
     let value = serde_json::to_value(&full).unwrap();
     let mut fields: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
-    for (list, key) in [("apps", "apps"), ("suites", "suites")] {
-        let item = &value[key][0];
+    for (list, key) in [
+        ("apps[]", "apps"),
+        ("suites[]", "suites"),
+        ("profile", "profile"),
+    ] {
+        let item = value[key].get(0).unwrap_or(&value[key]);
         fields.extend(
             item.as_object()
                 .unwrap()
                 .keys()
-                .map(|k| format!("{list}[].{k}")),
+                .map(|k| format!("{list}.{k}")),
         );
     }
     for f in fields {
-        let suite = f.strip_prefix("suites[].");
-        let documented = match suite {
+        let inline = f
+            .strip_prefix("suites[].")
+            .or_else(|| f.strip_prefix("profile."));
+        let documented = match inline {
             Some(k) => table.contains(k),
             None => table.contains(&format!("| `{f}` |")),
         };
