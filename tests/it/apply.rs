@@ -8,14 +8,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::scenarios::{
-    BOOTSTRAP, KEEP_SMALL, assert_all_owned, assert_foreign_untouched, assert_no_duplicates,
-    foreign_only, owned_group, owned_in, scenarios, twelve, twenty_percent, writes,
+    ADD_INTO_CONSOLE_GROUP, BOOTSTRAP, KEEP_SMALL, assert_all_owned, assert_foreign_untouched,
+    assert_no_duplicates, foreign_only, owned_group, owned_in, scenarios, twelve, twenty_percent,
+    writes,
 };
 use common::{small_seed, three_apps};
 use tagsync::apply::{self, ApplyOptions, ApplyReport, StepStatus, VerifyResult};
 use tagsync::desired::{self, Desired};
 use tagsync::emulator::{
-    self, CallKind, EmulatorConfig, EmulatorHandle, FaultKind, Faults, SeedGroup,
+    self, CallKind, EmulatorConfig, EmulatorHandle, FaultKind, Faults, ForeignGroupAdds, Profile,
+    SeedGroup,
 };
 use tagsync::ledger::Ledger;
 use tagsync::plan::{Plan, PlanOptions, StepKind};
@@ -104,7 +106,8 @@ impl Env {
     async fn converge(&mut self, d: &Desired, options: &PlanOptions, label: &str) {
         let (plan, report) = self.apply(d, options).await;
         assert!(!plan.blocked(), "{label}: plan blocked: {plan:?}");
-        if let Some(calls) = expected_calls(label) {
+        // The profile matrix appends " under PROFILE" to the scenario's label.
+        if let Some(calls) = expected_calls(label.split(" under ").next().unwrap_or(label)) {
             assert_eq!(plan.calls(), calls, "{label}: {plan:#?}");
         }
         if report.exit_code() != 0 {
@@ -173,6 +176,151 @@ async fn run_matrix(faults: impl Fn(u64) -> Faults) {
         assert_foreign_untouched(&before, &env.emu.dump(), &env.emu.calls(), s.name);
         env.emu.shutdown().await;
     }
+}
+
+/// Runs every scenario against an emulator answering as `profile` (faults from `faults`),
+/// each file converging as under the default; except where the profile makes that
+/// impossible ([`refused_add`]): there tagsync must fail the step with the server's
+/// errcode and say so, run after run, without looping.
+async fn run_profile(name: &str, profile: Profile, faults: impl Fn(u64) -> Faults) {
+    for (i, s) in scenarios().into_iter().enumerate() {
+        let mut env = env_with(EmulatorConfig {
+            corp_id: CORP.into(),
+            apps: three_apps(),
+            seed: s.seed.clone(),
+            profile,
+            ..Default::default()
+        })
+        .await;
+        let before = env.emu.dump();
+        for (k, file) in s.files.iter().enumerate() {
+            let label = format!("{} (file {k}) under {name}", s.name);
+            let d = desired(file);
+            if let Some(code) = refused_add(&profile, s.name) {
+                env.emu.set_faults(Faults::none());
+                env.assert_add_refused(&d, &s.options, code, &label).await;
+            } else {
+                env.emu.set_faults(faults(i as u64 * 100 + k as u64));
+                env.converge(&d, &s.options, &label).await;
+            }
+        }
+        assert_foreign_untouched(&before, &env.emu.dump(), &env.emu.calls(), s.name);
+        env.emu.shutdown().await;
+    }
+}
+
+/// The errcode tagsync's add gets where a profile refuses it: adds into a console group
+/// under `foreign_group_adds: refused` (the ownership errcode).
+fn refused_add(profile: &Profile, scenario: &str) -> Option<i64> {
+    (profile.foreign_group_adds == ForeignGroupAdds::Refused && scenario == ADD_INTO_CONSOLE_GROUP)
+        .then_some(profile.ownership_errcode)
+}
+
+impl Env {
+    /// Two runs in a row: each sends the refused add once (no retry, no loop), reports it
+    /// failed with `code` and the ownership hint, verifies that it is still to do, and
+    /// exits 4; nothing else is sent, and nothing changes.
+    async fn assert_add_refused(
+        &mut self,
+        d: &Desired,
+        options: &PlanOptions,
+        code: i64,
+        label: &str,
+    ) {
+        let before = self.emu.dump();
+        for run in 1..=2 {
+            let (plan, report) = self.apply(d, options).await;
+            assert!(!plan.blocked(), "{label}: {plan:#?}");
+            assert_eq!(plan.steps.len(), 1, "{label}: one add: {plan:#?}");
+            assert!(matches!(plan.steps[0].kind, StepKind::AddTags { .. }));
+            assert_eq!(report.exit_code(), 4, "{label}, run {run}: {report}");
+            match &report.steps[0].status {
+                StepStatus::Failed(f) => {
+                    assert_eq!(f.errcode, Some(code), "{label}: {f:?}");
+                    assert_eq!(f.kind, "ownership", "{label}: {f:?}");
+                }
+                other => panic!("{label}: the add should fail: {other:?}"),
+            }
+            assert!(
+                matches!(&report.verify, Some(VerifyResult::Remaining { steps }) if steps.len() == 1),
+                "{label}: {report}"
+            );
+            let text = report.to_string();
+            assert!(text.contains(&format!("errcode {code}")), "{label}: {text}");
+            if std::env::var_os("SHOW_PROFILE_EXCEPTIONS").is_some() {
+                eprintln!("--- {label}, run {run}:\n{text}");
+            }
+            let refused = self
+                .emu
+                .calls()
+                .iter()
+                .filter(|c| c.kind == CallKind::Add)
+                .map(|c| c.errcode)
+                .collect::<Vec<_>>();
+            assert_eq!(refused, vec![Some(code); run], "{label}: one add a run");
+        }
+        assert_eq!(writes(&self.emu.calls()), 2, "{label}");
+        assert_eq!(self.emu.dump(), before, "{label}: nothing changed");
+        assert!(
+            self.ledger.pending.is_empty(),
+            "{label}: nothing left pending"
+        );
+    }
+}
+
+/// One test per alternative value of each switch (the others at their default), and one
+/// with every alternative at once; each runs the scenario matrix without faults, then
+/// with the fault mix of one seed (lost answers take the recovery paths the switches
+/// touch: re-reads by group id, deletes confirmed by a re-read).
+macro_rules! profile_matrix {
+    ($($test:ident => $label:literal),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                let profile = profile_named($label);
+                run_profile($label, profile, |_| Faults::none()).await;
+                run_profile($label, profile, |i| twenty_percent(7_000 + i)).await;
+            }
+        )*
+
+        #[test]
+        fn the_profile_matrix_covers_every_alternative() {
+            let tested = [$($label),*];
+            for (label, _) in Profile::one_at_a_time() {
+                assert!(tested.contains(&label), "no matrix test for {label}");
+            }
+        }
+    };
+}
+
+fn profile_named(label: &str) -> Profile {
+    if label == "every alternative at once" {
+        return Profile::all_alternatives();
+    }
+    let found = Profile::one_at_a_time()
+        .into_iter()
+        .find(|(l, _)| *l == label);
+    found.unwrap_or_else(|| panic!("no profile {label}")).1
+}
+
+profile_matrix! {
+    profile_name_count_utf16 => "name_count: utf16",
+    profile_name_count_bytes => "name_count: bytes",
+    profile_name_trim_trimmed => "name_trim: trimmed",
+    profile_ownership_errcode_301002 => "ownership_errcode: 301002",
+    profile_ownership_errcode_48002 => "ownership_errcode: 48002",
+    profile_foreign_group_adds_refused => "foreign_group_adds: refused",
+    profile_foreign_group_delete_refused => "foreign_group_delete: refused",
+    profile_del_invalid_ids_partial => "del_invalid_ids: partial",
+    profile_del_invalid_ids_ignore_deleted => "del_invalid_ids: ignore_deleted",
+    profile_merge_order_applied => "merge_order: applied",
+    profile_group_deleted_flag_unflagged => "group_deleted_flag: unflagged",
+    profile_deleted_false_sent => "deleted_false: sent",
+    profile_empty_edit_accepted => "empty_edit: accepted",
+    profile_list_ties_newest_first => "list_ties: newest_first",
+    profile_unknown_lookup_ids_refused => "unknown_lookup_ids: refused",
+    profile_existing_tag_name_skipped => "existing_tag_name: skipped",
+    profile_every_alternative_at_once => "every alternative at once",
 }
 
 #[tokio::test]

@@ -351,8 +351,41 @@ groups:
             files: vec![KEEP_SMALL.into()],
             options: allow(12),
         },
+        Scenario {
+            name: ADD_INTO_CONSOLE_GROUP,
+            seed: small_seed(),
+            files: vec![
+                "
+version: 1
+groups:
+  - name: 客户等级
+    tags: [VIP, 普通客户]
+  - name: 行业
+    order: ignore
+    tags: [制造业, 零售, 服务业]
+"
+                .into(),
+            ],
+            options: PlanOptions::default(),
+        },
+        Scenario {
+            name: "our group holding another app's tag, dropped",
+            seed: {
+                let mut s = small_seed();
+                let mut g = owned_group("etMixed", "混合", 1, &[("etM1", "m1"), ("etM2", "m2")]);
+                g.tag.push(tag("etCrmIn", "crm的", 0, Some("crm")));
+                s.push(g);
+                s
+            },
+            files: vec![KEEP_SMALL.into()],
+            options: PlanOptions::default(),
+        },
     ]
 }
+
+/// The scenario that adds a tag into a group the admin console created (which a server
+/// refusing adds into foreign groups cannot let converge).
+pub const ADD_INTO_CONSOLE_GROUP: &str = "a tag added into the console's group";
 
 /// Four groups of ours: 产品 (p0..p9), 阶段 (s0..s5), 地区 (r0..r3), 旧组 (o0, o1).
 pub fn mixed() -> Vec<SeedGroup> {
