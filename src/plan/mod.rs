@@ -81,20 +81,16 @@ pub fn plan_with_ledger(
     ledger: &Ledger,
     options: &PlanOptions,
 ) -> (Plan, Bindings) {
-    let options = with_ledger(options, ledger);
+    // The ledger's history and bindings by reference: a clone of 10,000 bindings cost
+    // more than the matching that reads them.
     let owned = ledger.owned();
-    let (p, m) = plan_matched(desired, remote, &owned, &options);
+    let memory = Memory {
+        history: &ledger.history,
+        bindings: &ledger.bindings,
+    };
+    let (p, m) = plan_matched(desired, remote, &owned, options, memory);
     let bindings = drift::bindings(desired, remote, &m, &owned);
     (p, bindings)
-}
-
-/// `options` with the ledger's history and bindings.
-pub fn with_ledger(options: &PlanOptions, ledger: &Ledger) -> PlanOptions {
-    PlanOptions {
-        history: ledger.history.clone(),
-        bindings: ledger.bindings.clone(),
-        ..options.clone()
-    }
 }
 
 /// Plan the calls that make `remote` equal to `desired`.
@@ -102,7 +98,19 @@ pub fn with_ledger(options: &PlanOptions, ledger: &Ledger) -> PlanOptions {
 /// `owned` is what the ledger says tagsync may edit or delete; `desired.ownership ==
 /// All` overrides it with everything.
 pub fn plan(desired: &Desired, remote: &Snapshot, owned: &Owned, options: &PlanOptions) -> Plan {
-    plan_matched(desired, remote, owned, options).0
+    let memory = Memory {
+        history: &options.history,
+        bindings: &options.bindings,
+    };
+    plan_matched(desired, remote, owned, options, memory).0
+}
+
+/// What the ledger remembers of earlier runs: the renames applied and what each owned id
+/// was last applied as.
+#[derive(Clone, Copy)]
+struct Memory<'a> {
+    history: &'a History,
+    bindings: &'a Bindings,
 }
 
 /// [`plan`], and the matching it was made from.
@@ -111,6 +119,7 @@ fn plan_matched(
     remote: &Snapshot,
     owned: &Owned,
     options: &PlanOptions,
+    memory: Memory<'_>,
 ) -> (Plan, matching::Matching) {
     let all = Owned::All;
     // What the ledger records (tagsync made or adopted it), and what may be changed.
@@ -120,8 +129,9 @@ fn plan_matched(
     } else {
         owned
     };
-    let m = matching::match_all(desired, remote, &options.history, &options.bindings);
-    let kept = drift::kept(desired, remote, &m, &options.bindings);
+    let Memory { history, bindings } = memory;
+    let m = matching::match_all(desired, remote, history, bindings);
+    let kept = drift::kept(desired, remote, &m, bindings);
     let mut p = steps::build(
         desired,
         remote,
@@ -132,8 +142,8 @@ fn plan_matched(
         options.tag_limit,
     );
     p.notes.extend(kept.notes);
-    drift::mark(&mut p, &options.bindings, remote, desired);
-    drift::check_previously(&mut p, desired, remote, &m, &options.bindings);
+    drift::mark(&mut p, bindings, remote, desired);
+    drift::check_previously(&mut p, desired, remote, &m, bindings);
     drift::rename_hints(&mut p);
     gates::apply(&mut p, remote, owned, options);
     (p, m)

@@ -11,6 +11,14 @@ use crate::wire::{self, errcode};
 pub(super) trait Answer: DeserializeOwned {
     const REQUIRED: Option<&'static str>;
     fn status(&self) -> &wire::Status;
+
+    /// A successful answer read in one pass, or `None` to read it the careful way (which
+    /// says precisely what is wrong). Only the list needs it: its wire type flattens the
+    /// status in, and serde buffers a flattened map whole, which for 10,000 tags cost as
+    /// much again as the parse.
+    fn fast(_body: &[u8]) -> Option<Self> {
+        None
+    }
 }
 
 impl Answer for wire::Status {
@@ -39,6 +47,25 @@ impl Answer for wire::TagListResponse {
     fn status(&self) -> &wire::Status {
         &self.status
     }
+
+    fn fast(body: &[u8]) -> Option<Self> {
+        #[derive(serde::Deserialize)]
+        struct List {
+            #[serde(default)]
+            errcode: i64,
+            #[serde(default)]
+            errmsg: String,
+            tag_group: Option<Vec<wire::TagGroup>>,
+        }
+        let list: List = serde_json::from_slice(body).ok()?;
+        Some(wire::TagListResponse {
+            tag_group: list.tag_group.filter(|_| list.errcode == errcode::OK)?,
+            status: wire::Status {
+                errcode: list.errcode,
+                errmsg: list.errmsg,
+            },
+        })
+    }
 }
 
 impl Answer for wire::AddTagResponse {
@@ -49,6 +76,9 @@ impl Answer for wire::AddTagResponse {
 }
 
 pub(super) fn decode<A: Answer>(call: Call, body: &[u8]) -> Result<A, ClientError> {
+    if let Some(answer) = A::fast(body) {
+        return Ok(answer);
+    }
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ClientError::Decode {
             call,
