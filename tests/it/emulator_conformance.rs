@@ -1190,3 +1190,344 @@ async fn the_state_dump_is_served_in_the_seed_shape_and_loads_as_a_seed() {
         "owners kept"
     );
 }
+
+// ---- The profile: each switch changes the answer as docs/emulator-fidelity.md says. ----
+
+/// The small corp answering as `profile` (three apps).
+async fn start_as(profile: tagsync::emulator::Profile) -> Emu {
+    start(EmulatorConfig {
+        apps: three_apps(),
+        seed: small_seed(),
+        profile,
+        ..Default::default()
+    })
+    .await
+}
+
+fn with(f: impl FnOnce(&mut tagsync::emulator::Profile)) -> tagsync::emulator::Profile {
+    let mut p = tagsync::emulator::Profile::default();
+    f(&mut p);
+    p
+}
+
+async fn add_named(emu: &Emu, group: Value, tags: &[&str]) -> Value {
+    let mut body = group;
+    body["tag"] = tags.iter().map(|n| json!({ "name": n })).collect();
+    emu.call_as(SECRET, path::ADD_CORP_TAG, body).await
+}
+
+#[tokio::test]
+async fn profile_name_count_decides_what_30_counts() {
+    use tagsync::emulator::NameCount;
+    let emoji = "😀".repeat(16); // 16 scalars, 32 UTF-16 units, 64 bytes
+    let cjk = "标".repeat(11); // 11 scalars and units, 33 bytes
+    for (count, emoji_ok, cjk_ok) in [
+        (NameCount::Scalars, true, true),
+        (NameCount::Utf16, false, true),
+        (NameCount::Bytes, false, false),
+    ] {
+        let emu = start_as(with(|p| p.name_count = count)).await;
+        for (name, ok) in [(&emoji, emoji_ok), (&cjk, cjk_ok)] {
+            let v = add_named(&emu, json!({ "group_id": OURS }), &[name]).await;
+            let want = if ok { 0 } else { code::INVALID_PARAMETER };
+            assert_eq!(errcode(&v), want, "{count:?} {name}: {v}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn profile_name_trim_stores_names_trimmed() {
+    use tagsync::emulator::NameTrim;
+    for (trim, stored) in [(NameTrim::Kept, " 新 "), (NameTrim::Trimmed, "新")] {
+        let emu = start_as(with(|p| p.name_trim = trim)).await;
+        let v = add_named(&emu, json!({ "group_id": OURS }), &[" 新 "]).await;
+        assert_eq!(v["tag_group"]["tag"][0]["name"], stored, "{v}");
+    }
+}
+
+#[tokio::test]
+async fn profile_ownership_errcode_is_the_code_of_every_ownership_refusal() {
+    for c in [code::NO_PRIVILEGE, code::NO_PRIVILEGE_ALT, 48002] {
+        let emu = start_as(with(|p| p.ownership_errcode = c)).await;
+        let edit = json!({ "id": WEB, "name": "x" });
+        let v = emu.call_as(SECRET, path::EDIT_CORP_TAG, edit).await;
+        assert_eq!(errcode(&v), c, "{v}");
+        let del = json!({ "tag_id": [WEB] });
+        let v = emu.call_as(SECRET, path::DEL_CORP_TAG, del).await;
+        assert_eq!(errcode(&v), c, "{v}");
+    }
+}
+
+#[tokio::test]
+async fn profile_foreign_group_adds_refused_by_id_and_by_name_merge() {
+    use tagsync::emulator::ForeignGroupAdds;
+    let emu = start_as(with(|p| p.foreign_group_adds = ForeignGroupAdds::Refused)).await;
+    for group in [
+        json!({ "group_id": ADMIN }),
+        json!({ "group_name": "来源" }),
+    ] {
+        let v = add_named(&emu, group, &["新"]).await;
+        assert_eq!(errcode(&v), code::NO_PRIVILEGE, "{v}");
+    }
+    let v = add_named(&emu, json!({ "group_id": OURS }), &["新"]).await;
+    assert_eq!(errcode(&v), 0, "our own group: {v}");
+    // The legacy secret may add anywhere; by default any app may.
+    let v = emu
+        .call_as(
+            LEGACY_SECRET,
+            path::ADD_CORP_TAG,
+            json!({"group_id": ADMIN, "tag": [{"name": "新"}]}),
+        )
+        .await;
+    assert_eq!(errcode(&v), 0, "{v}");
+    let emu = start_small().await;
+    let v = add_named(&emu, json!({ "group_id": ADMIN }), &["新"]).await;
+    assert_eq!(errcode(&v), 0, "{v}");
+}
+
+#[tokio::test]
+async fn profile_foreign_group_delete_refused_keeps_the_group() {
+    use tagsync::emulator::ForeignGroupDelete;
+    for (mode, want) in [
+        (ForeignGroupDelete::Removes, 0),
+        (ForeignGroupDelete::Refused, code::NO_PRIVILEGE),
+    ] {
+        let emu = start_as(with(|p| p.foreign_group_delete = mode)).await;
+        let v = emu
+            .call_as(
+                OTHER_SECRET,
+                path::ADD_CORP_TAG,
+                json!({"group_id": OURS, "tag": [{"name": "crm的"}]}),
+            )
+            .await;
+        assert_eq!(errcode(&v), 0, "{v}");
+        let del = json!({ "group_id": [OURS] });
+        let v = emu.call_as(SECRET, path::DEL_CORP_TAG, del).await;
+        assert_eq!(errcode(&v), want, "{mode:?}: {v}");
+        let still = names(&emu.list_all().await)
+            .iter()
+            .any(|g| g.starts_with("客户等级:"));
+        assert_eq!(still, mode == ForeignGroupDelete::Refused, "{mode:?}");
+    }
+}
+
+#[tokio::test]
+async fn profile_del_invalid_ids_all_or_nothing_partial_or_ignore_deleted() {
+    use tagsync::emulator::DelInvalidIds;
+    // NORMAL is deleted first; then one call names it, VIP... and RETAIL is not ours.
+    for (mode, deleted_id, want, vip_gone) in [
+        (
+            DelInvalidIds::AllOrNothing,
+            NORMAL,
+            code::INVALID_TAG_ID,
+            false,
+        ),
+        (DelInvalidIds::Partial, NORMAL, code::INVALID_TAG_ID, true),
+        (DelInvalidIds::IgnoreDeleted, NORMAL, 0, true),
+        (
+            DelInvalidIds::IgnoreDeleted,
+            "etNeverMade",
+            code::INVALID_TAG_ID,
+            false,
+        ),
+    ] {
+        let emu = start_as(with(|p| p.del_invalid_ids = mode)).await;
+        let first = json!({ "tag_id": [NORMAL] });
+        assert_eq!(
+            errcode(&emu.call_as(SECRET, path::DEL_CORP_TAG, first).await),
+            0
+        );
+        let del = json!({ "tag_id": [deleted_id, VIP] });
+        let v = emu.call_as(SECRET, path::DEL_CORP_TAG, del).await;
+        assert_eq!(errcode(&v), want, "{mode:?} {deleted_id}: {v}");
+        let gone = !names(&emu.list_all().await)
+            .iter()
+            .any(|g| g.contains("VIP"));
+        assert_eq!(gone, vip_gone, "{mode:?} {deleted_id}");
+    }
+    // Partial also applies around an ownership refusal.
+    let emu = start_as(with(|p| p.del_invalid_ids = DelInvalidIds::Partial)).await;
+    let v = emu
+        .call_as(
+            SECRET,
+            path::DEL_CORP_TAG,
+            json!({ "tag_id": [RETAIL, VIP] }),
+        )
+        .await;
+    assert_eq!(errcode(&v), code::NO_PRIVILEGE, "{v}");
+    assert!(
+        !names(&emu.list_all().await)
+            .iter()
+            .any(|g| g.contains("VIP"))
+    );
+}
+
+#[tokio::test]
+async fn profile_merge_order_kept_or_applied() {
+    use tagsync::emulator::MergeOrder;
+    for (mode, order) in [(MergeOrder::Kept, 30), (MergeOrder::Applied, 99)] {
+        let emu = start_as(with(|p| p.merge_order = mode)).await;
+        let v = add_named(
+            &emu,
+            json!({"group_name": "客户等级", "order": 99}),
+            &["新"],
+        )
+        .await;
+        assert_eq!(v["tag_group"]["group_id"], OURS, "{v}");
+        assert_eq!(v["tag_group"]["order"], order, "{mode:?}: {v}");
+        // By group_id the order is ignored whatever the switch (the vendor says so).
+        let v = add_named(&emu, json!({"group_id": OURS, "order": 7}), &["新2"]).await;
+        assert_eq!(v["tag_group"]["order"], order, "{mode:?}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn profile_group_deleted_flag_on_lookups_by_group_id() {
+    use tagsync::emulator::GroupDeletedFlag;
+    for (mode, flagged) in [
+        (GroupDeletedFlag::Flagged, true),
+        (GroupDeletedFlag::Unflagged, false),
+    ] {
+        let emu = start_as(with(|p| p.group_deleted_flag = mode)).await;
+        let del = json!({ "group_id": [OURS] });
+        assert_eq!(
+            errcode(&emu.call_as(SECRET, path::DEL_CORP_TAG, del).await),
+            0
+        );
+        let by_group = json!({ "group_id": [OURS] });
+        let v = emu.call_as(SECRET, path::GET_CORP_TAG_LIST, by_group).await;
+        let g = &v["tag_group"][0];
+        assert_eq!(g["deleted"].as_bool().unwrap_or(false), flagged, "{v}");
+        assert_eq!(
+            g["tag"][0]["deleted"], true,
+            "tags are flagged either way: {v}"
+        );
+        // By tag id the group's flag comes whatever the switch (the vendor says so).
+        let by_tag = json!({ "tag_id": [VIP] });
+        let v = emu.call_as(SECRET, path::GET_CORP_TAG_LIST, by_tag).await;
+        assert_eq!(v["tag_group"][0]["deleted"], true, "{v}");
+    }
+}
+
+#[tokio::test]
+async fn profile_deleted_false_omitted_or_sent() {
+    use tagsync::emulator::DeletedFalse;
+    for (mode, sent) in [(DeletedFalse::Omitted, false), (DeletedFalse::Sent, true)] {
+        let emu = start_as(with(|p| p.deleted_false = mode)).await;
+        let v = emu.list_all().await;
+        let g = &v["tag_group"][0];
+        assert_eq!(g.get("deleted") == Some(&json!(false)), sent, "{v}");
+        assert_eq!(
+            g["tag"][0].get("deleted") == Some(&json!(false)),
+            sent,
+            "{v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn profile_empty_edit_refused_or_accepted() {
+    use tagsync::emulator::EmptyEdit;
+    for (mode, want) in [
+        (EmptyEdit::Refused, code::INVALID_PARAMETER),
+        (EmptyEdit::Accepted, 0),
+    ] {
+        let emu = start_as(with(|p| p.empty_edit = mode)).await;
+        let before = emu.list_all().await;
+        let v = emu
+            .call_as(SECRET, path::EDIT_CORP_TAG, json!({ "id": VIP }))
+            .await;
+        assert_eq!(errcode(&v), want, "{mode:?}: {v}");
+        assert_eq!(emu.list_all().await, before);
+        // Not one's own: still the ownership refusal.
+        let v = emu
+            .call_as(SECRET, path::EDIT_CORP_TAG, json!({ "id": WEB }))
+            .await;
+        let want = if mode == EmptyEdit::Accepted {
+            code::NO_PRIVILEGE
+        } else {
+            want
+        };
+        assert_eq!(errcode(&v), want, "{mode:?}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn profile_list_ties_oldest_or_newest_first() {
+    use tagsync::emulator::ListTies;
+    // 行业's two tags have equal order and create_time: seed order decides.
+    for (mode, want) in [
+        (ListTies::OldestFirst, "行业:制造业,零售"),
+        (ListTies::NewestFirst, "行业:零售,制造业"),
+    ] {
+        let emu = start_as(with(|p| p.list_ties = mode)).await;
+        let all = names(&emu.list_all().await);
+        assert!(all.iter().any(|g| g == want), "{mode:?}: {all:?}");
+    }
+}
+
+#[tokio::test]
+async fn profile_unknown_lookup_ids_omitted_or_refused() {
+    use tagsync::emulator::UnknownLookupIds;
+    for (mode, want) in [
+        (UnknownLookupIds::Omitted, 0),
+        (UnknownLookupIds::Refused, code::INVALID_TAG_ID),
+    ] {
+        let emu = start_as(with(|p| p.unknown_lookup_ids = mode)).await;
+        for body in [
+            json!({ "group_id": [OURS, "etNeverMade"] }),
+            json!({ "tag_id": [VIP, "etNeverMade"] }),
+        ] {
+            let v = emu.call_as(SECRET, path::GET_CORP_TAG_LIST, body).await;
+            assert_eq!(errcode(&v), want, "{mode:?}: {v}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn profile_existing_tag_name_refused_or_skipped() {
+    use tagsync::emulator::ExistingTagName;
+    let emu = start_as(with(|p| p.existing_tag_name = ExistingTagName::Skipped)).await;
+    let v = add_named(&emu, json!({ "group_id": OURS }), &["VIP", "新"]).await;
+    assert_eq!(errcode(&v), 0, "{v}");
+    let made: Vec<&str> = v["tag_group"]["tag"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(made, ["新"], "{v}");
+    let emu = start_small().await;
+    let v = add_named(&emu, json!({ "group_id": OURS }), &["VIP", "新"]).await;
+    assert_eq!(errcode(&v), code::TAG_NAME_EXISTS, "{v}");
+}
+
+#[tokio::test]
+async fn profile_is_read_from_the_apps_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let apps = dir.path().join("apps.yaml");
+    std::fs::write(
+        &apps,
+        "corp_id: ww1\napps:\n  - name: a\n    secret: s\nprofile:\n  name_count: bytes\n  ownership_errcode: 301002\n",
+    )
+    .unwrap();
+    let config = config_from_files(None, Some(&apps)).unwrap();
+    assert_eq!(
+        config.profile.name_count,
+        tagsync::emulator::NameCount::Bytes
+    );
+    assert_eq!(config.profile.ownership_errcode, 301002);
+    assert_eq!(
+        config.profile.del_invalid_ids,
+        tagsync::emulator::DelInvalidIds::AllOrNothing
+    );
+    std::fs::write(
+        &apps,
+        "corp_id: ww1\napps:\n  - name: a\n    secret: s\nprofile:\n  name_cuont: bytes\n",
+    )
+    .unwrap();
+    let e = config_from_files(None, Some(&apps))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("name_cuont") && e.contains("profile?"), "{e}");
+}
