@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::verify::VerifyResult;
 use crate::exit::Exit;
-use crate::remote::error::hint;
+use crate::remote::error::{hint, hint_for};
 use crate::remote::{ClientError, ErrorKind};
 use crate::sanitize::for_terminal;
 
@@ -85,7 +85,10 @@ impl From<&ClientError> for Failure {
     fn from(e: &ClientError) -> Self {
         let errcode = e.errcode();
         let hint = match (errcode, e.kind()) {
-            (Some(code), _) => hint(code).to_string(),
+            (Some(code), _) => match e.call() {
+                Some(call) => hint_for(call, code).to_string(),
+                None => hint(code).to_string(),
+            },
             (None, ErrorKind::Retryable) => "a transient failure outlasted the retries; \
                  run tagsync again (plan shows what is left)"
                 .into(),

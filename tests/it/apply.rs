@@ -247,6 +247,12 @@ impl Env {
             );
             let text = report.to_string();
             assert!(text.contains(&format!("errcode {code}")), "{label}: {text}");
+            if code == 60011 || code == 301002 {
+                assert!(
+                    text.contains("refused to add tags into a group this app did not create"),
+                    "{label}: the add's own hint: {text}"
+                );
+            }
             if std::env::var_os("SHOW_PROFILE_EXCEPTIONS").is_some() {
                 eprintln!("--- {label}, run {run}:\n{text}");
             }
