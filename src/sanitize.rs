@@ -14,6 +14,11 @@ use unicode_properties::{GeneralCategory, UnicodeEmoji, UnicodeGeneralCategory};
 ///
 /// Variation selectors are judged with the character before them: see [`unsafe_at`].
 pub fn is_unsafe_char(c: char) -> bool {
+    // Printable ASCII and the CJK ideographs of Unicode 1.1, most of every name, without
+    // the table lookups (a fifth of a 10,000-tag validation went to them).
+    if matches!(c, ' '..='~' | '\u{4E00}'..='\u{9FA5}') {
+        return false;
+    }
     matches!(
         c.general_category(),
         GeneralCategory::Control
@@ -54,6 +59,9 @@ fn is_ideograph(c: char) -> bool {
 /// ideograph, and a zero-width joiner after an emoji (`👨‍👩`). Any other variation
 /// selector is unsafe.
 pub fn unsafe_at(prev: Option<char>, c: char) -> bool {
+    if !(c == '\u{200D}' || is_variation_selector(c)) {
+        return is_unsafe_char(c);
+    }
     let after_emoji = prev.is_some_and(|p| p.is_emoji_char() && !p.is_ascii());
     if c == '\u{200D}' {
         return !(after_emoji || prev == Some('\u{FE0F}'));

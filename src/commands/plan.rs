@@ -55,9 +55,43 @@ pub fn exit_for(plan: &Plan, detailed_exitcode: bool) -> Exit {
 
 async fn run(args: &PlanArgs) -> Result<Exit, CommandError> {
     let bytes = desired::read_file(&args.config)?;
-    let desired = desired::load_bytes(&bytes, &args.config.display().to_string())?;
-    let remote = remote_setup::connect(&args.remote).await?;
-    let result = plan_show_apply(args, desired, &bytes, &remote).await;
+    let remote = remote_setup::connect(&args.remote).await;
+    // A plain plan reads the corp while the file is parsed and validated (the two take
+    // about as long for 10,000 tags). Under --apply the corp is read only once the
+    // ledger is locked, so that no other writer's changes land between read and lock.
+    let early = match &remote {
+        Ok(remote) if !args.apply => {
+            let client = remote.client.clone();
+            Some(tokio::spawn(async move { client.snapshot().await }))
+        }
+        _ => None,
+    };
+    // The file's problems come first, as when nothing was read.
+    let desired = match desired::load_bytes(&bytes, &args.config.display().to_string()) {
+        Ok(desired) => desired,
+        Err(diagnostics) => {
+            if let Some(task) = early {
+                task.abort();
+            }
+            if let Ok(remote) = remote {
+                remote.shutdown().await;
+            }
+            return Err(diagnostics.into());
+        }
+    };
+    let remote = remote?;
+    let snapshot = match early {
+        Some(task) => Some(
+            task.await
+                .map_err(|e| CommandError::Other(format!("reading the corp stopped: {e}")))?,
+        ),
+        None => None,
+    };
+    let result = match snapshot {
+        Some(Err(e)) => Err(e.into()),
+        Some(Ok(snapshot)) => plan_show_apply(args, desired, &bytes, &remote, Some(snapshot)).await,
+        None => plan_show_apply(args, desired, &bytes, &remote, None).await,
+    };
     remote.shutdown().await;
     result
 }
@@ -67,13 +101,14 @@ async fn plan_show_apply(
     desired: Desired,
     desired_bytes: &[u8],
     remote: &Remote,
+    snapshot: Option<Snapshot>,
 ) -> Result<Exit, CommandError> {
     // Only a run that may write the ledger locks it; a plain plan reads it as it is.
     let _lock = match args.apply {
         true => remote_setup::lock_ledger(&args.remote, &args.config, remote)?,
         false => None,
     };
-    let planned = make_plan(args, desired, remote).await?;
+    let planned = make_plan(args, desired, remote, snapshot).await?;
     let file = args.config.display().to_string();
     let whole_plan = args.summary.as_deref().map(summary_words);
     let ctx = Context {
@@ -265,12 +300,18 @@ fn progress_bar(bar: indicatif::ProgressBar) -> apply::Progress {
 /// Read the corp and the ledger, and plan. Adds an interrupted apply left pending are
 /// settled against the corp; the ledger is saved with them only under `--apply` (a plain
 /// plan writes nothing: the next apply settles them the same way).
+/// `snapshot`: the corp when it was read already (a plain plan reads it while the file
+/// is parsed).
 pub async fn make_plan(
     args: &PlanArgs,
     desired: Desired,
     remote: &Remote,
+    snapshot: Option<Snapshot>,
 ) -> Result<Planned, CommandError> {
-    let snapshot = remote.client.snapshot().await?;
+    let snapshot = match snapshot {
+        Some(snapshot) => snapshot,
+        None => remote.client.snapshot().await?,
+    };
     tracing::info!(
         groups = snapshot.groups.len(),
         tags = snapshot.tag_count(),
