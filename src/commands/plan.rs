@@ -318,7 +318,8 @@ pub async fn make_plan(
         "read the corp"
     );
     let (mut ledger, ledger_path) = remote_setup::load_ledger(&args.remote, &args.config, remote)?;
-    let loaded = ledger.clone();
+    // What was on disk, to tell whether an apply must save: only a writing run needs it.
+    let loaded = args.apply.then(|| ledger.clone());
     if !ledger.pending.is_empty() {
         let claimed = apply::claim_pending(&mut ledger, &snapshot);
         tracing::info!(
@@ -342,12 +343,16 @@ pub async fn make_plan(
         tag_limit: args.tag_limit,
         ..PlanOptions::default()
     };
-    let (plan, bindings) = plan::plan_with_ledger(&desired, &snapshot, &ledger, &options);
-    if args.apply {
+    let plan = if let Some(loaded) = &loaded {
+        let (plan, bindings) = plan::plan_with_ledger(&desired, &snapshot, &ledger, &options);
         remote_setup::verify_new_app(remote, &mut ledger, &snapshot).await?;
         let bind = (!plan.blocked()).then_some(bindings);
-        settle(&mut ledger, &loaded, bind, ledger_path.as_deref())?;
-    }
+        settle(&mut ledger, loaded, bind, ledger_path.as_deref())?;
+        plan
+    } else {
+        // Nothing is written: the bindings a writing run records are not needed.
+        plan::plan_from_ledger(&desired, &snapshot, &ledger, &options)
+    };
     Ok(Planned {
         desired,
         snapshot,

@@ -93,6 +93,20 @@ pub fn plan_with_ledger(
     (p, bindings)
 }
 
+/// [`plan_with_ledger`] without the bindings, for a plan that writes nothing.
+pub fn plan_from_ledger(
+    desired: &Desired,
+    remote: &Snapshot,
+    ledger: &Ledger,
+    options: &PlanOptions,
+) -> Plan {
+    let memory = Memory {
+        history: &ledger.history,
+        bindings: &ledger.bindings,
+    };
+    plan_matched(desired, remote, &ledger.owned(), options, memory).0
+}
+
 /// Plan the calls that make `remote` equal to `desired`.
 ///
 /// `owned` is what the ledger says tagsync may edit or delete; `desired.ownership ==
