@@ -21,22 +21,45 @@ pub fn read(path: &Path, max: u64) -> io::Result<Vec<u8>> {
             "a file of the system (/proc, /sys, /dev), not a file of yours: give the path of a file",
         ));
     }
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(io::Error::other(
+    let not_a_file = || {
+        io::Error::other(
             "not a regular file (a directory, a FIFO or a device): give the path of a file",
-        ));
+        )
+    };
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_a_file());
+    }
+    // Checked again on what was opened: the path may have changed since. The open does
+    // not block on a FIFO swapped in meanwhile (O_NONBLOCK; no effect on a regular file).
+    let file = open_nonblocking(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_a_file());
     }
     if meta.len() > max {
         return Err(too_large(max));
     }
     let mut bytes = Vec::new();
-    File::open(path)?.take(max + 1).read_to_end(&mut bytes)?;
+    file.take(max + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         // It grew between the size check and the read.
         return Err(too_large(max));
     }
     Ok(bytes)
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    File::open(path)
 }
 
 /// [`read`] as UTF-8 text.
@@ -84,5 +107,18 @@ mod tests {
             let e = read(&link, 1 << 20).unwrap_err();
             assert!(e.to_string().contains("not a file of yours"), "{e}");
         }
+    }
+
+    /// A FIFO swapped in after the type check: opening it does not wait for a writer,
+    /// and the check on what was opened refuses it.
+    #[cfg(unix)]
+    #[test]
+    fn opening_a_fifo_does_not_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let file = open_nonblocking(&fifo).expect("opened without a writer");
+        assert!(!file.metadata().unwrap().is_file());
     }
 }
