@@ -116,7 +116,10 @@ mod tests {
     fn opening_a_fifo_does_not_block() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo");
-        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
         assert!(made.success());
         let file = open_nonblocking(&fifo).expect("opened without a writer");
         assert!(!file.metadata().unwrap().is_file());
