@@ -192,6 +192,24 @@ pub fn mark(plan: &mut Plan, bindings: &Bindings, remote: &Snapshot, desired: &D
     }
 }
 
+/// The added name most like `old`, when it is like enough to suggest a rename.
+fn alike<'a>(old: &str, added: &[&'a str]) -> Option<&'a str> {
+    added
+        .iter()
+        .map(|new| {
+            let inside = new.contains(old) || old.contains(new);
+            let score = if inside {
+                1.0
+            } else {
+                strsim::normalized_levenshtein(old, new)
+            };
+            (score, *new)
+        })
+        .filter(|(score, _)| *score >= 1.0 / 3.0)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, new)| new)
+}
+
 /// Whether `a` and `b` are near enough for a did-you-mean.
 fn near(a: &str, b: &str) -> Option<usize> {
     let d = strsim::damerau_levenshtein(a, b);
@@ -359,20 +377,15 @@ pub fn rename_hints(plan: &mut Plan) {
             StepKind::Edit { .. } => {}
         }
     }
-    let list = |v: &[&str]| {
-        v.iter()
-            .map(|n| format!("`{n}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let mut notes = Vec::new();
     for (group, gone) in &deleted {
-        if let Some(new) = added.get(group).filter(|n| !n.is_empty()) {
+        // Only a delete whose name is close to an added one looks like a rename (a third
+        // of the characters shared, or one name inside the other); a delete beside an
+        // unrelated add is just that.
+        let new = added.get(group).map(Vec::as_slice).unwrap_or_default();
+        for (old, like) in gone.iter().filter_map(|o| alike(o, new).map(|n| (o, n))) {
             notes.push(format!(
-                "group `{group}`: this plan deletes {} and adds {}; this looks like a rename: to keep its customers, write the old name under the new one with `previously: [{}]`",
-                list(gone),
-                list(new),
-                gone[0]
+                "group `{group}`: this plan deletes `{old}` and adds `{like}`; this looks like a rename: to keep its customers, write the old name under the new one with `previously: [{old}]`"
             ));
         }
         // The same name made in another group: a move.
@@ -602,6 +615,18 @@ mod tests {
         assert!(!p.blocked(), "{p:#?}");
         assert!(
             has_note(&p, "matches nothing in the corp, so it is added as new"),
+            "{:?}",
+            p.notes
+        );
+    }
+
+    #[test]
+    fn an_unrelated_delete_and_add_are_not_called_a_rename() {
+        let s = snap(&[("g1", "节日", 1, &[("t1", "父亲节", 2), ("t2", "春节", 1)])]);
+        let d = file(vec![tag("会员日"), tag("春节")]);
+        let p = plan(&d, &s, &owns(&["g1", "t1", "t2"]), &PlanOptions::default());
+        assert!(
+            !p.notes.iter().any(|n| n.contains("looks like a rename")),
             "{:?}",
             p.notes
         );
