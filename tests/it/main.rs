@@ -21,6 +21,7 @@ mod hostile;
 mod identity;
 mod install;
 mod pr_comment;
+mod release;
 mod render;
 mod schema;
 mod tutorial;
