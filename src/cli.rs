@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 
 use crate::commands::args::{
-    AdoptArgs, ApplyArgs, DisownArgs, EmulatorArgs, ExportArgs, LedgerCommand, PlanArgs, REMOTE_ENV,
+    AdoptArgs, ApplyArgs, DisownArgs, EmulatorArgs, ExportArgs, LedgerCommand, PlanArgs,
+    REMOTE_ENV, WATCH_ENV, WatchArgs,
 };
 pub use crate::exit::Exit;
 
@@ -56,6 +57,9 @@ pub enum Command {
     /// Work with the ownership ledger itself.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Receive WeCom's change callbacks and report drift in seconds (never applies).
+    #[command(after_help = WATCH_ENV, override_usage = "tagsync watch [OPTIONS]")]
+    Watch(WatchArgs),
     /// Run the local WeCom emulator.
     Emulator(EmulatorArgs),
     /// Print the JSON Schema of the desired-state file, for editors.
@@ -86,6 +90,7 @@ pub fn run(cli: Cli) -> Exit {
         }
         Command::Man { dir } => man(dir.as_deref()),
         Command::Emulator(args) => crate::commands::emulator::cmd_emulator(&args),
+        Command::Watch(args) => crate::commands::watch::cmd_watch(&args),
         Command::Validate { config } => crate::commands::validate::cmd_validate(&config),
         Command::Schema => crate::commands::validate::cmd_schema(),
         Command::Plan(args) => crate::commands::plan::cmd_plan(&args),

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod callback;
+
 /// Paths under the API base (`https://qyapi.weixin.qq.com/cgi-bin/`).
 pub mod path {
     pub const GET_TOKEN: &str = "gettoken";

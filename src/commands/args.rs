@@ -39,7 +39,7 @@ Environment:
   NO_COLOR             no colour in the text output
   RUST_LOG             the log filter (logs go to stderr)";
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct PlanArgs {
     /// The desired-state file.
     #[arg(short, long, default_value = "tags.yaml")]
@@ -212,4 +212,44 @@ impl FaultArgs {
             self.fault_seed,
         )
     }
+}
+
+/// The environment `tagsync watch` reads besides the remote one.
+pub const WATCH_ENV: &str = "\
+Environment:
+  WECOM_CALLBACK_TOKEN     the callback URL's Token (admin console: the app's API receiving settings)
+  WECOM_CALLBACK_AES_KEY   its EncodingAESKey (43 characters)
+  TAGSYNC_TRIGGER_TOKEN    sent as `Authorization: Bearer …` to --trigger-url, when set
+  WECOM_CORP_ID, WECOM_CORP_SECRET, WECOM_API_BASE: as for `tagsync plan`";
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The desired-state file (read again before every plan).
+    #[arg(short, long, default_value = "tags.yaml")]
+    pub config: PathBuf,
+    /// Address to receive WeCom's callbacks on (put a public HTTPS URL in front of it).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The path of the callback URL.
+    #[arg(long, default_value = "/wecom/callback")]
+    pub path: String,
+    /// Wait this long after the last event of a burst before reading the corp, in ms.
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub debounce_ms: u64,
+    /// POST the Markdown plan of each drift to this WeCom group-robot webhook.
+    #[arg(long, value_name = "URL")]
+    pub notify_url: Option<String>,
+    /// POST `{"event_type":"tagsync-drift",…}` to this URL on each drift (a GitHub
+    /// `repository_dispatch` URL, or a GitLab pipeline trigger URL with its token and ref).
+    #[arg(long, value_name = "URL")]
+    pub trigger_url: Option<String>,
+    /// The receive id the messages must carry (default: the corp id; a third-party
+    /// app's is its suite id).
+    #[arg(long)]
+    pub receive_id: Option<String>,
+    /// Allow up to N deleted or replaced tags past the safety gate (for the plan shown).
+    #[arg(long, value_name = "N")]
+    pub allow_delete: Option<usize>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }

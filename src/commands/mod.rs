@@ -15,6 +15,7 @@ pub mod plan;
 pub mod rebind;
 pub mod remote_setup;
 pub mod validate;
+pub mod watch;
 
 use std::path::PathBuf;
 

@@ -32,7 +32,7 @@ pub enum EmulatorError {
         "{path} is not an apps file: {detail}\n  = help: its fields are corp_id, apps: \
          [{{name, secret, legacy?, manage_tags?, allowed_ips?}}], suites?: [{{suite_id, \
          suite_secret, suite_ticket, permanent_code, app}}], token_lifetime_secs?, tag_limit?, \
-         rate_limit_per_minute?, concurrency_limit?, profile? (README, \"The apps file\")"
+         rate_limit_per_minute?, concurrency_limit?, profile?, callback? (README, \"The apps file\")"
     )]
     AppsFormat {
         path: PathBuf,
@@ -264,6 +264,29 @@ pub struct AppsFile {
     /// optional, default the emulator's usual choice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
+    /// Send WeCom's change callbacks here (for `tagsync watch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<CallbackTarget>,
+}
+
+/// Where the emulator sends its `change_external_tag` callbacks, and with what Token and
+/// EncodingAESKey (the admin console's "receive API messages" settings).
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackTarget {
+    /// An `http://` URL (the emulator is a local test server).
+    pub url: String,
+    pub token: String,
+    /// 43 characters of base64.
+    pub aes_key: String,
+}
+
+impl fmt::Debug for CallbackTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackTarget")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppsFile {
@@ -298,6 +321,9 @@ impl AppsFile {
         }
         config.rate_limit_per_minute = self.rate_limit_per_minute.or(config.rate_limit_per_minute);
         config.concurrency_limit = self.concurrency_limit.or(config.concurrency_limit);
+        if self.callback.is_some() {
+            config.callback = self.callback;
+        }
         if let Some(profile) = self.profile {
             config.profile = profile;
         }
@@ -468,6 +494,8 @@ pub struct EmulatorConfig {
     pub suites: Vec<Suite>,
     /// Which behaviour to emulate where the vendor document is silent.
     pub profile: Profile,
+    /// Change callbacks to send, if any.
+    pub callback: Option<CallbackTarget>,
 }
 
 impl Default for EmulatorConfig {
@@ -488,6 +516,7 @@ impl Default for EmulatorConfig {
             access: BTreeMap::new(),
             suites: Vec::new(),
             profile: Profile::default(),
+            callback: None,
         }
     }
 }

@@ -51,6 +51,7 @@
 //!   that a call fails with probability P; token calls get none ([`flag_faults`]).
 
 mod answer;
+mod callbacks;
 mod config;
 mod faults;
 mod profile;
@@ -65,8 +66,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::{
-    App, AppAccess, AppEntry, AppsFile, CallKind, EmulatorConfig, EmulatorError, FaultKind, Faults,
-    KindFaults, Latency, ScriptedFault, SeedFile, SeedGroup, SeedTag, Suite, load_apps, load_seed,
+    App, AppAccess, AppEntry, AppsFile, CallKind, CallbackTarget, EmulatorConfig, EmulatorError,
+    FaultKind, Faults, KindFaults, Latency, ScriptedFault, SeedFile, SeedGroup, SeedTag, Suite,
+    load_apps, load_seed,
 };
 pub use profile::{
     DelInvalidIds, DeletedFalse, EmptyEdit, ExistingTagName, ForeignGroupAdds, ForeignGroupDelete,

@@ -23,7 +23,7 @@ use super::answer::{
     parse_query, to_json, unix_now,
 };
 use super::config::CallKind;
-use super::shared::{CallRecord, Shared, lock};
+use super::shared::{CallRecord, Change, Shared, lock};
 use super::state::{ApiError, Caller};
 use crate::wire::{self, errcode};
 
@@ -111,7 +111,19 @@ impl Shared {
             }
             CallKind::Add => {
                 let req: wire::AddTagRequest = serde_json::from_value(body.clone()).map_err(bad)?;
+                let new_group = req.group_id.is_none()
+                    && !req
+                        .group_name
+                        .as_deref()
+                        .is_some_and(|n| corp.has_live_group_named(n));
                 let group = corp.add(&req, &caller, unix_now())?;
+                self.changed(
+                    &corp,
+                    Change::Added {
+                        group: &group,
+                        new_group,
+                    },
+                );
                 Ok(to_json(&wire::AddTagResponse {
                     status: wire::Status::ok(),
                     tag_group: Some(group),
@@ -121,11 +133,19 @@ impl Shared {
                 let req: wire::EditTagRequest =
                     serde_json::from_value(body.clone()).map_err(bad)?;
                 corp.edit(&req, &caller)?;
+                self.changed(&corp, Change::Edit(&req.id));
                 Ok(to_json(&wire::Status::ok()))
             }
             CallKind::Delete => {
                 let req: wire::DelTagRequest = serde_json::from_value(body.clone()).map_err(bad)?;
                 corp.del(&req, &caller)?;
+                self.changed(
+                    &corp,
+                    Change::Deleted {
+                        groups: &req.group_id,
+                        tags: &req.tag_id,
+                    },
+                );
                 Ok(to_json(&wire::Status::ok()))
             }
             CallKind::GetToken | CallKind::GetSuiteToken | CallKind::GetCorpToken => {

@@ -58,6 +58,8 @@ pub(crate) struct Shared {
     pub(super) in_flight: Mutex<HashMap<usize, usize>>,
     pub(super) faults: Mutex<FaultState>,
     pub(super) calls: Mutex<VecDeque<CallRecord>>,
+    /// Change callbacks, when configured.
+    pub(super) callbacks: Option<super::callbacks::Sender>,
 }
 
 /// The call log keeps the most recent calls only, so a long-running emulator stays small.
@@ -73,6 +75,10 @@ impl Shared {
     pub(crate) fn new(config: EmulatorConfig) -> Result<Self, String> {
         config.validate_apps().map_err(|e| e.to_string())?;
         let corp = Corp::with_profile(&config.seed, config.tag_limit, config.profile)?;
+        let callbacks = match &config.callback {
+            Some(target) => Some(super::callbacks::Sender::start(target, &config.corp_id)?),
+            None => None,
+        };
         let access = config
             .apps
             .iter()
@@ -93,6 +99,7 @@ impl Shared {
             in_flight: Mutex::new(HashMap::new()),
             faults: Mutex::new(FaultState::new(config.faults)),
             calls: Mutex::new(VecDeque::new()),
+            callbacks,
         })
     }
 
@@ -115,7 +122,36 @@ impl Shared {
             app: CONSOLE.into(),
             legacy: true,
         };
-        lock(&self.corp).edit(req, &console)
+        let mut corp = lock(&self.corp);
+        corp.edit(req, &console)?;
+        self.changed(&corp, Change::Edit(&req.id));
+        Ok(())
+    }
+
+    /// Send the callbacks of a change that was made (nothing when none are configured).
+    pub(super) fn changed(&self, corp: &Corp, change: Change<'_>) {
+        let Some(sender) = &self.callbacks else {
+            return;
+        };
+        let events = match change {
+            Change::Added { group, new_group } => {
+                let mut v = Vec::new();
+                if new_group {
+                    v.push((group.group_id.clone(), "tag_group", "create"));
+                }
+                v.extend(group.tag.iter().map(|t| (t.id.clone(), "tag", "create")));
+                v
+            }
+            Change::Edit(id) => {
+                vec![(id.to_string(), corp.kind_of(id).unwrap_or("tag"), "update")]
+            }
+            Change::Deleted { groups, tags } => groups
+                .iter()
+                .map(|g| (g.clone(), "tag_group", "delete"))
+                .chain(tags.iter().map(|t| (t.clone(), "tag", "delete")))
+                .collect(),
+        };
+        sender.send(events);
     }
 
     pub(crate) fn expire_tokens(&self) {
@@ -133,4 +169,17 @@ impl Shared {
         }
         calls.push_back(rec);
     }
+}
+
+/// A change made, as the callbacks describe it.
+pub(super) enum Change<'a> {
+    Added {
+        group: &'a wire::TagGroup,
+        new_group: bool,
+    },
+    Edit(&'a str),
+    Deleted {
+        groups: &'a [String],
+        tags: &'a [String],
+    },
 }

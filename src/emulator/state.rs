@@ -306,6 +306,18 @@ impl Corp {
             .position(|g| !g.item.deleted && g.item.name == name)
     }
 
+    /// Whether a live group has this name (callbacks: an add by name makes a group only
+    /// when none has).
+    pub(crate) fn has_live_group_named(&self, name: &str) -> bool {
+        self.live_group_by_name(name).is_some()
+    }
+
+    /// `tag` or `tag_group` for a known id (callbacks name the kind of what changed).
+    pub(crate) fn kind_of(&self, id: &str) -> Option<&'static str> {
+        self.find(id)
+            .map(|(_, t)| if t.is_some() { "tag" } else { "tag_group" })
+    }
+
     /// Where an id is: (group index, None) for a group, (group, Some(tag)) for a tag.
     fn find(&self, id: &str) -> Option<(usize, Option<usize>)> {
         self.index.get(id).copied()

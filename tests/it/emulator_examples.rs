@@ -358,6 +358,11 @@ fn every_field_of_the_apps_file_is_in_the_readme_and_the_example() {
         rate_limit_per_minute: Some(1),
         concurrency_limit: Some(1),
         profile: Some(emulator::Profile::default()),
+        callback: Some(emulator::CallbackTarget {
+            url: "http://127.0.0.1:8080/wecom/callback".into(),
+            token: "t".into(),
+            aes_key: "k".into(),
+        }),
     };
     let value = serde_json::to_value(&full).unwrap();
     let mut fields: Vec<String> = value.as_object().unwrap().keys().cloned().collect();

@@ -27,3 +27,4 @@ mod schema;
 mod tutorial;
 mod validate;
 mod validate_props;
+mod watch;

@@ -1,0 +1,311 @@
+//! `tagsync watch` through the binary: events sealed the way WeCom seals them by an
+//! independent implementation (the `openssl` command for AES-256-CBC and SHA-1; only the
+//! framing is written here, from the spec) are accepted, a forged signature is refused,
+//! a console rename in the emulator (which sends its own callbacks) is reported as drift,
+//! and a burst of events costs one re-read of the corp.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use crate::common;
+use common::bin::{CORP, Fixture, OURS_VIP, both};
+use tagsync::emulator::{self, CONSOLE_EDIT_PATH, CallKind, CallbackTarget};
+
+const TOKEN: &str = "wAtChToKeN";
+
+/// 32 fixed key bytes, and the EncodingAESKey that stands for them (base64, no `=`).
+fn key() -> (Vec<u8>, String) {
+    let bytes: Vec<u8> = (0..32u8)
+        .map(|i| i.wrapping_mul(37).wrapping_add(11))
+        .collect();
+    let out = openssl(&["base64", "-A"], &bytes);
+    let b64 = String::from_utf8(out).expect("base64");
+    (bytes, b64.trim().trim_end_matches('=').to_string())
+}
+
+/// Run `openssl ARGS` with `input` on stdin; its stdout.
+fn openssl(args: &[&str], input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("openssl")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("openssl runs (installed by .ci/run)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write");
+    let out = child.wait_with_output().expect("openssl");
+    assert!(out.status.success(), "openssl {args:?} failed");
+    out.stdout
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// WeCom's envelope by the spec: 16 random bytes, length, message, receive id, PKCS#7
+/// to 32 bytes, AES-256-CBC with IV = the key's first 16 bytes (openssl), base64.
+fn seal(message: &str) -> String {
+    let (key, _) = key();
+    let mut plain = vec![0x5a; 16];
+    plain.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    plain.extend_from_slice(message.as_bytes());
+    plain.extend_from_slice(CORP.as_bytes());
+    let pad = 32 - plain.len() % 32;
+    plain.extend(std::iter::repeat_n(pad as u8, pad));
+    let k = hex(&key);
+    let iv = hex(&key[..16]);
+    let sealed = openssl(
+        &[
+            "enc",
+            "-aes-256-cbc",
+            "-K",
+            &k,
+            "-iv",
+            &iv,
+            "-nopad",
+            "-a",
+            "-A",
+        ],
+        &plain,
+    );
+    String::from_utf8(sealed)
+        .expect("base64")
+        .trim()
+        .to_string()
+}
+
+/// sha1 of the sorted parts, by openssl.
+fn signature(timestamp: &str, nonce: &str, encrypted: &str) -> String {
+    let mut parts = [TOKEN, timestamp, nonce, encrypted];
+    parts.sort_unstable();
+    let out = openssl(&["dgst", "-sha1", "-r"], parts.concat().as_bytes());
+    String::from_utf8(out).expect("hex")[..40].to_string()
+}
+
+fn event_xml(id: &str, change: &str) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
+         <CreateTime>1700000000</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+         <Event><![CDATA[change_external_tag]]></Event><Id><![CDATA[{id}]]></Id>\
+         <TagType><![CDATA[tag]]></TagType><ChangeType><![CDATA[{change}]]></ChangeType></xml>"
+    )
+}
+
+/// A free port on loopback (for the watch the emulator's callbacks go to).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Watch {
+    child: Child,
+    lines: Receiver<String>,
+    url: String,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Watch {
+    fn start(fx: &Fixture, port: u16) -> Watch {
+        let (_, aes_key) = key();
+        let mut child = fx
+            .command(&[
+                "watch",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--debounce-ms",
+                "200",
+            ])
+            .env("WECOM_CALLBACK_TOKEN", TOKEN)
+            .env("WECOM_CALLBACK_AES_KEY", &aes_key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("watch starts");
+        let (tx, lines) = channel();
+        let out = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut err = BufReader::new(child.stderr.take().expect("stderr"));
+        let mut first = String::new();
+        err.read_line(&mut first).expect("the watching line");
+        assert!(first.starts_with("watching: callbacks on "), "{first}");
+        std::thread::spawn(move || for _ in err.lines() {});
+        let url = format!("http://127.0.0.1:{port}/wecom/callback");
+        Watch { child, lines, url }
+    }
+
+    /// POST a sealed event, signed with `sign` (None: the right signature).
+    fn post(&self, fx: &Fixture, sealed: &str, sign: Option<&str>) -> (u16, String) {
+        let (ts, nonce) = ("1700000000", "424242");
+        let sig = sign.map_or_else(|| signature(ts, nonce, sealed), str::to_string);
+        let body = format!(
+            "<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><AgentID><![CDATA[1]]></AgentID>\
+             <Encrypt><![CDATA[{sealed}]]></Encrypt></xml>"
+        );
+        let url = with_query(
+            &self.url,
+            &[
+                ("msg_signature", sig.as_str()),
+                ("timestamp", ts),
+                ("nonce", nonce),
+            ],
+        );
+        fx.rt.block_on(async {
+            let r = common::http()
+                .post(url)
+                .body(body)
+                .send()
+                .await
+                .expect("sent");
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap_or_default())
+        })
+    }
+
+    /// The next report, waiting at most `limit`.
+    fn next(&self, limit: Duration) -> Option<serde_json::Value> {
+        let line = self.lines.recv_timeout(limit).ok()?;
+        Some(serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}")))
+    }
+}
+
+fn with_query(url: &str, pairs: &[(&str, &str)]) -> reqwest::Url {
+    let mut u = reqwest::Url::parse(url).expect("url");
+    u.query_pairs_mut().extend_pairs(pairs);
+    u
+}
+
+fn lists(fx: &Fixture) -> usize {
+    fx.emu()
+        .calls()
+        .iter()
+        .filter(|c| c.kind == CallKind::List)
+        .count()
+}
+
+#[test]
+fn watch_reports_a_console_rename_refuses_forgeries_and_reads_once_per_burst() {
+    let port = free_port();
+    let (_, aes_key) = key();
+    let fx = Fixture::with_config(emulator::EmulatorConfig {
+        corp_id: CORP.into(),
+        apps: common::three_apps(),
+        seed: common::small_seed(),
+        callback: Some(CallbackTarget {
+            url: format!("http://127.0.0.1:{port}/wecom/callback"),
+            token: TOKEN.into(),
+            aes_key: aes_key.clone(),
+        }),
+        ..Default::default()
+    });
+    fx.adopt_ours();
+    let out = fx.run(&["export", "-o", "tags.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let watch = Watch::start(&fx, port);
+    // The first plan finds nothing to report.
+    assert!(watch.next(Duration::from_millis(800)).is_none());
+
+    // The URL check: the plaintext of echostr comes back.
+    let echo = seal("hello-check");
+    let (ts, nonce) = ("1700000001", "7");
+    let sig = signature(ts, nonce, &echo);
+    let answer = fx.rt.block_on(async {
+        let url = with_query(
+            &watch.url,
+            &[
+                ("msg_signature", sig.as_str()),
+                ("timestamp", ts),
+                ("nonce", nonce),
+                ("echostr", echo.as_str()),
+            ],
+        );
+        common::http()
+            .get(url)
+            .send()
+            .await
+            .expect("sent")
+            .text()
+            .await
+            .unwrap_or_default()
+    });
+    assert_eq!(answer, "hello-check");
+
+    // A forged signature gets no body and causes no read.
+    let sealed = seal(&event_xml(OURS_VIP, "update"));
+    let before = lists(&fx);
+    let (status, body) = watch.post(&fx, &sealed, Some(&"0".repeat(40)));
+    assert_eq!((status, body.as_str()), (400, ""));
+
+    // A burst of 100 genuine events: one re-read (two if it straddles a window), and no
+    // report, since nothing drifted.
+    for _ in 0..100 {
+        let (status, body) = watch.post(&fx, &sealed, None);
+        assert_eq!((status, body.as_str()), (200, "success"));
+    }
+    assert!(watch.next(Duration::from_millis(1500)).is_none());
+    let reads = lists(&fx) - before;
+    assert!((1..=2).contains(&reads), "{reads} reads for one burst");
+
+    // A rename in the admin console: the emulator sends the event, watch reports.
+    let started = Instant::now();
+    let url = format!("http://{}{CONSOLE_EDIT_PATH}", fx.emu().addr());
+    let answer: serde_json::Value = fx.rt.block_on(async {
+        common::http()
+            .post(url)
+            .json(&serde_json::json!({"id": OURS_VIP, "name": "VIP客户"}))
+            .send()
+            .await
+            .expect("console edit")
+            .json()
+            .await
+            .expect("json")
+    });
+    assert_eq!(answer["errcode"], 0, "{answer}");
+    let report = watch.next(Duration::from_secs(20)).expect("a drift report");
+    let took = started.elapsed();
+    assert_eq!(
+        report["steps"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    assert_eq!(report["steps"][0]["drift"], true, "{report}");
+    eprintln!("drift reported {took:?} after the console edit (debounce 200 ms)");
+    // Reported once: a second burst with no new change says nothing.
+    let (status, _) = watch.post(&fx, &sealed, None);
+    assert_eq!(status, 200);
+    assert!(watch.next(Duration::from_millis(1200)).is_none());
+}
+
+#[test]
+fn watch_needs_its_token_and_key_and_says_so() {
+    let fx = Fixture::new();
+    fx.write("tags.yaml", "version: 1\ngroups: []\n");
+    let out = fx
+        .command(&["watch", "--listen", "127.0.0.1:0"])
+        .env_remove("WECOM_CALLBACK_TOKEN")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("WECOM_CALLBACK_TOKEN is not set"),
+        "{}",
+        both(&out)
+    );
+}
