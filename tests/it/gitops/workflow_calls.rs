@@ -77,10 +77,7 @@ pub(super) fn github_workflows_have_the_described_triggers_and_call_the_scripts(
         "one run per pull request"
     );
     let (_, called) = github_runs(&plan);
-    assert_eq!(
-        called,
-        ["tagsync-install.sh", "tagsync-pr.sh", "post-comment.sh"]
-    );
+    assert_eq!(called, ["tagsync-pr.sh", "post-comment.sh"]);
     let steps = plan["jobs"]["plan"]["steps"].as_array().expect("steps");
     let post = steps
         .iter()
@@ -126,14 +123,7 @@ pub(super) fn github_workflows_have_the_described_triggers_and_call_the_scripts(
     assert_eq!(apply["concurrency"]["cancel-in-progress"], false);
     assert_eq!(apply["permissions"]["contents"], "write");
     let (_, called) = github_runs(&apply);
-    assert_eq!(
-        called,
-        [
-            "tagsync-install.sh",
-            "tagsync-apply.sh",
-            "tagsync-commit-ledger.sh"
-        ]
-    );
+    assert_eq!(called, ["tagsync-apply.sh", "tagsync-commit-ledger.sh"]);
     let steps = apply["jobs"]["apply"]["steps"].as_array().expect("steps");
     let commit = steps
         .iter()
@@ -151,10 +141,7 @@ pub(super) fn github_workflows_have_the_described_triggers_and_call_the_scripts(
     assert_eq!(cron.split_whitespace().count(), 5, "{cron}");
     assert_eq!(drift["permissions"]["issues"], "write");
     let (_, called) = github_runs(&drift);
-    assert_eq!(
-        called,
-        ["tagsync-install.sh", "tagsync-drift.sh", "drift-issue.sh"]
-    );
+    assert_eq!(called, ["tagsync-drift.sh", "drift-issue.sh"]);
     let steps = drift["jobs"]["drift"]["steps"].as_array().expect("steps");
     let issue = steps.last().expect("the issue step");
     assert_eq!(issue["env"]["DRIFT"], "${{ steps.drift.outputs.drift }}");
@@ -167,43 +154,33 @@ pub(super) fn github_workflows_have_the_described_triggers_and_call_the_scripts(
     assert_eq!(apply["env"], plan["env"]);
     assert_eq!(drift["env"], plan["env"]);
 
-    // Every job builds the pinned commit once, then restores it from a cache keyed on it.
+    // Every job installs the release binary with the action at one pinned release (this
+    // crate's version), before the first script that runs tagsync: nothing is built, and
+    // no cache is needed. Building from source is the action's input `from-source`.
+    let pin = format!("OWNER/tagsync@v{}", env!("CARGO_PKG_VERSION"));
     for (w, job) in [(&plan, "plan"), (&apply, "apply"), (&drift, "drift")] {
         let steps = w["jobs"][job]["steps"].as_array().expect("steps");
         let at = |pred: &dyn Fn(&Value) -> bool| steps.iter().position(pred).expect(job);
-        let restore = at(&|s| s["uses"] == "actions/cache/restore@v4");
-        let install = at(&|s| s["run"] == "bash ci/tagsync-install.sh");
-        let save = at(&|s| s["uses"] == "actions/cache/save@v4");
-        let first_use = at(&|s| {
-            s["run"]
-                .as_str()
-                .is_some_and(|r| r.contains("tagsync-") && !r.contains("install"))
-        });
+        let install = at(&|s| s["uses"] == pin.as_str());
+        let first_use = at(&|s| s["run"].as_str().is_some_and(|r| r.contains("tagsync-")));
+        assert!(install < first_use, "{job}");
+        assert_eq!(steps[install]["with"]["from-source"], "auto", "{job}");
+        let text = w.to_string();
         assert!(
-            restore < install && install < save && save < first_use,
-            "{job}"
-        );
-        let key = steps[restore]["with"]["key"].as_str().expect("key");
-        assert!(key.contains("${{ vars.TAGSYNC_REV }}"), "{key}");
-        assert_eq!(
-            steps[install]["env"]["TAGSYNC_REV"],
-            "${{ vars.TAGSYNC_REV }}"
-        );
-        assert_eq!(steps[restore]["with"]["path"], steps[save]["with"]["path"]);
-        assert!(
-            steps[save]["if"]
-                .as_str()
-                .is_some_and(|c| c.contains("cache-hit != 'true'")),
-            "{job}"
+            !text.contains("cargo") && !text.contains("actions/cache"),
+            "{job}: nothing is built or cached"
         );
     }
+    assert!(
+        yaml("action.yml")["inputs"]["from-source"].is_object(),
+        "the input the workflows set is the action's"
+    );
 
     // The secrets the README names are the ones the workflows read.
     for w in [&plan, &apply, &drift] {
         let text = w.to_string();
         assert!(text.contains("${{ secrets.WECOM_CORP_ID }}"));
         assert!(text.contains("${{ secrets.WECOM_CORP_SECRET }}"));
-        assert!(text.contains("${{ vars.TAGSYNC_GIT }}"));
     }
 }
 
@@ -229,9 +206,6 @@ pub(super) fn the_gitlab_pipeline_has_the_described_jobs_and_calls_the_scripts()
             .flat_map(|l| assert_does_work_through_scripts(&l, &["ci", "gitlab"]))
             .collect()
     };
-    for line in lines(&ci["default"], "before_script") {
-        assert_does_work_through_scripts(&line, &["ci", "gitlab"]);
-    }
     let plan = &ci["plan"];
     assert!(
         plan["rules"][0]["if"]
@@ -254,23 +228,36 @@ pub(super) fn the_gitlab_pipeline_has_the_described_jobs_and_calls_the_scripts()
         "posted whatever the exit"
     );
     assert_eq!(calls(plan), ["tagsync-pr.sh", "post-note.sh"]);
+    // Every job runs in tagsync's image at one pinned release (this crate's version),
+    // with a shell as its entrypoint: nothing to install, nothing built, no cache.
+    let image = &ci["default"]["image"];
     assert_eq!(
-        lines(&ci["default"], "before_script")
-            .last()
-            .map(String::as_str),
+        image["name"],
+        format!("ghcr.io/OWNER/tagsync:{}", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(image["entrypoint"], serde_json::json!([""]));
+    assert!(ci["default"]["before_script"].is_null());
+    assert!(ci["default"]["cache"].is_null());
+    // Building from source instead is one `extends:` away: the pinned build, cached.
+    let source = &ci[".tagsync-from-source"];
+    for line in lines(source, "before_script") {
+        assert_does_work_through_scripts(&line, &["ci", "gitlab"]);
+    }
+    assert_eq!(
+        lines(source, "before_script").last().map(String::as_str),
         Some("bash ci/tagsync-install.sh")
     );
-    assert_eq!(ci["default"]["cache"]["key"], "tagsync-$TAGSYNC_REV");
-    let root = ci["variables"]["TAGSYNC_ROOT"]
+    assert_eq!(source["cache"]["key"], "tagsync-$TAGSYNC_REV");
+    let root = source["variables"]["TAGSYNC_ROOT"]
         .as_str()
         .expect("TAGSYNC_ROOT");
-    let cached = ci["default"]["cache"]["paths"][0].as_str().expect("a path");
+    let cached = source["cache"]["paths"][0].as_str().expect("a path");
     assert_eq!(
         root,
         format!("$CI_PROJECT_DIR/{}", cached.trim_end_matches('/'))
     );
     assert_eq!(
-        ci["variables"]["TAGSYNC"].as_str(),
+        source["variables"]["TAGSYNC"].as_str(),
         Some(format!("{root}/bin/tagsync").as_str())
     );
 
