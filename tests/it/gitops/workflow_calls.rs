@@ -139,6 +139,11 @@ pub(super) fn github_workflows_have_the_described_triggers_and_call_the_scripts(
     let drift = yaml("examples/github/tagsync-drift.yml");
     let cron = drift["on"]["schedule"][0]["cron"].as_str().expect("a cron");
     assert_eq!(cron.split_whitespace().count(), 5, "{cron}");
+    // `tagsync watch --trigger-url` sends event_type tagsync-drift (commands/watch.rs).
+    assert_eq!(
+        drift["on"]["repository_dispatch"]["types"][0], "tagsync-drift",
+        "the drift job starts on watch's trigger"
+    );
     assert_eq!(drift["permissions"]["issues"], "write");
     let (_, called) = github_runs(&drift);
     assert_eq!(called, ["tagsync-drift.sh", "drift-issue.sh"]);
