@@ -57,7 +57,7 @@ pub enum Command {
     /// Work with the ownership ledger itself.
     #[command(subcommand)]
     Ledger(LedgerCommand),
-    /// Receive WeCom's change callbacks and report drift in seconds (never applies).
+    /// Receive WeCom's change callbacks and report drift in seconds.
     #[command(after_help = WATCH_ENV, override_usage = "tagsync watch [OPTIONS]")]
     Watch(WatchArgs),
     /// Run the local WeCom emulator.

@@ -123,6 +123,7 @@ async fn check_and_apply(
         format: args.format,
         parallelism: args.parallelism,
         ctx: &ctx,
+        one_line: false,
     };
     job.run(remote, &mut ledger, ledger_path.as_deref()).await
 }

@@ -247,9 +247,13 @@ pub struct WatchArgs {
     /// app's is its suite id).
     #[arg(long)]
     pub receive_id: Option<String>,
-    /// Allow up to N deleted or replaced tags past the safety gate (for the plan shown).
+    /// Allow up to N deleted or replaced tags past the safety gate.
     #[arg(long, value_name = "N")]
     pub allow_delete: Option<usize>,
+    /// Put the corp back to the file when it drifts, as `tagsync plan --apply` would
+    /// (the same gates: a blocked plan is reported, never applied). Off by default.
+    #[arg(long)]
+    pub apply_on_drift: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
 }

@@ -169,6 +169,7 @@ async fn plan_show_apply(
         format: args.format,
         parallelism: args.parallelism,
         ctx: &ctx,
+        one_line: false,
     };
     job.run(remote, &mut ledger, ledger_path.as_deref()).await
 }
@@ -182,6 +183,8 @@ pub struct ApplyJob<'a> {
     pub parallelism: u16,
     /// The context the plan was rendered with.
     pub ctx: &'a Context<'a>,
+    /// JSON on one line (`tagsync watch` prints JSON lines).
+    pub one_line: bool,
 }
 
 impl ApplyJob<'_> {
@@ -247,6 +250,12 @@ impl ApplyJob<'_> {
         let rendered = match self.format {
             Format::Text => render::report::text(&report, self.plan, self.ctx),
             Format::Markdown => render::report::markdown(&report, self.plan, self.ctx),
+            Format::Json if self.one_line => {
+                let json = render::json::render_applied(self.plan, self.ctx, &report);
+                serde_json::from_str::<serde_json::Value>(&json)
+                    .map(|v| format!("{v}\n"))
+                    .unwrap_or(json)
+            }
             Format::Json => render::json::render_applied(self.plan, self.ctx, &report),
         };
         if self.format == Format::Text {

@@ -3,8 +3,10 @@
 //! answers the URL check, verifies and decrypts every event (`wire::callback`), and
 //! debounces a burst into one re-read of the corp and one plan. Each time the plan
 //! changes it reports once: the plan's JSON as one line on stdout, and optionally the
-//! Markdown plan to a WeCom group robot and a POST to a trigger URL (CI). It never
-//! applies anything.
+//! Markdown plan to a WeCom group robot and a POST to a trigger URL (CI). It applies
+//! nothing unless `--apply-on-drift`: then a drift that passes the plan's gates is put
+//! back as `tagsync plan --apply` would (lock, re-read, apply, verify), and the apply's
+//! JSON report is one more line.
 //!
 //! Decisions where the spec is silent:
 //! - The file is read again before every plan (a deploy or `git pull` changes it).
@@ -28,7 +30,7 @@ use axum::routing::get;
 use tokio::sync::Notify;
 
 use super::args::{PlanArgs, WatchArgs};
-use super::plan::make_plan;
+use super::plan::{ApplyJob, make_plan};
 use super::remote_setup::{self, Remote};
 use super::{CommandError, report, runtime};
 use crate::desired;
@@ -214,6 +216,7 @@ struct Worker<'a> {
     debounce: Duration,
     notify_url: Option<String>,
     trigger_url: Option<String>,
+    apply_on_drift: bool,
     http: Option<reqwest::Client>,
     /// The steps of the last plan reported, as JSON.
     last: Option<String>,
@@ -246,6 +249,7 @@ impl<'a> Worker<'a> {
             debounce: Duration::from_millis(args.debounce_ms),
             notify_url: args.notify_url.clone(),
             trigger_url: args.trigger_url.clone(),
+            apply_on_drift: args.apply_on_drift,
             http,
             last: None,
         }
@@ -327,6 +331,9 @@ impl<'a> Worker<'a> {
         if planned.plan.is_empty() {
             return;
         }
+        if self.apply_on_drift && !planned.plan.blocked() {
+            self.apply().await;
+        }
         let Some(http) = &self.http else { return };
         if let Some(url) = &self.notify_url {
             let md = render::markdown::render_capped(&planned.plan, &ctx, ROBOT_CHARS);
@@ -342,6 +349,53 @@ impl<'a> Worker<'a> {
                 .ok()
                 .filter(|t| !t.is_empty());
             post(http, url, &body, token.as_deref(), "the trigger").await;
+        }
+    }
+}
+
+impl Worker<'_> {
+    /// `tagsync plan --apply`: lock the ledger, read the corp again, plan, and apply
+    /// what passes the gates; the report is one JSON line.
+    async fn apply(&self) {
+        let mut args = self.args.clone();
+        args.apply = true;
+        let run = async {
+            let _lock = remote_setup::lock_ledger(&args.remote, &args.config, self.remote)?;
+            let bytes = desired::read_file(&args.config)?;
+            let desired = desired::load_bytes(&bytes, &args.config.display().to_string())?;
+            let planned = make_plan(&args, desired, self.remote, None).await?;
+            if planned.plan.is_empty() || planned.plan.blocked() {
+                return Ok(Exit::Success);
+            }
+            let file = args.config.display().to_string();
+            let ctx = Context {
+                corp_id: &self.remote.corp_id,
+                file: &file,
+                remote: &planned.snapshot,
+                whole_plan: None,
+            };
+            let mut ledger = planned.ledger;
+            let job = ApplyJob {
+                plan: &planned.plan,
+                desired: &planned.desired,
+                options: &planned.options,
+                format: Format::Json,
+                parallelism: 4,
+                ctx: &ctx,
+                one_line: true,
+            };
+            job.run(self.remote, &mut ledger, planned.ledger_path.as_deref())
+                .await
+        };
+        match run.await {
+            Ok(exit) if exit != Exit::Success => {
+                eprintln!(
+                    "warning: the apply on drift ended with exit code {}",
+                    exit as i32
+                );
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("error: the apply on drift: {e}"),
         }
     }
 }

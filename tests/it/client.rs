@@ -951,9 +951,13 @@ async fn the_rate_limiter_holds_calls_back_before_they_reach_wecom() {
             tokio::spawn(async move { c.snapshot().await })
         })
         .collect();
-    // Hang guard only: the two held calls are seen waiting long before this.
+    // Hang guard only: the two held calls are seen waiting long before this. The
+    // emulator logs a call when it answers it, after the client counted it as sent.
     tokio::time::timeout(Duration::from_secs(30), async {
-        while client.stats().rate_waits < 2 || client.stats().list < 1 {
+        while client.stats().rate_waits < 2
+            || client.stats().list < 1
+            || calls_of(&handle, CallKind::List) < 1
+        {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
