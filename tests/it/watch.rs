@@ -126,6 +126,7 @@ impl Watch {
         args.extend_from_slice(extra);
         let mut child = fx
             .command(&args)
+            .env("TAGSYNC_TRIGGER_TOKEN", "trigger-token")
             .env("WECOM_CALLBACK_TOKEN", TOKEN)
             .env("WECOM_CALLBACK_AES_KEY", &aes_key)
             .stdout(Stdio::piped())
@@ -181,6 +182,50 @@ impl Watch {
         let line = self.lines.recv_timeout(limit).ok()?;
         Some(serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}")))
     }
+}
+
+/// A tiny HTTP server on loopback that records each request (request line, headers and
+/// body as text) and answers 200: the group robot and the CI trigger.
+fn recorder() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().map_while(Result::ok) {
+            let mut conn = conn;
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Headers, then as many body bytes as Content-Length says.
+            while let Ok(n) = conn.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            log.lock()
+                .expect("log")
+                .push(String::from_utf8_lossy(&buf).to_string());
+            let _ = conn
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    (format!("http://{addr}"), seen)
 }
 
 fn with_query(url: &str, pairs: &[(&str, &str)]) -> reqwest::Url {
@@ -307,6 +352,88 @@ fn watch_reports_a_console_rename_refuses_forgeries_and_reads_once_per_burst() {
     let (status, _) = watch.post(&fx, &sealed, None);
     assert_eq!(status, 200);
     assert!(watch.next(Duration::from_millis(1200)).is_none());
+}
+
+#[test]
+fn watch_notifies_the_robot_and_the_trigger_and_answers_health_and_caps_bodies() {
+    let port = free_port();
+    let fx = corp_calling(port);
+    let (base, seen) = recorder();
+    let robot = format!("{base}/cgi-bin/webhook/send?key=robot-key");
+    let trigger = format!("{base}/repos/acme/tags/dispatches");
+    let mut watch = Watch::start(
+        &fx,
+        port,
+        &["--notify-url", &robot, "--trigger-url", &trigger],
+    );
+    let health = fx.rt.block_on(async {
+        common::http()
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .expect("sent")
+            .text()
+            .await
+            .unwrap_or_default()
+    });
+    assert_eq!(health, "ok");
+    // A body over the cap is refused before it is read.
+    let big = fx.rt.block_on(async {
+        common::http()
+            .post(&watch.url)
+            .body("x".repeat(100 * 1024))
+            .send()
+            .await
+            .expect("sent")
+            .status()
+            .as_u16()
+    });
+    assert_eq!(big, 413);
+
+    console_rename(&fx, OURS_VIP, "VIP客户");
+    let drift = watch.next(Duration::from_secs(20)).expect("the drift");
+    assert_eq!(drift["steps"][0]["drift"], true, "{drift}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.lock().expect("log").len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let seen = seen.lock().expect("log").clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    let robot_call = seen
+        .iter()
+        .find(|r| r.contains("/cgi-bin/webhook/send?key=robot-key"))
+        .expect("the robot");
+    assert!(
+        robot_call.contains("\"msgtype\":\"markdown\""),
+        "{robot_call}"
+    );
+    assert!(robot_call.contains("VIP客户"), "{robot_call}");
+    let trigger_call = seen
+        .iter()
+        .find(|r| r.contains("/repos/acme/tags/dispatches"))
+        .expect("the trigger");
+    assert!(
+        trigger_call.contains("\"event_type\":\"tagsync-drift\""),
+        "{trigger_call}"
+    );
+    assert!(
+        trigger_call
+            .to_ascii_lowercase()
+            .contains("authorization: bearer trigger-token"),
+        "{trigger_call}"
+    );
+    // Stopped by SIGTERM: it exits 0.
+    #[cfg(unix)]
+    {
+        let pid = watch.child.id().to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let status = watch.child.wait().expect("exits");
+        assert_eq!(status.code(), Some(0));
+    }
 }
 
 #[test]
