@@ -21,20 +21,14 @@ pub fn read(path: &Path, max: u64) -> io::Result<Vec<u8>> {
             "a file of the system (/proc, /sys, /dev), not a file of yours: give the path of a file",
         ));
     }
-    let not_a_file = || {
-        io::Error::other(
-            "not a regular file (a directory, a FIFO or a device): give the path of a file",
-        )
-    };
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(not_a_file());
-    }
-    // Checked again on what was opened: the path may have changed since. The open does
-    // not block on a FIFO swapped in meanwhile (O_NONBLOCK; no effect on a regular file).
+    // The type is checked on what was opened, so the path cannot change in between; the
+    // open does not block on a FIFO (O_NONBLOCK; no effect on a regular file).
     let file = open_nonblocking(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
-        return Err(not_a_file());
+        return Err(io::Error::other(
+            "not a regular file (a directory, a FIFO or a device): give the path of a file",
+        ));
     }
     if meta.len() > max {
         return Err(too_large(max));

@@ -87,10 +87,9 @@ async fn run(args: &PlanArgs) -> Result<Exit, CommandError> {
         ),
         None => None,
     };
-    let result = match snapshot {
-        Some(Err(e)) => Err(e.into()),
-        Some(Ok(snapshot)) => plan_show_apply(args, desired, &bytes, &remote, Some(snapshot)).await,
-        None => plan_show_apply(args, desired, &bytes, &remote, None).await,
+    let result = match snapshot.transpose() {
+        Err(e) => Err(e.into()),
+        Ok(snapshot) => plan_show_apply(args, desired, &bytes, &remote, snapshot).await,
     };
     remote.shutdown().await;
     result

@@ -112,8 +112,7 @@ async fn run(args: &WatchArgs) -> Result<Exit, CommandError> {
     let token = secret(ENV_CALLBACK_TOKEN)?;
     let key = secret(ENV_CALLBACK_AES_KEY)?;
     // The file must be valid to start; later edits are read before each plan.
-    let bytes = desired::read_file(&args.config)?;
-    desired::load_bytes(&bytes, &args.config.display().to_string())?;
+    load_desired(&args.config)?;
     let remote = remote_setup::connect(&args.remote).await?;
     let receive_id = args.receive_id.clone().unwrap_or(remote.corp_id.clone());
     let crypto = Crypto::new(&token, &key, &receive_id)
@@ -264,10 +263,13 @@ impl<'a> Worker<'a> {
         loop {
             tokio::select! {
                 done = &mut server => {
+                    let stopped = |e: &dyn std::fmt::Display| {
+                        CommandError::Other(format!("the callback server stopped: {e}"))
+                    };
                     return match done {
                         Ok(Ok(())) => Ok(Exit::Success),
-                        Ok(Err(e)) => Err(CommandError::Other(format!("the callback server stopped: {e}"))),
-                        Err(e) => Err(CommandError::Other(format!("the callback server stopped: {e}"))),
+                        Ok(Err(e)) => Err(stopped(&e)),
+                        Err(e) => Err(stopped(&e)),
                     };
                 }
                 () = shared.wake.notified() => {}
@@ -286,9 +288,7 @@ impl<'a> Worker<'a> {
 
     /// Read the file and the corp, plan, and report when the plan changed.
     async fn check(&mut self) {
-        let desired = match desired::read_file(&self.args.config)
-            .and_then(|bytes| desired::load_bytes(&bytes, &self.args.config.display().to_string()))
-        {
+        let desired = match load_desired(&self.args.config) {
             Ok(d) => d,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -361,8 +361,7 @@ impl Worker<'_> {
         args.apply = true;
         let run = async {
             let _lock = remote_setup::lock_ledger(&args.remote, &args.config, self.remote)?;
-            let bytes = desired::read_file(&args.config)?;
-            let desired = desired::load_bytes(&bytes, &args.config.display().to_string())?;
+            let desired = load_desired(&args.config)?;
             let planned = make_plan(&args, desired, self.remote, None).await?;
             if planned.plan.is_empty() || planned.plan.blocked() {
                 return Ok(Exit::Success);
@@ -398,6 +397,12 @@ impl Worker<'_> {
             Err(e) => eprintln!("error: the apply on drift: {e}"),
         }
     }
+}
+
+/// The desired file, read and validated.
+fn load_desired(config: &std::path::Path) -> Result<desired::Desired, CommandError> {
+    let bytes = desired::read_file(config)?;
+    Ok(desired::load_bytes(&bytes, &config.display().to_string())?)
 }
 
 /// POST `body`; a failure is logged (without the URL's query, which may hold a token).
