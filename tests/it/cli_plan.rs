@@ -155,6 +155,12 @@ fn missing_credentials_are_an_error_that_names_the_variable() {
         "{}",
         text(&out.stderr)
     );
+    // Both missing are named at once.
+    assert!(
+        text(&out.stderr).contains("WECOM_CORP_ID and WECOM_CORP_SECRET are not set"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -657,23 +663,6 @@ fn a_wrong_corp_id_names_wecom_corp_id() {
 }
 
 #[test]
-fn both_missing_variables_are_named_at_once() {
-    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
-        .args(["export", "--api-base", "http://127.0.0.1:9"])
-        .env_remove("WECOM_CORP_ID")
-        .env_remove("WECOM_CORP_SECRET")
-        .env_remove("WECOM_SUITE_ID")
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("WECOM_CORP_ID and WECOM_CORP_SECRET are not set"),
-        "{err}"
-    );
-}
-
-#[test]
 fn a_hand_edited_saved_plan_is_refused_before_anything_is_sent() {
     let (fx, cfg) = Fixture::owning_ours_with(CHANGED);
     let out = fx.run(&["plan", "-c", cfg.as_str(), "--out", "plan.json"]);
@@ -926,4 +915,27 @@ fn a_refused_connection_says_once_what_is_retried_and_logs_plainly() {
         !err.contains("connection"),
         "hyper's logs only from -vvv: {err}"
     );
+}
+
+#[test]
+fn a_bad_rate_share_is_refused_before_anything_is_sent() {
+    let fx = Fixture::new();
+    let out = fx
+        .command(&["export"])
+        .env("TAGSYNC_RATE_SHARE", "0")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains("TAGSYNC_RATE_SHARE=\"0\" is not a percentage from 1 to 100"),
+        "{}",
+        both(&out)
+    );
+    assert_eq!(fx.emu().calls().len(), 0);
+    let out = fx
+        .command(&["export"])
+        .env("TAGSYNC_RATE_SHARE", "50")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
 }

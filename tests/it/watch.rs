@@ -228,6 +228,20 @@ fn recorder() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     (format!("http://{addr}"), seen)
 }
 
+/// The body of a GET.
+fn get_text(fx: &Fixture, url: &str) -> String {
+    fx.rt.block_on(async {
+        common::http()
+            .get(url)
+            .send()
+            .await
+            .expect("sent")
+            .text()
+            .await
+            .unwrap_or_default()
+    })
+}
+
 fn with_query(url: &str, pairs: &[(&str, &str)]) -> reqwest::Url {
     let mut u = reqwest::Url::parse(url).expect("url");
     u.query_pairs_mut().extend_pairs(pairs);
@@ -292,25 +306,16 @@ fn watch_reports_a_console_rename_refuses_forgeries_and_reads_once_per_burst() {
     let echo = seal("hello-check");
     let (ts, nonce) = ("1700000001", "7");
     let sig = signature(ts, nonce, &echo);
-    let answer = fx.rt.block_on(async {
-        let url = with_query(
-            &watch.url,
-            &[
-                ("msg_signature", sig.as_str()),
-                ("timestamp", ts),
-                ("nonce", nonce),
-                ("echostr", echo.as_str()),
-            ],
-        );
-        common::http()
-            .get(url)
-            .send()
-            .await
-            .expect("sent")
-            .text()
-            .await
-            .unwrap_or_default()
-    });
+    let url = with_query(
+        &watch.url,
+        &[
+            ("msg_signature", sig.as_str()),
+            ("timestamp", ts),
+            ("nonce", nonce),
+            ("echostr", echo.as_str()),
+        ],
+    );
+    let answer = get_text(&fx, url.as_str());
     assert_eq!(answer, "hello-check");
 
     // A forged signature gets no body and causes no read.
@@ -366,16 +371,7 @@ fn watch_notifies_the_robot_and_the_trigger_and_answers_health_and_caps_bodies()
         port,
         &["--notify-url", &robot, "--trigger-url", &trigger],
     );
-    let health = fx.rt.block_on(async {
-        common::http()
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-            .expect("sent")
-            .text()
-            .await
-            .unwrap_or_default()
-    });
+    let health = get_text(&fx, &format!("http://127.0.0.1:{port}/healthz"));
     assert_eq!(health, "ok");
     // A body over the cap is refused before it is read.
     let big = fx.rt.block_on(async {
@@ -481,5 +477,74 @@ fn watch_needs_its_token_and_key_and_says_so() {
         String::from_utf8_lossy(&out.stderr).contains("WECOM_CALLBACK_TOKEN is not set"),
         "{}",
         both(&out)
+    );
+}
+
+#[test]
+fn the_emulator_sends_a_signed_sealed_event_for_each_item_an_apply_changes() {
+    let (base, seen) = recorder();
+    let (_, aes_key) = key();
+    let fx = Fixture::with_config(emulator::EmulatorConfig {
+        corp_id: CORP.into(),
+        apps: common::three_apps(),
+        seed: common::small_seed(),
+        callback: Some(CallbackTarget {
+            url: format!("{base}/wecom/callback"),
+            token: TOKEN.into(),
+            aes_key: aes_key.clone(),
+        }),
+        ..Default::default()
+    });
+    fx.adopt_ours();
+    // A new group with one tag, and our tag 普通客户 dropped.
+    let file = "version: 1\ngroups:\n  - name: 新组\n    tags: [甲]\n  - name: 客户等级\n    tags: [VIP]\n  - name: 行业\n    managed: false\n    order: ignore\n    tags: [制造业, 零售]\n  - name: 来源\n    managed: false\n    order: ignore\n    tags: [官网]\n";
+    let cfg = fx.write("tags.yaml", file);
+    let out = fx.run(&["plan", "-c", cfg.to_str().expect("path"), "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.lock().expect("log").len() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let crypto = tagsync::wire::callback::Crypto::new(TOKEN, &aes_key, CORP).expect("key");
+    let mut events: Vec<(String, String, String)> = seen
+        .lock()
+        .expect("log")
+        .iter()
+        .map(|req| {
+            let line = req.lines().next().expect("request line");
+            let target = line.split_whitespace().nth(1).expect("target");
+            let url = reqwest::Url::parse(&format!("http://x{target}")).expect("url");
+            let q = |k: &str| {
+                url.query_pairs()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.into_owned())
+                    .expect(k)
+            };
+            let body = &req[req.find("\r\n\r\n").expect("body") + 4..];
+            let sealed = tagsync::wire::callback::xml_field(body, "Encrypt").expect("Encrypt");
+            assert!(crypto.verify(&q("msg_signature"), &q("timestamp"), &q("nonce"), &sealed));
+            let xml = String::from_utf8(crypto.decrypt(&sealed).expect("opens")).expect("utf-8");
+            let e = tagsync::wire::callback::TagEvent::from_xml(&xml).expect("a tag event");
+            (e.tag_type, e.change_type, e.id)
+        })
+        .collect();
+    events.sort();
+    let kinds: Vec<(&str, &str)> = events
+        .iter()
+        .map(|(t, c, _)| (t.as_str(), c.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("tag", "create"),
+            ("tag", "delete"),
+            ("tag_group", "create")
+        ],
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|(_, c, id)| c == "delete" && id == common::bin::OURS_NORMAL)
     );
 }
