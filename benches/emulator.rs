@@ -34,6 +34,7 @@ fn seed() -> Vec<SeedGroup> {
                         owner: None,
                     })
                     .collect(),
+                strategy_id: None,
             },
             owner: Some("tagsync".into()),
         })

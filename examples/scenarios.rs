@@ -346,7 +346,7 @@ async fn run_tagsync(case: &Case, args: &Args, dir: &Path) -> Result<Run, Failed
     }
 
     let started = Instant::now();
-    let snapshot = apply::read_corp(&client, &mut ledger, ledger_path).await?;
+    let snapshot = apply::read_corp(&client, &desired, &mut ledger, ledger_path).await?;
     let read = started.elapsed();
     let started = Instant::now();
     let plan = apply::replan(&desired, &snapshot, &ledger, &options);

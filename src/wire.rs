@@ -16,6 +16,12 @@ pub mod path {
     pub const ADD_CORP_TAG: &str = "externalcontact/add_corp_tag";
     pub const EDIT_CORP_TAG: &str = "externalcontact/edit_corp_tag";
     pub const DEL_CORP_TAG: &str = "externalcontact/del_corp_tag";
+    pub const GET_STRATEGY_TAG_LIST: &str = "externalcontact/get_strategy_tag_list";
+    pub const ADD_STRATEGY_TAG: &str = "externalcontact/add_strategy_tag";
+    pub const EDIT_STRATEGY_TAG: &str = "externalcontact/edit_strategy_tag";
+    pub const DEL_STRATEGY_TAG: &str = "externalcontact/del_strategy_tag";
+    pub const STRATEGY_LIST: &str = "externalcontact/customer_strategy/list";
+    pub const STRATEGY_GET: &str = "externalcontact/customer_strategy/get";
 }
 
 /// One WeCom call: what the client sends and the emulator answers. In JSON (the
@@ -30,10 +36,19 @@ pub enum Call {
     Add,
     Edit,
     Delete,
+    /// `get_strategy_tag_list`: the rule-group tags this app created.
+    StrategyList,
+    StrategyAdd,
+    StrategyEdit,
+    StrategyDelete,
+    /// `customer_strategy/list`: the rule groups' ids.
+    RuleGroups,
+    /// `customer_strategy/get`: one rule group (name, parent).
+    RuleGroup,
 }
 
 impl Call {
-    pub const ALL: [Call; 7] = [
+    pub const ALL: [Call; 13] = [
         Call::GetToken,
         Call::GetSuiteToken,
         Call::GetCorpToken,
@@ -41,10 +56,42 @@ impl Call {
         Call::Add,
         Call::Edit,
         Call::Delete,
+        Call::StrategyList,
+        Call::StrategyAdd,
+        Call::StrategyEdit,
+        Call::StrategyDelete,
+        Call::RuleGroups,
+        Call::RuleGroup,
     ];
 
-    /// The four tag calls (not the token calls).
+    /// The four corp-tag calls (not the token calls, not the rule-group ones).
     pub const TAG_CALLS: [Call; 4] = [Call::List, Call::Add, Call::Edit, Call::Delete];
+
+    /// The call of `family` that does what `self` (a corp-tag call) does: the rule-group
+    /// tag calls mirror the corp-tag calls one for one.
+    pub fn in_family(self, family: Family) -> Call {
+        match (family, self) {
+            (Family::Corp, c) => c,
+            (Family::Strategy, Call::List) => Call::StrategyList,
+            (Family::Strategy, Call::Add) => Call::StrategyAdd,
+            (Family::Strategy, Call::Edit) => Call::StrategyEdit,
+            (Family::Strategy, Call::Delete) => Call::StrategyDelete,
+            (Family::Strategy, c) => c,
+        }
+    }
+
+    /// The corp-tag call this call mirrors, and its family (`None` for the token and
+    /// rule-group calls).
+    pub fn tag_call(self) -> Option<(Call, Family)> {
+        match self {
+            Call::List | Call::Add | Call::Edit | Call::Delete => Some((self, Family::Corp)),
+            Call::StrategyList => Some((Call::List, Family::Strategy)),
+            Call::StrategyAdd => Some((Call::Add, Family::Strategy)),
+            Call::StrategyEdit => Some((Call::Edit, Family::Strategy)),
+            Call::StrategyDelete => Some((Call::Delete, Family::Strategy)),
+            _ => None,
+        }
+    }
 
     /// The path under the API base.
     pub fn path(self) -> &'static str {
@@ -56,13 +103,21 @@ impl Call {
             Call::Add => path::ADD_CORP_TAG,
             Call::Edit => path::EDIT_CORP_TAG,
             Call::Delete => path::DEL_CORP_TAG,
+            Call::StrategyList => path::GET_STRATEGY_TAG_LIST,
+            Call::StrategyAdd => path::ADD_STRATEGY_TAG,
+            Call::StrategyEdit => path::EDIT_STRATEGY_TAG,
+            Call::StrategyDelete => path::DEL_STRATEGY_TAG,
+            Call::RuleGroups => path::STRATEGY_LIST,
+            Call::RuleGroup => path::STRATEGY_GET,
         }
     }
 
-    /// The vendor's name of the call (`add_corp_tag`, …).
+    /// The vendor's name of the call (`add_corp_tag`, `customer_strategy/get`, …).
     pub fn name(self) -> &'static str {
         let p = self.path();
-        p.rsplit('/').next().unwrap_or(p)
+        p.strip_prefix("externalcontact/")
+            .or_else(|| p.strip_prefix("service/"))
+            .unwrap_or(p)
     }
 
     /// Whether the call obtains a token (it needs none).
@@ -77,6 +132,16 @@ impl Call {
     pub fn index(self) -> usize {
         self as usize
     }
+}
+
+/// The two tag families: corp tags (企业客户标签) and rule-group tags (规则组标签), whose
+/// calls have the same bodies (the rule-group add and list also carry `strategy_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    #[default]
+    Corp,
+    Strategy,
 }
 
 impl std::fmt::Display for Call {
@@ -192,9 +257,12 @@ pub struct CorpTokenRequest {
     pub permanent_code: String,
 }
 
-/// Body of `get_corp_tag_list`. Both lists empty: every live tag.
+/// Body of `get_corp_tag_list` (and of `get_strategy_tag_list`, which may name a rule
+/// group). Both lists empty: every live tag.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagListRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy_id: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tag_id: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -227,6 +295,9 @@ pub struct TagGroup<T = Tag> {
     pub order: u32,
     #[serde(default, skip_serializing_if = "is_false")]
     pub deleted: bool,
+    /// The rule group of a rule-group tag group (absent on corp tag groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy_id: Option<u64>,
     #[serde(default = "Vec::new")]
     pub tag: Vec<T>,
 }
@@ -248,9 +319,12 @@ pub struct NewTag {
     pub order: Option<u32>,
 }
 
-/// Body of `add_corp_tag`. Never send `"group_id": ""`.
+/// Body of `add_corp_tag` (and of `add_strategy_tag`, with `strategy_id`). Never send
+/// `"group_id": ""`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddTagRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy_id: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -292,6 +366,61 @@ pub struct DelTagRequest {
     pub group_id: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agentid: Option<i64>,
+}
+
+/// Body of `customer_strategy/list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleGroupListRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// One entry of the `customer_strategy/list` answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleGroupId {
+    pub strategy_id: u64,
+}
+
+/// Answer of `customer_strategy/list`; an empty or missing `next_cursor` ends the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleGroupListResponse {
+    #[serde(flatten)]
+    pub status: Status,
+    #[serde(default)]
+    pub strategy: Vec<RuleGroupId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Body of `customer_strategy/get`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleGroupGetRequest {
+    pub strategy_id: u64,
+}
+
+/// A rule group as `customer_strategy/get` gives it (the fields tagsync reads; the
+/// answer also carries `admin_list` and `privilege`, ignored here).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleGroup {
+    pub strategy_id: u64,
+    /// 0 for a first-level rule group (only those hold tags).
+    #[serde(default)]
+    pub parent_id: u64,
+    #[serde(default)]
+    pub strategy_name: String,
+    #[serde(default)]
+    pub create_time: i64,
+}
+
+/// Answer of `customer_strategy/get`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleGroupGetResponse {
+    #[serde(flatten)]
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<RuleGroup>,
 }
 
 #[cfg(test)]

@@ -128,6 +128,7 @@ pub fn list_answer(tags: usize, scenario: Scenario) -> wire::TagListResponse {
                 create_time: CREATED,
                 order: order_at(g, n),
                 deleted: false,
+                strategy_id: None,
                 tag: (0..count)
                     .map(|t| wire::Tag {
                         id: tag_id(g, t),
@@ -162,6 +163,7 @@ pub fn owned_seed(tags: usize, scenario: Scenario, owner: &str) -> Vec<SeedGroup
                 create_time: g.create_time,
                 order: g.order,
                 deleted: false,
+                strategy_id: None,
                 tag: g
                     .tag
                     .into_iter()

@@ -291,8 +291,8 @@ pub async fn execute(
         }
         for id in batch {
             let client = client.clone();
-            let kind = plan.steps[id].kind.clone();
-            let handle = running.spawn(async move { run_step(&client, &kind).await });
+            let (kind, scope) = (plan.steps[id].kind.clone(), plan.steps[id].scope.clone());
+            let handle = running.spawn(async move { run_step(&client, &kind, &scope).await });
             task_step.insert(handle.id(), id);
         }
         // Other outcomes are saved while the steps just sent are in flight, so the save
@@ -477,5 +477,6 @@ fn pending_of(step: &Step) -> Option<PendingAdd> {
         group_id,
         group_name: group_name.clone(),
         names: tags.iter().map(|t| t.name.clone()).collect(),
+        strategy_id: step.scope.strategy_id(),
     })
 }

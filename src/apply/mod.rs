@@ -25,9 +25,10 @@ pub use saved::{SavedPlan, SavedPlanError, StaleError};
 pub use verify::{VerifyResult, replan};
 
 use crate::desired::Desired;
+use crate::desired::model::RuleGroupRef;
 use crate::ledger::{Ledger, LedgerError};
 use crate::plan::{Plan, PlanOptions};
-use crate::remote::{Client, ClientError, Snapshot};
+use crate::remote::{Client, ClientError, RuleGroupRead, Snapshot};
 
 /// Errors before any step runs.
 #[derive(Debug, thiserror::Error)]
@@ -49,8 +50,23 @@ pub enum ApplyError {
 pub fn claim_pending(ledger: &mut Ledger, remote: &Snapshot) -> usize {
     let pending = std::mem::take(&mut ledger.pending);
     let mut ids = Vec::new();
-    for p in &pending {
-        let group = remote.groups.iter().find(|g| match &p.group_id {
+    for p in pending {
+        // A rule group's add is settled against that rule group's tags; when they were
+        // not read, the entry waits for a run that reads them.
+        let groups = match p.strategy_id {
+            None => &remote.groups,
+            Some(id) => match &remote.rule_groups {
+                None => {
+                    ledger.pending.push(p);
+                    continue;
+                }
+                Some(_) => match remote.rule_group(id) {
+                    Some(r) => &r.groups,
+                    None => continue,
+                },
+            },
+        };
+        let group = groups.iter().find(|g| match &p.group_id {
             Some(id) => g.id == *id,
             None => g.name == p.group_name,
         });
@@ -69,14 +85,32 @@ pub fn claim_pending(ledger: &mut Ledger, remote: &Snapshot) -> usize {
     ledger.record(ids)
 }
 
+/// Which rule groups a read for `desired` asks for: none without a `strategies:`
+/// section; only the ids it names when it names them all by id; else every one (a name
+/// is looked up among them).
+pub fn rule_groups_to_read(desired: &Desired) -> Option<RuleGroupRead> {
+    let strategies = desired.strategies.as_ref()?;
+    let ids: Option<Vec<u64>> = strategies
+        .iter()
+        .map(|r| match r.rule_group {
+            RuleGroupRef::Id(id) => Some(id),
+            RuleGroupRef::Name(_) => None,
+        })
+        .collect();
+    Some(ids.map_or(RuleGroupRead::All, RuleGroupRead::Ids))
+}
+
 /// Snapshot the corp and [`claim_pending`] (saving the ledger when it changed and has a
 /// path).
 pub async fn read_corp(
     client: &Client,
+    desired: &Desired,
     ledger: &mut Ledger,
     ledger_path: Option<&Path>,
 ) -> Result<Snapshot, ApplyError> {
-    let snapshot = client.snapshot().await?;
+    let snapshot = client
+        .snapshot_with(rule_groups_to_read(desired).as_ref())
+        .await?;
     if !ledger.pending.is_empty() {
         claim_pending(ledger, &snapshot);
         if let Some(path) = ledger_path {

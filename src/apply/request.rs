@@ -1,7 +1,7 @@
 //! The request body of each step, in the vendor's shapes: built here, where the calls are
 //! made, from the plan's steps (the planner speaks of steps, not of wire bodies).
 
-use crate::plan::{NewTag, StepKind};
+use crate::plan::{NewTag, Scope, StepKind};
 use crate::wire;
 
 /// The request body of one step, in the vendor's shapes.
@@ -16,7 +16,10 @@ pub enum Request {
 }
 
 /// The body to send for a step (`agentid` left out: only old multi-app suites use it).
-pub fn request(kind: &StepKind) -> Request {
+/// A rule group's add names its rule group; the other bodies are the same in both
+/// families (the call, from [`Scope::family`], differs).
+pub fn request(kind: &StepKind, scope: &Scope) -> Request {
+    let strategy_id = scope.strategy_id();
     let new = |tags: &[NewTag]| {
         tags.iter()
             .map(|t| wire::NewTag {
@@ -27,6 +30,7 @@ pub fn request(kind: &StepKind) -> Request {
     };
     match kind {
         StepKind::AddGroup { name, order, tags } => Request::Add(wire::AddTagRequest {
+            strategy_id,
             group_id: None,
             group_name: Some(name.clone()),
             order: *order,
@@ -34,6 +38,7 @@ pub fn request(kind: &StepKind) -> Request {
             agentid: None,
         }),
         StepKind::AddTags { group_id, tags, .. } => Request::Add(wire::AddTagRequest {
+            strategy_id,
             group_id: Some(group_id.clone()),
             group_name: None,
             order: None,
@@ -69,7 +74,7 @@ mod tests {
     fn requests_send_only_what_changes() {
         let (s, d) = rename_and_move();
         let p = plan(&d, &s, &Owned::All, &PlanOptions::default());
-        let reqs: Vec<Request> = p.steps.iter().map(|s| request(&s.kind)).collect();
+        let reqs: Vec<Request> = p.steps.iter().map(|s| request(&s.kind, &s.scope)).collect();
         assert!(reqs.iter().any(
             |r| matches!(r, Request::Edit(e) if e.name.as_deref() == Some("z") && e.order.is_none())
         ));

@@ -6,9 +6,9 @@
 
 use super::report::Failure;
 use super::request::{Request, request};
-use crate::plan::{StepKind, Target};
+use crate::plan::{Scope, StepKind, Target};
 use crate::remote::{Client, ClientError, ErrorKind, Snapshot};
-use crate::wire;
+use crate::wire::{self, Family};
 
 /// How many times in a row an add whose answer was lost is re-read and continued.
 pub const MAX_ADD_ROUNDS: usize = 3;
@@ -53,27 +53,44 @@ impl Done {
     }
 }
 
-pub(super) async fn run_step(client: &Client, kind: &StepKind) -> Done {
-    match request(kind) {
-        Request::Add(req) => add(client, req).await,
-        Request::Edit(req) => match client.edit(&req).await {
+pub(super) async fn run_step(client: &Client, kind: &StepKind, scope: &Scope) -> Done {
+    let family = scope.family();
+    match request(kind, scope) {
+        Request::Add(req) => add(client, req, scope).await,
+        Request::Edit(req) => match client.edit_in(family, &req).await {
             Ok(()) => Done::default(),
-            Err(e) if e.kind() == ErrorKind::Ambiguous => confirm(client, kind, &e).await,
+            Err(e) if e.kind() == ErrorKind::Ambiguous => confirm(client, kind, scope, &e).await,
             Err(e) => Done::error(&e),
         },
-        Request::Delete(req) => match client.delete(&req).await {
+        Request::Delete(req) => match client.delete_in(family, &req).await {
             Ok(()) => Done::default(),
-            Err(e) if e.kind() == ErrorKind::Ambiguous => confirm(client, kind, &e).await,
+            Err(e) if e.kind() == ErrorKind::Ambiguous => confirm(client, kind, scope, &e).await,
             Err(e) => Done::error(&e),
         },
     }
 }
 
+/// The scope's tags as they are now: the corp's, or one rule group's (this app's).
+async fn read_scope(client: &Client, scope: &Scope) -> Result<Snapshot, ClientError> {
+    match scope {
+        Scope::Corp => client.snapshot().await,
+        Scope::RuleGroup { strategy_id, .. } => {
+            let req = wire::TagListRequest {
+                strategy_id: Some(*strategy_id),
+                ..wire::TagListRequest::default()
+            };
+            Ok(Snapshot::from_wire(
+                client.list_in(Family::Strategy, &req).await?,
+            ))
+        }
+    }
+}
+
 /// Send an add; on a lost answer re-read and add only what is missing.
-async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
+async fn add(client: &Client, mut req: wire::AddTagRequest, scope: &Scope) -> Done {
     let mut done = Done::default();
     for _ in 0..MAX_ADD_ROUNDS {
-        let lost = match client.add(&req).await {
+        let lost = match client.add_in(scope.family(), &req).await {
             Ok(group) => {
                 if req.group_id.is_none() {
                     done.group = Some((group.group_id.clone(), group.group_name.clone()));
@@ -95,7 +112,7 @@ async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
                 return done;
             }
         };
-        let found = match reread_group(client, &req).await {
+        let found = match reread_group(client, &req, scope).await {
             Ok(found) => found,
             Err(e) => {
                 done.failure = Some(Failure::unresolved(format!(
@@ -145,6 +162,7 @@ async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
             return done;
         }
         req = wire::AddTagRequest {
+            strategy_id: req.strategy_id,
             group_id: Some(group.id),
             group_name: None,
             order: None,
@@ -153,7 +171,8 @@ async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
         };
     }
     done.failure = Some(Failure::unresolved(format!(
-        "the answer to add_corp_tag was lost {MAX_ADD_ROUNDS} times in a row"
+        "the answer to {} was lost {MAX_ADD_ROUNDS} times in a row",
+        crate::wire::Call::Add.in_family(scope.family())
     )));
     done.unsettled = true;
     done
@@ -163,17 +182,22 @@ async fn add(client: &Client, mut req: wire::AddTagRequest) -> Done {
 async fn reread_group(
     client: &Client,
     req: &wire::AddTagRequest,
+    scope: &Scope,
 ) -> Result<Option<crate::remote::RemoteGroup>, ClientError> {
     let snapshot = match &req.group_id {
         Some(id) => Snapshot::from_wire(
             client
-                .list(&wire::TagListRequest {
-                    tag_id: Vec::new(),
-                    group_id: vec![id.clone()],
-                })
+                .list_in(
+                    scope.family(),
+                    &wire::TagListRequest {
+                        strategy_id: scope.strategy_id(),
+                        tag_id: Vec::new(),
+                        group_id: vec![id.clone()],
+                    },
+                )
                 .await?,
         ),
-        None => client.snapshot().await?,
+        None => read_scope(client, scope).await?,
     };
     Ok(snapshot.groups.into_iter().find(|g| match &req.group_id {
         Some(id) => g.id == *id,
@@ -182,8 +206,8 @@ async fn reread_group(
 }
 
 /// An edit or delete whose answer was lost: re-read and check its effect is there.
-async fn confirm(client: &Client, kind: &StepKind, lost: &ClientError) -> Done {
-    let snapshot = match client.snapshot().await {
+async fn confirm(client: &Client, kind: &StepKind, scope: &Scope, lost: &ClientError) -> Done {
+    let snapshot = match read_scope(client, scope).await {
         Ok(s) => s,
         Err(e) => {
             return Done::failed(Failure::unresolved(format!(

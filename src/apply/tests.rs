@@ -19,6 +19,7 @@ fn pending(step: usize, group_id: Option<&str>, group: &str, names: &[&str]) -> 
         group_id: group_id.map(String::from),
         group_name: group.into(),
         names: names.iter().map(|n| n.to_string()).collect(),
+        strategy_id: None,
     }
 }
 
@@ -182,6 +183,7 @@ async fn a_blocked_plan_is_refused_without_a_client_call() {
         version: 1,
         ownership: Default::default(),
         groups: vec![DesiredGroup::named("G", vec![t])],
+        strategies: None,
     };
     let p = plan::plan(&d, &remote, &Owned::default(), &Default::default());
     assert!(p.blocked());
@@ -234,6 +236,7 @@ fn saved_for(remote: &Snapshot, groups: Vec<DesiredGroup>) -> SavedPlan {
         version: 1,
         ownership: crate::desired::Ownership::All,
         groups,
+        strategies: None,
     };
     let p = plan::plan(&d, remote, &Owned::All, &Default::default());
     assert!(!p.is_empty());

@@ -72,7 +72,8 @@ pub async fn verify(
     ledger: &mut Ledger,
     options: &PlanOptions,
 ) -> VerifyResult {
-    match client.snapshot().await {
+    let read = super::rule_groups_to_read(desired);
+    match client.snapshot_with(read.as_ref()).await {
         Err(e) => VerifyResult::ReadFailed {
             error: e.to_string(),
         },

@@ -58,9 +58,10 @@ async fn check_and_apply(
     let _lock = remote_setup::lock_ledger(&args.remote, config, remote)?;
     let (mut ledger, ledger_path) = remote_setup::load_ledger(&args.remote, config, remote)?;
     let loaded = ledger.clone();
-    let snapshot = apply::read_corp(&remote.client, &mut ledger, ledger_path.as_deref())
+    let snapshot = apply::read_corp(&remote.client, desired, &mut ledger, ledger_path.as_deref())
         .await
         .map_err(|e| CommandError::Other(e.to_string()))?;
+    super::plan::rule_group_names(desired, &snapshot)?;
     if let Err(stale) = apply::saved::check_fresh(saved, &remote.corp_id, bytes, &snapshot) {
         return Err(CommandError::Other(stale.to_string()));
     }

@@ -12,6 +12,10 @@
 //!   validator allows them there, since tagsync only compares them with the corp.
 //! - A file that validates but does not plan to zero changes is written, with a warning.
 //!
+//! Rule groups holding this app's tags are written under `strategies:`, by
+//! `strategy_id`; a secret that may not read them (48002) exports the corp tags alone,
+//! with a note.
+//!
 //! Names are written plain when YAML reads them back as the same string, double-quoted
 //! (JSON-style escapes) otherwise.
 
@@ -22,10 +26,11 @@ use serde::Serialize;
 use super::args::ExportArgs;
 use super::remote_setup;
 use super::{CommandError, report, runtime};
+use crate::desired::model::{DesiredGroup, RuleGroupRef};
 use crate::desired::{self, Desired, Order, Ownership};
 use crate::exit::Exit;
 use crate::plan::{self, Owned, PlanOptions};
-use crate::remote::Snapshot;
+use crate::remote::{RuleGroupRead, Snapshot};
 
 /// `tagsync export`.
 pub fn cmd_export(args: &ExportArgs) -> Exit {
@@ -48,6 +53,17 @@ async fn run(args: &ExportArgs) -> Result<Exit, CommandError> {
     let remote = remote_setup::connect(&args.remote).await?;
     let read = async {
         let snapshot = remote.client.snapshot().await?;
+        let snapshot = match remote.client.read_rule_groups(&RuleGroupRead::All).await {
+            Ok((rules, tags)) => snapshot.with_rule_groups(rules, tags),
+            // The legacy "客户联系" secret may not read rule groups: export the corp tags.
+            Err(e) if e.errcode() == Some(crate::wire::errcode::API_NOT_PERMITTED) => {
+                eprintln!(
+                    "note: rule-group tags are not exported: this secret may not read them ({e})"
+                );
+                snapshot
+            }
+            Err(e) => return Err(e.into()),
+        };
         let (ledger, _) = remote_setup::load_ledger(&args.remote, &args.config, &remote)?;
         Ok::<_, CommandError>((snapshot, ledger))
     }
@@ -97,8 +113,19 @@ async fn run(args: &ExportArgs) -> Result<Exit, CommandError> {
 /// Give every group and tag of `desired` (as exported from `snapshot`) its id. Names are
 /// unique among groups and within a group, so they find the items.
 pub fn pin_ids(desired: &mut Desired, snapshot: &Snapshot) {
-    for g in &mut desired.groups {
-        let Some(r) = snapshot.groups.iter().find(|r| r.name == g.name) else {
+    pin_group_ids(&mut desired.groups, &snapshot.groups);
+    for r in desired.strategies.iter_mut().flatten() {
+        if let RuleGroupRef::Id(id) = r.rule_group
+            && let Some(remote) = snapshot.rule_group(id)
+        {
+            pin_group_ids(&mut r.groups, &remote.groups);
+        }
+    }
+}
+
+fn pin_group_ids(groups: &mut [DesiredGroup], remote: &[crate::remote::RemoteGroup]) {
+    for g in groups {
+        let Some(r) = remote.iter().find(|r| r.name == g.name) else {
             continue;
         };
         g.id = Some(r.id.clone());
@@ -151,6 +178,17 @@ struct FileOut<'a> {
     version: u32,
     ownership: &'static str,
     groups: Vec<GroupOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strategies: Option<Vec<RuleGroupOut<'a>>>,
+}
+
+#[derive(Serialize)]
+struct RuleGroupOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strategy_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    groups: Vec<GroupOut<'a>>,
 }
 
 #[derive(Serialize)]
@@ -193,6 +231,34 @@ fn order_out(o: Order) -> Option<OrderOut> {
     }
 }
 
+/// A `groups:` list as written.
+fn groups_out(groups: &[DesiredGroup]) -> Vec<GroupOut<'_>> {
+    groups
+        .iter()
+        .map(|g| GroupOut {
+            name: &g.name,
+            id: g.id.as_deref(),
+            managed: (!g.managed).then_some(false),
+            order: order_out(g.order),
+            tags: g
+                .tags
+                .iter()
+                .map(|t| {
+                    if t.id.is_none() && t.order == Order::Position {
+                        TagOut::Bare(&t.name)
+                    } else {
+                        TagOut::Full {
+                            name: &t.name,
+                            id: t.id.as_deref(),
+                            order: order_out(t.order),
+                        }
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 /// The file text: schema line, a comment naming the corp, then the YAML.
 pub fn to_yaml(d: &Desired, corp_id: &str) -> Result<String, CommandError> {
     let file = FileOut {
@@ -201,31 +267,22 @@ pub fn to_yaml(d: &Desired, corp_id: &str) -> Result<String, CommandError> {
             Ownership::All => "all",
             Ownership::Ledger => "ledger",
         },
-        groups: d
-            .groups
-            .iter()
-            .map(|g| GroupOut {
-                name: &g.name,
-                id: g.id.as_deref(),
-                managed: (!g.managed).then_some(false),
-                order: order_out(g.order),
-                tags: g
-                    .tags
-                    .iter()
-                    .map(|t| {
-                        if t.id.is_none() && t.order == Order::Position {
-                            TagOut::Bare(&t.name)
-                        } else {
-                            TagOut::Full {
-                                name: &t.name,
-                                id: t.id.as_deref(),
-                                order: order_out(t.order),
-                            }
-                        }
-                    })
-                    .collect(),
-            })
-            .collect(),
+        groups: groups_out(&d.groups),
+        strategies: d.strategies.as_ref().map(|rgs| {
+            rgs.iter()
+                .map(|r| RuleGroupOut {
+                    strategy_id: match r.rule_group {
+                        RuleGroupRef::Id(id) => Some(id),
+                        RuleGroupRef::Name(_) => None,
+                    },
+                    name: match &r.rule_group {
+                        RuleGroupRef::Id(_) => None,
+                        RuleGroupRef::Name(n) => Some(n),
+                    },
+                    groups: groups_out(&r.groups),
+                })
+                .collect()
+        }),
     };
     let yaml = serde_saphyr::to_string(&file)
         .map_err(|e| CommandError::Other(format!("cannot write the file as YAML: {e}")))?;
@@ -274,6 +331,7 @@ mod tests {
                     }],
                 },
             ],
+            rule_groups: None,
         }
     }
 

@@ -305,6 +305,18 @@ fn progress_bar(bar: indicatif::ProgressBar) -> apply::Progress {
     })
 }
 
+/// Stop when a `strategies:` entry's name finds no rule group, or several.
+pub fn rule_group_names(desired: &Desired, snapshot: &Snapshot) -> Result<(), CommandError> {
+    let problems = plan::scopes::name_problems(desired, snapshot);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(CommandError::Other(format!(
+        "the file names rule groups the corp does not resolve:\n  - {}",
+        problems.join("\n  - ")
+    )))
+}
+
 /// Read the corp and the ledger, and plan. Adds an interrupted apply left pending are
 /// settled against the corp; the ledger is saved with them only under `--apply` (a plain
 /// plan writes nothing: the next apply settles them the same way).
@@ -316,15 +328,21 @@ pub async fn make_plan(
     remote: &Remote,
     snapshot: Option<Snapshot>,
 ) -> Result<Planned, CommandError> {
-    let snapshot = match snapshot {
-        Some(snapshot) => snapshot,
-        None => remote.client.snapshot().await?,
+    let read = apply::rule_groups_to_read(&desired);
+    let snapshot = match (snapshot, &read) {
+        (Some(snapshot), None) => snapshot,
+        (Some(snapshot), Some(read)) => {
+            let (rules, tags) = remote.client.read_rule_groups(read).await?;
+            snapshot.with_rule_groups(rules, tags)
+        }
+        (None, read) => remote.client.snapshot_with(read.as_ref()).await?,
     };
     tracing::info!(
         groups = snapshot.groups.len(),
         tags = snapshot.tag_count(),
         "read the corp"
     );
+    rule_group_names(&desired, &snapshot)?;
     let (mut ledger, ledger_path) = remote_setup::load_ledger(&args.remote, &args.config, remote)?;
     // What was on disk, to tell whether an apply must save: only a writing run needs it.
     let loaded = args.apply.then(|| ledger.clone());

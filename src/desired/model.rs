@@ -42,13 +42,42 @@ pub struct DesiredGroup {
     pub tags: Vec<DesiredTag>,
 }
 
-/// A whole desired-state file after validation.
+/// How the file names a customer-contact rule group (客户联系规则组).
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleGroupRef {
+    /// `strategy_id: 7`
+    Id(u64),
+    /// `name: 华东销售`: resolved through `customer_strategy/list` + `get`.
+    Name(String),
+}
+
+impl std::fmt::Display for RuleGroupRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuleGroupRef::Id(id) => write!(f, "strategy_id {id}"),
+            RuleGroupRef::Name(n) => write!(f, "`{n}`"),
+        }
+    }
+}
+
+/// One entry of `strategies:`: a rule group and the tag groups it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredRuleGroup {
+    pub rule_group: RuleGroupRef,
+    /// In display order: first shows first.
+    pub groups: Vec<DesiredGroup>,
+}
+
+/// A whole desired-state file after validation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Desired {
     pub version: u32,
     pub ownership: Ownership,
     /// In display order: first shows first.
     pub groups: Vec<DesiredGroup>,
+    /// The rule groups' tags; `None` when the file has no `strategies:` key (then they
+    /// are neither read nor changed).
+    pub strategies: Option<Vec<DesiredRuleGroup>>,
 }
 
 impl DesiredTag {

@@ -10,6 +10,10 @@
 //! Content rules (name length, duplicates, order range, …) live in the `validate` module.
 //! Values a rule must judge (an out-of-range `order`, a wrong `version`) are therefore
 //! accepted in a wide type here and rejected there, with their location.
+//!
+//! Why one file: every key of every level (file, rule group, group, tag) is read by the
+//! one `Shaper`, which holds the source text and the problem list, through the shared
+//! `Entries`; split, those internals would have to be opened to each sibling.
 
 use super::diagnostic::{Diagnostic, Pos};
 pub use super::node::{Node, Value};
@@ -45,6 +49,18 @@ impl<T> Field<T> {
 pub struct RawFile {
     pub version: Field<i128>,
     pub ownership: Field<RawOwnership>,
+    /// `Some(None)`: `groups:` with no value.
+    pub groups: Field<Option<Vec<Sp<RawGroup>>>>,
+    /// `strategies:` (the rule groups' tags); `Given(empty)` for `strategies:` with no
+    /// value.
+    pub strategies: Field<Vec<Sp<RawRuleGroup>>>,
+}
+
+/// One entry of `strategies:`.
+#[derive(Debug)]
+pub struct RawRuleGroup {
+    pub strategy_id: Field<i128>,
+    pub name: Field<String>,
     /// `Some(None)`: `groups:` with no value.
     pub groups: Field<Option<Vec<Sp<RawGroup>>>>,
 }
@@ -88,7 +104,8 @@ pub enum RawOrder {
     Invalid,
 }
 
-const FILE_KEYS: &[&str] = &["version", "ownership", "groups"];
+const FILE_KEYS: &[&str] = &["version", "ownership", "groups", "strategies"];
+const RULE_GROUP_KEYS: &[&str] = &["strategy_id", "name", "groups"];
 const GROUP_KEYS: &[&str] = &["name", "id", "previously", "managed", "order", "tags"];
 const TAG_KEYS: &[&str] = &["name", "id", "previously", "order"];
 
@@ -155,26 +172,10 @@ impl Shaper<'_> {
                 version: Field::Invalid,
                 ownership: Field::Invalid,
                 groups: Field::Invalid,
+                strategies: Field::Invalid,
             };
         };
-        let version = match e.get(0) {
-            None => Field::Missing,
-            Some(n) => match n.value {
-                Value::Int(v) => Field::Given(Sp {
-                    value: v,
-                    pos: n.pos,
-                }),
-                _ => {
-                    self.push(type_error(
-                        n,
-                        "`version`",
-                        "a whole number",
-                        "this tagsync reads `version: 1`",
-                    ));
-                    Field::Invalid
-                }
-            },
-        };
+        let version = self.whole_number(e.get(0), "`version`", "this tagsync reads `version: 1`");
         let ownership = match e.get(1) {
             None => Field::Missing,
             Some(n) => match &n.value {
@@ -211,23 +212,24 @@ impl Shaper<'_> {
                 }
             },
         };
-        let groups = match e.get(2) {
+        let groups = self.groups(e.get(2));
+        let strategies = match e.get(3) {
             None => Field::Missing,
             Some(n) => match &n.value {
                 Value::Null => Field::Given(Sp {
-                    value: None,
+                    value: Vec::new(),
                     pos: n.pos,
                 }),
                 Value::Seq(items) => Field::Given(Sp {
-                    value: Some(items.iter().map(|g| self.group(g)).collect()),
+                    value: items.iter().map(|r| self.rule_group(r)).collect(),
                     pos: n.pos,
                 }),
                 _ => {
                     self.push(type_error(
                         n,
-                        "`groups`",
+                        "`strategies`",
                         "a list",
-                        "list the groups, one `- name: …` item each",
+                        "list the rule groups, one `- strategy_id: …` or `- name: …` item each",
                     ));
                     Field::Invalid
                 }
@@ -237,6 +239,88 @@ impl Shaper<'_> {
             version,
             ownership,
             groups,
+            strategies,
+        }
+    }
+
+    /// A key whose value must be a whole number (its range is judged in `validate`).
+    fn whole_number(&mut self, node: Option<&Node>, what: &str, help: &str) -> Field<i128> {
+        let Some(n) = node else {
+            return Field::Missing;
+        };
+        match n.value {
+            Value::Int(v) => Field::Given(Sp {
+                value: v,
+                pos: n.pos,
+            }),
+            _ => {
+                self.push(type_error(n, what, "a whole number", help));
+                Field::Invalid
+            }
+        }
+    }
+
+    /// A `groups:` list (of the corp, or of a rule group).
+    fn groups(&mut self, node: Option<&Node>) -> Field<Option<Vec<Sp<RawGroup>>>> {
+        let Some(n) = node else {
+            return Field::Missing;
+        };
+        match &n.value {
+            Value::Null => Field::Given(Sp {
+                value: None,
+                pos: n.pos,
+            }),
+            Value::Seq(items) => Field::Given(Sp {
+                value: Some(items.iter().map(|g| self.group(g)).collect()),
+                pos: n.pos,
+            }),
+            _ => {
+                self.push(type_error(
+                    n,
+                    "`groups`",
+                    "a list",
+                    "list the groups, one `- name: …` item each",
+                ));
+                Field::Invalid
+            }
+        }
+    }
+
+    /// A rule group: `strategy_id` or `name`, and its `groups`.
+    fn rule_group(&mut self, node: &Node) -> Sp<RawRuleGroup> {
+        let pos = node.pos;
+        let Some(e) = self.entries(node, RULE_GROUP_KEYS, "in a rule group") else {
+            self.push(type_error(
+                node,
+                "a rule group",
+                "a map with `strategy_id` (or `name`) and `groups`",
+                "write a rule group as `- strategy_id: 7` (or `- name: …`) with `groups:` under it",
+            ));
+            return Sp {
+                value: RawRuleGroup {
+                    strategy_id: Field::Invalid,
+                    name: Field::Invalid,
+                    groups: Field::Invalid,
+                },
+                pos,
+            };
+        };
+        let strategy_id = self.whole_number(
+            e.get(0),
+            "`strategy_id`",
+            "write the rule group's id as WeCom shows it, e.g. `strategy_id: 7`",
+        );
+        let name = match e.get(1) {
+            None => Field::Missing,
+            Some(n) => self.name(n, "rule group"),
+        };
+        Sp {
+            value: RawRuleGroup {
+                strategy_id,
+                name,
+                groups: self.groups(e.get(2)),
+            },
+            pos,
         }
     }
 

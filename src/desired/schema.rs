@@ -22,6 +22,25 @@ struct File {
     /// Tag groups, in display order: the first listed shows first. Group names are
     /// unique. Groups not listed are left alone unless tagsync created them.
     groups: Vec<Group>,
+    /// Tags of customer-contact rule groups (客户联系规则组), usable only by the members in
+    /// each rule group's scope. Absent: rule-group tags are neither read nor changed.
+    /// Only the rule groups listed are managed; a rule group left out is left alone.
+    strategies: Option<Vec<RuleGroup>>,
+}
+
+/// A rule group, named by `strategy_id` or by `name` (one of the two), and its groups.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct RuleGroup {
+    /// The rule group's id, as WeCom shows it (stable).
+    #[schemars(range(min = 1))]
+    strategy_id: Option<u64>,
+    /// The rule group's name, looked up among the corp's rule groups (it must match
+    /// exactly one).
+    name: Option<String>,
+    /// Its tag groups, written as under the top-level `groups`; names unique within
+    /// the rule group. `[]`: the rule group holds none of tagsync's tags.
+    groups: Vec<Group>,
 }
 
 #[derive(JsonSchema)]

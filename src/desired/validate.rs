@@ -1,12 +1,18 @@
 //! The rules of the desired-state file: the shaped file ([`RawFile`]) checked against
 //! every rule (names, duplicates, ids, orders, limits) into a [`Desired`]. All problems
 //! are collected, never just the first.
+//!
+//! Why one file: every rule reads and writes the one `Checker` (the names, old names
+//! and ids seen so far, the tag count of the whole file, the problems), the corp's
+//! groups and each rule group's alike; split, it would be shared by every sibling.
 
 use std::collections::HashMap;
 
 use super::diagnostic::{Diagnostic, Pos};
-use super::model::{Desired, DesiredGroup, DesiredTag, Order, Ownership};
-use super::raw::{Field, RawFile, RawGroup, RawOrder, RawOwnership, RawTag, Sp};
+use super::model::{
+    Desired, DesiredGroup, DesiredRuleGroup, DesiredTag, Order, Ownership, RuleGroupRef,
+};
+use super::raw::{Field, RawFile, RawGroup, RawOrder, RawOwnership, RawRuleGroup, RawTag, Sp};
 use crate::sanitize::{first_unsafe, has_visible_char, is_unsafe_char};
 
 /// The only file format version this build understands.
@@ -112,10 +118,12 @@ impl Checker {
             Some(RawOwnership::All) => Ownership::All,
             Some(RawOwnership::Ledger) | None => Ownership::Ledger,
         };
+        let strategies = self.rule_groups(raw.strategies);
         let empty = Desired {
             version: 1,
             ownership,
             groups: Vec::new(),
+            strategies: None,
         };
         let groups = match raw.groups {
             Field::Given(Sp {
@@ -137,6 +145,18 @@ impl Checker {
                 return empty;
             }
         };
+        let groups = self.groups(groups);
+        Desired {
+            version: 1,
+            ownership,
+            groups,
+            strategies,
+        }
+    }
+
+    /// One `groups:` list (the corp's or a rule group's): names unique in it, orders
+    /// all set or none.
+    fn groups(&mut self, groups: Vec<Sp<RawGroup>>) -> Vec<DesiredGroup> {
         let mut names = Seen::new();
         let mut old_names = Seen::new();
         // Unmanaged groups are never reordered, so they take no part in the order rule.
@@ -146,15 +166,104 @@ impl Checker {
             .map(|g| (current_name(&g.value.name, g.pos).1, g.value.order.as_ref()))
             .collect();
         self.mixed_orders(&orders, Kind::Group);
-        let groups = groups
+        groups
             .into_iter()
             .map(|g| self.group(g, &mut names, &mut old_names))
-            .collect();
-        Desired {
-            version: 1,
-            ownership,
-            groups,
+            .collect()
+    }
+
+    /// `strategies:`: each entry names its rule group once (by `strategy_id` or by
+    /// `name`), no rule group twice, and holds a `groups:` list checked as the corp's.
+    fn rule_groups(&mut self, raw: Field<Vec<Sp<RawRuleGroup>>>) -> Option<Vec<DesiredRuleGroup>> {
+        let list = match raw {
+            Field::Given(list) => list.value,
+            Field::Missing | Field::Invalid => return None,
+        };
+        let mut seen: Vec<(RuleGroupRef, Pos)> = Vec::new();
+        let mut out = Vec::new();
+        for r in list {
+            let (pos, r) = (r.pos, r.value);
+            let id = r.strategy_id.given().map(|v| (v.value, v.pos));
+            let name = r.name.given().map(|n| (n.value.clone(), n.pos));
+            let rule_group = match (id, name) {
+                (Some((_, id_pos)), Some((_, name_pos))) => {
+                    self.push(
+                        Diagnostic::new(
+                            "a rule group named both by `strategy_id` and by `name`",
+                            id_pos,
+                            "keep one: `strategy_id` (stable) or `name` (looked up)",
+                        )
+                        .note(name_pos, "the name"),
+                    );
+                    None
+                }
+                (Some((v, id_pos)), None) => match u64::try_from(v) {
+                    Ok(v) if v > 0 => Some((RuleGroupRef::Id(v), id_pos)),
+                    _ => {
+                        self.push(
+                            Diagnostic::new(
+                                format!("`strategy_id` {v} is not a rule group id"),
+                                id_pos,
+                                "a rule group id is a whole number from 1 up, as WeCom shows it",
+                            )
+                            .label("not an id"),
+                        );
+                        None
+                    }
+                },
+                (None, Some((n, name_pos))) => Some((RuleGroupRef::Name(n), name_pos)),
+                (None, None) => {
+                    if r.strategy_id == Field::Missing && r.name == Field::Missing {
+                        self.push(Diagnostic::new(
+                            "a rule group without `strategy_id` or `name`",
+                            pos,
+                            "name the rule group: `strategy_id: 7` or `name: …`",
+                        ));
+                    }
+                    None
+                }
+            };
+            if let Some((rg, at)) = &rule_group
+                && let Some((_, first)) = seen.iter().find(|(s, _)| s == rg)
+            {
+                self.push(
+                    Diagnostic::new(
+                        format!("rule group {rg} is listed twice"),
+                        *at,
+                        "list each rule group once, with all its groups",
+                    )
+                    .note(*first, "first listed here"),
+                );
+            } else if let Some((rg, at)) = &rule_group {
+                seen.push((rg.clone(), *at));
+            }
+            let groups = match r.groups {
+                Field::Given(Sp {
+                    value: Some(list), ..
+                }) => self.groups(list),
+                Field::Given(Sp { value: None, pos }) => {
+                    self.push(Diagnostic::new(
+                        "`groups` has no value",
+                        pos,
+                        "list the rule group's groups; write `groups: []` only if it should hold none of tagsync's tags",
+                    ));
+                    Vec::new()
+                }
+                Field::Invalid => Vec::new(),
+                Field::Missing => {
+                    self.push(Diagnostic::new(
+                        "a rule group without `groups`",
+                        pos,
+                        "list its groups; write `groups: []` only if the rule group should hold none of tagsync's tags",
+                    ));
+                    Vec::new()
+                }
+            };
+            if let Some((rule_group, _)) = rule_group {
+                out.push(DesiredRuleGroup { rule_group, groups });
+            }
         }
+        Some(out)
     }
 
     fn group(&mut self, g: Sp<RawGroup>, names: &mut Seen, old_names: &mut Seen) -> DesiredGroup {

@@ -130,9 +130,17 @@ pub(super) fn wrong_shape(kind: CallKind) -> &'static [u8] {
             br#"{"errcode":0,"errmsg":"ok","suite_access_token":false,"expires_in":7200}"#
         }
         CallKind::GetCorpToken => br#"{"access_token":["x"],"expires_in":7200}"#,
-        CallKind::List => br#"{"errcode":0,"errmsg":"ok","tag_group":"oops"}"#,
-        CallKind::Add => br#"{"errcode":0,"errmsg":"ok","tag_group":[{"group_id":1}]}"#,
-        CallKind::Edit | CallKind::Delete => br#"{"errcode":"0","errmsg":"ok"}"#,
+        CallKind::List | CallKind::StrategyList => {
+            br#"{"errcode":0,"errmsg":"ok","tag_group":"oops"}"#
+        }
+        CallKind::Add | CallKind::StrategyAdd => {
+            br#"{"errcode":0,"errmsg":"ok","tag_group":[{"group_id":1}]}"#
+        }
+        CallKind::Edit | CallKind::Delete | CallKind::StrategyEdit | CallKind::StrategyDelete => {
+            br#"{"errcode":"0","errmsg":"ok"}"#
+        }
+        CallKind::RuleGroups => br#"{"errcode":0,"errmsg":"ok","strategy":{"strategy_id":1}}"#,
+        CallKind::RuleGroup => br#"{"errcode":0,"errmsg":"ok","strategy":"1"}"#,
     }
 }
 

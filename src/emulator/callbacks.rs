@@ -44,16 +44,18 @@ impl Sender {
     }
 
     /// Queue events (in order); nothing waits for them.
-    pub(crate) fn send(&self, changes: Vec<(String, &'static str, &'static str)>) {
+    /// Each change: the id, `tag` or `tag_group`, the change type, and the rule group
+    /// of a rule-group tag.
+    pub(crate) fn send(&self, changes: Vec<(String, &'static str, &'static str, Option<u64>)>) {
         let now = super::answer::unix_now();
-        for (id, tag_type, change_type) in changes {
+        for (id, tag_type, change_type, strategy) in changes {
             let _ = self.queue.send(TagEvent {
                 to: self.corp_id.clone(),
                 create_time: now,
                 id,
                 tag_type: tag_type.into(),
                 change_type: change_type.into(),
-                strategy_id: None,
+                strategy_id: strategy.map(|s| s.to_string()),
             });
         }
     }

@@ -192,6 +192,7 @@ impl From<&SeedGroup> for wire::TagGroup {
             create_time: g.create_time,
             order: g.order,
             deleted: g.deleted,
+            strategy_id: g.strategy_id,
             tag: g.tag.iter().map(|t| t.tag.clone()).collect(),
         }
     }
@@ -205,6 +206,10 @@ pub struct SeedFile {
     #[serde(default = "ok_msg")]
     pub errmsg: String,
     pub tag_group: Vec<SeedGroup>,
+    /// The corp's customer-contact rule groups (`customer_strategy/get`'s shape); a tag
+    /// group with a `strategy_id` is a rule-group tag group of one of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strategy: Vec<crate::wire::RuleGroup>,
 }
 
 fn ok_msg() -> String {
@@ -217,6 +222,7 @@ impl SeedFile {
             errcode: 0,
             errmsg: ok_msg(),
             tag_group,
+            strategy: Vec::new(),
         }
     }
 }
@@ -232,13 +238,16 @@ fn read_text(path: &Path) -> Result<String, EmulatorError> {
 
 /// Read a seed snapshot (the `get_corp_tag_list` answer shape, optional `owner` fields).
 pub fn load_seed(path: &Path) -> Result<Vec<SeedGroup>, EmulatorError> {
+    Ok(load_seed_file(path)?.tag_group)
+}
+
+/// Read a seed file whole: its tag groups and its rule groups.
+pub fn load_seed_file(path: &Path) -> Result<SeedFile, EmulatorError> {
     let text = read_text(path)?;
-    let file: SeedFile =
-        serde_json::from_str(&text).map_err(|source| EmulatorError::SeedFormat {
-            path: path.to_owned(),
-            source,
-        })?;
-    Ok(file.tag_group)
+    serde_json::from_str(&text).map_err(|source| EmulatorError::SeedFormat {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// The apps file (YAML). Besides the apps it may set the emulator's limits.
@@ -480,6 +489,8 @@ pub struct EmulatorConfig {
     pub corp_id: String,
     pub apps: Vec<App>,
     pub seed: Vec<SeedGroup>,
+    /// The corp's rule groups (from the seed file's `strategy`).
+    pub rule_groups: Vec<crate::wire::RuleGroup>,
     pub token_lifetime: Duration,
     /// Most live corp tags (40126 past it).
     pub tag_limit: usize,
@@ -508,6 +519,7 @@ impl Default for EmulatorConfig {
                 legacy: false,
             }],
             seed: Vec::new(),
+            rule_groups: Vec::new(),
             token_lifetime: Duration::from_secs(7200),
             tag_limit: crate::wire::limit::CORP_TAGS,
             rate_limit_per_minute: None,

@@ -20,6 +20,12 @@ fn stream_index(kind: CallKind) -> u64 {
         CallKind::Delete => 4,
         CallKind::GetSuiteToken => 5,
         CallKind::GetCorpToken => 6,
+        CallKind::StrategyList => 7,
+        CallKind::StrategyAdd => 8,
+        CallKind::StrategyEdit => 9,
+        CallKind::StrategyDelete => 10,
+        CallKind::RuleGroups => 11,
+        CallKind::RuleGroup => 12,
     }
 }
 

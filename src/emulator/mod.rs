@@ -68,7 +68,7 @@ use std::time::Duration;
 pub use config::{
     App, AppAccess, AppEntry, AppsFile, CallKind, CallbackTarget, EmulatorConfig, EmulatorError,
     FaultKind, Faults, KindFaults, Latency, ScriptedFault, SeedFile, SeedGroup, SeedTag, Suite,
-    load_apps, load_seed,
+    load_apps, load_seed, load_seed_file,
 };
 pub use profile::{
     DelInvalidIds, DeletedFalse, EmptyEdit, ExistingTagName, ForeignGroupAdds, ForeignGroupDelete,
@@ -189,7 +189,9 @@ pub fn config_from_files(
         load_apps(path)?.apply_to(&mut config);
     }
     if let Some(path) = seed {
-        config.seed = load_seed(path)?;
+        let file = load_seed_file(path)?;
+        config.seed = file.tag_group;
+        config.rule_groups = file.strategy;
     }
     Ok(config)
 }

@@ -74,7 +74,8 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn new(config: EmulatorConfig) -> Result<Self, String> {
         config.validate_apps().map_err(|e| e.to_string())?;
-        let corp = Corp::with_profile(&config.seed, config.tag_limit, config.profile)?;
+        let corp = Corp::with_profile(&config.seed, config.tag_limit, config.profile)?
+            .with_rule_groups(config.rule_groups.clone())?;
         let callbacks = match &config.callback {
             Some(target) => Some(super::callbacks::Sender::start(target, &config.corp_id)?),
             None => None,
@@ -107,6 +108,15 @@ impl Shared {
         lock(&self.corp).dump()
     }
 
+    /// The whole state in the seed file's shape: tag groups (with owners) and rule groups.
+    pub(crate) fn seed_file(&self) -> super::SeedFile {
+        let corp = lock(&self.corp);
+        super::SeedFile {
+            strategy: corp.rule_groups().to_vec(),
+            ..super::SeedFile::new(corp.dump())
+        }
+    }
+
     pub(crate) fn calls(&self) -> Vec<CallRecord> {
         lock(&self.calls).iter().cloned().collect()
     }
@@ -123,7 +133,7 @@ impl Shared {
             legacy: true,
         };
         let mut corp = lock(&self.corp);
-        corp.edit(req, &console)?;
+        corp.edit_any(req, &console)?;
         self.changed(&corp, Change::Edit(&req.id));
         Ok(())
     }
@@ -151,6 +161,13 @@ impl Shared {
                 .chain(tags.iter().map(|t| (t.clone(), "tag", "delete")))
                 .collect(),
         };
+        let events = events
+            .into_iter()
+            .map(|(id, tag_type, change)| {
+                let strategy = corp.strategy_of(&id);
+                (id, tag_type, change, strategy)
+            })
+            .collect();
         sender.send(events);
     }
 

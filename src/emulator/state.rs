@@ -17,7 +17,7 @@ use super::profile::{
     DelInvalidIds, DeletedFalse, EmptyEdit, ExistingTagName, ForeignGroupAdds, ForeignGroupDelete,
     GroupDeletedFlag, ListTies, MergeOrder, NameCount, NameTrim, Profile, UnknownLookupIds,
 };
-use crate::wire::{self, errcode};
+use crate::wire::{self, Family, errcode};
 
 /// Longest group or tag name, in characters.
 pub const MAX_NAME_CHARS: usize = crate::wire::limit::NAME_CHARS;
@@ -89,6 +89,8 @@ struct Item {
 struct Group {
     item: Item,
     tags: Vec<Item>,
+    /// The rule group of a rule-group tag group; `None` for a corp tag group.
+    strategy: Option<u64>,
 }
 
 impl Group {
@@ -116,8 +118,10 @@ fn wire_tag(t: &Item, with_deleted: bool) -> wire::Tag {
     }
 }
 
-fn wire_group(g: &Item, tags: Vec<wire::Tag>, with_deleted: bool) -> wire::TagGroup {
+fn wire_group(g: &Group, tags: Vec<wire::Tag>, with_deleted: bool) -> wire::TagGroup {
+    let (strategy_id, g) = (g.strategy, &g.item);
     wire::TagGroup {
+        strategy_id,
         group_id: g.id.clone(),
         group_name: g.name.clone(),
         create_time: g.create_time,
@@ -149,10 +153,13 @@ fn check_name_as(count: NameCount, name: &str, what: &str) -> Result<(), ApiErro
 
 const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
-/// The corp's tags, live and deleted.
+/// The corp's tags, live and deleted: corp tags and rule-group tags (one quota, one id
+/// space; each call family sees only its own).
 #[derive(Debug)]
 pub struct Corp {
     groups: Vec<Group>,
+    /// The customer-contact rule groups (客户联系规则组).
+    rule_groups: Vec<wire::RuleGroup>,
     tag_limit: usize,
     profile: Profile,
     next_seq: u64,
@@ -177,6 +184,7 @@ impl Corp {
     ) -> Result<Self, String> {
         let mut corp = Corp {
             groups: Vec::new(),
+            rule_groups: Vec::new(),
             tag_limit,
             profile,
             next_seq: 0,
@@ -223,6 +231,7 @@ impl Corp {
                     )
                 },
                 tags,
+                strategy: g.strategy_id,
             };
             if !g.deleted && group.live_tags().next().is_none() {
                 return Err(format!(
@@ -230,7 +239,11 @@ impl Corp {
                     g.group_name
                 ));
             }
-            if !g.deleted && corp.live_group_by_name(&g.group_name).is_some() {
+            if !g.deleted
+                && corp
+                    .live_group_named(&g.group_name, g.strategy_id)
+                    .is_some()
+            {
                 return Err(format!("group name {:?} twice", g.group_name));
             }
             corp.push_group(group);
@@ -239,6 +252,43 @@ impl Corp {
             return Err(format!("more than {tag_limit} live tags"));
         }
         Ok(corp)
+    }
+
+    /// The corp's rule groups; every rule-group tag group of the seed must name one, and
+    /// only first-level ones (parent 0) hold tags.
+    pub fn with_rule_groups(mut self, rule_groups: Vec<wire::RuleGroup>) -> Result<Self, String> {
+        let mut seen = std::collections::HashSet::new();
+        for r in &rule_groups {
+            if r.strategy_id == 0 || !seen.insert(r.strategy_id) {
+                return Err(format!("rule group id {} is 0 or repeated", r.strategy_id));
+            }
+            check_name(&r.strategy_name, "strategy_name").map_err(|e| e.errmsg)?;
+        }
+        for g in self.groups.iter().filter(|g| !g.item.deleted) {
+            let Some(id) = g.strategy else { continue };
+            match rule_groups.iter().find(|r| r.strategy_id == id) {
+                Some(r) if r.parent_id == 0 => {}
+                Some(_) => {
+                    return Err(format!(
+                        "group {:?} is in rule group {id}, which is not first-level",
+                        g.item.name
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "group {:?} names rule group {id}, which the seed does not list",
+                        g.item.name
+                    ));
+                }
+            }
+        }
+        self.rule_groups = rule_groups;
+        Ok(self)
+    }
+
+    /// The rule groups (`customer_strategy/list` and `get`, and the dump).
+    pub fn rule_groups(&self) -> &[wire::RuleGroup] {
+        &self.rule_groups
     }
 
     fn seed_item(
@@ -300,16 +350,49 @@ impl Corp {
             .sum()
     }
 
-    fn live_group_by_name(&self, name: &str) -> Option<usize> {
+    /// The live group of this name among the corp's groups (`strategy` `None`) or one
+    /// rule group's. A name is unique within its rule group only (the vendor is silent on
+    /// whether two rule groups may hold groups of one name: a guess, see
+    /// docs/emulator-fidelity.md).
+    fn live_group_named(&self, name: &str, strategy: Option<u64>) -> Option<usize> {
         self.groups
             .iter()
-            .position(|g| !g.item.deleted && g.item.name == name)
+            .position(|g| !g.item.deleted && g.strategy == strategy && g.item.name == name)
     }
 
-    /// Whether a live group has this name (callbacks: an add by name makes a group only
-    /// when none has).
-    pub(crate) fn has_live_group_named(&self, name: &str) -> bool {
-        self.live_group_by_name(name).is_some()
+    /// Whether a live group has this name in that scope (callbacks: an add by name makes
+    /// a group only when none has).
+    pub(crate) fn has_live_group_named(&self, name: &str, strategy: Option<u64>) -> bool {
+        self.live_group_named(name, strategy).is_some()
+    }
+
+    /// The rule group of the group or tag with this id (callbacks carry it).
+    pub(crate) fn strategy_of(&self, id: &str) -> Option<u64> {
+        self.find(id).and_then(|(gi, _)| self.groups[gi].strategy)
+    }
+
+    fn family_of(&self, gi: usize) -> Family {
+        match self.groups[gi].strategy {
+            None => Family::Corp,
+            Some(_) => Family::Strategy,
+        }
+    }
+
+    /// Where an id is, when it is an item of `family` (each family's calls see only
+    /// their own items; any other id is unknown to them).
+    fn find_in(&self, family: Family, id: &str) -> Option<(usize, Option<usize>)> {
+        self.find(id)
+            .filter(|(gi, _)| self.family_of(*gi) == family)
+    }
+
+    /// Whether `caller` sees this group in a list of `family`: corp groups are seen by
+    /// every app; a rule-group tag group only by the app that created it.
+    fn seen_by(&self, g: &Group, family: Family, caller: &Caller) -> bool {
+        match (family, g.strategy) {
+            (Family::Corp, None) => true,
+            (Family::Strategy, Some(_)) => g.item.owner.as_deref() == Some(caller.app.as_str()),
+            _ => false,
+        }
     }
 
     /// `tag` or `tag_group` for a known id (callbacks name the kind of what changed).
@@ -367,18 +450,39 @@ impl Corp {
         ApiError::no_privilege(self.profile.ownership_errcode, id)
     }
 
+    #[cfg(test)]
     /// `get_corp_tag_list`. Both filters empty: every live group and tag, no `deleted`
     /// flags. `group_id` given (it wins over `tag_id`): those groups with all their tags,
     /// deleted ones included and flagged (the group's own flag as the profile says).
     /// `tag_id` given: those tags in their groups, flagged. Ids that never existed (as
     /// the kind asked for) are left out of the answer, or refused, as the profile says.
     pub fn list(&self, req: &wire::TagListRequest) -> Result<Vec<wire::TagGroup>, ApiError> {
+        let everyone = Caller {
+            app: String::new(),
+            legacy: false,
+        };
+        self.list_in(Family::Corp, req, &everyone)
+    }
+
+    /// `get_corp_tag_list` or `get_strategy_tag_list` (the same rules; a rule-group list
+    /// holds only the caller's own tag groups, of the rule group `strategy_id` names when
+    /// it is given, and each group carries its `strategy_id`).
+    pub fn list_in(
+        &self,
+        family: Family,
+        req: &wire::TagListRequest,
+        caller: &Caller,
+    ) -> Result<Vec<wire::TagGroup>, ApiError> {
         let refuse_unknown = self.profile.unknown_lookup_ids == UnknownLookupIds::Refused;
+        let wanted_rule = |g: &Group| {
+            family == Family::Corp || req.strategy_id.is_none() || g.strategy == req.strategy_id
+        };
+        let seen = |g: &Group| self.seen_by(g, family, caller) && wanted_rule(g);
         if !req.group_id.is_empty() {
             let group_flag = self.profile.group_deleted_flag == GroupDeletedFlag::Flagged;
             let mut out: Vec<&Group> = Vec::new();
             for id in &req.group_id {
-                match self.find(id) {
+                match self.find(id).filter(|(gi, _)| seen(&self.groups[*gi])) {
                     Some((gi, None)) if !out.iter().any(|o| o.item.id == *id) => {
                         out.push(&self.groups[gi]);
                     }
@@ -393,23 +497,22 @@ impl Corp {
                 .map(|g| {
                     let tags = self.sorted(g.tags.iter()).into_iter();
                     let tags = tags.map(|t| wire_tag(t, true)).collect();
-                    wire_group(&g.item, tags, group_flag)
+                    wire_group(g, tags, group_flag)
                 })
                 .collect());
         }
         if !req.tag_id.is_empty() {
             if refuse_unknown
-                && let Some(id) = req
-                    .tag_id
-                    .iter()
-                    .find(|id| !matches!(self.find(id), Some((_, Some(_)))))
+                && let Some(id) = req.tag_id.iter().find(
+                    |id| !matches!(self.find(id), Some((gi, Some(_))) if seen(&self.groups[gi])),
+                )
             {
                 return Err(ApiError::invalid_id(id));
             }
             let wanted: std::collections::HashSet<&str> =
                 req.tag_id.iter().map(String::as_str).collect();
             let mut out = Vec::new();
-            for g in self.sorted_groups(self.groups.iter()) {
+            for g in self.sorted_groups(self.groups.iter().filter(|g| seen(g))) {
                 let hits = g.tags.iter().filter(|t| wanted.contains(t.id.as_str()));
                 let tags: Vec<wire::Tag> = self
                     .sorted(hits)
@@ -417,7 +520,7 @@ impl Corp {
                     .map(|t| wire_tag(t, true))
                     .collect();
                 if !tags.is_empty() {
-                    out.push(wire_group(&g.item, tags, true));
+                    out.push(wire_group(g, tags, true));
                 }
             }
             return Ok(out);
@@ -425,10 +528,11 @@ impl Corp {
         Ok(self
             .live_groups()
             .into_iter()
+            .filter(|g| seen(g))
             .map(|g| {
                 let tags = self.sorted(g.live_tags()).into_iter();
                 let tags = tags.map(|t| wire_tag(t, false)).collect();
-                wire_group(&g.item, tags, false)
+                wire_group(g, tags, false)
             })
             .collect())
     }
@@ -463,6 +567,7 @@ impl Corp {
                     create_time: g.item.create_time,
                     order: g.item.order,
                     deleted: false,
+                    strategy_id: g.strategy,
                     tag: self
                         .sorted(g.live_tags())
                         .into_iter()
@@ -474,6 +579,7 @@ impl Corp {
             .collect()
     }
 
+    #[cfg(test)]
     /// `add_corp_tag`: answers the group with only the tags just created.
     pub fn add(
         &mut self,
@@ -481,6 +587,39 @@ impl Corp {
         caller: &Caller,
         now: i64,
     ) -> Result<wire::TagGroup, ApiError> {
+        self.add_in(Family::Corp, req, caller, now)
+    }
+
+    /// The rule group an `add_strategy_tag` goes into: given, known and first-level.
+    /// What WeCom answers for an unknown or second-level rule group is not documented:
+    /// 40058 is a guess (docs/emulator-fidelity.md).
+    fn rule_group_for_add(&self, req: &wire::AddTagRequest) -> Result<u64, ApiError> {
+        let Some(id) = req.strategy_id else {
+            return Err(ApiError::invalid_param("strategy_id is required"));
+        };
+        match self.rule_groups.iter().find(|r| r.strategy_id == id) {
+            None => Err(ApiError::invalid_param(format!(
+                "strategy_id {id}: no such rule group"
+            ))),
+            Some(r) if r.parent_id != 0 => Err(ApiError::invalid_param(format!(
+                "strategy_id {id}: tags may only be added under a first-level rule group"
+            ))),
+            Some(_) => Ok(id),
+        }
+    }
+
+    /// `add_corp_tag` or `add_strategy_tag` (the same rules, inside one rule group).
+    pub fn add_in(
+        &mut self,
+        family: Family,
+        req: &wire::AddTagRequest,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<wire::TagGroup, ApiError> {
+        let strategy = match family {
+            Family::Corp => None,
+            Family::Strategy => Some(self.rule_group_for_add(req)?),
+        };
         if req.tag.is_empty() {
             return Err(ApiError::invalid_param(
                 "tag is empty (empty groups cannot be created)",
@@ -489,13 +628,17 @@ impl Corp {
         let p = self.profile;
         // The target group: an existing one by id, an existing one by name, or a new one.
         let (target, group_name) = match (&req.group_id, &req.group_name) {
-            (Some(id), _) => match self.find(id) {
-                Some((gi, None)) if !self.groups[gi].item.deleted => (Some(gi), None),
+            (Some(id), _) => match self.find_in(family, id) {
+                Some((gi, None))
+                    if !self.groups[gi].item.deleted && self.groups[gi].strategy == strategy =>
+                {
+                    (Some(gi), None)
+                }
                 _ => return Err(ApiError::invalid_id(id)),
             },
             (None, Some(name)) => {
                 let name = self.take_name(name, "group_name")?;
-                (self.live_group_by_name(&name), Some(name))
+                (self.live_group_named(&name, strategy), Some(name))
             }
             (None, None) => {
                 return Err(ApiError::invalid_param(
@@ -553,6 +696,7 @@ impl Corp {
                 self.push_group(Group {
                     item,
                     tags: Vec::new(),
+                    strategy,
                 })
             }
         };
@@ -562,12 +706,37 @@ impl Corp {
             created.push(wire_tag(&item, false));
             self.push_tag(gi, item);
         }
-        Ok(wire_group(&self.groups[gi].item, created, false))
+        Ok(wire_group(&self.groups[gi], created, false))
     }
 
+    #[cfg(test)]
     /// `edit_corp_tag`: rename and/or reorder one tag or group.
     pub fn edit(&mut self, req: &wire::EditTagRequest, caller: &Caller) -> Result<(), ApiError> {
-        let (gi, ti) = match self.find(&req.id) {
+        self.edit_in(Family::Corp, req, caller)
+    }
+
+    /// An admin-console edit: any item of either family, whoever created it.
+    pub fn edit_any(
+        &mut self,
+        req: &wire::EditTagRequest,
+        caller: &Caller,
+    ) -> Result<(), ApiError> {
+        let family = match self.find(&req.id) {
+            Some((gi, _)) => self.family_of(gi),
+            None => Family::Corp,
+        };
+        self.edit_in(family, req, caller)
+    }
+
+    /// `edit_corp_tag` or `edit_strategy_tag`: rename and/or reorder one tag or group of
+    /// that family (an item never changes rule group: the body has no field for it).
+    pub fn edit_in(
+        &mut self,
+        family: Family,
+        req: &wire::EditTagRequest,
+        caller: &Caller,
+    ) -> Result<(), ApiError> {
+        let (gi, ti) = match self.find_in(family, &req.id) {
             Some((gi, ti)) if !self.item(gi, ti).deleted => (gi, ti),
             _ => return Err(ApiError::invalid_id(&req.id)),
         };
@@ -586,7 +755,7 @@ impl Corp {
                 let name = self.take_name(name, "name")?;
                 let clash = match ti {
                     None => self
-                        .live_group_by_name(&name)
+                        .live_group_named(&name, self.groups[gi].strategy)
                         .is_some_and(|other| other != gi),
                     Some(ti) => self.groups[gi]
                         .tags
@@ -608,6 +777,43 @@ impl Corp {
             item.order = order;
         }
         Ok(())
+    }
+
+    /// `customer_strategy/list`: rule-group ids in creation order, `limit` (default and
+    /// most 1000) a page; the cursor is the position of the next one (opaque to callers).
+    pub fn rule_group_page(
+        &self,
+        req: &wire::RuleGroupListRequest,
+    ) -> Result<wire::RuleGroupListResponse, ApiError> {
+        let start = match req.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => 0,
+            Some(c) => c
+                .parse::<usize>()
+                .map_err(|_| ApiError::invalid_param("cursor"))?,
+        };
+        let limit = req.limit.unwrap_or(1000).clamp(1, 1000) as usize;
+        let end = (start + limit).min(self.rule_groups.len());
+        let page = self.rule_groups.get(start..end).unwrap_or_default();
+        Ok(wire::RuleGroupListResponse {
+            status: wire::Status::ok(),
+            strategy: page
+                .iter()
+                .map(|r| wire::RuleGroupId {
+                    strategy_id: r.strategy_id,
+                })
+                .collect(),
+            next_cursor: (end < self.rule_groups.len()).then(|| end.to_string()),
+        })
+    }
+
+    /// `customer_strategy/get`. An unknown id answers 40058 (a guess: the vendor pages
+    /// give no errcode for it).
+    pub fn rule_group(&self, id: u64) -> Result<wire::RuleGroup, ApiError> {
+        self.rule_groups
+            .iter()
+            .find(|r| r.strategy_id == id)
+            .cloned()
+            .ok_or_else(|| ApiError::invalid_param(format!("strategy_id {id}: no such rule group")))
     }
 
     fn item(&self, gi: usize, ti: Option<usize>) -> &Item {
@@ -640,11 +846,23 @@ impl Corp {
         None
     }
 
+    #[cfg(test)]
     /// `del_corp_tag`. By default all or nothing: every id must name a live item of its
     /// kind that the caller may delete; otherwise nothing changes (the profile may apply
     /// the rest, or accept ids already deleted). A group whose last live tag goes is
     /// deleted too.
     pub fn del(&mut self, req: &wire::DelTagRequest, caller: &Caller) -> Result<(), ApiError> {
+        self.del_in(Family::Corp, req, caller)
+    }
+
+    /// `del_corp_tag` or `del_strategy_tag`: the same rules, each seeing only its own
+    /// family's ids.
+    pub fn del_in(
+        &mut self,
+        family: Family,
+        req: &wire::DelTagRequest,
+        caller: &Caller,
+    ) -> Result<(), ApiError> {
         if req.tag_id.is_empty() && req.group_id.is_empty() {
             return Err(ApiError::invalid_param(
                 "tag_id and group_id are both empty",
@@ -655,14 +873,14 @@ impl Corp {
         let mut targets = Vec::new();
         let mut refusals = Vec::new();
         for id in &req.group_id {
-            match self.find(id) {
+            match self.find_in(family, id) {
                 Some((gi, None)) if !self.groups[gi].item.deleted => targets.push((gi, None)),
                 Some((_, None)) if ignore_deleted => {}
                 _ => refusals.push(ApiError::invalid_id(id)),
             }
         }
         for id in &req.tag_id {
-            match self.find(id) {
+            match self.find_in(family, id) {
                 Some((gi, Some(ti)))
                     if !self.groups[gi].item.deleted && !self.groups[gi].tags[ti].deleted =>
                 {

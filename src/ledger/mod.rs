@@ -110,6 +110,9 @@ pub struct PendingAdd {
     pub group_id: Option<String>,
     pub group_name: String,
     pub names: Vec<String>,
+    /// The rule group of an add of rule-group tags; `None`: corp tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy_id: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]

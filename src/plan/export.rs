@@ -16,10 +16,15 @@
 //!   list gets an explicit `order: <value>`.
 //! - No ids are pinned: names are unique, so names alone identify every item.
 //! - `ownership: all` when `owned` is [`Owned::All`].
+//! - Rule groups (when they were read) are exported by `strategy_id`, each holding this
+//!   app's tags there (all owned: the list shows no other app's); a rule group holding
+//!   none is left out, and with none at all, so is `strategies:`.
 
 use super::model::Owned;
-use crate::desired::model::{Desired, DesiredGroup, DesiredTag, Order, Ownership};
-use crate::snapshot::Snapshot;
+use crate::desired::model::{
+    Desired, DesiredGroup, DesiredRuleGroup, DesiredTag, Order, Ownership, RuleGroupRef,
+};
+use crate::snapshot::{RemoteGroup, Snapshot};
 
 /// Sort indices by order (larger first, stable) and say whether values strictly decrease.
 fn display_order(orders: &[u32]) -> (Vec<usize>, bool) {
@@ -30,32 +35,56 @@ fn display_order(orders: &[u32]) -> (Vec<usize>, bool) {
 }
 
 pub fn export(remote: &Snapshot, owned: &Owned) -> Desired {
-    let managed: Vec<bool> = remote
-        .groups
+    // A rule group's list holds only this app's tags: all of them are owned. Rule groups
+    // without any are left out (listing one would only say it holds none).
+    let strategies: Vec<DesiredRuleGroup> = remote
+        .rule_groups
+        .iter()
+        .flatten()
+        .filter(|r| !r.groups.is_empty())
+        .map(|r| DesiredRuleGroup {
+            rule_group: RuleGroupRef::Id(r.id),
+            groups: export_groups(&r.groups, &Owned::All),
+        })
+        .collect();
+    let strategies = (!strategies.is_empty()).then_some(strategies);
+    Desired {
+        version: 1,
+        ownership: if *owned == Owned::All {
+            Ownership::All
+        } else {
+            Ownership::Ledger
+        },
+        groups: export_groups(&remote.groups, owned),
+        strategies,
+    }
+}
+
+/// One list of groups (the corp's or a rule group's) as the file's groups.
+fn export_groups(groups: &[RemoteGroup], owned: &Owned) -> Vec<DesiredGroup> {
+    let managed: Vec<bool> = groups
         .iter()
         .map(|g| owned.contains(&g.id) || g.tags.iter().any(|t| owned.contains(&t.id)))
         .collect();
     // Groups whose place the file states: managed and owned.
-    let placed: Vec<bool> = remote
-        .groups
+    let placed: Vec<bool> = groups
         .iter()
         .zip(&managed)
         .map(|(g, m)| *m && owned.contains(&g.id))
         .collect();
-    let managed_orders: Vec<u32> = remote
-        .groups
+    let managed_orders: Vec<u32> = groups
         .iter()
         .zip(&placed)
         .filter(|(_, p)| **p)
         .map(|(g, _)| g.order)
         .collect();
     let groups_strict = display_order(&managed_orders).1;
-    let all_orders: Vec<u32> = remote.groups.iter().map(|g| g.order).collect();
-    let groups = display_order(&all_orders)
+    let all_orders: Vec<u32> = groups.iter().map(|g| g.order).collect();
+    display_order(&all_orders)
         .0
         .into_iter()
         .map(|gi| {
-            let g = &remote.groups[gi];
+            let g = &groups[gi];
             let torders: Vec<u32> = g.tags.iter().map(|t| t.order).collect();
             let (tidx, tstrict) = display_order(&torders);
             let tags = tidx
@@ -78,14 +107,5 @@ pub fn export(remote: &Snapshot, owned: &Owned) -> Desired {
             };
             d
         })
-        .collect();
-    Desired {
-        version: 1,
-        ownership: if *owned == Owned::All {
-            Ownership::All
-        } else {
-            Ownership::Ledger
-        },
-        groups,
-    }
+        .collect()
 }

@@ -9,16 +9,21 @@ use super::model::{Blocked, Owned, Plan, PlanOptions};
 use crate::snapshot::Snapshot;
 
 pub fn apply(plan: &mut Plan, remote: &Snapshot, owned: &Owned, options: &PlanOptions) {
-    let count = plan.deleted_tag_count();
-    if count == 0 || options.allow_delete.is_some_and(|n| n >= count) {
-        return;
-    }
     let owned_tags = remote
         .groups
         .iter()
         .flat_map(|g| &g.tags)
         .filter(|t| owned.contains(&t.id))
         .count();
+    apply_counted(plan, owned_tags, options);
+}
+
+/// [`apply`] with the number of tags tagsync owns counted by the caller (every scope's).
+pub fn apply_counted(plan: &mut Plan, owned_tags: usize, options: &PlanOptions) {
+    let count = plan.deleted_tag_count();
+    if count == 0 || options.allow_delete.is_some_and(|n| n >= count) {
+        return;
+    }
     let over_count = count > options.max_delete;
     let over_share = owned_tags >= options.percent_gate_min_owned
         && count * 100 > options.max_delete_percent * owned_tags;

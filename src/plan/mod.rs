@@ -57,13 +57,14 @@ pub mod gates;
 pub mod matching;
 pub mod model;
 pub mod order;
+pub mod scopes;
 pub mod simulate;
 pub mod steps;
 
 pub use export::export;
 pub use model::{
     Binding, Bindings, Blocked, DeletedGroup, DeletedTag, History, NewTag, Owned, Plan,
-    PlanOptions, Step, StepKind, Summary, TAG_LIMIT, Target, Unmanaged, UnmanagedTag,
+    PlanOptions, Scope, Step, StepKind, Summary, TAG_LIMIT, Target, Unmanaged, UnmanagedTag,
 };
 pub use simulate::{SimError, simulate};
 
@@ -83,14 +84,11 @@ pub fn plan_with_ledger(
 ) -> (Plan, Bindings) {
     // The ledger's history and bindings by reference: a clone of 10,000 bindings cost
     // more than the matching that reads them.
-    let owned = ledger.owned();
     let memory = Memory {
         history: &ledger.history,
         bindings: &ledger.bindings,
     };
-    let (p, m) = plan_matched(desired, remote, &owned, options, memory);
-    let bindings = drift::bindings(desired, remote, &m, &owned);
-    (p, bindings)
+    scopes::plan_scopes(desired, remote, &ledger.owned(), options, memory, true)
 }
 
 /// [`plan_with_ledger`] without the bindings, for a plan that writes nothing.
@@ -104,7 +102,7 @@ pub fn plan_from_ledger(
         history: &ledger.history,
         bindings: &ledger.bindings,
     };
-    plan_matched(desired, remote, &ledger.owned(), options, memory).0
+    scopes::plan_scopes(desired, remote, &ledger.owned(), options, memory, false).0
 }
 
 /// Plan the calls that make `remote` equal to `desired`.
@@ -116,7 +114,7 @@ pub fn plan(desired: &Desired, remote: &Snapshot, owned: &Owned, options: &PlanO
         history: &options.history,
         bindings: &options.bindings,
     };
-    plan_matched(desired, remote, owned, options, memory).0
+    scopes::plan_scopes(desired, remote, owned, options, memory, false).0
 }
 
 /// What the ledger remembers of earlier runs: the renames applied and what each owned id
@@ -127,7 +125,8 @@ struct Memory<'a> {
     bindings: &'a Bindings,
 }
 
-/// [`plan`], and the matching it was made from.
+/// [`plan`] of one scope without the delete gate (applied to the whole plan, every
+/// scope's deletes counted together), and the matching it was made from.
 fn plan_matched(
     desired: &Desired,
     remote: &Snapshot,
@@ -159,7 +158,6 @@ fn plan_matched(
     drift::mark(&mut p, bindings, remote, desired);
     drift::check_previously(&mut p, desired, remote, &m, bindings);
     drift::rename_hints(&mut p);
-    gates::apply(&mut p, remote, owned, options);
     (p, m)
 }
 

@@ -127,6 +127,58 @@ pub enum StepKind {
     },
 }
 
+/// Which tags a step changes: the corp's, or one rule group's (客户联系规则组). The same
+/// planner plans each scope; a step's scope picks the calls (`add_corp_tag` or
+/// `add_strategy_tag`, …).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scope {
+    #[default]
+    Corp,
+    RuleGroup {
+        strategy_id: u64,
+        /// The rule group's name, when it was read.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+}
+
+impl Scope {
+    pub fn is_corp(&self) -> bool {
+        *self == Scope::Corp
+    }
+
+    /// Which family of calls the scope's steps use.
+    pub fn family(&self) -> crate::wire::Family {
+        match self {
+            Scope::Corp => crate::wire::Family::Corp,
+            Scope::RuleGroup { .. } => crate::wire::Family::Strategy,
+        }
+    }
+
+    pub fn strategy_id(&self) -> Option<u64> {
+        match self {
+            Scope::Corp => None,
+            Scope::RuleGroup { strategy_id, .. } => Some(*strategy_id),
+        }
+    }
+
+    /// For a reader: `corp tags`, or `rule group 华东销售 (7)`.
+    pub fn label(&self) -> String {
+        match self {
+            Scope::Corp => "corp tags".into(),
+            Scope::RuleGroup {
+                strategy_id,
+                name: Some(n),
+            } => format!("rule group {n} ({strategy_id})"),
+            Scope::RuleGroup {
+                strategy_id,
+                name: None,
+            } => format!("rule group {strategy_id}"),
+        }
+    }
+}
+
 /// Why a step may not run, and what unblocks it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Blocked {
@@ -151,6 +203,9 @@ pub struct Step {
     /// moved an item tagsync manages): the ledger's binding says what it was.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drift: bool,
+    /// The corp's tags (left out of JSON) or a rule group's.
+    #[serde(default, skip_serializing_if = "Scope::is_corp")]
+    pub scope: Scope,
 }
 
 /// A foreign tag left alone (not in the file, not owned).
@@ -196,6 +251,12 @@ impl Plan {
     /// Zero steps: the corp equals the file.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
+    }
+
+    /// Whether any step changes a rule group's tags (then renderers name each step's
+    /// scope).
+    pub fn has_rule_groups(&self) -> bool {
+        self.steps.iter().any(|s| !s.scope.is_corp())
     }
 
     /// Any blocked step blocks the whole apply.

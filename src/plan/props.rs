@@ -74,7 +74,10 @@ fn gen_corp(rng: &mut StdRng, dense: bool) -> Snapshot {
             }
         })
         .collect();
-    Snapshot { groups }
+    Snapshot {
+        groups,
+        rule_groups: None,
+    }
 }
 
 /// Items sorted by order, larger first (stable): the display order.
@@ -331,6 +334,7 @@ fn gen_case(seed: u64) -> Case {
                 d
             })
             .collect(),
+        strategies: None,
     };
     Case {
         cut: rng.random_range(0..64),

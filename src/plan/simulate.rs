@@ -6,8 +6,8 @@
 //! An add by `group_name` whose name already exists would merge into that group on the
 //! real server; the planner never means that, so it is an error here.
 
-use super::model::{Owned, Plan, StepKind};
-use crate::snapshot::{RemoteGroup, RemoteTag, Snapshot};
+use super::model::{Owned, Plan, Scope, StepKind};
+use crate::snapshot::{RemoteGroup, RemoteRuleGroup, RemoteTag, Snapshot};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimError {
@@ -23,8 +23,61 @@ pub enum SimError {
     Empty(usize),
 }
 
-/// Run every step of `plan` in order against a copy of `remote`.
+/// Run every step of `plan` in order against a copy of `remote`: each step on its
+/// scope's groups (the corp's, or a rule group's, where every item is this app's).
 pub fn simulate(remote: &Snapshot, plan: &Plan, owned: &Owned) -> Result<Snapshot, SimError> {
+    if !plan.has_rule_groups() {
+        return simulate_groups(remote, plan, owned);
+    }
+    let of_scope = |scope: &Scope| Plan {
+        steps: plan
+            .steps
+            .iter()
+            .filter(|s| s.scope == *scope)
+            .cloned()
+            .collect(),
+        ..Plan::default()
+    };
+    let corp = Snapshot {
+        groups: remote.groups.clone(),
+        rule_groups: None,
+    };
+    let mut out = simulate_groups(&corp, &of_scope(&Scope::Corp), owned)?;
+    let mut rule_groups = remote.rule_groups.clone().unwrap_or_default();
+    let mut scopes: Vec<&Scope> = Vec::new();
+    for s in plan.steps.iter().filter(|s| !s.scope.is_corp()) {
+        if !scopes.contains(&&s.scope) {
+            scopes.push(&s.scope);
+        }
+    }
+    for scope in scopes {
+        let id = scope.strategy_id().unwrap_or_default();
+        let at = match rule_groups.iter().position(|r| r.id == id) {
+            Some(at) => at,
+            None => {
+                rule_groups.push(RemoteRuleGroup {
+                    id,
+                    name: match scope {
+                        Scope::RuleGroup { name, .. } => name.clone(),
+                        Scope::Corp => None,
+                    },
+                    ..RemoteRuleGroup::default()
+                });
+                rule_groups.len() - 1
+            }
+        };
+        let before = Snapshot {
+            groups: std::mem::take(&mut rule_groups[at].groups),
+            rule_groups: None,
+        };
+        rule_groups[at].groups = simulate_groups(&before, &of_scope(scope), &Owned::All)?.groups;
+    }
+    out.rule_groups = Some(rule_groups);
+    Ok(out)
+}
+
+/// [`simulate`] of one scope's steps on its groups.
+fn simulate_groups(remote: &Snapshot, plan: &Plan, owned: &Owned) -> Result<Snapshot, SimError> {
     let mut snap = remote.clone();
     let mut owned = owned.clone();
     let mut next_id = 0usize;
@@ -239,6 +292,7 @@ mod tests {
                     blocked: None,
                     destructive: false,
                     drift: false,
+                    scope: Scope::Corp,
                 })
                 .collect(),
             ..Plan::default()

@@ -27,6 +27,7 @@ pub fn snap(groups: &[GroupSpec<'_>]) -> Snapshot {
                     .collect(),
             })
             .collect(),
+        rule_groups: None,
     }
 }
 
@@ -49,6 +50,7 @@ pub fn desired(ownership: Ownership, groups: Vec<DesiredGroup>) -> Desired {
         version: 1,
         ownership,
         groups,
+        strategies: None,
     }
 }
 

@@ -47,7 +47,7 @@ use super::error::{Call, ClientError};
 use super::redact::Redactor;
 use super::retry::{Attempts, explained_by_commit, lost_detail};
 use crate::snapshot::Snapshot;
-use crate::wire::{self, errcode};
+use crate::wire::{self, Family, errcode};
 
 /// The longest a token is kept, whatever `expires_in` says (WeCom's last 7200 s; a server
 /// answering more, up to `u64::MAX`, must not overflow the clock).
@@ -210,7 +210,18 @@ impl Client {
         &self,
         req: &wire::TagListRequest,
     ) -> Result<Vec<wire::TagGroup>, ClientError> {
-        let answer: wire::TagListResponse = self.tag_call(Call::List, req).await?;
+        self.list_in(Family::Corp, req).await
+    }
+
+    /// [`Client::list`] of either family (`get_strategy_tag_list` answers only this
+    /// app's rule-group tags, of the rule group `strategy_id` names when given).
+    pub async fn list_in(
+        &self,
+        family: Family,
+        req: &wire::TagListRequest,
+    ) -> Result<Vec<wire::TagGroup>, ClientError> {
+        let call = Call::List.in_family(family);
+        let answer: wire::TagListResponse = self.tag_call(call, req).await?;
         Ok(answer.tag_group)
     }
 
@@ -223,8 +234,18 @@ impl Client {
     /// Create tags; the answer holds the group and only the tags just created. A lost
     /// answer is [`ErrorKind::Ambiguous`] and is not resent.
     pub async fn add(&self, req: &wire::AddTagRequest) -> Result<wire::TagGroup, ClientError> {
+        self.add_in(Family::Corp, req).await
+    }
+
+    /// [`Client::add`] of either family (`add_strategy_tag` needs `strategy_id`).
+    pub async fn add_in(
+        &self,
+        family: Family,
+        req: &wire::AddTagRequest,
+    ) -> Result<wire::TagGroup, ClientError> {
+        let call = Call::Add.in_family(family);
         let refuse = |reason: &str| ClientError::NotSent {
-            call: Call::Add,
+            call,
             reason: reason.into(),
         };
         if req.tag.is_empty() {
@@ -236,9 +257,12 @@ impl Client {
         if req.group_id.is_none() && req.group_name.as_deref().is_none_or(str::is_empty) {
             return Err(refuse("neither a group id nor a group name"));
         }
-        let answer: wire::AddTagResponse = self.tag_call(Call::Add, req).await?;
+        if family == Family::Strategy && req.strategy_id.is_none() {
+            return Err(refuse("no rule group (strategy_id)"));
+        }
+        let answer: wire::AddTagResponse = self.tag_call(call, req).await?;
         answer.tag_group.ok_or_else(|| ClientError::Decode {
-            call: Call::Add,
+            call,
             detail: "missing field `tag_group`".into(),
             truncated: false,
         })
@@ -246,25 +270,45 @@ impl Client {
 
     /// Rename and/or reorder one tag or group.
     pub async fn edit(&self, req: &wire::EditTagRequest) -> Result<(), ClientError> {
+        self.edit_in(Family::Corp, req).await
+    }
+
+    /// [`Client::edit`] of either family.
+    pub async fn edit_in(
+        &self,
+        family: Family,
+        req: &wire::EditTagRequest,
+    ) -> Result<(), ClientError> {
+        let call = Call::Edit.in_family(family);
         if req.id.is_empty() || (req.name.is_none() && req.order.is_none()) {
             return Err(ClientError::NotSent {
-                call: Call::Edit,
+                call,
                 reason: "it needs an id and a name or an order".into(),
             });
         }
-        let _: wire::Status = self.tag_call(Call::Edit, req).await?;
+        let _: wire::Status = self.tag_call(call, req).await?;
         Ok(())
     }
 
     /// Delete tags and/or groups.
     pub async fn delete(&self, req: &wire::DelTagRequest) -> Result<(), ClientError> {
+        self.delete_in(Family::Corp, req).await
+    }
+
+    /// [`Client::delete`] of either family.
+    pub async fn delete_in(
+        &self,
+        family: Family,
+        req: &wire::DelTagRequest,
+    ) -> Result<(), ClientError> {
+        let call = Call::Delete.in_family(family);
         if req.tag_id.is_empty() && req.group_id.is_empty() {
             return Err(ClientError::NotSent {
-                call: Call::Delete,
+                call,
                 reason: "no tag or group id".into(),
             });
         }
-        let _: wire::Status = self.tag_call(Call::Delete, req).await?;
+        let _: wire::Status = self.tag_call(call, req).await?;
         Ok(())
     }
 
@@ -286,7 +330,7 @@ impl Client {
     }
 
     /// A tag call with token handling, retries and the lost-answer rules.
-    async fn tag_call<A: Answer>(
+    pub(super) async fn tag_call<A: Answer>(
         &self,
         call: Call,
         body: &impl Serialize,
@@ -321,7 +365,7 @@ impl Client {
                 self.lower_concurrency();
             }
             if err.answer_lost() {
-                if call == Call::Add {
+                if call.tag_call().is_some_and(|(c, _)| c == Call::Add) {
                     return Err(self.scrub(ClientError::Ambiguous {
                         call,
                         detail: lost_detail(&err),

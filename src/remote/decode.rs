@@ -75,6 +75,20 @@ impl Answer for wire::AddTagResponse {
     }
 }
 
+impl Answer for wire::RuleGroupListResponse {
+    const REQUIRED: Option<&'static str> = Some("strategy");
+    fn status(&self) -> &wire::Status {
+        &self.status
+    }
+}
+
+impl Answer for wire::RuleGroupGetResponse {
+    const REQUIRED: Option<&'static str> = Some("strategy");
+    fn status(&self) -> &wire::Status {
+        &self.status
+    }
+}
+
 pub(super) fn decode<A: Answer>(call: Call, body: &[u8]) -> Result<A, ClientError> {
     if let Some(answer) = A::fast(body) {
         return Ok(answer);

@@ -66,7 +66,7 @@ pub fn classify(code: i64) -> ErrorKind {
 /// suite secret when the suite token was asked for).
 pub fn hint_for(call: Call, code: i64) -> &'static str {
     match (call, code) {
-        (Call::Add, errcode::NO_PRIVILEGE | errcode::NO_PRIVILEGE_ALT) => {
+        (Call::Add | Call::StrategyAdd, errcode::NO_PRIVILEGE | errcode::NO_PRIVILEGE_ALT) => {
             "WeCom refused to add tags into a group this app did not create (the admin \
              console's or another app's): add them in the admin console, or mark the group \
              `managed: false` in the file (docs/emulator-fidelity.md: adds into foreign groups)"

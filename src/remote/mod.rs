@@ -9,10 +9,12 @@ pub mod error;
 pub mod limit;
 mod redact;
 mod retry;
+pub mod rule_groups;
 
-pub use crate::snapshot::{RemoteGroup, RemoteTag, Snapshot};
+pub use crate::snapshot::{RemoteGroup, RemoteRuleGroup, RemoteTag, Snapshot};
 pub use base_url::{DEFAULT_API_BASE, parse_api_base};
 pub use client::{Client, ClientStats, install_crypto_provider};
 pub use config::{ClientConfig, ENV_API_BASE, ENV_RATE_SHARE, ENV_RETRY_BACKOFF_MS};
 pub use credentials::{Credentials, Secret};
 pub use error::{Call, ClientError, ErrorKind};
+pub use rule_groups::RuleGroupRead;

@@ -98,6 +98,7 @@ pub(super) fn lost_detail(err: &ClientError) -> String {
 
 /// After a lost answer, can the first attempt's success explain this refusal of the resend?
 pub(super) fn explained_by_commit(call: Call, err: &ClientError) -> bool {
+    let call = call.tag_call().map_or(call, |(c, _)| c);
     matches!(
         (call, err.errcode()),
         (Call::Delete, Some(errcode::INVALID_TAG_ID))

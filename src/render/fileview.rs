@@ -15,13 +15,25 @@ use crate::snapshot::Snapshot;
 /// order (larger `order` first, the listed order breaking ties).
 pub fn listing(snap: &Snapshot) -> String {
     let mut out = String::new();
-    for g in display_order(&snap.groups, |g| g.order) {
-        line(&mut out, "", &g.name, g.order);
-        for t in display_order(&g.tags, |t| t.order) {
-            line(&mut out, "  - ", &t.name, t.order);
+    groups(&mut out, "", &snap.groups);
+    // Then each rule group holding tags: a heading line, its groups indented under it.
+    for r in snap.rule_groups.iter().flatten() {
+        if r.groups.is_empty() {
+            continue;
         }
+        out.push_str(&format!("[rule group {}]\n", for_terminal(&r.label())));
+        groups(&mut out, "  ", &r.groups);
     }
     out
+}
+
+fn groups(out: &mut String, indent: &str, groups: &[crate::snapshot::RemoteGroup]) {
+    for g in display_order(groups, |g| g.order) {
+        line(out, indent, "", &g.name, g.order);
+        for t in display_order(&g.tags, |t| t.order) {
+            line(out, indent, "  - ", &t.name, t.order);
+        }
+    }
 }
 
 /// Larger `order` first; the listed order breaks ties (the sort is stable).
@@ -31,10 +43,10 @@ fn display_order<T>(items: &[T], order: impl Fn(&T) -> u32) -> Vec<&T> {
     v
 }
 
-fn line(out: &mut String, prefix: &str, name: &str, order: u32) {
+fn line(out: &mut String, indent: &str, prefix: &str, name: &str, order: u32) {
     let colon = if prefix.is_empty() { ":" } else { "" };
     out.push_str(&format!(
-        "{prefix}{}{colon}  # order {order}\n",
+        "{indent}{prefix}{}{colon}  # order {order}\n",
         for_terminal(name)
     ));
 }

@@ -7,11 +7,13 @@ use serde::Serialize;
 use super::report::JsonApply;
 use super::{Context, action, describe, fileview};
 use crate::apply::ApplyReport;
-use crate::plan::{Blocked, Plan, StepKind, Summary, Unmanaged};
+use crate::plan::{Blocked, Plan, Scope, StepKind, Summary, Unmanaged};
 use crate::sanitize::for_terminal;
 
-/// Version of the JSON plan document.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the JSON plan document. 2: every step has a `scope` (the corp's tags or a
+/// rule group's), so a step's `call` is a corp-tag call only where `scope.kind` is
+/// `corp`.
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize)]
 pub struct JsonPlan<'a> {
@@ -54,6 +56,9 @@ pub struct JsonStep<'a> {
     pub drift: bool,
     /// `{reason, fix}` when the step may not run.
     pub blocked: Option<&'a Blocked>,
+    /// Whose tags the call changes: `{"kind": "corp"}` or `{"kind": "rule_group",
+    /// "strategy_id": 7, "name": "…"}` (then the call is the `*_strategy_tag` one).
+    pub scope: &'a Scope,
     /// The call itself: `type` (`add_group`, `add_tags`, `edit`, `delete`) and its fields.
     pub call: &'a StepKind,
 }
@@ -87,6 +92,7 @@ pub fn document<'a>(plan: &'a Plan, ctx: &Context<'a>) -> JsonPlan<'a> {
                     destructive: s.destructive,
                     drift: s.drift,
                     blocked: s.blocked.as_ref(),
+                    scope: &s.scope,
                     call: &s.kind,
                 }
             })

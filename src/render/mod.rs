@@ -40,9 +40,11 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// `group / tag` of a tag id in the snapshot, or the id itself when unknown.
     pub fn tag_label(&self, id: &str) -> String {
+        let rule_groups = self.remote.rule_groups.iter().flatten();
         self.remote
             .groups
             .iter()
+            .chain(rule_groups.flat_map(|r| &r.groups))
             .find_map(|g| {
                 g.tags
                     .iter()
@@ -155,7 +157,17 @@ pub struct Described {
     pub items: Vec<String>,
 }
 
+/// [`describe_call`], its headline led by the rule group for a rule group's step.
 pub fn describe(step: &Step, ctx: &Context<'_>, esc: &dyn Fn(&str) -> String) -> Described {
+    let mut d = describe_call(step, ctx, esc);
+    if !step.scope.is_corp() {
+        d.headline = format!("[{}] {}", esc(&step.scope.label()), d.headline);
+    }
+    d
+}
+
+/// One step in words: a headline and its items.
+fn describe_call(step: &Step, ctx: &Context<'_>, esc: &dyn Fn(&str) -> String) -> Described {
     let new_tag = |t: &NewTag| {
         let mut s = esc(&t.name);
         if let Some(o) = t.order {

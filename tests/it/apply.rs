@@ -75,7 +75,7 @@ fn desired(yaml: &str) -> Desired {
 impl Env {
     /// Read the corp (settling pending adds), plan with the ledger.
     async fn plan(&mut self, d: &Desired, options: &PlanOptions) -> Plan {
-        let snapshot = apply::read_corp(&self.client, &mut self.ledger, Some(&self.ledger_path))
+        let snapshot = apply::read_corp(&self.client, d, &mut self.ledger, Some(&self.ledger_path))
             .await
             .expect("corp read");
         apply::replan(d, &snapshot, &self.ledger, options)

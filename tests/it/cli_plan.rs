@@ -74,7 +74,7 @@ fn exit_2_only_with_detailed_exitcode_and_nothing_is_sent() {
     snapshot_run("plan_changes_markdown", &fx, &md);
     let json = fx.run(&["plan", "-c", cfg, "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 2);
     assert_eq!(v["changes"], true);
     assert_eq!(v["corp_id"], "ww-test-corp");
 }
@@ -196,7 +196,7 @@ fn plan_apply_json_is_one_document_with_the_report() {
     let out = fx.run(&["plan", "-c", cfg.as_str(), "--apply", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 2);
     let steps = v["steps"].as_array().expect("steps").len();
     assert!(steps > 0);
     assert_eq!(v["apply"]["exit_code"], 0);
@@ -781,6 +781,7 @@ fn a_plain_plan_settles_pending_adds_in_memory_and_only_apply_writes_them() {
         group_id: Some(common::bin::OURS_GROUP.into()),
         group_name: "客户等级".into(),
         names: vec!["VIP".into()],
+        strategy_id: None,
     });
     ledger.save(&path).expect("ledger");
     let before = std::fs::read(&path).expect("read");

@@ -123,6 +123,7 @@ fn demo_corp() -> Vec<SeedGroup> {
                     order: (n - gi as u32) * 100,
                     deleted: false,
                     tag,
+                    strategy_id: None,
                 },
                 owner: owner.map(String::from),
             }

@@ -298,14 +298,29 @@ async fn wrong_shape_answers_do_not_fit_the_wire_types() {
         (path::ADD_CORP_TAG, add_body("丁")),
         (path::EDIT_CORP_TAG, json!({"id": "etX", "name": "x"})),
         (path::DEL_CORP_TAG, json!({"tag_id": ["etX"]})),
+        (path::GET_STRATEGY_TAG_LIST, json!({})),
+        (
+            path::ADD_STRATEGY_TAG,
+            json!({"strategy_id": 1, "group_name": "g", "tag": [{"name": "t"}]}),
+        ),
+        (path::EDIT_STRATEGY_TAG, json!({"id": "etX", "name": "x"})),
+        (path::DEL_STRATEGY_TAG, json!({"tag_id": ["etX"]})),
+        (path::STRATEGY_LIST, json!({})),
+        (path::STRATEGY_GET, json!({"strategy_id": 1})),
     ] {
         let resp = emu
             .post_raw(p, Some(&token), serde_json::to_vec(&body).unwrap())
             .await;
         let t = text(resp).await;
         let fits = match p {
-            path::GET_CORP_TAG_LIST => serde_json::from_str::<wire::TagListResponse>(&t).is_ok(),
-            path::ADD_CORP_TAG => serde_json::from_str::<wire::AddTagResponse>(&t).is_ok(),
+            path::GET_CORP_TAG_LIST | path::GET_STRATEGY_TAG_LIST => {
+                serde_json::from_str::<wire::TagListResponse>(&t).is_ok()
+            }
+            path::ADD_CORP_TAG | path::ADD_STRATEGY_TAG => {
+                serde_json::from_str::<wire::AddTagResponse>(&t).is_ok()
+            }
+            path::STRATEGY_LIST => serde_json::from_str::<wire::RuleGroupListResponse>(&t).is_ok(),
+            path::STRATEGY_GET => serde_json::from_str::<wire::RuleGroupGetResponse>(&t).is_ok(),
             _ => serde_json::from_str::<wire::Status>(&t).is_ok(),
         };
         assert!(!fits, "{p}: {t}");

@@ -139,6 +139,7 @@ fn names_with_backticks_stay_whole_in_code_spans() {
                 create_time: 0,
             }],
         }],
+        rule_groups: None,
     };
     let mut renamed = DesiredTag::named("c`d`");
     renamed.previously = vec!["a`b".into()];
@@ -146,6 +147,7 @@ fn names_with_backticks_stay_whole_in_code_spans() {
         version: 1,
         ownership: Ownership::All,
         groups: vec![DesiredGroup::named("G`1", vec![renamed])],
+        strategies: None,
     };
     let p = tagsync::plan::plan(&desired, &remote, &Owned::All, &Default::default());
     assert_eq!(p.steps.len(), 1, "{p:#?}");

@@ -29,6 +29,7 @@ fn snap(groups: Vec<G<'_>>) -> Snapshot {
                     .collect(),
             })
             .collect(),
+        rule_groups: None,
     }
 }
 
@@ -322,7 +323,7 @@ fn json_snapshots() {
     for s in scenarios() {
         let out = render::render(Format::Json, &plan_of(&s), &ctx(&s));
         let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
-        assert_eq!(v["format_version"], 1);
+        assert_eq!(v["format_version"], 2);
         let steps = v["steps"].as_array().expect("steps");
         assert!(
             steps

@@ -75,6 +75,7 @@ pub(super) fn finish(mut drafts: Vec<Draft>) -> Plan {
                 blocked: d.blocked,
                 destructive: d.destructive,
                 drift: false,
+                scope: Scope::Corp,
             }
         })
         .collect();

@@ -57,6 +57,7 @@ pub fn group(
             order,
             deleted: false,
             tag: tags,
+            strategy_id: None,
         },
         owner: owner.map(String::from),
     }
@@ -288,6 +289,7 @@ pub async fn add_as_admin(emu: &EmulatorHandle, group: &str, name: &str) {
                 order: None,
             }],
             agentid: None,
+            strategy_id: None,
         })
         .await
         .expect("add");
