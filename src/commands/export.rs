@@ -177,9 +177,11 @@ pub fn check(text: &str, snapshot: &Snapshot, owned: &Owned) -> Result<(), Strin
 struct FileOut<'a> {
     version: u32,
     ownership: &'static str,
-    groups: Vec<GroupOut<'a>>,
+    /// Before `groups`, so that the corp's list stays at the end of the file, where a
+    /// group appended to the file belongs.
     #[serde(skip_serializing_if = "Option::is_none")]
     strategies: Option<Vec<RuleGroupOut<'a>>>,
+    groups: Vec<GroupOut<'a>>,
 }
 
 #[derive(Serialize)]

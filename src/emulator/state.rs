@@ -546,7 +546,8 @@ impl Corp {
         self.sorted_groups(self.groups.iter().filter(|g| !g.item.deleted))
     }
 
-    /// The live state with owners, in list order.
+    /// The live state with owners, in list order: the corp's groups, then each rule
+    /// group's (by id).
     pub fn dump(&self) -> Vec<SeedGroup> {
         let seed_tag = |t: &Item| SeedTag {
             tag: wire::Tag {
@@ -558,7 +559,10 @@ impl Corp {
             },
             owner: t.owner.clone(),
         };
-        self.live_groups()
+        // The corp's groups, then each rule group's, each in list order.
+        let mut groups = self.live_groups();
+        groups.sort_by_key(|g| g.strategy);
+        groups
             .into_iter()
             .map(|g| SeedGroup {
                 group: wire::TagGroup {

@@ -311,7 +311,7 @@ pub(super) fn plan_scopes(
     }
     let mut plan = join(planned, serial);
     plan.notes.extend(notes);
-    moves(&mut plan);
+    moves(&mut plan, remote);
     let owned_tags = remote
         .groups
         .iter()
@@ -399,7 +399,19 @@ fn merge_unmanaged(into: &mut Unmanaged, from: Unmanaged, scope: &Scope) {
 /// Tags deleted in one scope and added under the same name in another: one replace.
 /// The add names the old id; the delete says where the tag goes and waits for the add
 /// when the add comes first in the plan.
-fn moves(plan: &mut Plan) {
+fn moves(plan: &mut Plan, remote: &Snapshot) {
+    // The id of a tag of a deleted group, by the group's id and the tag's name.
+    let tag_id = |group: &str, name: &str| {
+        let rule_groups = remote.rule_groups.iter().flatten();
+        remote
+            .groups
+            .iter()
+            .chain(rule_groups.flat_map(|r| &r.groups))
+            .find(|g| g.id == group)
+            .and_then(|g| g.tags.iter().find(|t| t.name == name))
+            .map(|t| t.id.clone())
+            .unwrap_or_default()
+    };
     // Every tag added, by name: (step, index in its tags, scope, group).
     let mut added: Vec<(usize, usize, Scope, String, String)> = Vec::new();
     for s in &plan.steps {
@@ -450,7 +462,7 @@ fn moves(plan: &mut Plan) {
                         g.name,
                         to.label()
                     ));
-                    links.push((s.id, step, i, String::new()));
+                    links.push((s.id, step, i, tag_id(&g.id, name)));
                 }
             }
         }

@@ -32,8 +32,10 @@
 
 use std::fmt::Write;
 
-use super::{Context, describe, destroyed, fileview, plural, summary_parts, unmanaged_line, verb};
-use crate::plan::{Plan, Step, StepKind, Target};
+use super::{
+    Context, describe, destroyed, fileview, in_scope, plural, summary_parts, unmanaged_line, verb,
+};
+use crate::plan::{Plan, Scope, Step, StepKind, Target};
 use crate::sanitize::{for_markdown, for_markdown_prose as prose};
 
 /// The hidden first line of every plan comment.
@@ -201,10 +203,14 @@ fn top(plan: &Plan, ctx: &Context<'_>, cap: usize, esc: &dyn Fn(&str) -> String)
                 from_name,
                 to_name: Some(to),
                 ..
-            } => Some(match target {
-                Target::Group => format!("- group {} → {}\n", esc(from_name), esc(to)),
-                Target::Tag => format!("- {} / {} → {}\n", esc(group), esc(from_name), esc(to)),
-            }),
+            } => Some(format!(
+                "- {}{}\n",
+                match target {
+                    Target::Group => format!("group {} → {}", esc(from_name), esc(to)),
+                    Target::Tag => format!("{} / {} → {}", esc(group), esc(from_name), esc(to)),
+                },
+                in_scope(&s.scope, esc)
+            )),
             _ => None,
         })
         .collect();
@@ -307,7 +313,7 @@ impl Sections {
             heads: Vec::new(),
         };
         // Each step's section: the group it touches (`None`: the delete, across groups).
-        let mut keys: Vec<Option<&str>> = Vec::new();
+        let mut keys: Vec<Option<(&Scope, &str)>> = Vec::new();
         let key_of: Vec<usize> = plan
             .steps
             .iter()
@@ -332,7 +338,8 @@ impl Sections {
             if k == 0 || key_of[order[k - 1]] != key_of[i] {
                 let n = key_of.iter().filter(|&&x| x == key_of[i]).count();
                 let title = match keys[key_of[i]] {
-                    Some(g) => format!("Group {}", esc(g)),
+                    Some((Scope::Corp, g)) => format!("Group {}", esc(g)),
+                    Some((scope, g)) => format!("Group {} in {}", esc(g), esc(&scope.label())),
                     None => "Across groups".to_string(),
                 };
                 heads.push((k, format!("\n#### {title} ({n} step{})\n\n", plural(n))));
@@ -368,15 +375,16 @@ impl Sections {
     }
 }
 
-/// The group a step touches, by its name before the plan; `None` for the delete, which
-/// may span groups.
-fn section_of(s: &Step) -> Option<&str> {
-    match &s.kind {
-        StepKind::AddGroup { name, .. } => Some(name),
-        StepKind::AddTags { group_name, .. } => Some(group_name),
-        StepKind::Edit { group, .. } => Some(group),
-        StepKind::Delete { .. } => None,
-    }
+/// The group a step touches (its scope, and its name before the plan); `None` for the
+/// delete, which may span groups.
+fn section_of(s: &Step) -> Option<(&Scope, &str)> {
+    let group = match &s.kind {
+        StepKind::AddGroup { name, .. } => name,
+        StepKind::AddTags { group_name, .. } => group_name,
+        StepKind::Edit { group, .. } => group,
+        StepKind::Delete { .. } => return None,
+    };
+    Some((&s.scope, group))
 }
 
 /// A step as the lines it may show.

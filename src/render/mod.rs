@@ -20,7 +20,7 @@ pub mod markdown;
 pub mod report;
 pub mod text;
 
-use crate::plan::{NewTag, Plan, Step, StepKind, Target};
+use crate::plan::{NewTag, Plan, Scope, Step, StepKind, Target};
 use crate::snapshot::Snapshot;
 
 /// What a renderer needs besides the plan.
@@ -113,11 +113,12 @@ pub fn destroyed(plan: &Plan, esc: &dyn Fn(&str) -> String) -> Vec<String> {
         let StepKind::Delete { groups, tags } = &step.kind else {
             continue;
         };
+        let scope = in_scope(&step.scope, esc);
         for g in groups {
             // The group, then every tag in it by name: each is a loss (the list as a
             // whole is budgeted by the caller, line by line).
             out.push(format!(
-                "group {}, the whole group with its {} tag{}:",
+                "group {}{scope}, the whole group with its {} tag{}:",
                 esc(&g.name),
                 g.tags.len(),
                 plural(g.tags.len())
@@ -134,10 +135,22 @@ pub fn destroyed(plan: &Plan, esc: &dyn Fn(&str) -> String) -> Vec<String> {
                 .as_deref()
                 .map(|to| format!(" (moves to group {}: a new tag is made there)", esc(to)))
                 .unwrap_or_default();
-            out.push(format!("tag {} / {}{moved}", esc(&t.group), esc(&t.name)));
+            out.push(format!(
+                "tag {} / {}{scope}{moved}",
+                esc(&t.group),
+                esc(&t.name)
+            ));
         }
     }
     out
+}
+
+/// ` (rule group 华东销售 (1))` after an item of a rule group; nothing for the corp's.
+pub fn in_scope(scope: &Scope, esc: &dyn Fn(&str) -> String) -> String {
+    match scope {
+        Scope::Corp => String::new(),
+        _ => format!(" ({})", esc(&scope.label())),
+    }
 }
 
 /// The sign shown before a step: `+` adds, `~` edits, `-` deletes.

@@ -131,8 +131,66 @@ fn demo_corp() -> Vec<SeedGroup> {
         .collect()
 }
 
-fn render(seed: Vec<SeedGroup>) -> String {
-    let mut text = serde_json::to_string_pretty(&SeedFile::new(seed)).expect("serialisable");
+/// The demo corp's customer-contact rule groups (two first-level ones and a child of
+/// the first), and the rule-group tag groups in them: one of tagsync's in 华东销售 and
+/// one of `crm`'s there (which tagsync cannot see).
+fn demo_rule_groups() -> (Vec<wire::RuleGroup>, Vec<SeedGroup>) {
+    let rule = |id: u64, parent_id: u64, name: &str| wire::RuleGroup {
+        strategy_id: id,
+        parent_id,
+        strategy_name: name.into(),
+        create_time: 1_651_000_000 + id as i64,
+    };
+    let rules = vec![
+        rule(1, 0, "华东销售"),
+        rule(2, 0, "华南销售"),
+        rule(3, 1, "上海门店"),
+    ];
+    let group = |name: &str, owner: &str, order: u32, tags: &[&str]| SeedGroup {
+        group: wire::TagGroup {
+            group_id: id_for(&format!("strategy-group/{name}")),
+            group_name: name.into(),
+            create_time: 1_651_100_000,
+            order,
+            deleted: false,
+            strategy_id: Some(1),
+            tag: tags
+                .iter()
+                .enumerate()
+                .map(|(i, t)| SeedTag {
+                    tag: wire::Tag {
+                        id: id_for(&format!("strategy-tag/{name}/{t}")),
+                        name: (*t).into(),
+                        create_time: 1_651_100_000 + i as i64,
+                        order: (tags.len() - i) as u32 * 10,
+                        deleted: false,
+                    },
+                    owner: Some(owner.into()),
+                })
+                .collect(),
+        },
+        owner: Some(owner.into()),
+    };
+    let groups = vec![
+        group(
+            "华东重点行业",
+            "tagsync",
+            200,
+            &["汽车零部件", "跨境电商", "纺织"],
+        ),
+        group("华东活动", "crm", 100, &["春季展会", "会员日"]),
+    ];
+    (rules, groups)
+}
+
+fn render(mut seed: Vec<SeedGroup>) -> String {
+    let (rules, groups) = demo_rule_groups();
+    seed.extend(groups);
+    let file = SeedFile {
+        strategy: rules,
+        ..SeedFile::new(seed)
+    };
+    let mut text = serde_json::to_string_pretty(&file).expect("serialisable");
     text.push('\n');
     text
 }

@@ -23,6 +23,7 @@ mod install;
 mod pr_comment;
 mod release;
 mod render;
+mod rule_groups;
 mod schema;
 mod tutorial;
 mod validate;
