@@ -319,6 +319,7 @@ pub async fn execute(
                         errmsg: format!("the step's task ended abnormally: {e}"),
                         hint: "this is a bug in tagsync; run `tagsync plan` again".into(),
                         kind: kind_name(ErrorKind::Fatal).into(),
+                        call: None,
                     }),
                 ),
             };

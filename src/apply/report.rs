@@ -58,6 +58,9 @@ impl Counts {
 /// Why a step failed, for the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
+    /// The vendor's name of the call that failed (`add_strategy_tag`, …), when one was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<&'static str>,
     pub errcode: Option<i64>,
     /// The vendor's message when WeCom answered one, else what went wrong.
     pub errmsg: String,
@@ -98,6 +101,7 @@ impl From<&ClientError> for Failure {
             (None, _) => "run `tagsync plan` again to see what is left".into(),
         };
         Failure {
+            call: e.call().map(|c| c.name()),
             errcode,
             errmsg: e
                 .errmsg()
@@ -117,6 +121,7 @@ impl Failure {
             errmsg: what,
             hint: "run `tagsync plan` again: it reads the corp and shows what is left".into(),
             kind: kind_name(ErrorKind::Ambiguous).into(),
+            call: None,
         }
     }
 }

@@ -130,6 +130,7 @@ fn exit_codes_and_summary() {
                     errmsg: "tag count exceed".into(),
                     hint: "delete unused tags".into(),
                     kind: "limit".into(),
+                    call: None,
                 }),
             ),
             outcome(

@@ -72,7 +72,8 @@ pub use config::{
 };
 pub use profile::{
     DelInvalidIds, DeletedFalse, EmptyEdit, ExistingTagName, ForeignGroupAdds, ForeignGroupDelete,
-    GroupDeletedFlag, ListTies, MergeOrder, NameCount, NameTrim, Profile, UnknownLookupIds,
+    GroupDeletedFlag, ListTies, MergeOrder, NameCount, NameTrim, Profile, RuleGroupNames,
+    UnknownLookupIds,
 };
 pub use server::{CONSOLE_EDIT_PATH, MAX_BODY_BYTES, STATE_PATH};
 pub use shared::{CALL_LOG_CAP, CallRecord};

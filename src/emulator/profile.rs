@@ -164,6 +164,18 @@ pub enum ExistingTagName {
     Skipped,
 }
 
+/// Where a rule-group tag group's name must be unique (the vendor is silent; the spec
+/// asks the emulator to pick "within one rule group").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleGroupNames {
+    /// Within its rule group: two rule groups may hold groups of one name.
+    #[default]
+    PerRuleGroup,
+    /// Across all rule groups: a name another rule group's group holds answers 40071.
+    AcrossRuleGroups,
+}
+
 /// One value per switch; `Profile::default()` is the emulator's long-standing behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -183,6 +195,7 @@ pub struct Profile {
     pub list_ties: ListTies,
     pub unknown_lookup_ids: UnknownLookupIds,
     pub existing_tag_name: ExistingTagName,
+    pub rule_group_names: RuleGroupNames,
 }
 
 impl Default for Profile {
@@ -201,6 +214,7 @@ impl Default for Profile {
             list_ties: ListTies::default(),
             unknown_lookup_ids: UnknownLookupIds::default(),
             existing_tag_name: ExistingTagName::default(),
+            rule_group_names: RuleGroupNames::default(),
         }
     }
 }
@@ -222,6 +236,7 @@ impl Profile {
             list_ties: ListTies::NewestFirst,
             unknown_lookup_ids: UnknownLookupIds::Refused,
             existing_tag_name: ExistingTagName::Skipped,
+            rule_group_names: RuleGroupNames::AcrossRuleGroups,
         }
     }
 
@@ -339,6 +354,13 @@ impl Profile {
                 "existing_tag_name: skipped",
                 Profile {
                     existing_tag_name: ExistingTagName::Skipped,
+                    ..d()
+                },
+            ),
+            (
+                "rule_group_names: across_rule_groups",
+                Profile {
+                    rule_group_names: RuleGroupNames::AcrossRuleGroups,
                     ..d()
                 },
             ),

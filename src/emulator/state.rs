@@ -15,7 +15,8 @@ use rand::{Rng, SeedableRng};
 use super::config::{SeedGroup, SeedTag};
 use super::profile::{
     DelInvalidIds, DeletedFalse, EmptyEdit, ExistingTagName, ForeignGroupAdds, ForeignGroupDelete,
-    GroupDeletedFlag, ListTies, MergeOrder, NameCount, NameTrim, Profile, UnknownLookupIds,
+    GroupDeletedFlag, ListTies, MergeOrder, NameCount, NameTrim, Profile, RuleGroupNames,
+    UnknownLookupIds,
 };
 use crate::wire::{self, Family, errcode};
 
@@ -360,6 +361,19 @@ impl Corp {
             .position(|g| !g.item.deleted && g.strategy == strategy && g.item.name == name)
     }
 
+    /// Whether the profile holds rule-group group names unique across rule groups and
+    /// another rule group than `strategy` has a live group of this name.
+    fn named_in_another_rule_group(&self, name: &str, strategy: Option<u64>) -> bool {
+        strategy.is_some()
+            && self.profile.rule_group_names == RuleGroupNames::AcrossRuleGroups
+            && self.groups.iter().any(|g| {
+                !g.item.deleted
+                    && g.strategy.is_some()
+                    && g.strategy != strategy
+                    && g.item.name == name
+            })
+    }
+
     /// Whether a live group has this name in that scope (callbacks: an add by name makes
     /// a group only when none has).
     pub(crate) fn has_live_group_named(&self, name: &str, strategy: Option<u64>) -> bool {
@@ -642,6 +656,9 @@ impl Corp {
             },
             (None, Some(name)) => {
                 let name = self.take_name(name, "group_name")?;
+                if self.named_in_another_rule_group(&name, strategy) {
+                    return Err(ApiError::name_exists(&name));
+                }
                 (self.live_group_named(&name, strategy), Some(name))
             }
             (None, None) => {
@@ -758,9 +775,12 @@ impl Corp {
             Some(name) => {
                 let name = self.take_name(name, "name")?;
                 let clash = match ti {
-                    None => self
-                        .live_group_named(&name, self.groups[gi].strategy)
-                        .is_some_and(|other| other != gi),
+                    None => {
+                        let strategy = self.groups[gi].strategy;
+                        self.live_group_named(&name, strategy)
+                            .is_some_and(|other| other != gi)
+                            || self.named_in_another_rule_group(&name, strategy)
+                    }
                     Some(ti) => self.groups[gi]
                         .tags
                         .iter()

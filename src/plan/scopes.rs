@@ -255,9 +255,14 @@ pub(super) fn plan_scopes(
             s.scope = part.scope.clone();
         }
         if !part.scope.is_corp() {
+            // The planner speaks of "the corp"; here its world is the rule group.
             let label = part.scope.label();
+            let here = format!(" in {label}");
+            for s in &mut p.steps {
+                s.reason = s.reason.replace(" in the corp", &here);
+            }
             for n in &mut p.notes {
-                *n = format!("{label}: {n}");
+                *n = format!("{label}: {}", n.replace(" in the corp", &here));
             }
         }
         let now = part.remote.tag_count();

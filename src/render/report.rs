@@ -69,10 +69,11 @@ pub fn text(report: &ApplyReport, plan: &Plan, ctx: &Context<'_>) -> String {
             }
             StepStatus::Failed(f) => {
                 let _ = writeln!(out, "  {} {head}", styled(FAIL, "failed       "));
-                let code = f
-                    .errcode
-                    .map(|c| format!("errcode {c}: "))
-                    .unwrap_or_default();
+                let code = match (f.call, f.errcode) {
+                    (Some(call), Some(c)) => format!("{call}: errcode {c}: "),
+                    (None, Some(c)) => format!("errcode {c}: "),
+                    _ => String::new(),
+                };
                 let _ = writeln!(out, "                  {code}{}", esc(&f.errmsg));
                 let _ = writeln!(
                     out,
@@ -321,6 +322,7 @@ mod tests {
             errmsg: "system busy ".repeat(20),
             hint: "re-run `tagsync plan --apply`; it plans only what is left".into(),
             kind: "retryable".into(),
+            call: None,
         };
         let mut steps = Vec::new();
         for _ in 0..applied {

@@ -326,6 +326,7 @@ profile_matrix! {
     profile_list_ties_newest_first => "list_ties: newest_first",
     profile_unknown_lookup_ids_refused => "unknown_lookup_ids: refused",
     profile_existing_tag_name_skipped => "existing_tag_name: skipped",
+    profile_rule_group_names_across_rule_groups => "rule_group_names: across_rule_groups",
     profile_every_alternative_at_once => "every alternative at once",
 }
 

@@ -764,6 +764,7 @@ fn every_apply_report_field_is_documented_in_the_readme() {
                 errmsg: "system busy".into(),
                 hint: "run again".into(),
                 kind: "retryable".into(),
+                call: None,
             }),
         },
         StepOutcome {

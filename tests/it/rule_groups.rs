@@ -708,3 +708,42 @@ fn corp_and_rule_group_tags_share_one_quota_and_the_shrinking_scope_goes_first()
     apply(&fx, &cfg, &["--tag-limit", "6"]);
     assert_eq!(strategy_ids(&fx).len(), 4);
 }
+
+/// Where the vendor is silent (a group name unique across rule groups, or only within
+/// one), tagsync under the other answer: the add WeCom refuses fails alone, named with
+/// its call and errcode; the rest applies and nothing is lost.
+#[test]
+fn under_names_unique_across_rule_groups_the_refused_add_is_named_and_the_rest_applies() {
+    let mut cfg = config(vec![]);
+    cfg.profile.rule_group_names = tagsync::emulator::RuleGroupNames::AcrossRuleGroups;
+    let fx = Fixture::with_config(cfg);
+    let file = "version: 1
+groups: []
+strategies:
+  - strategy_id: 1
+    groups:
+      - name: 渠道
+        tags: [a]
+  - strategy_id: 2
+    groups:
+      - name: 渠道
+        tags: [b]
+      - name: 其他
+        tags: [c]
+";
+    let path = fx.write("tags.yaml", file);
+    let out = fx.run(&["plan", "-c", path.to_str().unwrap(), "--apply"]);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(4), "{all}");
+    assert!(
+        all.contains("add_strategy_tag") && all.contains("40071"),
+        "{all}"
+    );
+    let ours = strategy_ids(&fx);
+    assert_eq!(
+        ours.len(),
+        2,
+        "渠道 in rule group 1 and 其他 in 2: {ours:?}"
+    );
+    assert!(!all.contains(SECRET), "no secret in the output");
+}
