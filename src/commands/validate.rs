@@ -10,11 +10,31 @@ use crate::exit::Exit;
 pub fn cmd_validate(path: &Path) -> Exit {
     match load(path) {
         Ok(d) => {
-            let tags: usize = d.groups.iter().map(|g| g.tags.len()).sum();
+            let count = |n: usize, what: &str| match n {
+                1 => format!("1 {what}"),
+                n => format!("{n} {what}s"),
+            };
+            let tags = |groups: &[crate::desired::model::DesiredGroup]| -> usize {
+                groups.iter().map(|g| g.tags.len()).sum()
+            };
+            let mut summary = format!(
+                "{}, {}",
+                count(d.groups.len(), "group"),
+                count(tags(&d.groups), "tag")
+            );
+            if let Some(rules) = &d.strategies {
+                let groups: usize = rules.iter().map(|r| r.groups.len()).sum();
+                let in_rules: usize = rules.iter().map(|r| tags(&r.groups)).sum();
+                summary.push_str(&format!(
+                    "; in {}: {}, {}",
+                    count(rules.len(), "rule group"),
+                    count(groups, "group"),
+                    count(in_rules, "tag")
+                ));
+            }
             println!(
-                "{}: ok ({} groups, {tags} tags)",
+                "{}: ok ({summary})",
                 crate::sanitize::for_terminal(&path.display().to_string()),
-                d.groups.len()
             );
             Exit::Success
         }
