@@ -1028,3 +1028,139 @@ proptest! {
         check_drift(seed)?;
     }
 }
+
+/// Two cases in one file: the first as the corp's tags, the second (its ids made
+/// distinct, as WeCom's are across scopes) as rule group 1's. Names repeat across the two,
+/// so tags leaving one scope and arriving in the other (moves) come up often.
+fn gen_scoped_case(seed: u64) -> (Desired, Snapshot, Owned) {
+    let a = gen_case(seed);
+    let b = gen_case(seed.rotate_left(17) ^ 0x5eed);
+    let rid = |id: &str| format!("r-{id}");
+    let mut rule_groups = b.corp.groups.clone();
+    for g in &mut rule_groups {
+        g.id = rid(&g.id);
+        for t in &mut g.tags {
+            t.id = rid(&t.id);
+        }
+    }
+    let mut groups = b.desired.groups.clone();
+    for g in &mut groups {
+        g.id = g.id.as_deref().map(rid);
+        for t in &mut g.tags {
+            t.id = t.id.as_deref().map(rid);
+        }
+    }
+    // In two cases of three, a tag of the corp's file moves to the rule group's.
+    let mut corp_groups = a.desired.groups.clone();
+    if !seed.is_multiple_of(3)
+        && let Some(from) = corp_groups
+            .iter_mut()
+            .find(|g| g.managed && g.tags.len() > 1)
+        && let Some(to) = groups.iter_mut().find(|g| g.managed)
+        && let Some(t) = from.tags.pop()
+        && !to.tags.iter().any(|x| x.name == t.name)
+    {
+        to.tags.push(DesiredTag {
+            id: None,
+            previously: Vec::new(),
+            ..t
+        });
+    }
+    let desired = Desired {
+        groups: corp_groups,
+        strategies: Some(vec![crate::desired::model::DesiredRuleGroup {
+            rule_group: crate::desired::model::RuleGroupRef::Id(1),
+            groups,
+        }]),
+        ..a.desired.clone()
+    };
+    let remote = Snapshot {
+        groups: a.corp.groups.clone(),
+        rule_groups: Some(vec![crate::snapshot::RemoteRuleGroup {
+            id: 1,
+            name: Some("r".into()),
+            parent_id: 0,
+            groups: rule_groups,
+        }]),
+    };
+    (desired, remote, a.owned)
+}
+
+/// The joined plan of two scopes: well formed, deterministic, and (unblocked) it makes
+/// both scopes equal to the file: planning again gives nothing.
+fn check_scoped(seed: u64) -> Result<(), TestCaseError> {
+    let (d, remote, owned) = gen_scoped_case(seed);
+    let opts = PlanOptions {
+        allow_delete: Some(usize::MAX),
+        ..PlanOptions::default()
+    };
+    let p = plan(&d, &remote, &owned, &opts);
+    prop_assert_eq!(&plan(&d, &remote, &owned, &opts), &p, "not deterministic");
+    for (i, s) in p.steps.iter().enumerate() {
+        prop_assert_eq!(s.id, i);
+        prop_assert!(
+            s.depends_on.iter().all(|&x| x < i),
+            "bad dependency: {:?}",
+            s
+        );
+    }
+    // A corp id never appears in a rule group's step, nor the reverse.
+    for s in &p.steps {
+        let ids: Vec<&String> = match &s.kind {
+            StepKind::Edit { id, .. } => vec![id],
+            StepKind::AddTags { group_id, .. } => vec![group_id],
+            StepKind::Delete { groups, tags } => groups
+                .iter()
+                .map(|g| &g.id)
+                .chain(tags.iter().map(|t| &t.id))
+                .collect(),
+            StepKind::AddGroup { .. } => vec![],
+        };
+        for id in ids {
+            prop_assert_eq!(id.starts_with("r-"), !s.scope.is_corp(), "{:?}", s);
+        }
+    }
+    if p.blocked() {
+        return Ok(());
+    }
+    let out = simulate(&remote, &p, &owned)
+        .map_err(|e| TestCaseError::fail(format!("simulate: {e}\n{p:#?}")))?;
+    let again_opts = PlanOptions {
+        history: history_of(&p.steps),
+        ..opts
+    };
+    let again = plan(&d, &out, &owned_after(&owned, &out), &again_opts);
+    prop_assert!(
+        again.is_empty(),
+        "not converged: {:#?}\nfirst: {:#?}",
+        again,
+        p
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn corp_and_rule_group_plans_join_and_converge(seed in any::<u64>()) {
+        check_scoped(seed)?;
+    }
+}
+
+/// The scoped cases reach what they are for: rule-group steps, and moves between scopes.
+#[test]
+fn scoped_cases_have_rule_group_steps_and_moves() {
+    let (mut in_rule_group, mut moves) = (0, 0);
+    for seed in 0..300u64 {
+        let (d, remote, owned) = gen_scoped_case(seed);
+        let p = plan(&d, &remote, &owned, &PlanOptions::default());
+        in_rule_group += usize::from(p.steps.iter().any(|s| !s.scope.is_corp()));
+        moves += usize::from(p.steps.iter().any(|s| s.reason.contains("comes from")));
+    }
+    assert!(
+        in_rule_group > 200,
+        "{in_rule_group} of 300 with rule-group steps"
+    );
+    assert!(moves > 10, "{moves} of 300 with a move between scopes");
+}

@@ -26,8 +26,9 @@ pub enum SimError {
 /// Run every step of `plan` in order against a copy of `remote`: each step on its
 /// scope's groups (the corp's, or a rule group's, where every item is this app's).
 pub fn simulate(remote: &Snapshot, plan: &Plan, owned: &Owned) -> Result<Snapshot, SimError> {
+    let mut next_id = 0usize;
     if !plan.has_rule_groups() {
-        return simulate_groups(remote, plan, owned);
+        return simulate_groups(remote, plan, owned, &mut next_id);
     }
     let of_scope = |scope: &Scope| Plan {
         steps: plan
@@ -42,7 +43,7 @@ pub fn simulate(remote: &Snapshot, plan: &Plan, owned: &Owned) -> Result<Snapsho
         groups: remote.groups.clone(),
         rule_groups: None,
     };
-    let mut out = simulate_groups(&corp, &of_scope(&Scope::Corp), owned)?;
+    let mut out = simulate_groups(&corp, &of_scope(&Scope::Corp), owned, &mut next_id)?;
     let mut rule_groups = remote.rule_groups.clone().unwrap_or_default();
     let mut scopes: Vec<&Scope> = Vec::new();
     for s in plan.steps.iter().filter(|s| !s.scope.is_corp()) {
@@ -70,17 +71,23 @@ pub fn simulate(remote: &Snapshot, plan: &Plan, owned: &Owned) -> Result<Snapsho
             groups: std::mem::take(&mut rule_groups[at].groups),
             rule_groups: None,
         };
-        rule_groups[at].groups = simulate_groups(&before, &of_scope(scope), &Owned::All)?.groups;
+        rule_groups[at].groups =
+            simulate_groups(&before, &of_scope(scope), &Owned::All, &mut next_id)?.groups;
     }
     out.rule_groups = Some(rule_groups);
     Ok(out)
 }
 
-/// [`simulate`] of one scope's steps on its groups.
-fn simulate_groups(remote: &Snapshot, plan: &Plan, owned: &Owned) -> Result<Snapshot, SimError> {
+/// [`simulate`] of one scope's steps on its groups; new ids count on from `next_id`
+/// (ids are unique across scopes, as WeCom's are).
+fn simulate_groups(
+    remote: &Snapshot,
+    plan: &Plan,
+    owned: &Owned,
+    next_id: &mut usize,
+) -> Result<Snapshot, SimError> {
     let mut snap = remote.clone();
     let mut owned = owned.clone();
-    let mut next_id = 0usize;
     for step in &plan.steps {
         let sid = step.id;
         if step.blocked.is_some() {
@@ -97,7 +104,7 @@ fn simulate_groups(remote: &Snapshot, plan: &Plan, owned: &Owned) -> Result<Snap
                         name: name.clone(),
                     });
                 }
-                let id = fresh(&mut next_id, "g");
+                let id = fresh(next_id, "g");
                 owned.insert(id.clone());
                 let mut g = RemoteGroup {
                     id,
@@ -110,7 +117,7 @@ fn simulate_groups(remote: &Snapshot, plan: &Plan, owned: &Owned) -> Result<Snap
                     if g.tags.iter().any(|x| x.name == t.name) {
                         continue; // equal names in one call create one tag
                     }
-                    let id = fresh(&mut next_id, "t");
+                    let id = fresh(next_id, "t");
                     owned.insert(id.clone());
                     g.tags.push(RemoteTag {
                         id,
@@ -138,7 +145,7 @@ fn simulate_groups(remote: &Snapshot, plan: &Plan, owned: &Owned) -> Result<Snap
                             name: t.name.clone(),
                         });
                     }
-                    let id = fresh(&mut next_id, "t");
+                    let id = fresh(next_id, "t");
                     owned.insert(id.clone());
                     g.tags.push(RemoteTag {
                         id,
