@@ -488,6 +488,12 @@ fn the_emulator_sends_a_signed_sealed_event_for_each_item_an_apply_changes() {
         corp_id: CORP.into(),
         apps: common::three_apps(),
         seed: common::small_seed(),
+        rule_groups: vec![tagsync::wire::RuleGroup {
+            strategy_id: 7,
+            parent_id: 0,
+            strategy_name: "华东销售".into(),
+            create_time: 0,
+        }],
         callback: Some(CallbackTarget {
             url: format!("{base}/wecom/callback"),
             token: TOKEN.into(),
@@ -496,17 +502,17 @@ fn the_emulator_sends_a_signed_sealed_event_for_each_item_an_apply_changes() {
         ..Default::default()
     });
     fx.adopt_ours();
-    // A new group with one tag, and our tag 普通客户 dropped.
-    let file = "version: 1\ngroups:\n  - name: 新组\n    tags: [甲]\n  - name: 客户等级\n    tags: [VIP]\n  - name: 行业\n    managed: false\n    order: ignore\n    tags: [制造业, 零售]\n  - name: 来源\n    managed: false\n    order: ignore\n    tags: [官网]\n";
+    // A new group with one tag, our tag 普通客户 dropped, and a group in rule group 7.
+    let file = "version: 1\ngroups:\n  - name: 新组\n    tags: [甲]\n  - name: 客户等级\n    tags: [VIP]\n  - name: 行业\n    managed: false\n    order: ignore\n    tags: [制造业, 零售]\n  - name: 来源\n    managed: false\n    order: ignore\n    tags: [官网]\nstrategies:\n  - strategy_id: 7\n    groups:\n      - name: 区域\n        tags: [乙]\n";
     let cfg = fx.write("tags.yaml", file);
     let out = fx.run(&["plan", "-c", cfg.to_str().expect("path"), "--apply"]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
     let deadline = Instant::now() + Duration::from_secs(10);
-    while seen.lock().expect("log").len() < 3 && Instant::now() < deadline {
+    while seen.lock().expect("log").len() < 5 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     let crypto = tagsync::wire::callback::Crypto::new(TOKEN, &aes_key, CORP).expect("key");
-    let mut events: Vec<(String, String, String)> = seen
+    let mut events: Vec<(String, String, String, Option<String>)> = seen
         .lock()
         .expect("log")
         .iter()
@@ -525,26 +531,30 @@ fn the_emulator_sends_a_signed_sealed_event_for_each_item_an_apply_changes() {
             assert!(crypto.verify(&q("msg_signature"), &q("timestamp"), &q("nonce"), &sealed));
             let xml = String::from_utf8(crypto.decrypt(&sealed).expect("opens")).expect("utf-8");
             let e = tagsync::wire::callback::TagEvent::from_xml(&xml).expect("a tag event");
-            (e.tag_type, e.change_type, e.id)
+            (e.tag_type, e.change_type, e.id, e.strategy_id)
         })
         .collect();
     events.sort();
-    let kinds: Vec<(&str, &str)> = events
+    let mut kinds: Vec<(&str, &str, Option<&str>)> = events
         .iter()
-        .map(|(t, c, _)| (t.as_str(), c.as_str()))
+        .map(|(t, c, _, s)| (t.as_str(), c.as_str(), s.as_deref()))
         .collect();
+    kinds.sort();
+    // The rule group's two events carry its StrategyId.
     assert_eq!(
         kinds,
         [
-            ("tag", "create"),
-            ("tag", "delete"),
-            ("tag_group", "create")
+            ("tag", "create", None),
+            ("tag", "create", Some("7")),
+            ("tag", "delete", None),
+            ("tag_group", "create", None),
+            ("tag_group", "create", Some("7")),
         ],
         "{events:?}"
     );
     assert!(
         events
             .iter()
-            .any(|(_, c, id)| c == "delete" && id == common::bin::OURS_NORMAL)
+            .any(|(_, c, id, _)| c == "delete" && id == common::bin::OURS_NORMAL)
     );
 }
