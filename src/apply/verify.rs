@@ -81,6 +81,7 @@ pub async fn verify(
             let (p, bindings) = plan::plan_with_ledger(desired, &remote, ledger, options);
             let result = verdict(p);
             if result == VerifyResult::Converged {
+                ledger.record(plan::scopes::listed_rule_group_ids(desired, &remote));
                 ledger.bind_all(bindings);
             }
             result

@@ -106,7 +106,8 @@ async fn check_and_apply(
     };
     let plan = &again;
     remote_setup::verify_new_app(remote, &mut ledger, &snapshot).await?;
-    let bind = (!plan.blocked()).then_some(bindings);
+    let listed = crate::plan::scopes::listed_rule_group_ids(desired, &snapshot);
+    let bind = (!plan.blocked()).then_some((bindings, listed));
     super::plan::settle(&mut ledger, &loaded, bind, ledger_path.as_deref())?;
     let runs = !plan.blocked() && !plan.is_empty();
     show(args.format, plan, &ctx, true, runs)?;

@@ -75,7 +75,7 @@ async fn run(args: &ExportArgs) -> Result<Exit, CommandError> {
     if args.ids {
         pin_ids(&mut exported, &snapshot);
     }
-    let text = to_yaml(&exported, &ledger.corp_id)?;
+    let text = name_rule_groups(&to_yaml(&exported, &ledger.corp_id)?, &snapshot);
     let desired = validated(&text)?;
     if let Err(why) = zero_plan(&desired, &snapshot, &owned) {
         eprintln!("warning: the exported file does not plan to zero changes: {why}");
@@ -108,6 +108,23 @@ async fn run(args: &ExportArgs) -> Result<Exit, CommandError> {
         }
     }
     Ok(Exit::Success)
+}
+
+/// The rule groups' names as comments beside their ids (`- strategy_id: 1  # 华东销售`).
+fn name_rule_groups(text: &str, snapshot: &Snapshot) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        out.push_str(line);
+        let id = line
+            .strip_prefix("- strategy_id: ")
+            .and_then(|v| v.parse().ok());
+        if let Some(name) = id.and_then(|id| snapshot.rule_group(id)?.name.as_deref()) {
+            let name = crate::sanitize::for_terminal(name).replace(['\n', '\r'], " ");
+            out.push_str(&format!("  # {name}"));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Give every group and tag of `desired` (as exported from `snapshot`) its id. Names are

@@ -305,15 +305,16 @@ fn progress_bar(bar: indicatif::ProgressBar) -> apply::Progress {
     })
 }
 
-/// Stop when a `strategies:` entry's name finds no rule group, or several.
+/// Stop when a `strategies:` entry's name finds no rule group or several, or two entries
+/// name one rule group.
 pub fn rule_group_names(desired: &Desired, snapshot: &Snapshot) -> Result<(), CommandError> {
     let problems = plan::scopes::name_problems(desired, snapshot);
     if problems.is_empty() {
         return Ok(());
     }
     Err(CommandError::Other(format!(
-        "the file names rule groups the corp does not resolve:\n  - {}",
-        problems.join("\n  - ")
+        "the file's `strategies:` cannot be planned: {}",
+        problems.join("; ")
     )))
 }
 
@@ -372,7 +373,8 @@ pub async fn make_plan(
     let plan = if let Some(loaded) = &loaded {
         let (plan, bindings) = plan::plan_with_ledger(&desired, &snapshot, &ledger, &options);
         remote_setup::verify_new_app(remote, &mut ledger, &snapshot).await?;
-        let bind = (!plan.blocked()).then_some(bindings);
+        let listed = plan::scopes::listed_rule_group_ids(&desired, &snapshot);
+        let bind = (!plan.blocked()).then_some((bindings, listed));
         settle(&mut ledger, loaded, bind, ledger_path.as_deref())?;
         plan
     } else {
@@ -389,7 +391,8 @@ pub async fn make_plan(
     })
 }
 
-/// Before an apply: with `bind` (the plan's bindings, when it is not blocked), bind the
+/// Before an apply: with `bind` (the plan's bindings and the ids of the rule groups the
+/// file lists, when it is not blocked), record those ids as owned and bind the
 /// owned items whose names already agree with the file (a format-1 ledger's ids, a
 /// console name the file accepted with `previously`); then save the ledger when that, settled pending adds,
 /// the app's fingerprint or an upgrade from format 1 changed it. A ledger that owns
@@ -397,10 +400,13 @@ pub async fn make_plan(
 pub fn settle(
     ledger: &mut Ledger,
     loaded: &Ledger,
-    bind: Option<plan::Bindings>,
+    bind: Option<(plan::Bindings, Vec<String>)>,
     path: Option<&Path>,
 ) -> Result<(), CommandError> {
-    if let Some(bindings) = bind {
+    if let Some((bindings, listed)) = bind {
+        // Every item of a listed rule group is this app's (WeCom shows no other's):
+        // recorded, so that it is bound and its drift put back like a corp tag's.
+        ledger.record(listed);
         ledger.bind_new_names(bindings);
     }
     let Some(path) = path else { return Ok(()) };

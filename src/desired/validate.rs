@@ -118,18 +118,11 @@ impl Checker {
             Some(RawOwnership::All) => Ownership::All,
             Some(RawOwnership::Ledger) | None => Ownership::Ledger,
         };
-        let strategies = self.rule_groups(raw.strategies);
-        let empty = Desired {
-            version: 1,
-            ownership,
-            groups: Vec::new(),
-            strategies: None,
-        };
         let groups = match raw.groups {
             Field::Given(Sp {
                 value: Some(list), ..
-            }) => list,
-            Field::Invalid => return empty,
+            }) => Some(list),
+            Field::Invalid => None,
             missing => {
                 // An emptied list is refused unless written `groups: []`: with owned
                 // items, an empty file deletes them all.
@@ -142,14 +135,16 @@ impl Checker {
                     pos,
                     "list the groups; write `groups: []` only if the corp should have none",
                 ));
-                return empty;
+                None
             }
         };
-        let groups = self.groups(groups);
+        // The corp's groups first, so that an id pinned in both is first met there.
+        let groups = groups.map(|g| self.groups(g));
+        let strategies = self.rule_groups(raw.strategies);
         Desired {
             version: 1,
             ownership,
-            groups,
+            groups: groups.unwrap_or_default(),
             strategies,
         }
     }
@@ -211,6 +206,17 @@ impl Checker {
                         None
                     }
                 },
+                (None, Some((n, name_pos))) if n.trim().is_empty() => {
+                    self.push(
+                        Diagnostic::new(
+                            "empty rule group name",
+                            name_pos,
+                            "write the rule group's name as the admin console shows it, or name it by `strategy_id`",
+                        )
+                        .label("no name"),
+                    );
+                    None
+                }
                 (None, Some((n, name_pos))) => Some((RuleGroupRef::Name(n), name_pos)),
                 (None, None) => {
                     if r.strategy_id == Field::Missing && r.name == Field::Missing {

@@ -152,7 +152,10 @@ fn plan_matched(
         created,
         &kept.ids,
         &m,
-        options.tag_limit,
+        steps::Quota {
+            limit: options.tag_limit,
+            others: options.quota_others,
+        },
     );
     p.notes.extend(kept.notes);
     drift::mark(&mut p, bindings, remote, desired);

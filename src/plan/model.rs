@@ -27,6 +27,10 @@ pub struct PlanOptions {
     /// would pass it, the batched delete runs before them.
     #[serde(default = "default_tag_limit")]
     pub tag_limit: usize,
+    /// Tags of the corp's one quota outside the scope being planned (the other scopes'),
+    /// taken as held throughout; 0 for the corp alone.
+    #[serde(skip)]
+    pub quota_others: usize,
 }
 
 /// WeCom's corp tag limit.
@@ -46,6 +50,7 @@ impl Default for PlanOptions {
             history: History::default(),
             bindings: Bindings::new(),
             tag_limit: TAG_LIMIT,
+            quota_others: 0,
         }
     }
 }

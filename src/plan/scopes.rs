@@ -51,14 +51,23 @@ pub fn resolve<'s>(
                 .collect();
             match hits.as_slice() {
                 [one] => Ok(Some(one)),
-                [] => Err(format!(
-                    "no rule group is named `{}` (the corp has {}); check the name in the admin console, or name it by `strategy_id`",
-                    crate::sanitize::for_terminal(name),
-                    match all.len() {
-                        1 => "1 rule group".to_string(),
-                        n => format!("{n} rule groups"),
-                    }
-                )),
+                [] => {
+                    let known: Vec<String> = all.iter().take(10).map(|r| r.label()).collect();
+                    let more = if all.len() > known.len() { ", …" } else { "" };
+                    Err(format!(
+                        "no rule group is named `{}` (the corp has {}{}); check the name in the admin console, or name it by `strategy_id`",
+                        crate::sanitize::for_terminal(name),
+                        plural(all.len(), "rule group"),
+                        if known.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                ": {}{more}",
+                                crate::sanitize::for_terminal(&known.join(", "))
+                            )
+                        }
+                    ))
+                }
                 many => Err(format!(
                     "{} rule groups are named `{}` (ids {}); name the one you mean by `strategy_id`",
                     many.len(),
@@ -76,12 +85,46 @@ pub fn resolve<'s>(
 /// Every `strategies:` entry whose name finds no rule group, or several: errors to stop
 /// on before planning.
 pub fn name_problems(desired: &Desired, remote: &Snapshot) -> Vec<String> {
-    desired
-        .strategies
-        .iter()
-        .flatten()
-        .filter_map(|r| resolve(&r.rule_group, remote).err())
-        .collect()
+    let mut problems = Vec::new();
+    // Which entry first took each rule group: one listed by id and again by name would
+    // have each entry delete the other's groups.
+    let mut taken: Vec<(u64, &RuleGroupRef)> = Vec::new();
+    for r in desired.strategies.iter().flatten() {
+        let id = match resolve(&r.rule_group, remote) {
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+            Ok(Some(rg)) => rg.id,
+            Ok(None) => match r.rule_group {
+                RuleGroupRef::Id(id) => id,
+                RuleGroupRef::Name(_) => continue,
+            },
+        };
+        match taken.iter().find(|(t, _)| *t == id) {
+            Some((_, first)) => problems.push(format!(
+                "rule group {id} is listed twice, as {first} and as {}; list it once, with all its groups",
+                r.rule_group
+            )),
+            None => taken.push((id, &r.rule_group)),
+        }
+    }
+    problems
+}
+
+/// Every id (groups and tags) in the rule groups the file lists: all this app's, since
+/// WeCom lists no other app's rule-group tags.
+pub fn listed_rule_group_ids(desired: &Desired, remote: &Snapshot) -> Vec<String> {
+    let mut ids = Vec::new();
+    for r in desired.strategies.iter().flatten() {
+        if let Ok(Some(rg)) = resolve(&r.rule_group, remote) {
+            for g in &rg.groups {
+                ids.push(g.id.clone());
+                ids.extend(g.tags.iter().map(|t| t.id.clone()));
+            }
+        }
+    }
+    ids
 }
 
 /// The scopes of `desired`: the corp, then each listed rule group.
@@ -102,6 +145,15 @@ fn parts<'a>(desired: &'a Desired, remote: &'a Snapshot, notes: &mut Vec<String>
             }
         };
         let (scope, refused) = match (found, &r.rule_group) {
+            // Listed twice (by id and by name): the command stops on it before planning
+            // (`name_problems`); here the second is not planned, never as a delete.
+            (Some(rg), _) if listed.contains(&rg.id) => {
+                notes.push(format!(
+                    "rule group {} is listed twice: planned once",
+                    rg.id
+                ));
+                continue;
+            }
             (Some(rg), _) => {
                 listed.push(rg.id);
                 let scope = Scope::RuleGroup {
@@ -157,9 +209,8 @@ fn parts<'a>(desired: &'a Desired, remote: &'a Snapshot, notes: &mut Vec<String>
                 name: rg.name.clone(),
             };
             notes.push(format!(
-                "{} holds {} of this app's tags and is not listed under `strategies:`: left alone",
+                "{} holds {tags} of this app's tags and is not listed under `strategies:`: left alone",
                 scope.label(),
-                plural(tags, "tag")
             ));
         }
     }
@@ -236,9 +287,9 @@ pub(super) fn plan_scopes(
     let total_now = remote.quota_count();
     let all = Owned::All;
     let owned_of = |part: &Part<'_>| if part.scope.is_corp() { owned } else { &all };
-    let plan_part = |part: &Part<'_>, room: usize, bindings: &mut Bindings| {
+    let plan_part = |part: &Part<'_>, others: usize, bindings: &mut Bindings| {
         let options = PlanOptions {
-            tag_limit: room,
+            quota_others: others,
             ..options.clone()
         };
         let owned = owned_of(part);
@@ -275,17 +326,13 @@ pub(super) fn plan_scopes(
             added,
         }
     };
-    // First: each scope with the room the others leave as they are now.
+    // First: each scope with the others' tags as they are now.
     let mut bindings = Bindings::new();
     let mut planned: Vec<Planned> = parts
         .iter()
         .map(|part| {
-            let others = total_now - part.remote.tag_count();
-            plan_part(
-                part,
-                options.tag_limit.saturating_sub(others),
-                &mut bindings,
-            )
+            let others = total_now.saturating_sub(part.remote.tag_count());
+            plan_part(part, others, &mut bindings)
         })
         .collect();
     let added: usize = planned.iter().map(|p| p.added).sum();
@@ -300,21 +347,32 @@ pub(super) fn plan_scopes(
         let mut done = 0usize;
         let mut bindings_again = Bindings::new();
         let mut again = Vec::with_capacity(parts.len());
-        let untouched = total_now - parts.iter().map(|p| p.remote.tag_count()).sum::<usize>();
+        let untouched =
+            total_now.saturating_sub(parts.iter().map(|p| p.remote.tag_count()).sum::<usize>());
         for (k, &i) in by_net.iter().enumerate() {
             let later: usize = by_net[k + 1..]
                 .iter()
                 .map(|&j| parts[j].remote.tag_count())
                 .sum();
-            let room = options.tag_limit.saturating_sub(done + later + untouched);
-            let p = plan_part(&parts[i], room, &mut bindings_again);
+            let p = plan_part(&parts[i], done + later + untouched, &mut bindings_again);
             done += p.after;
             again.push(p);
         }
         planned = again;
         bindings = bindings_again;
     }
+    // Every scope may fit while all of them together do not.
+    let after: usize = planned.iter().map(|p| p.after).sum::<usize>()
+        + total_now.saturating_sub(parts.iter().map(|p| p.remote.tag_count()).sum::<usize>());
     let mut plan = join(planned, serial);
+    if after > options.tag_limit && !plan.notes.iter().any(|n| n.contains(" tag limit")) {
+        plan.notes.push(format!(
+            "the corp would hold {after} tags after this plan (its corp tags and this app's \
+             rule-group tags share one quota), over its {} tag limit: adds past the limit \
+             fail with errcode 40126; remove tags from the file or from the corp first",
+            options.tag_limit
+        ));
+    }
     plan.notes.extend(notes);
     moves(&mut plan, remote);
     let owned_tags = remote

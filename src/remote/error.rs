@@ -71,6 +71,19 @@ pub fn hint_for(call: Call, code: i64) -> &'static str {
              console's or another app's): add them in the admin console, or mark the group \
              `managed: false` in the file (docs/emulator-fidelity.md: adds into foreign groups)"
         }
+        (
+            Call::StrategyList
+            | Call::StrategyAdd
+            | Call::StrategyEdit
+            | Call::StrategyDelete
+            | Call::RuleGroups
+            | Call::RuleGroup,
+            errcode::API_NOT_PERMITTED,
+        ) => {
+            "this secret may not call the rule-group (客户联系规则组) APIs: since 2023-12-01 the \
+             客户联系 system secret may not, and a self-built app needs 客户联系 permission; use \
+             such an app's secret, or remove `strategies:` from the file to manage corp tags only"
+        }
         (Call::GetSuiteToken, errcode::INVALID_SECRET) => {
             "the suite secret is wrong: check WECOM_SUITE_SECRET. Do not retry in a loop: \
              repeated bad secrets get this IP banned for an hour"
@@ -124,10 +137,11 @@ pub fn hint(code: i64) -> &'static str {
             "a tag or group of that name already exists; run `tagsync plan` again"
         }
         errcode::TAG_LIMIT => {
-            "the corp holds the most tags it may: delete unused tags first; if the corp's \
-             limit is below the plan's `--tag-limit` (default 10000; some older corps have \
-             3000), plan again with the right `--tag-limit` so that the plan's own deletes \
-             run before its adds"
+            "the corp holds the most tags it may (corp tags and rule-group tags share the \
+             quota, other apps' rule-group tags too, which this app cannot see): delete unused \
+             tags first; if the corp's limit is below the plan's `--tag-limit` (default 10000; \
+             some older corps have 3000), plan again with the right `--tag-limit` so that the \
+             plan's own deletes run before its adds"
         }
         errcode::FREQUENCY_LIMIT => {
             "WeCom's frequency limit was hit; wait a minute and run again, or lower the rate"

@@ -15,23 +15,21 @@ use crate::snapshot::Snapshot;
 /// order (larger `order` first, the listed order breaking ties).
 pub fn listing(snap: &Snapshot) -> String {
     let mut out = String::new();
-    groups(&mut out, "", &snap.groups);
-    // Then each rule group holding tags: a heading line, its groups indented under it.
+    groups(&mut out, "", "", &snap.groups);
+    // Then each rule group's, indented, each group line naming its rule group (so that a
+    // hunk of the diff says where it is).
     for r in snap.rule_groups.iter().flatten() {
-        if r.groups.is_empty() {
-            continue;
-        }
-        out.push_str(&format!("[rule group {}]\n", for_terminal(&r.label())));
-        groups(&mut out, "  ", &r.groups);
+        let label = format!(", rule group {}", for_terminal(&r.label()));
+        groups(&mut out, "  ", &label, &r.groups);
     }
     out
 }
 
-fn groups(out: &mut String, indent: &str, groups: &[crate::snapshot::RemoteGroup]) {
+fn groups(out: &mut String, indent: &str, label: &str, groups: &[crate::snapshot::RemoteGroup]) {
     for g in display_order(groups, |g| g.order) {
-        line(out, indent, "", &g.name, g.order);
+        line(out, indent, "", &g.name, g.order, label);
         for t in display_order(&g.tags, |t| t.order) {
-            line(out, indent, "  - ", &t.name, t.order);
+            line(out, indent, "  - ", &t.name, t.order, "");
         }
     }
 }
@@ -43,10 +41,10 @@ fn display_order<T>(items: &[T], order: impl Fn(&T) -> u32) -> Vec<&T> {
     v
 }
 
-fn line(out: &mut String, indent: &str, prefix: &str, name: &str, order: u32) {
+fn line(out: &mut String, indent: &str, prefix: &str, name: &str, order: u32, label: &str) {
     let colon = if prefix.is_empty() { ":" } else { "" };
     out.push_str(&format!(
-        "{indent}{prefix}{}{colon}  # order {order}\n",
+        "{indent}{prefix}{}{colon}  # order {order}{label}\n",
         for_terminal(name)
     ));
 }

@@ -747,3 +747,96 @@ strategies:
     );
     assert!(!all.contains(SECRET), "no secret in the output");
 }
+
+#[test]
+fn one_rule_group_listed_by_id_and_by_name_stops_before_any_plan() {
+    let (fx, _) = bootstrapped();
+    let file = fx.write(
+        "twice.yaml",
+        "version: 1\ngroups: []\nstrategies:\n  - strategy_id: 1\n    groups: []\n  - name: 华东销售\n    groups:\n      - name: 东组\n        tags: [d1]\n",
+    );
+    let before = writes(&fx).len();
+    let out = fx.run(&["plan", "-c", file.to_str().unwrap(), "--apply"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("rule group 1 is listed twice, as strategy_id 1 and as `华东销售`"),
+        "{err}"
+    );
+    assert_eq!(writes(&fx).len(), before, "nothing sent");
+}
+
+#[test]
+fn rule_group_tags_made_before_the_first_run_are_bound_and_their_drift_put_back() {
+    // 华东重点行业 exists (this app made it before tagsync was used): an apply that has
+    // nothing to do still records and binds it, so a console rename is renamed back.
+    let seed = vec![in_rule_group(
+        1,
+        group(
+            "etOldRuleGroup0000000000000000",
+            "华东重点行业",
+            10,
+            Some("tagsync"),
+            vec![tag(
+                "etOldRuleTag00000000000000000000",
+                "纺织",
+                1,
+                Some("tagsync"),
+            )],
+        ),
+    )];
+    let fx = Fixture::with_config(config(seed));
+    let file = "version: 1\ngroups: []\nstrategies:\n  - strategy_id: 1\n    groups:\n      - name: 华东重点行业\n        tags: [纺织]\n";
+    let cfg = fx.write("tags.yaml", file);
+    let cfg = cfg.to_str().unwrap().to_owned();
+    let out = fx.run(&["plan", "-c", &cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        fx.owned(&fx.ledger_path())
+            .contains("etOldRuleTag00000000000000000000")
+    );
+    let edit = fx.rt.block_on(async {
+        common::http()
+            .post(format!("http://{}{CONSOLE_EDIT_PATH}", fx.emu().addr()))
+            .json(&json!({"id": "etOldRuleTag00000000000000000000", "name": "纺织品"}))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    });
+    assert_eq!(errcode(&edit), 0, "{edit}");
+    let (_, plan) = json_plan(&fx, &cfg, &[]);
+    let steps = plan["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "a rename back, no delete: {plan}");
+    assert_eq!(steps[0]["drift"], true, "{plan}");
+    assert_eq!(steps[0]["call"]["to_name"], "纺织");
+}
+
+#[test]
+fn scopes_that_each_fit_but_not_together_are_noted() {
+    let fx = Fixture::with_config(config(vec![]));
+    let file = "version: 1\ngroups:\n  - name: 甲\n    tags: [a, b, c]\nstrategies:\n  - strategy_id: 1\n    groups:\n      - name: 乙\n        tags: [d, e, f]\n";
+    let cfg = fx.write("tags.yaml", file);
+    let (_, plan) = json_plan(&fx, cfg.to_str().unwrap(), &["--tag-limit", "5"]);
+    let notes = plan["notes"].to_string();
+    assert!(
+        notes.contains("would hold 6 tags")
+            && notes.contains("share one quota")
+            && notes.contains("its 5 tag limit"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn the_legacy_secret_is_told_it_may_not_read_rule_groups() {
+    let fx = Fixture::with_config(config(vec![]));
+    let cfg = fx.write("tags.yaml", BOOTSTRAP);
+    let out = fx.run_with_secret(LEGACY_SECRET, &["plan", "-c", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("48002"), "{err}");
+    assert!(err.contains("remove `strategies:`"), "{err}");
+    assert!(!err.contains(LEGACY_SECRET), "{err}");
+}

@@ -25,14 +25,16 @@ pub(super) struct Crowding {
 /// `Some` when the adds, run before the delete, would pass the corp's tag limit: then the
 /// delete runs first (WeCom answers 40126 to an add past the limit, and a delete waiting
 /// for every add would never run, so every later run would fail the same way).
-pub(super) fn crowding(b: &Builder<'_>, tag_limit: usize) -> Option<Crowding> {
+/// `others`: tags of the corp's quota outside this scope (another scope's), held
+/// throughout: counted in `now`.
+pub(super) fn crowding(b: &Builder<'_>, tag_limit: usize, others: usize) -> Option<Crowding> {
     let added: usize = b
         .drafts
         .iter()
         .filter(|d| d.blocked.is_none())
         .map(|d| added_by(&d.kind))
         .sum();
-    let now = b.remote.tag_count();
+    let now = b.remote.tag_count() + others;
     (added > 0 && now + added > tag_limit).then_some(Crowding { now, added })
 }
 

@@ -41,10 +41,20 @@ use draft::{Builder, Draft};
 use names::resolve_names;
 use sequence::finish;
 
+/// The corp's one tag quota as one scope's plan sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Quota {
+    /// The most tags the corp may hold.
+    pub limit: usize,
+    /// Tags of the quota outside this scope (other scopes'), held throughout.
+    pub others: usize,
+}
+
 /// Build every step of the plan. `owned`: what may be edited or deleted; `created`: what
 /// the ledger records (the same, unless `ownership: all`); `kept`: owned ids the delete
 /// leaves alone;
-/// `tag_limit`: the most tags the corp may hold.
+/// `quota`: the most tags the corp may hold, and how many of them are outside this
+/// scope.
 pub fn build(
     desired: &Desired,
     remote: &Snapshot,
@@ -52,8 +62,12 @@ pub fn build(
     created: &Owned,
     kept: &HashSet<String>,
     m: &Matching,
-    tag_limit: usize,
+    quota: Quota,
 ) -> Plan {
+    let Quota {
+        limit: tag_limit,
+        others,
+    } = quota;
     let mut b = Builder {
         desired,
         remote,
@@ -92,7 +106,7 @@ pub fn build(
         });
     }
     let early = resolve_names(&mut b, &dels, del);
-    let crowded = crowding(&b, tag_limit);
+    let crowded = crowding(&b, tag_limit, others);
     let mut peak_note = None;
     match (del, &crowded) {
         (Some(del), Some(c)) => {
