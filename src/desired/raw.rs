@@ -248,11 +248,21 @@ impl Shaper<'_> {
         let Some(n) = node else {
             return Field::Missing;
         };
+        let spelling = n.spelling(self.src).unwrap_or_default();
+        let digits = spelling.trim_start_matches('-');
         match n.value {
             Value::Int(v) => Field::Given(Sp {
                 value: v,
                 pos: n.pos,
             }),
+            // Whole numbers past 64 bits are read as fractions: say what is wrong.
+            Value::Float(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                self.push(
+                    Diagnostic::new(format!("{what} {spelling} is out of range"), n.pos, help)
+                        .label("too large"),
+                );
+                Field::Invalid
+            }
             _ => {
                 self.push(type_error(n, what, "a whole number", help));
                 Field::Invalid
