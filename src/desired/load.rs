@@ -125,7 +125,7 @@ fn is_blank(src: &str) -> bool {
 
 /// Parser limits: a hostile file (alias bomb, deep nesting) fails fast instead of
 /// eating memory or time. Real files are shallow (six levels) and small.
-fn options() -> Options {
+pub(super) fn options() -> Options {
     let mut budget = Budget::default();
     budget.max_depth = 32;
     budget.max_documents = 1;

@@ -54,6 +54,25 @@ impl Node {
             .is_some_and(|t| t.starts_with(['"', '\'']))
     }
 
+    /// Move every place in the tree `lines` lines and `bytes` bytes further into the
+    /// text: a file read as part of several files one after the other (`merge`).
+    pub(super) fn shift(&mut self, lines: usize, bytes: usize) {
+        if self.pos.is_known() {
+            self.pos.line += lines;
+        }
+        if let Some((start, _)) = &mut self.bytes {
+            *start += bytes;
+        }
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.shift(lines, bytes)),
+            Value::Map(pairs) => pairs.iter_mut().for_each(|(k, v)| {
+                k.shift(lines, bytes);
+                v.shift(lines, bytes);
+            }),
+            _ => {}
+        }
+    }
+
     /// A scalar as its user would read it: strings as they are, other scalars as spelled
     /// in the file (`0x1F` stays `0x1F`), or as printed when the spelling is unknown.
     pub(super) fn spelling(&self, src: &str) -> Option<String> {
