@@ -34,7 +34,7 @@ pub enum Value {
 
 impl Value {
     /// What the value is, for "expected X, found Y" messages.
-    pub(super) fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             Value::Null => "nothing",
             Value::Bool(_) => "a boolean",
