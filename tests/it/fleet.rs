@@ -565,3 +565,73 @@ fn the_fleet_comment_fits_the_limit_by_shortening_the_largest_plans_first() {
         section("corp19")
     );
 }
+
+#[test]
+fn the_kit_plans_shards_with_secrets_from_json_and_merges_them_into_one_comment() {
+    let fx = FleetFx::new();
+    let kit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci");
+    let mut secrets = serde_json::Map::new();
+    for i in 0..CORPS {
+        let value = if i == BAD_SECRET {
+            "wrong-secret-value".into()
+        } else {
+            secret(i)
+        };
+        secrets.insert(format!("FLEET_SECRET_{i:02}"), value.into());
+        secrets.insert(format!("FLEET_CODE_{i:02}"), permanent_code(i).into());
+    }
+    secrets.insert("FLEET_SUITE_SECRET".into(), SUITE_SECRET.into());
+    secrets.insert("FLEET_SUITE_TICKET".into(), SUITE_TICKET.into());
+    secrets.insert("github_token".into(), "not-a-variable-name-ok".into());
+    std::fs::create_dir_all(fx.dir.path().join("shards")).unwrap();
+    let bash = |script: &str, env: &[(&str, String)]| {
+        let mut c = Command::new("bash");
+        c.arg(kit.join(script))
+            .env("TAGSYNC", env!("CARGO_BIN_EXE_tagsync"))
+            .env("WECOM_API_BASE", fx.emu().base_url())
+            .env("TAGSYNC_RETRY_BACKOFF_MS", FAST_RETRIES)
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_OUTPUT")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .current_dir(fx.dir.path());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert_no_secret(&out);
+        out
+    };
+    for k in 1..=3 {
+        let out = bash(
+            "tagsync-fleet.sh",
+            &[
+                ("TAGSYNC_SHARD", format!("{k}/3")),
+                ("TAGSYNC_FLEET_OUT", format!("shards/shard-{k}.json")),
+                (
+                    "TAGSYNC_SECRETS_JSON",
+                    Value::Object(secrets.clone()).to_string(),
+                ),
+            ],
+        );
+        // The bad secret's shard is an error (1); the others have changes (2) or are
+        // blocked (3).
+        assert!(matches!(out.status.code(), Some(1..=3)), "{}", both(&out));
+        assert!(text(&out.stdout).contains("status="), "{}", both(&out));
+    }
+    let out = bash("tagsync-fleet-merge.sh", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let md = std::fs::read_to_string(fx.dir.path().join("tagsync-fleet.md")).unwrap();
+    assert!(md.starts_with("<!-- tagsync-fleet -->\n## tagsync fleet plan: 20 corps: 1 error, 1 blocked, 18 changes"), "{md}");
+    for s in secrets.values() {
+        assert!(!md.contains(s.as_str().unwrap()), "a secret in the comment");
+    }
+    // Nothing reached any corp but reads.
+    for i in 0..CORPS {
+        let calls = fx.emu().calls_corp(&corp_id(i)).unwrap();
+        assert!(
+            calls
+                .iter()
+                .all(|c| c.kind.is_token_call() || c.kind == emulator::CallKind::List)
+        );
+    }
+}
