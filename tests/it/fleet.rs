@@ -635,3 +635,24 @@ fn the_kit_plans_shards_with_secrets_from_json_and_merges_them_into_one_comment(
         );
     }
 }
+
+#[test]
+fn the_readme_fleet_file_is_valid() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let example = readme
+        .split("```yaml\n# fleet.yaml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("the README's fleet file");
+    let base = "version: 1\ngroups:\n  - name: A\n    tags: [a]\n";
+    let (out, _, _dir) = offline(
+        &[
+            ("fleet.yaml", example),
+            ("base.yaml", base),
+            ("corps/acme.yaml", "version: 1\ngroups:\n  - name: A\n    tags: [b]\n"),
+        ],
+        &["validate"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(text(&out.stderr).contains("2 corps, every desired file valid"), "{}", both(&out));
+}
