@@ -8,7 +8,7 @@
 # PORT must be free.
 #
 #   cargo build --release --bin tagsync && benches/fleet_bench.sh
-#   CORPS=1000 TAGS=300 CONC="8 32 64" RUNS=3 LAT=50 benches/fleet_bench.sh
+#   CORPS=1000 TAGS=300 CONC="8 32 64" RUNS=3 LAT=50 FORMAT=json benches/fleet_bench.sh
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 T=${T:-$repo/target/release/tagsync}
@@ -18,6 +18,7 @@ CONC=${CONC:-"8 32 64"}
 RUNS=${RUNS:-3}
 LAT=${LAT:-50}
 PORT=${PORT:-18700}
+FORMAT=${FORMAT:-json} # text, markdown or json (the result is checked in the JSON only)
 work=$(mktemp -d)
 EMU=
 trap '[ -n "$EMU" ] && kill "$EMU"; rm -rf "$work"' EXIT
@@ -57,16 +58,22 @@ echo "corps concurrency run wall_s peak_rss_kb floor_s"
 for c in $CONC; do
   for shard in "" "1/4"; do
     for r in $(seq "$RUNS"); do
-      args=(fleet plan -f fleet.yaml --concurrency "$c" --format json
+      args=(fleet plan -f fleet.yaml --concurrency "$c" --format "$FORMAT"
         --api-base "http://127.0.0.1:$PORT/cgi-bin/")
       [ -n "$shard" ] && args+=(--shard "$shard")
       /usr/bin/time -f "%e %M" -o time.txt "$T" "${args[@]}" >out.json 2>err.txt || {
         echo "run failed (exit $?):"; head -c 2000 err.txt; exit 1; }
-      n=$(python3 -c "
+      if [ "$FORMAT" = json ]; then
+        n=$(python3 -c "
 import json; d = json.load(open('out.json'))
 bad = [c['id'] for c in d['corps'] if c['result'] != 'no_changes']
 assert not bad, bad
 print(len(d['corps']))")
+      else
+        n=$(grep -Eo '[0-9]+ corps?: [0-9]+ no changes' out.json | head -1 | cut -d' ' -f1)
+        grep -Eq "^(## )?tagsync fleet plan.*: $n corps?: $n no changes" out.json || {
+          echo "not every corp planned to no changes:"; head -5 out.json; exit 1; }
+      fi
       read -r wall rss <time.txt
       floor=$(python3 -c "print(round($n * 2 * $LAT / 1000 / $c, 2))")
       echo "$n $c $r $wall $rss $floor"

@@ -649,10 +649,17 @@ fn the_readme_fleet_file_is_valid() {
         &[
             ("fleet.yaml", example),
             ("base.yaml", base),
-            ("corps/acme.yaml", "version: 1\ngroups:\n  - name: A\n    tags: [b]\n"),
+            (
+                "corps/acme.yaml",
+                "version: 1\ngroups:\n  - name: A\n    tags: [b]\n",
+            ),
         ],
         &["validate"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
-    assert!(text(&out.stderr).contains("2 corps, every desired file valid"), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains("2 corps, every desired file valid"),
+        "{}",
+        both(&out)
+    );
 }

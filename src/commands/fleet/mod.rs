@@ -14,6 +14,8 @@ pub mod file;
 pub mod output;
 pub mod run;
 pub mod shard;
+pub mod spill;
+pub mod summary;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +29,8 @@ use crate::exit::Exit;
 use crate::render::Format;
 use output::FleetDoc;
 use shard::Shard;
+use spill::Spill;
+use summary::Summary;
 
 /// The environment `tagsync fleet` reads.
 pub const FLEET_ENV: &str = "\
@@ -171,12 +175,35 @@ async fn run(args: &FleetArgs, apply: bool) -> Result<Exit, CommandError> {
     );
     let interrupted = Arc::new(AtomicBool::new(false));
     let listener = on_interrupt(interrupted.clone());
-    let results = run::run_fleet(&fleet, corps, &opts, interrupted).await;
+    let result = run::run_fleet(&fleet, corps, &opts, interrupted).await;
     listener.abort();
-    let mode = if apply { "apply" } else { "plan" };
-    let doc = FleetDoc::new(mode, args.shard.map(|s| s.to_string()), results);
-    print(args.format, &doc.render(args.format))?;
-    Ok(doc.exit())
+    let (corps, spill) = result?;
+    let summary = Summary {
+        mode: if apply { "apply" } else { "plan" }.into(),
+        shard: args.shard.map(|s| s.to_string()),
+        corps,
+    };
+    write(&summary, args.format, &spill)?;
+    Ok(summary.exit())
+}
+
+/// Print `summary` and the corps' parts kept in `spill` to stdout.
+fn write(summary: &Summary, format: Format, spill: &Spill) -> Result<(), CommandError> {
+    let mut failed = None;
+    let written = summary.write(format, spill, &mut |piece| {
+        print(format, piece).map_err(|e| {
+            let message = e.to_string();
+            failed = Some(e);
+            std::io::Error::other(message)
+        })
+    });
+    match (written, failed) {
+        (_, Some(e)) => Err(e),
+        (Err(e), None) => Err(CommandError::Other(format!(
+            "cannot read back the corps' output: {e}"
+        ))),
+        (Ok(()), None) => Ok(()),
+    }
 }
 
 fn merge(args: &MergeArgs) -> Result<Exit, CommandError> {
@@ -192,7 +219,14 @@ fn merge(args: &MergeArgs) -> Result<Exit, CommandError> {
         })?;
         docs.push((name, doc));
     }
-    let doc = output::merge(docs).map_err(CommandError::Other)?;
-    print(args.format, &doc.render(args.format))?;
+    let mut summary = summary::merge(docs).map_err(CommandError::Other)?;
+    let mut spill = Spill::new(summary.corps.len())
+        .map_err(|e| CommandError::Other(format!("cannot make a temporary file: {e}")))?;
+    for (i, corp) in summary.corps.iter_mut().enumerate() {
+        spill
+            .put(i, corp.parts(args.format))
+            .map_err(|e| CommandError::Other(format!("cannot keep the merged output: {e}")))?;
+    }
+    write(&summary, args.format, &spill)?;
     Ok(Exit::Success)
 }

@@ -10,13 +10,10 @@
 //!   Markdown sections (`markdown`, `markdown_short`), so that `tagsync fleet merge` can
 //!   write the one comment of several shards.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::fmt::Write;
-
 use serde::{Deserialize, Serialize};
 
 use super::file::FleetCorp;
+use super::spill;
 use crate::apply::ApplyReport;
 use crate::exit::Exit;
 use crate::plan::Plan;
@@ -175,6 +172,9 @@ pub struct CorpResult {
     pub markdown_short: String,
     #[serde(skip)]
     pub text: String,
+    /// The characters of its Markdown section at each level (once rendered).
+    #[serde(skip)]
+    pub md_costs: [usize; 3],
 }
 
 impl CorpResult {
@@ -204,6 +204,7 @@ impl CorpResult {
             markdown: sections.markdown,
             markdown_short: sections.markdown_short,
             text: sections.text,
+            md_costs: [0; 3],
         }
     }
 
@@ -251,7 +252,42 @@ impl CorpResult {
         self
     }
 
-    fn exit(&self) -> Exit {
+    /// The parts `format` prints of this corp ([`spill`]'s order), its Markdown sizes
+    /// kept in `md_costs`; the rendered fields are emptied: what stays is its row.
+    pub fn parts(&mut self, format: Format) -> [String; spill::PARTS] {
+        let mut parts: [String; spill::PARTS] = Default::default();
+        match format {
+            Format::Text => {
+                let body = match &self.error {
+                    Some(e) => format!("error: {e}\n"),
+                    None => std::mem::take(&mut self.text),
+                };
+                if !body.is_empty() {
+                    let (id, corp) = (for_terminal(&self.id), for_terminal(&self.corp_id));
+                    parts[spill::TEXT] = format!("\n== {id} ({corp}) ==\n{body}");
+                }
+            }
+            Format::Markdown => {
+                for (l, level) in section_levels(self).into_iter().enumerate() {
+                    self.md_costs[l] = chars(&level);
+                    parts[spill::MD + l] = level;
+                }
+            }
+            Format::Json => {
+                parts[spill::JSON] = serde_json::to_string(self).unwrap_or_else(|e| {
+                    serde_json::json!({"id": self.id, "error": format!("cannot write: {e}")})
+                        .to_string()
+                });
+            }
+        }
+        self.plan = None;
+        self.markdown = String::new();
+        self.markdown_short = String::new();
+        self.text = String::new();
+        parts
+    }
+
+    pub(super) fn exit(&self) -> Exit {
         match self.exit {
             0 => Exit::Success,
             2 => Exit::Changes,
@@ -261,7 +297,7 @@ impl CorpResult {
         }
     }
 
-    fn cells(&self) -> [String; 8] {
+    pub(super) fn cells(&self) -> [String; 8] {
         [
             self.id.clone(),
             self.calls.to_string(),
@@ -275,7 +311,8 @@ impl CorpResult {
     }
 }
 
-/// The whole run as one JSON document.
+/// The JSON document of a run (what `fleet merge` reads; `--format json` writes it one
+/// corp at a time, [`Summary::write`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FleetDoc {
     pub format_version: u32,
@@ -288,172 +325,6 @@ pub struct FleetDoc {
     /// The worst corp's exit code.
     pub exit: u8,
     pub corps: Vec<CorpResult>,
-}
-
-impl FleetDoc {
-    pub fn new(mode: &str, shard: Option<String>, corps: Vec<CorpResult>) -> Self {
-        FleetDoc {
-            format_version: FLEET_FORMAT_VERSION,
-            kind: FLEET_KIND.to_owned(),
-            mode: mode.to_owned(),
-            shard,
-            exit: worst(corps.iter().map(CorpResult::exit)).code(),
-            corps,
-        }
-    }
-
-    pub fn exit(&self) -> Exit {
-        worst(self.corps.iter().map(CorpResult::exit))
-    }
-
-    /// The document in `format`.
-    pub fn render(&self, format: Format) -> String {
-        match format {
-            Format::Json => serde_json::to_string_pretty(self).map_or_else(
-                |e| format!("{{\"error\": \"cannot write the JSON: {e}\"}}\n"),
-                |s| s + "\n",
-            ),
-            Format::Markdown => self.markdown(),
-            Format::Text => self.text(),
-        }
-    }
-
-    fn counts(&self) -> String {
-        let mut words = Vec::new();
-        for o in [
-            Outcome::Error,
-            Outcome::Partial,
-            Outcome::Blocked,
-            Outcome::Changes,
-            Outcome::Applied,
-            Outcome::NoChanges,
-        ] {
-            let n = self.corps.iter().filter(|c| c.result == o).count();
-            if n > 0 {
-                words.push(format!("{n} {}", o.word()));
-            }
-        }
-        words.join(", ")
-    }
-
-    fn title(&self) -> String {
-        let shard = self
-            .shard
-            .as_ref()
-            .map(|s| format!(" (shard {s})"))
-            .unwrap_or_default();
-        let n = self.corps.len();
-        format!(
-            "tagsync fleet {}{shard}: {n} corp{}: {}",
-            self.mode,
-            if n == 1 { "" } else { "s" },
-            self.counts()
-        )
-    }
-
-    fn text(&self) -> String {
-        const HEAD: [&str; 8] = [
-            "corp", "calls", "adds", "renames", "deletes", "blocked", "drift", "result",
-        ];
-        let rows: Vec<[String; 8]> = self
-            .corps
-            .iter()
-            .map(|c| c.cells().map(|s| for_terminal(&s)))
-            .collect();
-        let mut widths = HEAD.map(|h| h.chars().count());
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        let line = |cells: &[String]| {
-            let mut out = String::new();
-            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-                let pad = w.saturating_sub(cell.chars().count());
-                if (1..7).contains(&i) {
-                    let _ = write!(out, "{}{cell}  ", " ".repeat(pad));
-                } else {
-                    let _ = write!(out, "{cell}{}  ", " ".repeat(pad));
-                }
-            }
-            out.trim_end().to_owned() + "\n"
-        };
-        let mut out = format!("{}\n\n", self.title());
-        out.push_str(&line(&HEAD.map(str::to_owned)));
-        for row in &rows {
-            out.push_str(&line(row));
-        }
-        for c in &self.corps {
-            let body = match &c.error {
-                Some(e) => format!("error: {e}\n"),
-                None if c.text.is_empty() => continue,
-                None => c.text.clone(),
-            };
-            let _ = write!(
-                out,
-                "\n== {} ({}) ==\n{body}",
-                for_terminal(&c.id),
-                for_terminal(&c.corp_id)
-            );
-        }
-        out
-    }
-
-    fn markdown(&self) -> String {
-        let mut out = format!("{FLEET_MARKER}\n## {}\n\n", for_markdown(&self.title()));
-        out.push_str(&self.table(markdown::MAX_CHARS / 3));
-        let budget = markdown::MAX_CHARS.saturating_sub(chars(&out) + 400);
-        let sections: Vec<[String; 3]> = self.corps.iter().map(section_levels).collect();
-        let chosen = fit(&sections, budget);
-        let mut left_out = 0;
-        for (levels, level) in sections.iter().zip(chosen) {
-            match level {
-                Some(l) if !levels[l].is_empty() => out.push_str(&levels[l]),
-                Some(_) => {}
-                None => left_out += 1,
-            }
-        }
-        if left_out > 0 {
-            let _ = writeln!(
-                out,
-                "\n_{left_out} more corp plans do not fit in this comment: the JSON output (`--format json`) has every one._"
-            );
-        }
-        out
-    }
-
-    /// The summary table, at most `cap` characters: corps with something to say first
-    /// when not all rows fit.
-    fn table(&self, cap: usize) -> String {
-        let mut out = String::from(
-            "| corp | calls | adds | renames | deletes | blocked | drift | result |\n\
-             | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
-        );
-        let row = |c: &CorpResult| {
-            let cells = c.cells().map(|s| for_markdown(&s));
-            format!("| {} |\n", cells.join(" | "))
-        };
-        let all: usize = self.corps.iter().map(|c| chars(&row(c))).sum();
-        let quiet = |c: &&CorpResult| c.result == Outcome::NoChanges;
-        let mut shown = 0;
-        for c in self.corps.iter().filter(|c| all <= cap || !quiet(c)) {
-            let r = row(c);
-            if chars(&out) + chars(&r) > cap {
-                break;
-            }
-            out.push_str(&r);
-            shown += 1;
-        }
-        let hidden = self.corps.len() - shown;
-        if hidden > 0 {
-            let _ = writeln!(
-                out,
-                "\n_{hidden} more corps not listed (those with no changes first): the JSON output has every row._"
-            );
-        }
-        out.push('\n');
-        out
-    }
 }
 
 /// A corp's section at each level: whole, shortened, one line ("" when it has nothing
@@ -491,93 +362,13 @@ fn longest_backtick_run(s: &str) -> usize {
     s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
-fn chars(s: &str) -> usize {
+pub(super) fn chars(s: &str) -> usize {
     s.chars().count()
-}
-
-/// The level (0 whole, 1 shortened, 2 one line; `None` left out) of each section so that
-/// all fit in `budget` characters: the largest is shortened first, again and again.
-fn fit(sections: &[[String; 3]], budget: usize) -> Vec<Option<usize>> {
-    let costs: Vec<[usize; 3]> = sections
-        .iter()
-        .map(|s| s.each_ref().map(|t| chars(t)))
-        .collect();
-    let mut level: Vec<Option<usize>> = vec![Some(0); sections.len()];
-    let mut total: usize = costs.iter().map(|c| c[0]).sum();
-    let mut heap: BinaryHeap<(usize, Reverse<usize>)> = costs
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c[0] > 0)
-        .map(|(i, c)| (c[0], Reverse(i)))
-        .collect();
-    while total > budget {
-        let Some((cost, Reverse(i))) = heap.pop() else {
-            break;
-        };
-        total -= cost;
-        level[i] = match level[i] {
-            Some(l) if l < 2 => Some(l + 1),
-            _ => None,
-        };
-        if let Some(l) = level[i] {
-            total += costs[i][l];
-            heap.push((costs[i][l], Reverse(i)));
-        }
-    }
-    level
-}
-
-/// `docs` (each a shard's `--format json`) as one document: the corps of all, each once.
-pub fn merge(docs: Vec<(String, FleetDoc)>) -> Result<FleetDoc, String> {
-    let mut mode: Option<String> = None;
-    let mut corps: Vec<CorpResult> = Vec::new();
-    let mut seen = std::collections::HashMap::new();
-    for (name, doc) in docs {
-        if doc.kind != FLEET_KIND || doc.format_version != FLEET_FORMAT_VERSION {
-            return Err(format!(
-                "{name} is not a tagsync fleet JSON document of format version {FLEET_FORMAT_VERSION} (write it with `tagsync fleet plan --format json`)"
-            ));
-        }
-        match &mode {
-            Some(m) if *m != doc.mode => {
-                return Err(format!(
-                    "{name} is of a fleet {}, the others of a fleet {m}: merge the shards of one run",
-                    doc.mode
-                ));
-            }
-            _ => mode = Some(doc.mode.clone()),
-        }
-        for c in doc.corps {
-            if let Some(first) = seen.insert(c.id.clone(), name.clone()) {
-                return Err(format!(
-                    "corp `{}` is in both {first} and {name}: give each shard's output once",
-                    c.id
-                ));
-            }
-            corps.push(c);
-        }
-    }
-    Ok(FleetDoc::new(
-        &mode.unwrap_or_else(|| "plan".into()),
-        None,
-        corps,
-    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_largest_sections_are_shortened_first() {
-        let s = |n: usize| ["x".repeat(n), "y".repeat(n / 10), "z".repeat(5)];
-        let sections = vec![s(1000), s(100), s(5000)];
-        assert_eq!(fit(&sections, 10_000), vec![Some(0); 3]);
-        assert_eq!(fit(&sections, 2_000), vec![Some(0), Some(0), Some(1)]);
-        assert_eq!(fit(&sections, 700), vec![Some(1), Some(0), Some(1)]);
-        assert_eq!(fit(&sections, 15), vec![Some(2), Some(2), Some(2)]);
-        assert_eq!(fit(&sections, 10), vec![None, Some(2), Some(2)]);
-    }
 
     #[test]
     fn the_worst_exit_is_partial_then_error_then_blocked_then_changes() {

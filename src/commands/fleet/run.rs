@@ -12,13 +12,14 @@ use std::sync::{Arc, Mutex};
 
 use super::file::{CredentialRef, Fleet, FleetCorp, SecretRef};
 use super::output::{CorpResult, Outcome, Sections};
+use super::spill::Spill;
 use crate::commands::plan::{ApplyJob, PlanInputs, Planned, exit_for, make_plan_with};
 use crate::commands::remote_setup::Remote;
 use crate::commands::{CommandError, redact_env_secrets};
 use crate::desired::{self, merge::Part};
 use crate::exit::Exit;
 use crate::ledger::{Ledger, LedgerLock};
-use crate::remote::{ClientConfig, Credentials, DEFAULT_API_BASE, Secret};
+use crate::remote::{ClientConfig, Credentials, DEFAULT_API_BASE, ErrorKind, Secret};
 use crate::render::{Context, Format};
 
 /// How the fleet is run (from the command line).
@@ -39,37 +40,45 @@ pub struct RunOptions {
 }
 
 /// Run `corps` of `fleet` (already chosen by the shard), at most `opts.concurrency` at
-/// once; the results in the order of `corps`. `interrupted` (Ctrl-C) stops starting
-/// corps and sending steps.
+/// once: their rows in the order of `corps`, and their output in `opts.format`, kept in
+/// a [`Spill`] as each corp is done. `interrupted` (Ctrl-C) stops starting corps and
+/// sending steps.
 pub async fn run_fleet(
     fleet: &Fleet,
     corps: Vec<FleetCorp>,
     opts: &RunOptions,
     interrupted: Arc<AtomicBool>,
-) -> Vec<CorpResult> {
+) -> Result<(Vec<CorpResult>, Spill), CommandError> {
     let n = corps.len();
+    let spill = Spill::new(n)
+        .map_err(|e| CommandError::Other(format!("cannot make a temporary file: {e}")))?;
+    let spill = Arc::new(Mutex::new(spill));
     let corps = Arc::new(corps);
     let next = Arc::new(AtomicUsize::new(0));
-    let results: Arc<Mutex<Vec<Option<CorpResult>>>> =
+    let rows: Arc<Mutex<Vec<Option<CorpResult>>>> =
         Arc::new(Mutex::new((0..n).map(|_| None).collect()));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..opts.concurrency.clamp(1, n.max(1)) {
-        let (corps, next, results) = (corps.clone(), next.clone(), results.clone());
+        let (corps, next, rows, spill) = (corps.clone(), next.clone(), rows.clone(), spill.clone());
         let (opts, interrupted) = (opts.clone(), interrupted.clone());
         let fleet_path = fleet.path.clone();
         workers.spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(corp) = corps.get(i) else { break };
-                let result = if interrupted.load(Ordering::SeqCst) {
+                let mut row = if interrupted.load(Ordering::SeqCst) {
                     CorpResult::failed(corp, "interrupted before this corp was started".into())
                 } else {
                     run_corp(corp, &fleet_path, &opts, interrupted.clone()).await
                 };
-                tracing::info!(corp = %corp.id, result = result.result.word(), "corp done");
-                if let Ok(mut r) = results.lock() {
-                    r[i] = Some(result);
+                tracing::info!(corp = %corp.id, result = row.result.word(), "corp done");
+                let parts = row.parts(opts.format);
+                let kept = lock(&spill).put(i, parts);
+                if let Err(e) = kept {
+                    row = CorpResult::failed(corp, format!("cannot keep this corp's output: {e}"));
+                    let _ = lock(&spill).put(i, row.parts(opts.format));
                 }
+                lock(&rows)[i] = Some(row);
             }
         });
     }
@@ -78,18 +87,29 @@ pub async fn run_fleet(
             tracing::error!("a fleet worker stopped: {e}");
         }
     }
-    let mut results = match Arc::try_unwrap(results) {
-        Ok(m) => m.into_inner().unwrap_or_else(|e| e.into_inner()),
-        Err(shared) => shared.lock().map(|r| r.clone()).unwrap_or_default(),
-    };
-    results
-        .iter_mut()
-        .zip(corps.iter())
-        .map(|(r, corp)| {
-            r.take()
-                .unwrap_or_else(|| CorpResult::failed(corp, "this corp's run stopped".into()))
+    let mut spill = lock(&spill);
+    let rows = std::mem::take(&mut *lock(&rows))
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            r.unwrap_or_else(|| {
+                let mut r = CorpResult::failed(&corps[i], "this corp's run stopped".into());
+                let _ = spill.put(i, r.parts(opts.format));
+                r
+            })
         })
-        .collect()
+        .collect();
+    let spill = std::mem::replace(
+        &mut *spill,
+        Spill::new(0)
+            .map_err(|e| CommandError::Other(format!("cannot make a temporary file: {e}")))?,
+    );
+    Ok((rows, spill))
+}
+
+/// A mutex's content, poisoned or not (every change is one assignment).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Where a corp's ledger is: `DIR/ledger-CORP.json` with `--state DIR`, else the same
@@ -117,6 +137,14 @@ async fn run_corp(
     let values: Vec<String> = secret_values(&secrets);
     let result = match plan_corp(corp, fleet_file, opts, secrets, interrupted).await {
         Ok(result) => result,
+        Err(CommandError::Client(e)) if e.kind() == ErrorKind::Token => {
+            let text = error_text(&CommandError::Client(e));
+            let hint = format!(
+                "\n(in the fleet: check corp `{}`'s corp_id and the secret its credential reference names)",
+                corp.id
+            );
+            CorpResult::failed(corp, text + &hint)
+        }
         Err(e) => CorpResult::failed(corp, error_text(&e)),
     };
     result.redacted(&values)
