@@ -663,3 +663,38 @@ fn the_readme_fleet_file_is_valid() {
         both(&out)
     );
 }
+
+#[test]
+fn the_fleet_schema_accepts_the_readme_fleet_file_and_refuses_a_secret_in_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args(["fleet", "schema"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let example = readme
+        .split("```yaml\n# fleet.yaml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .unwrap();
+    let as_json = |yaml: &str| -> Value { serde_saphyr::from_str(yaml).unwrap() };
+    let valid = |yaml: &str| crate::schema::valid(&schema, &schema, &as_json(yaml));
+    assert!(valid(example), "the README's fleet file");
+    let corp = "version: 1\ncorps:\n  - id: acme\n    corp_id: ww1\n";
+    assert!(valid(&format!("{corp}    secret_env: ACME_SECRET\n")));
+    assert!(
+        !valid(&format!("{corp}    secret: hunter2\n")),
+        "a literal secret"
+    );
+    // (The evaluator reads no `pattern`: the variable-name rule is in the schema.)
+    let secret_env = &schema["$defs"]["Corp"]["properties"]["secret_env"];
+    assert_eq!(
+        secret_env["pattern"], "^[A-Za-z_][A-Za-z0-9_]*$",
+        "{secret_env}"
+    );
+    assert!(!valid("version: 1\ncorps: []\n"), "no corps");
+    assert!(!valid(
+        "version: 2\ncorps:\n  - {id: a, corp_id: b, secret_env: C}\n"
+    ));
+}

@@ -465,7 +465,10 @@ impl Shaper {
     }
 
     fn corp(&mut self, node: &Node, defaults: &Defaults, dir: &Path) -> Option<FleetCorp> {
+        let literals = self.masked.len();
         let v = self.map(node, CORP_KEYS, "a corp")?;
+        // A secret written in the corp is reported already: no "no credentials" too.
+        let literal_secret = self.masked.len() > literals;
         let required = |i: usize, key: &str, s: &mut Self| match v[i] {
             Some(n) => s.text(n, &format!("`{key}`")),
             None => {
@@ -521,6 +524,7 @@ impl Shaper {
                 );
                 None
             }
+            (Some(None), Some(None)) if literal_secret => None,
             (Some(None), Some(None)) => {
                 self.error(
                     at(node),

@@ -13,6 +13,7 @@
 pub mod file;
 pub mod output;
 pub mod run;
+pub mod schema;
 pub mod shard;
 pub mod spill;
 pub mod summary;
@@ -52,6 +53,8 @@ pub enum FleetCommand {
     Apply(FleetArgs),
     /// Merge the `--format json` outputs of several shards into one summary.
     Merge(MergeArgs),
+    /// Print the JSON Schema of the fleet file, for editors.
+    Schema,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +116,9 @@ pub fn cmd_fleet(command: &FleetCommand) -> Exit {
         FleetCommand::Plan(args) => runtime().and_then(|rt| rt.block_on(run(args, false))),
         FleetCommand::Apply(args) => runtime().and_then(|rt| rt.block_on(run(args, true))),
         FleetCommand::Merge(args) => merge(args),
+        FleetCommand::Schema => {
+            print(Format::Json, &(schema::json() + "\n")).map(|()| Exit::Success)
+        }
     };
     result.unwrap_or_else(|e| report(&e))
 }
