@@ -2,11 +2,8 @@
 //! and the desired files it takes. Read like the desired-state file: a YAML tree with a
 //! place on every value, every problem reported at once with `file:line:column`.
 //!
-//! The format (every key, with an example) is in the README, "Fleet mode": `version: 1`,
-//! optional `defaults` (`concurrency`, `api_base`, `files`, `suite`), and `corps`, each
-//! with `id` (a short stable label), `corp_id`, one credential reference (`secret_env`,
-//! `secret_file`, or with a suite `permanent_code_env` / `permanent_code_file`), `files`
-//! (after the defaults' files), and optional `api_base`, `allow_delete`, `suite`.
+//! The format, every key with an example, is in the README ("Fleet mode") and in
+//! `tagsync fleet schema` (`schema.rs`).
 //!
 //! Paths are relative to the fleet file. A secret written in the file itself (`secret:`,
 //! `permanent_code:`, …) is an error: the file is committed to git. The diagnostic never
@@ -125,6 +122,7 @@ pub fn load(path: &Path) -> Result<Fleet, Diagnostics> {
     let mut s = Shaper {
         problems: Vec::new(),
         masked: Vec::new(),
+        named: Vec::new(),
     };
     let fleet = s.file(&root, &dir);
     if s.problems.is_empty() {
@@ -160,6 +158,8 @@ struct Shaper {
     problems: Vec<Diagnostic>,
     /// Lines whose value is a secret written in the file: (line, column of the key).
     masked: Vec<(usize, usize)>,
+    /// Each corp's label and corp id, and where it is.
+    named: Vec<([Option<String>; 2], Pos)>,
 }
 
 /// What `defaults:` gives every corp.
@@ -427,7 +427,7 @@ impl Shaper {
                 }
             },
         };
-        self.unique(&corps);
+        self.unique();
         Fleet {
             concurrency: defaults.concurrency,
             corps,
@@ -482,6 +482,7 @@ impl Shaper {
         };
         let id = required(0, "id", self);
         let corp_id = required(1, "corp_id", self);
+        self.named.push(([id.clone(), corp_id.clone()], at(node)));
         if let (Some(id), Some(n)) = (&id, v[0])
             && !valid_id(id)
         {
@@ -560,26 +561,27 @@ impl Shaper {
         })
     }
 
-    /// Labels and corp ids each used once.
-    fn unique(&mut self, corps: &[FleetCorp]) {
-        let keys: [(Key, &str, &str); 2] = [
+    /// Labels and corp ids each used once (among every corp written, valid or not).
+    fn unique(&mut self) {
+        let keys = [
             (
-                |c| &c.id,
                 "the label `{}` is used by two corps",
                 "give each corp its own `id`",
             ),
             (
-                |c| &c.corp_id,
                 "the corp `{}` is listed twice",
                 "list each corp once: its ledger and lock are its own",
             ),
         ];
-        for (key, message, help) in keys {
+        for (k, (message, help)) in keys.into_iter().enumerate() {
             let mut seen: HashMap<&str, Pos> = HashMap::new();
-            for c in corps {
-                if let Some(first) = seen.insert(key(c), c.pos) {
+            for (names, pos) in &self.named {
+                let Some(name) = names[k].as_deref() else {
+                    continue;
+                };
+                if let Some(first) = seen.insert(name, *pos) {
                     self.problems.push(
-                        Diagnostic::new(message.replace("{}", key(c)), c.pos, help)
+                        Diagnostic::new(message.replace("{}", name), *pos, help)
                             .label("again here")
                             .note(first, "first here"),
                     );
@@ -588,9 +590,6 @@ impl Shaper {
         }
     }
 }
-
-/// A field of a corp that must be unique in the fleet.
-type Key = fn(&FleetCorp) -> &str;
 
 fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
