@@ -14,6 +14,11 @@
 #                        each becomes an environment variable of tagsync only, so the
 #                        fleet file's `secret_env` names resolve. Never printed.
 #   WECOM_API_BASE       optional: the API base of corps the fleet file gives none
+#   TAGSYNC_LEDGER_OUT   optional, for apply: a directory this shard's corps' ledgers are
+#                        copied to (only theirs, so the shards' copies never overlap: a
+#                        last job gathers them and commits them once)
+#   TAGSYNC_LEDGER_DIR   where tagsync keeps the ledgers (default: .tagsync beside the
+#                        fleet file; set it when TAGSYNC_ARGS has --state DIR)
 #
 # Prints `status=<no-changes|changes|blocked|error|partial>` (the worst corp's) and appends
 # it to $GITHUB_OUTPUT when set. TAGSYNC_FLEET_OUT is written whenever tagsync ran.
@@ -63,4 +68,20 @@ case $rc in
   *) status=error ;;
 esac
 emit status "$status"
+
+# This shard's ledgers, by the corp ids of its JSON (tagsync names a ledger
+# ledger-CORPID.json, every character but A-Z a-z 0-9 _ - written as _).
+if [ -n "${TAGSYNC_LEDGER_OUT:-}" ] && [ -s "$out" ]; then
+  ledgers=${TAGSYNC_LEDGER_DIR:-$(dirname "$fleet")/.tagsync}
+  mkdir -p "$TAGSYNC_LEDGER_OUT"
+  copied=0
+  while IFS= read -r corp; do
+    file="$ledgers/ledger-${corp//[^A-Za-z0-9_-]/_}.json"
+    if [ -f "$file" ]; then
+      cp "$file" "$TAGSYNC_LEDGER_OUT/"
+      copied=$((copied + 1))
+    fi
+  done < <(jq -r '.corps[].corp_id' "$out")
+  emit ledgers "$copied"
+fi
 exit "$rc"

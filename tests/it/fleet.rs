@@ -566,51 +566,67 @@ fn the_fleet_comment_fits_the_limit_by_shortening_the_largest_plans_first() {
     );
 }
 
-#[test]
-fn the_kit_plans_shards_with_secrets_from_json_and_merges_them_into_one_comment() {
-    let fx = FleetFx::new();
-    let kit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci");
-    let mut secrets = serde_json::Map::new();
-    for i in 0..CORPS {
-        let value = if i == BAD_SECRET {
-            "wrong-secret-value".into()
-        } else {
-            secret(i)
-        };
-        secrets.insert(format!("FLEET_SECRET_{i:02}"), value.into());
-        secrets.insert(format!("FLEET_CODE_{i:02}"), permanent_code(i).into());
+/// The kit's scripts (examples/ci) run in the fixture's directory, with the secrets as
+/// `toJSON(secrets)` gives them (the bad-secret corp's wrong).
+struct Kit<'a> {
+    fx: &'a FleetFx,
+    secrets: serde_json::Map<String, Value>,
+}
+
+impl<'a> Kit<'a> {
+    fn new(fx: &'a FleetFx) -> Self {
+        let mut secrets = serde_json::Map::new();
+        for i in 0..CORPS {
+            let value = if i == BAD_SECRET {
+                "wrong-secret-value".into()
+            } else {
+                secret(i)
+            };
+            secrets.insert(format!("FLEET_SECRET_{i:02}"), value.into());
+            secrets.insert(format!("FLEET_CODE_{i:02}"), permanent_code(i).into());
+        }
+        secrets.insert("FLEET_SUITE_SECRET".into(), SUITE_SECRET.into());
+        secrets.insert("FLEET_SUITE_TICKET".into(), SUITE_TICKET.into());
+        secrets.insert("github_token".into(), "not-a-variable-name-ok".into());
+        Kit { fx, secrets }
     }
-    secrets.insert("FLEET_SUITE_SECRET".into(), SUITE_SECRET.into());
-    secrets.insert("FLEET_SUITE_TICKET".into(), SUITE_TICKET.into());
-    secrets.insert("github_token".into(), "not-a-variable-name-ok".into());
-    std::fs::create_dir_all(fx.dir.path().join("shards")).unwrap();
-    let bash = |script: &str, env: &[(&str, String)]| {
+
+    fn run(&self, script: &str, env: &[(&str, String)]) -> Output {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci");
         let mut c = Command::new("bash");
-        c.arg(kit.join(script))
+        c.arg(dir.join(script))
             .env("TAGSYNC", env!("CARGO_BIN_EXE_tagsync"))
-            .env("WECOM_API_BASE", fx.emu().base_url())
+            .env("WECOM_API_BASE", self.fx.emu().base_url())
             .env("TAGSYNC_RETRY_BACKOFF_MS", FAST_RETRIES)
+            .env(
+                "TAGSYNC_SECRETS_JSON",
+                Value::Object(self.secrets.clone()).to_string(),
+            )
             .env("NO_COLOR", "1")
             .env_remove("GITHUB_OUTPUT")
             .env_remove("GITHUB_STEP_SUMMARY")
-            .current_dir(fx.dir.path());
+            .current_dir(self.fx.dir.path());
         for (k, v) in env {
             c.env(k, v);
         }
         let out = c.output().unwrap();
         assert_no_secret(&out);
         out
-    };
+    }
+}
+
+#[test]
+fn the_kit_plans_shards_with_secrets_from_json_and_merges_them_into_one_comment() {
+    let fx = FleetFx::new();
+    let kit = Kit::new(&fx);
+    let bash = |script: &str, env: &[(&str, String)]| kit.run(script, env);
+    std::fs::create_dir_all(fx.dir.path().join("shards")).unwrap();
     for k in 1..=3 {
         let out = bash(
             "tagsync-fleet.sh",
             &[
                 ("TAGSYNC_SHARD", format!("{k}/3")),
                 ("TAGSYNC_FLEET_OUT", format!("shards/shard-{k}.json")),
-                (
-                    "TAGSYNC_SECRETS_JSON",
-                    Value::Object(secrets.clone()).to_string(),
-                ),
             ],
         );
         // The bad secret's shard is an error (1); the others have changes (2) or are
@@ -622,7 +638,7 @@ fn the_kit_plans_shards_with_secrets_from_json_and_merges_them_into_one_comment(
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
     let md = std::fs::read_to_string(fx.dir.path().join("tagsync-fleet.md")).unwrap();
     assert!(md.starts_with("<!-- tagsync-fleet -->\n## tagsync fleet plan: 20 corps: 1 error, 1 blocked, 18 changes"), "{md}");
-    for s in secrets.values() {
+    for s in kit.secrets.values() {
         assert!(!md.contains(s.as_str().unwrap()), "a secret in the comment");
     }
     // Nothing reached any corp but reads.
@@ -633,6 +649,66 @@ fn the_kit_plans_shards_with_secrets_from_json_and_merges_them_into_one_comment(
                 .iter()
                 .all(|c| c.kind.is_token_call() || c.kind == emulator::CallKind::List)
         );
+    }
+}
+
+#[test]
+fn the_kit_applies_shards_and_hands_over_each_corps_ledger_once() {
+    let fx = FleetFx::new();
+    let kit = Kit::new(&fx);
+    let bash = |script: &str, env: &[(&str, String)]| kit.run(script, env);
+    let mut gathered: Vec<String> = Vec::new();
+    for k in 1..=3 {
+        let out = bash(
+            "tagsync-fleet.sh",
+            &[
+                ("TAGSYNC_FLEET_MODE", "apply".into()),
+                ("TAGSYNC_SHARD", format!("{k}/3")),
+                ("TAGSYNC_FLEET_OUT", format!("shard-{k}.json")),
+                ("TAGSYNC_LEDGER_OUT", format!("out/ledgers-{k}")),
+            ],
+        );
+        assert!(
+            matches!(out.status.code(), Some(0 | 1 | 3)),
+            "{}",
+            both(&out)
+        );
+        let doc: Value = serde_json::from_str(
+            &std::fs::read_to_string(fx.dir.path().join(format!("shard-{k}.json"))).unwrap(),
+        )
+        .unwrap();
+        let shard_corps: BTreeSet<String> = doc["corps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["corp_id"].as_str().unwrap().to_string())
+            .collect();
+        for entry in std::fs::read_dir(fx.dir.path().join(format!("out/ledgers-{k}"))).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let corp = name
+                .trim_start_matches("ledger-")
+                .trim_end_matches(".json")
+                .to_string();
+            assert!(shard_corps.contains(&corp), "{name} is not of shard {k}");
+            let kept = std::fs::read(fx.dir.path().join(".tagsync").join(&name)).unwrap();
+            assert_eq!(
+                std::fs::read(entry.path()).unwrap(),
+                kept,
+                "{name} as tagsync left it"
+            );
+            gathered.push(corp);
+        }
+    }
+    gathered.sort();
+    // Every corp's ledger once, but the bad secret's (nothing was applied there).
+    let expected: Vec<String> = (0..CORPS)
+        .filter(|&i| i != BAD_SECRET)
+        .map(corp_id)
+        .collect();
+    assert_eq!(gathered, expected);
+    for i in (0..CORPS).filter(|i| ![BAD_SECRET, BLOCKED].contains(i)) {
+        assert_eq!(fx.groups(i), expected_groups(i), "corp {i}");
     }
 }
 
