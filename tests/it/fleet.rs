@@ -267,7 +267,12 @@ fn expected_groups(i: usize) -> Vec<(String, BTreeSet<String>)> {
 fn a_fleet_of_20_plans_and_applies_past_a_bad_secret_and_a_blocked_corp() {
     let fx = FleetFx::new();
 
-    let out = fx.run(&["plan", "--format", "json"]);
+    // With every log on (the HTTP stack's too): still no secret on either stream.
+    let out = fx.run(&["plan", "--format", "json", "-vvv"]);
+    assert!(
+        text(&out.stderr).contains("gettoken"),
+        "the logs name the calls"
+    );
     assert_eq!(
         out.status.code(),
         Some(1),

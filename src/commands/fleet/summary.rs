@@ -262,6 +262,51 @@ pub fn merge(docs: Vec<(String, FleetDoc)>) -> Result<Summary, String> {
 mod tests {
     use super::*;
 
+    fn row(id: String, result: Outcome) -> CorpResult {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "corp_id": format!("ww-{id}"), "files": [], "result": result,
+            "exit": 0, "calls": 1, "adds": 1, "renames": 0, "deletes": 0, "blocked": 0,
+            "drift": 0
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_table_too_long_lists_the_corps_with_something_to_say_first() {
+        let corps = (0..1_000)
+            .map(|i| {
+                let result = if i % 100 == 7 {
+                    Outcome::Changes
+                } else {
+                    Outcome::NoChanges
+                };
+                row(format!("corp{i:04}"), result)
+            })
+            .collect();
+        let s = Summary {
+            mode: "plan".into(),
+            shard: None,
+            corps,
+        };
+        let table = s.table(5_000);
+        assert!(chars(&table) <= 5_000 + 200, "{}", chars(&table));
+        for i in (0..1_000).filter(|i| i % 100 == 7) {
+            assert!(
+                table.contains(&format!("| corp{i:04} |")),
+                "corp{i:04}: {table}"
+            );
+        }
+        assert!(!table.contains("| corp0000 |"), "{table}");
+        assert!(table.contains("990 more corps not listed"), "{table}");
+        // A short table lists everyone, in fleet order.
+        let few = Summary {
+            corps: s.corps[..5].to_vec(),
+            ..s.clone()
+        };
+        let table = few.table(5_000);
+        assert!(table.find("corp0000").unwrap() < table.find("corp0004").unwrap());
+    }
+
     #[test]
     fn the_largest_sections_are_shortened_first() {
         let s = |n: usize| [n, n / 10, 5];
