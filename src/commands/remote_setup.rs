@@ -68,18 +68,24 @@ impl Remote {
 impl Remote {
     /// A corp reached with `config` (no emulator).
     pub fn from_config(config: ClientConfig) -> Result<Remote, CommandError> {
-        let corp_id = match &config.credentials {
+        Ok(Remote::from_client(Client::new(config)?))
+    }
+
+    /// A corp reached with `client` (no emulator).
+    pub fn from_client(client: Client) -> Remote {
+        let credentials = &client.config().credentials;
+        let corp_id = match credentials {
             Credentials::Corp { corp_id, .. } => corp_id.clone(),
             Credentials::Suite { auth_corp_id, .. } => auth_corp_id.clone(),
         };
-        let app = app_of(&config.credentials);
-        Ok(Remote {
-            client: Client::new(config)?,
+        let app = app_of(credentials);
+        Remote {
+            client,
             corp_id,
             seeded_owned: Vec::new(),
             app,
             emulator: None,
-        })
+        }
     }
 }
 

@@ -173,6 +173,7 @@ async fn run(args: &FleetArgs, apply: bool) -> Result<Exit, CommandError> {
         allow_delete: args.allow_delete,
         parallelism: args.parallelism,
         detailed_exitcode: args.detailed_exitcode,
+        http: run::SharedHttp::default(),
     };
     tracing::info!(
         corps = corps.len(),

@@ -19,7 +19,9 @@ use crate::commands::{CommandError, redact_env_secrets};
 use crate::desired::{self, merge::Part};
 use crate::exit::Exit;
 use crate::ledger::{Ledger, LedgerLock};
-use crate::remote::{ClientConfig, Credentials, DEFAULT_API_BASE, ErrorKind, Secret};
+use crate::remote::{
+    Client, ClientConfig, ClientError, Credentials, DEFAULT_API_BASE, ErrorKind, Secret,
+};
 use crate::render::{Context, Format};
 
 /// How the fleet is run (from the command line).
@@ -37,6 +39,25 @@ pub struct RunOptions {
     pub allow_delete: Option<usize>,
     pub parallelism: u16,
     pub detailed_exitcode: bool,
+    /// The HTTP clients the corps share, one per API base.
+    pub http: SharedHttp,
+}
+
+/// One HTTP client (TLS set-up, connection pool) per API base, shared by the corps: the
+/// CA roots are loaded once, and connections are reused from corp to corp. Each corp's
+/// [`Client`] keeps its own token, rate limiter and retries.
+#[derive(Debug, Clone, Default)]
+pub struct SharedHttp(Arc<Mutex<std::collections::HashMap<String, reqwest::Client>>>);
+
+impl SharedHttp {
+    fn for_config(&self, config: &ClientConfig) -> Result<reqwest::Client, ClientError> {
+        let key = config.api_base.as_str().to_owned();
+        if let Some(http) = lock(&self.0).get(&key) {
+            return Ok(http.clone());
+        }
+        let http = Client::http_for(config)?;
+        Ok(lock(&self.0).entry(key).or_insert(http).clone())
+    }
 }
 
 /// Run `corps` of `fleet` (already chosen by the shard), at most `opts.concurrency` at
@@ -174,7 +195,8 @@ async fn plan_corp(
         .unwrap_or(DEFAULT_API_BASE);
     let mut config = ClientConfig::new(base, credentials)?;
     config.tune_from_env()?;
-    let remote = Remote::from_config(config)?;
+    let http = opts.http.for_config(&config)?;
+    let remote = Remote::from_client(Client::with_http(config, http)?);
     let path = ledger_path(opts.state.as_deref(), fleet_file, &corp.corp_id);
     let _lock = match opts.apply {
         true => Some(LedgerLock::acquire(&path)?),
