@@ -779,3 +779,109 @@ fn the_fleet_schema_accepts_the_readme_fleet_file_and_refuses_a_secret_in_it() {
         "version: 2\ncorps:\n  - {id: a, corp_id: b, secret_env: C}\n"
     ));
 }
+
+/// Kills the child at the end of the test.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_emulator_binary_hosts_every_corp_of_an_apps_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = r#"{"tag_group":[{"group_id":"etG1","group_name":"甲组","create_time":1,"order":1,"tag":[{"id":"etT1","name":"甲","create_time":1,"order":1}]}]}"#;
+    std::fs::write(dir.path().join("a.json"), seed).unwrap();
+    std::fs::write(
+        dir.path().join("apps.yaml"),
+        "corps:\n  - corp_id: wwA\n    apps: [{name: tagsync, secret: secret-a}]\n    seed: a.json\n  - corp_id: wwB\n    apps: [{name: tagsync, secret: secret-b}]\n",
+    )
+    .unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args(["emulator", "--apps", "apps.yaml", "--seed", "a.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("give each corp its `seed:`"),
+        "{}",
+        both(&refused)
+    );
+
+    let mut child = Killed(
+        Command::new(env!("CARGO_BIN_EXE_tagsync"))
+            .args(["emulator", "--apps", "apps.yaml", "--listen", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.0.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let base = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let http = crate::common::http();
+        let get = |path: &str| {
+            let http = http.clone();
+            let url = format!("{base}{path}");
+            async move { http.get(url).send().await.unwrap() }
+        };
+        let token = |corp: &str, secret: &str| {
+            let path = format!("/cgi-bin/gettoken?corpid={corp}&corpsecret={secret}");
+            let get = get(&path);
+            async move { get.await.json::<Value>().await.unwrap() }
+        };
+        let list = |token: String| {
+            let http = http.clone();
+            let url =
+                format!("{base}/cgi-bin/externalcontact/get_corp_tag_list?access_token={token}");
+            async move {
+                http.post(url)
+                    .body("{}")
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        let a = token("wwA", "secret-a").await;
+        let b = token("wwB", "secret-b").await;
+        assert_eq!(
+            token("wwA", "secret-b").await["errcode"],
+            40001,
+            "each corp its own apps"
+        );
+        let (a, b) = (
+            a["access_token"].as_str().unwrap(),
+            b["access_token"].as_str().unwrap(),
+        );
+        assert_eq!(list(a.into()).await["tag_group"][0]["group_name"], "甲组");
+        assert_eq!(list(b.into()).await["tag_group"], serde_json::json!([]));
+        let state: Value = get("/emulator/state?corpid=wwA")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(state["tag_group"][0]["tag"][0]["name"], "甲");
+        assert_eq!(get("/emulator/state?corpid=nope").await.status(), 404);
+    });
+}
