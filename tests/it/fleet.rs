@@ -280,6 +280,13 @@ fn a_fleet_of_20_plans_and_applies_past_a_bad_secret_and_a_blocked_corp() {
         both(&out)
     );
     let doc = json(&out);
+    assert!(
+        text(&out.stdout).starts_with("{\n  \"format_version\": 1,\n"),
+        "{}",
+        both(&out)
+    );
+    assert!(doc.get("shard").is_none(), "no shard: no `shard`");
+    assert_eq!(doc["exit"], 1);
     assert_eq!(doc["kind"], "tagsync-fleet");
     assert_eq!(doc["mode"], "plan");
     let planned = results(&doc);

@@ -47,15 +47,18 @@ impl Summary {
             }
             Format::Markdown => self.markdown(spill, out),
             Format::Json => {
-                let head = serde_json::json!({
-                    "format_version": FLEET_FORMAT_VERSION,
-                    "kind": FLEET_KIND,
-                    "mode": self.mode,
-                    "shard": self.shard,
-                    "exit": self.exit().code(),
-                });
-                let head = serde_json::to_string_pretty(&head).map_err(io::Error::other)?;
-                out(head.trim_end_matches(['\n', '}']))?;
+                let text = |s: &str| serde_json::Value::from(s).to_string();
+                let shard = self
+                    .shard
+                    .as_ref()
+                    .map(|s| format!("  \"shard\": {},\n", text(s)))
+                    .unwrap_or_default();
+                out(&format!(
+                    "{{\n  \"format_version\": {FLEET_FORMAT_VERSION},\n  \"kind\": {},\n  \"mode\": {},\n{shard}  \"exit\": {}",
+                    text(FLEET_KIND),
+                    text(&self.mode),
+                    self.exit().code()
+                ))?;
                 out(",\n  \"corps\": [")?;
                 for i in 0..self.corps.len() {
                     out(if i == 0 { "\n    " } else { ",\n    " })?;
