@@ -892,3 +892,73 @@ fn the_emulator_binary_hosts_every_corp_of_an_apps_file() {
         assert_eq!(get("/emulator/state?corpid=nope").await.status(), 404);
     });
 }
+
+#[test]
+fn the_readme_demo_fleet_plans_and_applies_against_its_emulator() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let configs =
+        emulator::configs_from_files(None, Some(&root.join("examples/fleet/apps.yaml"))).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let emu = rt
+        .block_on(emulator::start_corps_on(addr, configs))
+        .unwrap();
+    // The variables as the README exports them.
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let export = readme
+        .split("export WECOM_API_BASE=http://127.0.0.1:18090/cgi-bin/")
+        .nth(1)
+        .unwrap();
+    let export: String = export
+        .split("\ntagsync fleet plan")
+        .next()
+        .unwrap()
+        .replace("\\\n", " ");
+    let vars: Vec<(&str, &str)> = export
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    assert_eq!(vars.len(), 5, "{export}");
+    let state = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+            .args(args)
+            .arg("-f")
+            .arg(root.join("examples/fleet/fleet.yaml"))
+            .arg("--state")
+            .arg(state.path())
+            .envs(vars.iter().copied())
+            .env("WECOM_API_BASE", emu.base_url())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        for (_, secret) in &vars {
+            assert!(!text(&out.stdout).contains(secret) && !text(&out.stderr).contains(secret));
+        }
+        out
+    };
+    let out = run(&["fleet", "plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "{}", both(&out));
+    assert!(
+        text(&out.stdout).starts_with("tagsync fleet plan: 3 corps: 3 changes"),
+        "{}",
+        both(&out)
+    );
+    let out = run(&["fleet", "apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let out = run(&["fleet", "plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        text(&out.stdout).starts_with("tagsync fleet plan: 3 corps: 3 no changes"),
+        "{}",
+        both(&out)
+    );
+    let acme = emu.dump_corp("ww-demo-acme").unwrap();
+    let names: Vec<&str> = acme.iter().map(|g| g.group_name.as_str()).collect();
+    assert_eq!(names, ["客户等级", "来源渠道", "行业"]);
+    rt.block_on(emu.shutdown());
+}
