@@ -55,6 +55,20 @@ fn blocked_seed() -> Vec<SeedGroup> {
     vec![group("etOldGroup", "旧分组", 10, Some("tagsync"), tags)]
 }
 
+/// One emulator hosting `configs` on a free loopback port, and the runtime it runs on.
+fn start_corps(configs: Vec<EmulatorConfig>) -> (tokio::runtime::Runtime, EmulatorHandle) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let emu = rt
+        .block_on(emulator::start_corps_on(addr, configs))
+        .unwrap();
+    (rt, emu)
+}
+
 struct FleetFx {
     rt: tokio::runtime::Runtime,
     emu: Option<EmulatorHandle>,
@@ -91,15 +105,7 @@ impl FleetFx {
                 ..Default::default()
             })
             .collect();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let emu = rt
-            .block_on(emulator::start_corps_on(addr, configs))
-            .unwrap();
+        let (rt, emu) = start_corps(configs);
         let fx = FleetFx {
             rt,
             emu: Some(emu),
@@ -898,15 +904,7 @@ fn the_readme_demo_fleet_plans_and_applies_against_its_emulator() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let configs =
         emulator::configs_from_files(None, Some(&root.join("examples/fleet/apps.yaml"))).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let emu = rt
-        .block_on(emulator::start_corps_on(addr, configs))
-        .unwrap();
+    let (rt, emu) = start_corps(configs);
     // The variables as the README exports them.
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let export = readme
