@@ -60,6 +60,9 @@ pub enum Command {
     /// Receive WeCom's change callbacks and report drift in seconds.
     #[command(after_help = WATCH_ENV, override_usage = "tagsync watch [OPTIONS]")]
     Watch(WatchArgs),
+    /// Many corps from one fleet file: validate, plan, apply, merge shards' results.
+    #[command(subcommand)]
+    Fleet(crate::commands::fleet::FleetCommand),
     /// Run the local WeCom emulator.
     Emulator(EmulatorArgs),
     /// Print the JSON Schema of the desired-state file, for editors.
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Disown(args) => crate::commands::adopt::cmd_disown(&args),
         Command::Ledger(LedgerCommand::Rebind(args)) => crate::commands::rebind::cmd_rebind(&args),
         Command::Apply(args) => crate::commands::apply::cmd_apply(&args),
+        Command::Fleet(command) => crate::commands::fleet::cmd_fleet(&command),
     }
 }
 

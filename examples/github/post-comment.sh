@@ -9,12 +9,14 @@
 #   GITHUB_TOKEN or GH_TOKEN   a token that may comment (the workflow's github.token)
 #   PR_NUMBER          the pull request
 #   BODY_FILE          the comment (default: tagsync-plan.md, written by tagsync-pr.sh)
+#   MARKER             the hidden first line that finds the comment (default: the plan's;
+#                      the fleet workflow's is `<!-- tagsync-fleet -->`)
 # Prints `comment=<created|updated> <url>`.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../ci source=tagsync-api.sh
 . "$(dirname "$0")/tagsync-api.sh"
 
-marker='<!-- tagsync-plan -->'
+marker=${MARKER:-'<!-- tagsync-plan -->'}
 body=${BODY_FILE:-tagsync-plan.md}
 repo=${GITHUB_REPOSITORY:?set GITHUB_REPOSITORY (owner/name)}
 pr=${PR_NUMBER:?set PR_NUMBER}

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 use super::args::EmulatorArgs;
-use crate::emulator::{self, config_from_files};
+use crate::emulator::{self, EmulatorConfig, configs_from_files};
 use crate::exit::Exit;
 
 /// `tagsync emulator`: run until ctrl-c or SIGTERM.
@@ -19,22 +19,58 @@ pub fn cmd_emulator(args: &EmulatorArgs) -> Exit {
 }
 
 fn run_cli(args: &EmulatorArgs) -> Result<(), String> {
-    let mut config =
-        config_from_files(args.seed.as_deref(), args.apps.as_deref()).map_err(|e| e.to_string())?;
-    config.faults = args.faults.faults();
-    if args.apps.is_none() {
+    let mut configs = configs_from_files(args.seed.as_deref(), args.apps.as_deref())
+        .map_err(|e| e.to_string())?;
+    configs
+        .iter_mut()
+        .for_each(|c| c.faults = args.faults.faults());
+    let addr = listen_addr(&args.listen)?;
+    let hint = match configs.as_slice() {
+        [config] => login_hint(config, args.apps.is_none()),
+        _ => {
+            let n = configs.len();
+            Box::new(move |at: SocketAddr| {
+                format!(
+                    "hosting {n} corps; a corp's state: curl 'http://{at}{}?corpid=CORP'",
+                    emulator::STATE_PATH
+                )
+            })
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        let started = match configs.len() {
+            1 => emulator::start_on(addr, configs.remove(0)).await,
+            _ => emulator::start_corps_on(addr, configs).await,
+        };
+        let handle = started.map_err(|e| format!("cannot start the emulator on {addr}: {e}"))?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{}", handle.addr())
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
+        drop(out);
+        let hint = hint(handle.addr());
+        if !hint.is_empty() {
+            eprintln!("{hint}");
+        }
+        wait_for_stop().await;
+        handle.shutdown().await;
+        Ok(())
+    })
+}
+
+/// What an emulator of one corp prints once listening: how to log in.
+fn login_hint(config: &EmulatorConfig, no_apps: bool) -> Box<dyn FnOnce(SocketAddr) -> String> {
+    if no_apps {
         let names: Vec<&str> = config.apps.iter().map(|a| a.name.as_str()).collect();
         eprintln!(
             "note: no --apps file; corp_id {:?}, apps {names:?}",
             config.corp_id
         );
     }
-    let addr: SocketAddr = args.listen.parse().map_err(|e| {
-        format!(
-            "--listen {:?} is not an address like 127.0.0.1:8080: {e}",
-            args.listen
-        )
-    })?;
     // A test server's secrets are not secrets: show how to log in as the `tagsync` app
     // (or the first one that is not legacy).
     let login = config
@@ -44,35 +80,23 @@ fn run_cli(args: &EmulatorArgs) -> Result<(), String> {
         .or_else(|| config.apps.iter().find(|a| !a.legacy))
         .cloned();
     let corp_id = config.corp_id.clone();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async {
-        let handle = emulator::start_on(addr, config)
-            .await
-            .map_err(|e| format!("cannot start the emulator on {addr}: {e}"))?;
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{}", handle.addr())
-            .and_then(|()| out.flush())
-            .map_err(|e| format!("cannot write to stdout: {e}"))?;
-        drop(out);
-        if let Some(app) = login {
-            eprintln!(
-                "to plan against it (as app `{}`):\n  export WECOM_API_BASE=http://{}/cgi-bin/ \
-                 WECOM_CORP_ID={} WECOM_CORP_SECRET={}\nits state: curl http://{}{}",
-                app.name,
-                handle.addr(),
-                shell_quoted(&corp_id),
-                shell_quoted(&app.secret),
-                handle.addr(),
-                emulator::STATE_PATH
-            );
-        }
-        wait_for_stop().await;
-        handle.shutdown().await;
-        Ok(())
+    Box::new(move |at: SocketAddr| match login {
+        Some(app) => format!(
+            "to plan against it (as app `{}`):\n  export WECOM_API_BASE=http://{at}/cgi-bin/ \
+             WECOM_CORP_ID={} WECOM_CORP_SECRET={}\nits state: curl http://{at}{}",
+            app.name,
+            shell_quoted(&corp_id),
+            shell_quoted(&app.secret),
+            emulator::STATE_PATH
+        ),
+        None => String::new(),
     })
+}
+
+fn listen_addr(listen: &str) -> Result<SocketAddr, String> {
+    listen
+        .parse()
+        .map_err(|e| format!("--listen {listen:?} is not an address like 127.0.0.1:8080: {e}"))
 }
 
 /// `s` as one shell word, safe to paste: in single quotes, each `'` written `'\''`.

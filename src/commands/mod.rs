@@ -11,6 +11,7 @@ pub mod apply;
 pub mod args;
 pub mod emulator;
 pub mod export;
+pub mod fleet;
 pub mod plan;
 pub mod rebind;
 pub mod remote_setup;

@@ -195,7 +195,26 @@ impl ApplyJob<'_> {
         ledger: &mut Ledger,
         ledger_path: Option<&Path>,
     ) -> Result<Exit, CommandError> {
-        let interrupted = Arc::new(AtomicBool::new(false));
+        let report = self.execute(remote, ledger, ledger_path, None).await;
+        if self.format == Format::Text {
+            print(self.format, "\n")?;
+        }
+        print(self.format, &self.render(&report))?;
+        Ok(report.exit())
+    }
+
+    /// Execute and verify. With `interrupted`, the caller handles Ctrl-C and shows no
+    /// progress bar (`tagsync fleet` runs many at once); without, this run listens for
+    /// Ctrl-C itself and shows a bar on a terminal.
+    pub async fn execute(
+        &self,
+        remote: &Remote,
+        ledger: &mut Ledger,
+        ledger_path: Option<&Path>,
+        interrupted: Option<Arc<AtomicBool>>,
+    ) -> apply::ApplyReport {
+        let interactive = interrupted.is_none();
+        let interrupted = interrupted.unwrap_or_default();
         let mut opts = ApplyOptions {
             parallelism: usize::from(self.parallelism.max(1)),
             progress: None,
@@ -206,21 +225,8 @@ impl ApplyJob<'_> {
         // adds still let the next run claim what was created).
         // One listener for both, registered before anything is sent: a second Ctrl-C that
         // comes right after the first is not lost.
-        let mut ctrl_c = interrupts();
-        let on_interrupt = tokio::spawn(async move {
-            if ctrl_c.next().await {
-                interrupted.store(true, Ordering::SeqCst);
-                eprintln!(
-                    "\ninterrupted: sending nothing more; waiting for the steps in flight \
-                     (Ctrl-C again to stop at once)"
-                );
-                if ctrl_c.next().await {
-                    crate::ledger::remove_lock_files();
-                    std::process::exit(130);
-                }
-            }
-        });
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let on_interrupt = interactive.then(|| on_interrupt(interrupted));
+        let bar = (interactive && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(self.plan.steps.len() as u64);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
                 "{spinner} applying [{bar:30}] {pos}/{len} steps {msg}",
@@ -242,27 +248,47 @@ impl ApplyJob<'_> {
             &opts,
         )
         .await;
-        on_interrupt.abort();
+        if let Some(task) = on_interrupt {
+            task.abort();
+        }
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        let rendered = match self.format {
-            Format::Text => render::report::text(&report, self.plan, self.ctx),
-            Format::Markdown => render::report::markdown(&report, self.plan, self.ctx),
+        report
+    }
+
+    /// The end report in this job's format.
+    pub fn render(&self, report: &apply::ApplyReport) -> String {
+        match self.format {
+            Format::Text => render::report::text(report, self.plan, self.ctx),
+            Format::Markdown => render::report::markdown(report, self.plan, self.ctx),
             Format::Json if self.one_line => {
-                let json = render::json::render_applied(self.plan, self.ctx, &report);
+                let json = render::json::render_applied(self.plan, self.ctx, report);
                 serde_json::from_str::<serde_json::Value>(&json)
                     .map(|v| format!("{v}\n"))
                     .unwrap_or(json)
             }
-            Format::Json => render::json::render_applied(self.plan, self.ctx, &report),
-        };
-        if self.format == Format::Text {
-            print(self.format, "\n")?;
+            Format::Json => render::json::render_applied(self.plan, self.ctx, report),
         }
-        print(self.format, &rendered)?;
-        Ok(report.exit())
     }
+}
+
+/// Listen for Ctrl-C: the first sets `interrupted`, a second stops the process at once.
+pub fn on_interrupt(interrupted: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
+    let mut ctrl_c = interrupts();
+    tokio::spawn(async move {
+        if ctrl_c.next().await {
+            interrupted.store(true, Ordering::SeqCst);
+            eprintln!(
+                "\ninterrupted: sending nothing more; waiting for the steps in flight \
+                 (Ctrl-C again to stop at once)"
+            );
+            if ctrl_c.next().await {
+                crate::ledger::remove_lock_files();
+                std::process::exit(130);
+            }
+        }
+    })
 }
 
 /// Ctrl-C, as a stream of interrupts registered when made (on Unix, SIGINT; elsewhere
@@ -318,6 +344,31 @@ pub fn rule_group_names(desired: &Desired, snapshot: &Snapshot) -> Result<(), Co
     )))
 }
 
+/// What a plan is made with besides the file and the corp: where the ledger lives and
+/// the planner's options. `tagsync plan` takes them from its arguments ([`PlanInputs::of`]);
+/// `tagsync fleet` gives them per corp.
+#[derive(Debug, Clone)]
+pub struct PlanInputs {
+    /// The ledger file; `None`: in memory only (`--emulator` without `--state`).
+    pub ledger_path: Option<PathBuf>,
+    /// A run that may write (`--apply`): the ledger is settled and saved before applying.
+    pub writing: bool,
+    pub allow_delete: Option<usize>,
+    pub tag_limit: usize,
+}
+
+impl PlanInputs {
+    /// The inputs `tagsync plan` (and `watch`) take from their arguments.
+    pub fn of(args: &PlanArgs, remote: &Remote) -> Self {
+        PlanInputs {
+            ledger_path: remote_setup::ledger_path(&args.remote, &args.config, &remote.corp_id),
+            writing: args.apply,
+            allow_delete: args.allow_delete,
+            tag_limit: args.tag_limit,
+        }
+    }
+}
+
 /// Read the corp and the ledger, and plan. Adds an interrupted apply left pending are
 /// settled against the corp; the ledger is saved with them only under `--apply` (a plain
 /// plan writes nothing: the next apply settles them the same way).
@@ -325,6 +376,16 @@ pub fn rule_group_names(desired: &Desired, snapshot: &Snapshot) -> Result<(), Co
 /// is parsed).
 pub async fn make_plan(
     args: &PlanArgs,
+    desired: Desired,
+    remote: &Remote,
+    snapshot: Option<Snapshot>,
+) -> Result<Planned, CommandError> {
+    make_plan_with(&PlanInputs::of(args, remote), desired, remote, snapshot).await
+}
+
+/// [`make_plan`] with explicit inputs.
+pub async fn make_plan_with(
+    inputs: &PlanInputs,
     desired: Desired,
     remote: &Remote,
     snapshot: Option<Snapshot>,
@@ -344,9 +405,10 @@ pub async fn make_plan(
         "read the corp"
     );
     rule_group_names(&desired, &snapshot)?;
-    let (mut ledger, ledger_path) = remote_setup::load_ledger(&args.remote, &args.config, remote)?;
+    let (mut ledger, ledger_path) =
+        remote_setup::load_ledger_at(inputs.ledger_path.clone(), remote)?;
     // What was on disk, to tell whether an apply must save: only a writing run needs it.
-    let loaded = args.apply.then(|| ledger.clone());
+    let loaded = inputs.writing.then(|| ledger.clone());
     if !ledger.pending.is_empty() {
         let claimed = apply::claim_pending(&mut ledger, &snapshot);
         tracing::info!(
@@ -366,8 +428,8 @@ pub async fn make_plan(
         ),
     }
     let options = PlanOptions {
-        allow_delete: args.allow_delete,
-        tag_limit: args.tag_limit,
+        allow_delete: inputs.allow_delete,
+        tag_limit: inputs.tag_limit,
         ..PlanOptions::default()
     };
     let plan = if let Some(loaded) = &loaded {

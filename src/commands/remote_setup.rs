@@ -65,22 +65,35 @@ impl Remote {
     }
 }
 
-/// Build the client (and start the emulator for `--emulator`). Call inside a runtime.
-pub async fn connect(args: &RemoteArgs) -> Result<Remote, CommandError> {
-    let Some(seed) = &args.emulator else {
-        let config = ClientConfig::from_env(args.api_base.as_deref(), args.secret_file.as_deref())?;
-        let corp_id = match &config.credentials {
+impl Remote {
+    /// A corp reached with `config` (no emulator).
+    pub fn from_config(config: ClientConfig) -> Result<Remote, CommandError> {
+        Ok(Remote::from_client(Client::new(config)?))
+    }
+
+    /// A corp reached with `client` (no emulator).
+    pub fn from_client(client: Client) -> Remote {
+        let credentials = &client.config().credentials;
+        let corp_id = match credentials {
             Credentials::Corp { corp_id, .. } => corp_id.clone(),
             Credentials::Suite { auth_corp_id, .. } => auth_corp_id.clone(),
         };
-        let app = app_of(&config.credentials);
-        return Ok(Remote {
-            client: Client::new(config)?,
+        let app = app_of(credentials);
+        Remote {
+            client,
             corp_id,
             seeded_owned: Vec::new(),
             app,
             emulator: None,
-        });
+        }
+    }
+}
+
+/// Build the client (and start the emulator for `--emulator`). Call inside a runtime.
+pub async fn connect(args: &RemoteArgs) -> Result<Remote, CommandError> {
+    let Some(seed) = &args.emulator else {
+        let config = ClientConfig::from_env(args.api_base.as_deref(), args.secret_file.as_deref())?;
+        return Remote::from_config(config);
     };
     let config = emulator::config_from_files(Some(seed), None)?;
     let app = config
@@ -155,7 +168,15 @@ pub fn load_ledger(
     config: &Path,
     remote: &Remote,
 ) -> Result<(Ledger, Option<PathBuf>), CommandError> {
-    let (mut ledger, path) = load_ledger_of_any_app(args, config, remote)?;
+    load_ledger_at(ledger_path(args, config, &remote.corp_id), remote)
+}
+
+/// [`load_ledger`] from an explicit path (`None`: in memory only).
+pub fn load_ledger_at(
+    path: Option<PathBuf>,
+    remote: &Remote,
+) -> Result<(Ledger, Option<PathBuf>), CommandError> {
+    let (mut ledger, path) = read_ledger(path, remote)?;
     if let Some(p) = &path {
         ledger.check_app(&remote.app, p)?;
     }
@@ -168,7 +189,14 @@ pub fn load_ledger_of_any_app(
     config: &Path,
     remote: &Remote,
 ) -> Result<(Ledger, Option<PathBuf>), CommandError> {
-    let path = ledger_path(args, config, &remote.corp_id);
+    read_ledger(ledger_path(args, config, &remote.corp_id), remote)
+}
+
+/// The ledger at `path` (`None`: a new one in memory) with the seed's owned ids.
+fn read_ledger(
+    path: Option<PathBuf>,
+    remote: &Remote,
+) -> Result<(Ledger, Option<PathBuf>), CommandError> {
     let mut ledger = match &path {
         Some(p) => Ledger::load(p, &remote.corp_id)?,
         None => Ledger::new(remote.corp_id.clone()),

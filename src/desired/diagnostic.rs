@@ -119,6 +119,9 @@ pub struct Diagnostics {
     pub file_name: String,
     source: String,
     pub items: Vec<Diagnostic>,
+    /// Several files read as one ([`Diagnostics::spanning`]): the line of `source` each
+    /// starts at (0-based) and its name, in order.
+    parts: Vec<(usize, String)>,
 }
 
 impl Diagnostics {
@@ -128,6 +131,25 @@ impl Diagnostics {
             file_name: file_name.to_owned(),
             source: source.to_owned(),
             items,
+            parts: Vec::new(),
+        }
+    }
+
+    /// Problems of several files read as one text (`source`, the files one after the
+    /// other): `parts` gives the line each file starts at (0-based) and its name, and
+    /// every place is shown as `file:line:column` of its own file.
+    pub fn spanning(parts: Vec<(usize, String)>, source: &str, items: Vec<Diagnostic>) -> Self {
+        let names: Vec<&str> = parts.iter().map(|(_, n)| n.as_str()).collect();
+        let mut d = Diagnostics::new(&names.join(" + "), source, items);
+        d.parts = parts;
+        d
+    }
+
+    /// The file and its own line number of a line of the source.
+    fn place(&self, line: usize) -> (String, usize) {
+        match self.parts.iter().rev().find(|(start, _)| *start < line) {
+            Some((start, name)) => (sanitize_line(name).0, line - start),
+            None => (sanitize_line(&self.file_name).0, line),
         }
     }
 
@@ -166,21 +188,23 @@ impl fmt::Display for Diagnostics {
         let lines: Vec<&str> = self.source.lines().collect();
         let file = sanitize_line(&self.file_name).0;
         for d in self.items.iter().take(MAX_SHOWN) {
-            let mut max_line = d.pos.line;
+            let mut max_line = self.place(d.pos.line).1;
             for n in &d.notes {
-                max_line = max_line.max(n.pos.line);
+                max_line = max_line.max(self.place(n.pos.line).1);
             }
             let gutter = max_line.to_string().len();
             let pad = " ".repeat(gutter);
             writeln!(f, "error: {}", sanitize_line(&d.message).0)?;
             if d.pos.is_known() {
-                writeln!(f, "{pad}--> {file}:{}:{}", d.pos.line, d.pos.column)?;
-                snippet(f, &lines, &pad, d.pos, '^', &d.label)?;
+                let (file, line) = self.place(d.pos.line);
+                writeln!(f, "{pad}--> {file}:{line}:{}", d.pos.column)?;
+                snippet(f, &lines, &pad, (d.pos, line), '^', &d.label)?;
             }
             for n in &d.notes {
+                let (file, line) = self.place(n.pos.line);
                 writeln!(f, "{pad} |")?;
-                writeln!(f, "{pad}::: {file}:{}:{}", n.pos.line, n.pos.column)?;
-                snippet(f, &lines, &pad, n.pos, '-', &n.label)?;
+                writeln!(f, "{pad}::: {file}:{line}:{}", n.pos.column)?;
+                snippet(f, &lines, &pad, (n.pos, line), '-', &n.label)?;
             }
             writeln!(f, "{pad} = help: {}", sanitize_line(&d.help).0)?;
             writeln!(f)?;
@@ -203,12 +227,13 @@ impl fmt::Display for Diagnostics {
     }
 }
 
-/// The source line of `pos` with a marker row underneath.
+/// The source line of `pos` with a marker row underneath; `shown` is the line number
+/// shown (its own file's, for several files read as one).
 fn snippet(
     f: &mut fmt::Formatter<'_>,
     lines: &[&str],
     pad: &str,
-    pos: Pos,
+    (pos, shown): (Pos, usize),
     mark: char,
     label: &str,
 ) -> fmt::Result {
@@ -217,8 +242,8 @@ fn snippet(
         return Ok(());
     };
     // Very long lines (a 20 MB one-liner) are cut around the column.
-    let (shown, width_before, width_marked) = visible(text, pos.column, pos.len.max(1));
-    writeln!(f, "{:>w$} | {shown}", pos.line, w = pad.len())?;
+    let (text, width_before, width_marked) = visible(text, pos.column, pos.len.max(1));
+    writeln!(f, "{shown:>w$} | {text}", w = pad.len())?;
     let marks: String = std::iter::repeat_n(mark, width_marked.max(1)).collect();
     let label = sanitize_line(label).0;
     let sep = if label.is_empty() { "" } else { " " };

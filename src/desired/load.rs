@@ -125,7 +125,7 @@ fn is_blank(src: &str) -> bool {
 
 /// Parser limits: a hostile file (alias bomb, deep nesting) fails fast instead of
 /// eating memory or time. Real files are shallow (six levels) and small.
-fn options() -> Options {
+pub fn options() -> Options {
     let mut budget = Budget::default();
     budget.max_depth = 32;
     budget.max_documents = 1;
@@ -153,7 +153,7 @@ fn options() -> Options {
 
 /// A YAML syntax error or a parser limit as a diagnostic. These stop the parse, so the
 /// help says that other problems show once this one is fixed.
-fn parse_error(e: &serde_saphyr::Error, src: &str) -> Diagnostic {
+pub fn parse_error(e: &serde_saphyr::Error, src: &str) -> Diagnostic {
     let mut pos = e
         .location()
         .and_then(|l| Pos::from_location(&l))

@@ -5,10 +5,12 @@
 //! - [`load`]: the file read (bounded) and taken through the steps below;
 //! - [`validate`]: every rule of the file, all problems at once;
 //! - [`diagnostic`]: rustc-style rendering (`file:line:column`, snippet, help);
-//! - [`schema`]: the JSON Schema printed by `tagsync schema`.
+//! - [`schema`]: the JSON Schema printed by `tagsync schema`;
+//! - [`merge`]: several files read as one (a fleet's base file and a corp's additions).
 
 pub mod diagnostic;
 pub mod load;
+pub mod merge;
 pub mod model;
 pub mod node;
 pub mod raw;
@@ -17,5 +19,6 @@ pub mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Pos};
 pub use load::{DEFAULT_FILE, MAX_FILE_BYTES, load, load_bytes, load_str, read_file};
+pub use merge::load_merged;
 pub use model::{Desired, DesiredGroup, DesiredTag, Order, Ownership};
 pub use validate::{MAX_NAME_CHARS, MAX_TAGS, VERSION};

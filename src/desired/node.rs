@@ -34,7 +34,7 @@ pub enum Value {
 
 impl Value {
     /// What the value is, for "expected X, found Y" messages.
-    pub(super) fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             Value::Null => "nothing",
             Value::Bool(_) => "a boolean",
@@ -52,6 +52,25 @@ impl Node {
         self.bytes
             .and_then(|(start, _)| src.get(start..))
             .is_some_and(|t| t.starts_with(['"', '\'']))
+    }
+
+    /// Move every place in the tree `lines` lines and `bytes` bytes further into the
+    /// text: a file read as part of several files one after the other (`merge`).
+    pub(super) fn shift(&mut self, lines: usize, bytes: usize) {
+        if self.pos.is_known() {
+            self.pos.line += lines;
+        }
+        if let Some((start, _)) = &mut self.bytes {
+            *start += bytes;
+        }
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.shift(lines, bytes)),
+            Value::Map(pairs) => pairs.iter_mut().for_each(|(k, v)| {
+                k.shift(lines, bytes);
+                v.shift(lines, bytes);
+            }),
+            _ => {}
+        }
     }
 
     /// A scalar as its user would read it: strings as they are, other scalars as spelled

@@ -228,7 +228,7 @@ impl SeedFile {
 }
 
 /// A seed or apps file's text (a regular file, bounded).
-fn read_text(path: &Path) -> Result<String, EmulatorError> {
+pub(super) fn read_text(path: &Path) -> Result<String, EmulatorError> {
     let max = crate::safe_read::STATE_FILE_MAX;
     crate::safe_read::read_to_string(path, max).map_err(|source| EmulatorError::Read {
         path: path.to_owned(),
@@ -343,20 +343,23 @@ impl AppsFile {
 /// allowed_ips?}]`, `suites?`, limits).
 pub fn load_apps(path: &Path) -> Result<AppsFile, EmulatorError> {
     let text = read_text(path)?;
-    serde_saphyr::from_str(&text).map_err(|e| {
-        // The parser's rendering starts with its own `error: ` and calls the text
-        // `<input>`: the message names the file instead.
-        let shown = crate::sanitize::for_terminal(&path.display().to_string());
-        let rendered = e.to_string();
-        let detail = rendered
-            .strip_prefix("error: ")
-            .unwrap_or(&rendered)
-            .replace("<input>", &shown);
-        EmulatorError::AppsFormat {
-            path: path.to_owned(),
-            detail,
-        }
-    })
+    serde_saphyr::from_str(&text).map_err(|e| apps_format(path, &e))
+}
+
+/// The parser's error about the apps file at `path`.
+pub(super) fn apps_format(path: &Path, e: &serde_saphyr::Error) -> EmulatorError {
+    // The parser's rendering starts with its own `error: ` and calls the text
+    // `<input>`: the message names the file instead.
+    let shown = crate::sanitize::for_terminal(&path.display().to_string());
+    let rendered = e.to_string();
+    let detail = rendered
+        .strip_prefix("error: ")
+        .unwrap_or(&rendered)
+        .replace("<input>", &shown);
+    EmulatorError::AppsFormat {
+        path: path.to_owned(),
+        detail,
+    }
 }
 
 /// The kinds of call the emulator answers (and can inject faults into): the calls of

@@ -54,6 +54,7 @@ mod answer;
 mod callbacks;
 mod config;
 mod faults;
+mod hosts;
 mod profile;
 mod server;
 mod shared;
@@ -70,6 +71,7 @@ pub use config::{
     FaultKind, Faults, KindFaults, Latency, ScriptedFault, SeedFile, SeedGroup, SeedTag, Suite,
     load_apps, load_seed, load_seed_file,
 };
+pub use hosts::{CorpEntry, CorpsFile, load_corps};
 pub use profile::{
     DelInvalidIds, DeletedFalse, EmptyEdit, ExistingTagName, ForeignGroupAdds, ForeignGroupDelete,
     GroupDeletedFlag, ListTies, MergeOrder, NameCount, NameTrim, Profile, RuleGroupNames,
@@ -83,7 +85,10 @@ pub use state::MAX_NAME_CHARS;
 /// server running until the runtime ends.
 pub struct EmulatorHandle {
     addr: SocketAddr,
+    /// The corp (the first, when it hosts several).
     shared: Arc<shared::Shared>,
+    /// Every corp, when it hosts several.
+    hosts: Option<Arc<hosts::Hosts>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -103,14 +108,35 @@ pub async fn start(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
 
 /// Starts an emulator on `addr` (port 0: a free port).
 pub async fn start_on(addr: SocketAddr, config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
-    let shared = Arc::new(
-        shared::Shared::new(config)
-            .map_err(|m| std::io::Error::new(std::io::ErrorKind::InvalidInput, m))?,
-    );
+    let shared = Arc::new(shared::Shared::new(config).map_err(invalid)?);
+    serve(addr, server::router(shared.clone()), shared, None).await
+}
+
+/// Starts an emulator hosting several corps on `addr` (see `hosts`: a request's token or
+/// corp id says which corp it is for).
+pub async fn start_corps_on(
+    addr: SocketAddr,
+    configs: Vec<EmulatorConfig>,
+) -> std::io::Result<EmulatorHandle> {
+    let hosts = Arc::new(hosts::Hosts::new(configs).map_err(invalid)?);
+    let first = hosts.corps[0].clone();
+    serve(addr, hosts::router(hosts.clone()), first, Some(hosts)).await
+}
+
+fn invalid(message: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, message)
+}
+
+async fn serve(
+    addr: SocketAddr,
+    router: axum::Router,
+    shared: Arc<shared::Shared>,
+    hosts: Option<Arc<hosts::Hosts>>,
+) -> std::io::Result<EmulatorHandle> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = server::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -121,6 +147,7 @@ pub async fn start_on(addr: SocketAddr, config: EmulatorConfig) -> std::io::Resu
     Ok(EmulatorHandle {
         addr,
         shared,
+        hosts,
         stop: Some(stop),
         task,
     })
@@ -140,6 +167,25 @@ impl EmulatorHandle {
     /// The live state with owners, in list order.
     pub fn dump(&self) -> Vec<SeedGroup> {
         self.shared.dump()
+    }
+
+    /// One corp of an emulator hosting several (`None`: no such corp; an emulator of one
+    /// corp answers for its corp id only).
+    fn corp(&self, corp_id: &str) -> Option<&shared::Shared> {
+        match &self.hosts {
+            Some(h) => h.corps.iter().find(|c| c.corp_id == corp_id).map(|c| &**c),
+            None => (self.shared.corp_id == corp_id).then_some(&*self.shared),
+        }
+    }
+
+    /// [`EmulatorHandle::dump`] of one corp.
+    pub fn dump_corp(&self, corp_id: &str) -> Option<Vec<SeedGroup>> {
+        self.corp(corp_id).map(|c| c.dump())
+    }
+
+    /// [`EmulatorHandle::calls`] of one corp.
+    pub fn calls_corp(&self, corp_id: &str) -> Option<Vec<CallRecord>> {
+        self.corp(corp_id).map(|c| c.calls())
     }
 
     /// Rename or reorder any item as the admin console would (see [`CONSOLE_EDIT_PATH`]);
@@ -176,6 +222,24 @@ impl EmulatorHandle {
         {
             self.task.abort();
         }
+    }
+}
+
+/// The corps of the files `tagsync emulator` takes: one corp ([`config_from_files`]), or
+/// each corp of an apps file that lists `corps` (then `seed` must be `None`: each corp
+/// names its own).
+pub fn configs_from_files(
+    seed: Option<&Path>,
+    apps: Option<&Path>,
+) -> Result<Vec<EmulatorConfig>, EmulatorError> {
+    let corps = apps.map(load_corps).transpose()?.flatten();
+    match (corps, apps) {
+        (Some(_), Some(_)) if seed.is_some() => Err(EmulatorError::InvalidApps(
+            "--seed is for an emulator of one corp: with `corps:`, give each corp its `seed:`"
+                .into(),
+        )),
+        (Some(corps), Some(path)) => corps.configs(path.parent().unwrap_or(Path::new(""))),
+        _ => Ok(vec![config_from_files(seed, apps)?]),
     }
 }
 

@@ -30,7 +30,7 @@ use crate::wire::{self, Family, errcode};
 /// Bodies up to this size are read; larger ones answer 40058.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// Bodies are drained up to this size so the client can read the answer.
-const DRAIN_BODY_BYTES: usize = 16 * 1024 * 1024;
+pub(super) const DRAIN_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 impl Shared {
     /// The app's trusted IPs (60020) and its tag-management permission (48002).
@@ -231,7 +231,7 @@ impl Drop for InFlight<'_> {
     }
 }
 
-type AppState = Arc<Shared>;
+pub(super) type AppState = Arc<Shared>;
 
 /// Where the emulator answers its state dump (GET; no token, it is a local test server).
 pub const STATE_PATH: &str = "/emulator/state";
@@ -292,7 +292,7 @@ pub(crate) fn router(shared: AppState) -> Router {
 }
 
 /// `gettoken` (any method, as WeCom takes GET), `get_suite_token`, `get_corp_token`.
-async fn token_call(
+pub(super) async fn token_call(
     s: AppState,
     kind: CallKind,
     method: Method,
@@ -334,7 +334,7 @@ async fn token_call(
 
 /// One of the four tag calls. The body was read (and so drained) first, so that even a
 /// refused call is answered cleanly.
-async fn tag_call(
+pub(super) async fn tag_call(
     s: AppState,
     kind: CallKind,
     peer: IpAddr,

@@ -60,6 +60,9 @@ pub(crate) struct Shared {
     pub(super) calls: Mutex<VecDeque<CallRecord>>,
     /// Change callbacks, when configured.
     pub(super) callbacks: Option<super::callbacks::Sender>,
+    /// Put before every token this corp issues (`c7.` for the eighth corp of an emulator
+    /// hosting several: the token tells which corp a call is for); empty for one corp.
+    pub(super) token_prefix: String,
 }
 
 /// The call log keeps the most recent calls only, so a long-running emulator stays small.
@@ -101,6 +104,7 @@ impl Shared {
             faults: Mutex::new(FaultState::new(config.faults)),
             calls: Mutex::new(VecDeque::new()),
             callbacks,
+            token_prefix: String::new(),
         })
     }
 

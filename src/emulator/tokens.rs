@@ -100,7 +100,7 @@ impl Shared {
                 .then(|| (tok.clone(), self.token_lifetime - age))
         });
         let (token, left) = reuse.unwrap_or_else(|| {
-            let tok = new_token();
+            let tok = format!("{}{}", self.token_prefix, new_token());
             tokens.insert(
                 tok.clone(),
                 Token {

@@ -156,6 +156,15 @@ pub fn install_crypto_provider() {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, ClientError> {
+        let http = Client::http_for(&config)?;
+        Client::with_http(config, http)
+    }
+
+    /// The HTTP client (TLS set-up, connection pool) a [`Client`] of `config` uses. Clients
+    /// of one API base and the same timeouts may share one (`tagsync fleet`: the CA roots
+    /// loaded once, connections to WeCom reused across corps); tokens, rate limits and
+    /// retries stay each client's own.
+    pub fn http_for(config: &ClientConfig) -> Result<reqwest::Client, ClientError> {
         let config_error = |message: String| ClientError::Config { message };
         install_crypto_provider();
         let mut builder = reqwest::Client::builder()
@@ -170,9 +179,15 @@ impl Client {
             // against the emulator).
             builder = builder.no_proxy().tls_certs_only([]);
         }
-        let http = builder
+        builder
             .build()
-            .map_err(|e| config_error(format!("cannot set up HTTP: {}", e.without_url())))?;
+            .map_err(|e| config_error(format!("cannot set up HTTP: {}", e.without_url())))
+    }
+
+    /// A client of `config` over `http` (from [`Client::http_for`] of a config with the
+    /// same API base and timeouts).
+    pub fn with_http(config: ClientConfig, http: reqwest::Client) -> Result<Client, ClientError> {
+        let config_error = |message: String| ClientError::Config { message };
         if config.rate_per_minute == 0 {
             return Err(config_error("rate_per_minute must be at least 1".into()));
         }

@@ -83,6 +83,14 @@ impl ClientConfig {
         let from_env = std::env::var(ENV_API_BASE).ok();
         let base = choose_api_base(api_base, from_env.as_deref());
         let mut config = Self::new(base, Credentials::from_env(secret_file)?)?;
+        config.tune_from_env()?;
+        Ok(config)
+    }
+
+    /// The retry delays (`TAGSYNC_RETRY_BACKOFF_MS`) and the rate share
+    /// (`TAGSYNC_RATE_SHARE`) from the environment, when set.
+    pub fn tune_from_env(&mut self) -> Result<(), ClientError> {
+        let config = self;
         if let Some(v) = std::env::var(ENV_RETRY_BACKOFF_MS)
             .ok()
             .filter(|v| !v.trim().is_empty())
@@ -95,7 +103,7 @@ impl ClientConfig {
         {
             config.set_rate_share(&v)?;
         }
-        Ok(config)
+        Ok(())
     }
 
     /// Use `percent` (1 to 100) of WeCom's 10,000 calls a minute per API: less when

@@ -16,6 +16,7 @@ mod emulator_conformance;
 mod emulator_examples;
 mod emulator_faults;
 mod export_names;
+mod fleet;
 mod gitops;
 mod hostile;
 mod identity;

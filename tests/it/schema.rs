@@ -18,7 +18,7 @@ fn schema() -> Value {
 }
 
 /// Whether `v` is valid against `s` (a sub-schema of `root`).
-fn valid(root: &Value, s: &Value, v: &Value) -> bool {
+pub(crate) fn valid(root: &Value, s: &Value, v: &Value) -> bool {
     if let Some(r) = s.get("$ref").and_then(Value::as_str) {
         let name = r.trim_start_matches("#/$defs/");
         if !valid(root, &root["$defs"][name], v) {

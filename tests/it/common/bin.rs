@@ -181,7 +181,7 @@ pub fn both(out: &Output) -> String {
     )
 }
 
-fn regex_escape(s: &str) -> String {
+pub fn regex_escape(s: &str) -> String {
     s.chars()
         .flat_map(|c| {
             if "\\.+*?()|[]{}^$#&-~".contains(c) {

@@ -308,6 +308,7 @@ pub(super) fn every_script_of_the_kit_is_called_by_a_workflow() {
         "examples/github/tagsync-plan.yml",
         "examples/github/tagsync-apply.yml",
         "examples/github/tagsync-drift.yml",
+        "examples/github/tagsync-fleet.yml",
         "examples/gitlab/.gitlab-ci.yml",
     ] {
         let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(w))
