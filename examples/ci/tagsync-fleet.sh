@@ -21,9 +21,12 @@
 #                        fleet file; set it when TAGSYNC_ARGS has --state DIR)
 #
 # Prints `status=<no-changes|changes|blocked|error|partial>` (the worst corp's) and appends
-# it to $GITHUB_OUTPUT when set. TAGSYNC_FLEET_OUT is written whenever tagsync ran.
-# Exit: tagsync's (the worst corp's): 0, or 2 with changes; 1 error; 3 blocked; 4 partly
-# applied. The merge job runs whatever the shards' exits.
+# it to $GITHUB_OUTPUT when set. TAGSYNC_FLEET_OUT is written whenever tagsync ran; when
+# tagsync stopped before any corp (an invalid fleet file), its message is written to
+# TAGSYNC_FLEET_OUT.err instead, for the merge job to show.
+# Exit: 0 (no changes, changes, applied); 1 error; 3 blocked; 4 partly applied (the worst
+# corp's). A plan with changes is a success: the comment shows them. The merge job runs
+# whatever the shards' exits.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=tagsync-common.sh
 . "$(dirname "$0")/tagsync-common.sh"
@@ -43,23 +46,34 @@ case $mode in
     ;;
 esac
 
-# The secrets as environment variables of tagsync alone (never echoed; a name that is not
-# a variable name is skipped).
-secret_env=()
-if [ -n "${TAGSYNC_SECRETS_JSON:-}" ]; then
-  while IFS= read -r -d '' pair; do
-    case ${pair%%=*} in
-      '' | [0-9]* | *[!A-Za-z0-9_]*) continue ;;
-    esac
-    secret_env+=("$pair")
-  done < <(jq -j 'to_entries[] | select(.value | type == "string") | "\(.key)=\(.value)\u0000"' <<<"$TAGSYNC_SECRETS_JSON")
-fi
-
 args=(fleet "$mode" -f "$fleet" --format json)
 [ "$mode" = plan ] && args+=(--detailed-exitcode)
 [ -n "$shard" ] && args+=(--shard "$shard")
-env "${secret_env[@]}" "$bin" "${args[@]}" "${extra[@]}" >"$out"
+errs="$out.err"
+rm -f "$errs"
+# In a subshell: the secrets become environment variables of tagsync alone, exported (not
+# passed as arguments, which `ps` would show); never echoed; a key that is not a variable
+# name is skipped.
+(
+  if [ -n "${TAGSYNC_SECRETS_JSON:-}" ]; then
+    while IFS= read -r -d '' pair; do
+      name=${pair%%=*}
+      case $name in
+        '' | [0-9]* | *[!A-Za-z0-9_]*) continue ;;
+      esac
+      export "$name=${pair#*=}"
+    done < <(jq -j 'to_entries[] | select(.value | type == "string") | "\(.key)=\(.value)\u0000"' <<<"$TAGSYNC_SECRETS_JSON")
+  fi
+  unset TAGSYNC_SECRETS_JSON
+  exec "$bin" "${args[@]}" "${extra[@]}" >"$out" 2>"$errs"
+)
 rc=$?
+cat "$errs" >&2
+if [ -s "$out" ]; then
+  rm -f "$errs"
+else
+  rm -f "$out"
+fi
 case $rc in
   0) status=$([ "$mode" = apply ] && echo applied || echo no-changes) ;;
   2) status=changes ;;
@@ -84,4 +98,5 @@ if [ -n "${TAGSYNC_LEDGER_OUT:-}" ] && [ -s "$out" ]; then
   done < <(jq -r '.corps[].corp_id' "$out")
   emit ledgers "$copied"
 fi
+[ "$rc" -eq 2 ] && rc=0
 exit "$rc"

@@ -103,7 +103,7 @@ pub fn name_problems(desired: &Desired, remote: &Snapshot) -> Vec<String> {
         };
         match taken.iter().find(|(t, _)| *t == id) {
             Some((_, first)) => problems.push(format!(
-                "rule group {id} is listed twice, as {first} and as {}; list it once, with all its groups",
+                "rule group {id} is listed twice, as {first} and as {}; list it once, with all its groups (in a fleet's merged files, name it the same way in each: by `strategy_id` or by `name`)",
                 r.rule_group
             )),
             None => taken.push((id, &r.rule_group)),

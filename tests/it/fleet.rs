@@ -436,6 +436,18 @@ fn shards_are_disjoint_cover_the_fleet_and_merge_into_one_summary() {
                     label(i)
                 );
             }
+            // A shard missing (its job failed or was cancelled) is said, and fails.
+            let partial = fx.run(&[
+                "merge",
+                files[0].to_str().unwrap(),
+                files[2].to_str().unwrap(),
+            ]);
+            assert_eq!(partial.status.code(), Some(1), "{}", both(&partial));
+            assert!(
+                text(&partial.stdout).contains("INCOMPLETE: no output of shard 2/3"),
+                "{}",
+                both(&partial)
+            );
             // The same shard twice is refused.
             let twice = fx.run(&[
                 "merge",
@@ -531,6 +543,35 @@ fn a_secret_written_in_the_fleet_file_is_refused_without_showing_it() {
         insta::assert_snapshot!(stderr);
     });
     assert!(out.stdout.is_empty(), "nothing planned");
+}
+
+#[test]
+fn a_secret_in_place_of_a_variable_name_or_under_an_unknown_key_is_never_shown() {
+    let (out, _, _dir) = offline(
+        &[
+            (
+                "base.yaml",
+                "version: 1\ngroups:\n  - name: A\n    tags: [a]\n",
+            ),
+            (
+                "fleet.yaml",
+                "version: 1\ndefaults:\n  files: [base.yaml]\ncorps:\n  - id: acme\n    corp_id: ww.d\n    secret_env: hunter2SecretValue\n  - id: other\n    corp_id: ww_d\n    secret_env: OTHER\n    credentials:\n      app_secret: hunter3-nested\n",
+            ),
+        ],
+        &["plan"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    let all = both(&out);
+    assert!(
+        !all.contains("hunter2") && !all.contains("hunter3"),
+        "{all}"
+    );
+    assert!(all.contains("must name an environment variable"), "{all}");
+    assert!(all.contains("unknown key `credentials`"), "{all}");
+    assert!(
+        all.contains("the corps `ww.d` and `ww_d` would share one ledger file"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -647,9 +688,13 @@ fn the_kit_plans_shards_with_secrets_from_json_and_merges_them_into_one_comment(
                 ("TAGSYNC_FLEET_OUT", format!("shards/shard-{k}.json")),
             ],
         );
-        // The bad secret's shard is an error (1); the others have changes (2) or are
-        // blocked (3).
-        assert!(matches!(out.status.code(), Some(1..=3)), "{}", both(&out));
+        // The bad secret's shard is an error (1), the blocked corp's is blocked (3); a
+        // shard with changes only succeeds (0): the comment shows them.
+        assert!(
+            matches!(out.status.code(), Some(0 | 1 | 3)),
+            "{}",
+            both(&out)
+        );
         assert!(text(&out.stdout).contains("status="), "{}", both(&out));
     }
     let out = bash("tagsync-fleet-merge.sh", &[]);
@@ -959,4 +1004,30 @@ fn the_readme_demo_fleet_plans_and_applies_against_its_emulator() {
     let names: Vec<&str> = acme.iter().map(|g| g.group_name.as_str()).collect();
     assert_eq!(names, ["客户等级", "来源渠道", "行业"]);
     rt.block_on(emu.shutdown());
+}
+
+#[test]
+fn a_shard_stopped_by_an_invalid_fleet_file_puts_its_message_in_the_comment() {
+    let fx = FleetFx::new();
+    let kit = Kit::new(&fx);
+    fx.write(
+        "broken.yaml",
+        "version: 1\ncorps:\n  - id: acme\n    colour: blue\n",
+    );
+    std::fs::create_dir_all(fx.dir.path().join("shards")).unwrap();
+    let out = kit.run(
+        "tagsync-fleet.sh",
+        &[
+            ("TAGSYNC_FLEET", "broken.yaml".into()),
+            ("TAGSYNC_SHARD", "1/1".into()),
+            ("TAGSYNC_FLEET_OUT", "shards/shard-1.json".into()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(!fx.dir.path().join("shards/shard-1.json").exists());
+    let merged = kit.run("tagsync-fleet-merge.sh", &[]);
+    assert_eq!(merged.status.code(), Some(1), "{}", both(&merged));
+    let md = std::fs::read_to_string(fx.dir.path().join("tagsync-fleet.md")).unwrap();
+    assert!(md.contains("the shard stopped before any corp"), "{md}");
+    assert!(md.contains("unknown key `colour`"), "{md}");
 }

@@ -7,7 +7,12 @@
 //!
 //! Paths are relative to the fleet file. A secret written in the file itself (`secret:`,
 //! `permanent_code:`, …) is an error: the file is committed to git. The diagnostic never
-//! shows the value (its line is shown with the value masked).
+//! shows the value (its line is shown with the value masked), nor does one of a key it
+//! does not know, nor a variable name that is not one.
+//!
+//! Why one file: every key of every level (file, defaults, suite, corp) is read by the one
+//! `Shaper`, which holds the problems, the values to mask and the names seen so far;
+//! split, those internals would have to be opened to each sibling.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -134,30 +139,52 @@ pub fn load(path: &Path) -> Result<Fleet, Diagnostics> {
     Err(Diagnostics::new(&name, &mask(src, &s.masked), s.problems))
 }
 
-/// `src` with the value after each masked key replaced by `***` (line, column of key).
-fn mask(src: &str, masked: &[(usize, usize)]) -> String {
+/// `src` with the value after each masked key replaced by `***` (line, column of key),
+/// and every line nested under it (more indented, as a block value is) too.
+fn mask(src: &str, masked: &[Masked]) -> String {
+    let mut under: Option<usize> = None;
     src.lines()
         .enumerate()
-        .map(|(i, line)| match masked.iter().find(|(l, _)| *l == i + 1) {
-            Some((_, column)) => {
-                let start: String = line.chars().take(column - 1).collect();
-                let key: String = line
-                    .chars()
-                    .skip(column - 1)
-                    .take_while(|c| *c != ':')
-                    .collect();
-                format!("{start}{key}: ***")
+        .map(|(i, line)| {
+            let indent = line.chars().take_while(|c| *c == ' ').count();
+            if under.is_some_and(|u| indent > u || line.trim().is_empty()) {
+                return format!("{}***", " ".repeat(indent));
             }
-            None => line.to_owned(),
+            under = None;
+            match masked.iter().find(|m| m.line == i + 1) {
+                Some(m) if m.value => {
+                    let start: String = line.chars().take(m.column - 1).collect();
+                    format!("{start}***")
+                }
+                Some(m) => {
+                    let start: String = line.chars().take(m.column - 1).collect();
+                    let key: String = line
+                        .chars()
+                        .skip(m.column - 1)
+                        .take_while(|c| *c != ':')
+                        .collect();
+                    under = Some(m.column - 1);
+                    format!("{start}{key}: ***")
+                }
+                None => line.to_owned(),
+            }
         })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
+/// A place whose value a diagnostic must not show.
+struct Masked {
+    line: usize,
+    column: usize,
+    /// `column` is where the value starts (else where its key does).
+    value: bool,
+}
+
 struct Shaper {
     problems: Vec<Diagnostic>,
-    /// Lines whose value is a secret written in the file: (line, column of the key).
-    masked: Vec<(usize, usize)>,
+    /// Values that may be secrets written in the file.
+    masked: Vec<Masked>,
     /// Each corp's label and corp id, and where it is.
     named: Vec<([Option<String>; 2], Pos)>,
 }
@@ -235,7 +262,11 @@ impl Shaper {
             if let Some(i) = known.iter().position(|k| k == word) {
                 values[i] = Some(value);
             } else if let Some((_, instead)) = LITERAL_SECRETS.iter().find(|(k, _)| k == word) {
-                self.masked.push((key.pos.line, key.pos.column));
+                self.masked.push(Masked {
+                    line: key.pos.line,
+                    column: key.pos.column,
+                    value: false,
+                });
                 self.problems.push(
                     Diagnostic::new(
                         format!("`{word}` would put a secret in the fleet file, which is committed to git"),
@@ -249,6 +280,13 @@ impl Shaper {
                     .label("a secret written here (not shown)"),
                 );
             } else {
+                // An unknown key's value is never shown: it may be a secret under a name
+                // this list does not know (`app_secret:`, `credentials: {…}`).
+                self.masked.push(Masked {
+                    line: key.pos.line,
+                    column: key.pos.column,
+                    value: false,
+                });
                 let list = known
                     .iter()
                     .map(|k| format!("`{k}`"))
@@ -304,16 +342,32 @@ impl Shaper {
             .collect()
     }
 
-    /// An environment variable's name.
+    /// An environment variable's name: upper-case letters, digits and `_` (the portable
+    /// form). Anything else may be the secret itself written in its place, so it is
+    /// refused without being shown, here or later.
     fn env_name(&mut self, node: &Node, what: &str) -> Option<String> {
-        let name = self.text(node, what)?;
-        let valid = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        let name = match &node.value {
+            Value::Str(s) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            _ => String::new(),
+        };
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
             && !name.starts_with(|c: char| c.is_ascii_digit());
         if !valid {
+            self.masked.push(Masked {
+                line: node.pos.line,
+                column: node.pos.column.max(1),
+                value: true,
+            });
             self.error(
                 at(node),
-                format!("{what} must name an environment variable (letters, digits, `_`)"),
-                "write the variable's name, not its value",
+                format!(
+                    "{what} must name an environment variable (A-Z, 0-9, `_`); the value is not shown, in case it is the secret"
+                ),
+                "write the variable's name (e.g. `ACME_SECRET`), not its value",
             );
             return None;
         }
@@ -574,14 +628,26 @@ impl Shaper {
             ),
         ];
         for (k, (message, help)) in keys.into_iter().enumerate() {
-            let mut seen: HashMap<&str, Pos> = HashMap::new();
+            // Corp ids by the ledger file each gets (`ww.d` and `ww_d` would share one).
+            let key = |name: &str| match k {
+                0 => name.to_owned(),
+                _ => crate::ledger::Ledger::default_path(Path::new("fleet.yaml"), name)
+                    .display()
+                    .to_string(),
+            };
+            let mut seen: HashMap<String, (&str, Pos)> = HashMap::new();
             for (names, pos) in &self.named {
                 let Some(name) = names[k].as_deref() else {
                     continue;
                 };
-                if let Some(first) = seen.insert(name, *pos) {
+                if let Some((other, first)) = seen.insert(key(name), (name, *pos)) {
+                    let message = if other == name {
+                        message.replace("{}", name)
+                    } else {
+                        format!("the corps `{other}` and `{name}` would share one ledger file")
+                    };
                     self.problems.push(
-                        Diagnostic::new(message.replace("{}", name), *pos, help)
+                        Diagnostic::new(message, *pos, help)
                             .label("again here")
                             .note(first, "first here"),
                     );

@@ -189,6 +189,7 @@ async fn run(args: &FleetArgs, apply: bool) -> Result<Exit, CommandError> {
         mode: if apply { "apply" } else { "plan" }.into(),
         shard: args.shard.map(|s| s.to_string()),
         corps,
+        missing: Vec::new(),
     };
     write(&summary, args.format, &spill)?;
     Ok(summary.exit())
@@ -235,5 +236,13 @@ fn merge(args: &MergeArgs) -> Result<Exit, CommandError> {
             .map_err(|e| CommandError::Other(format!("cannot keep the merged output: {e}")))?;
     }
     write(&summary, args.format, &spill)?;
-    Ok(Exit::Success)
+    if summary.missing.is_empty() {
+        Ok(Exit::Success)
+    } else {
+        eprintln!(
+            "error: no output of shard {}: the summary is incomplete",
+            summary.missing.join(", ")
+        );
+        Ok(Exit::Error)
+    }
 }

@@ -90,7 +90,24 @@ pub async fn run_fleet(
                 let mut row = if interrupted.load(Ordering::SeqCst) {
                     CorpResult::failed(corp, "interrupted before this corp was started".into())
                 } else {
-                    run_corp(corp, &fleet_path, &opts, interrupted.clone()).await
+                    // Its own task: should a corp's run panic, that corp fails, and this
+                    // worker goes on with the next.
+                    let (corps, fleet_path, opts) =
+                        (corps.clone(), fleet_path.clone(), opts.clone());
+                    let interrupted = interrupted.clone();
+                    let task = tokio::spawn(async move {
+                        match corps.get(i) {
+                            Some(corp) => {
+                                Some(run_corp(corp, &fleet_path, &opts, interrupted).await)
+                            }
+                            None => None,
+                        }
+                    });
+                    match task.await {
+                        Ok(Some(row)) => row,
+                        Ok(None) => break,
+                        Err(e) => CorpResult::failed(corp, format!("this corp's run stopped: {e}")),
+                    }
                 };
                 tracing::info!(corp = %corp.id, result = row.result.word(), "corp done");
                 let parts = row.parts(opts.format);
@@ -205,7 +222,8 @@ async fn plan_corp(
     let inputs = PlanInputs {
         ledger_path: Some(path),
         writing: opts.apply,
-        allow_delete: corp.allow_delete.or(opts.allow_delete),
+        // The command line's `--allow-delete` (this run's decision) wins over the file's.
+        allow_delete: opts.allow_delete.or(corp.allow_delete),
         tag_limit: crate::plan::TAG_LIMIT,
     };
     let planned = make_plan_with(&inputs, desired, &remote, None).await?;

@@ -22,6 +22,8 @@ pub struct Summary {
     pub mode: String,
     pub shard: Option<String>,
     pub corps: Vec<CorpResult>,
+    /// Merged shards: the shards of the run (`N` of `K/N`) whose output is missing.
+    pub missing: Vec<String>,
 }
 
 impl Summary {
@@ -94,8 +96,15 @@ impl Summary {
             .map(|s| format!(" (shard {s})"))
             .unwrap_or_default();
         let n = self.corps.len();
+        let missing = match self.missing.as_slice() {
+            [] => String::new(),
+            m => format!(
+                " (INCOMPLETE: no output of shard {}: its corps are not in this summary)",
+                m.join(", ")
+            ),
+        };
         format!(
-            "tagsync fleet {}{shard}: {n} corp{}: {}",
+            "tagsync fleet {}{shard}: {n} corp{}: {}{missing}",
             self.mode,
             if n == 1 { "" } else { "s" },
             self.counts()
@@ -229,7 +238,14 @@ pub fn merge(docs: Vec<(String, FleetDoc)>) -> Result<Summary, String> {
     let mut mode: Option<String> = None;
     let mut corps: Vec<CorpResult> = Vec::new();
     let mut seen = std::collections::HashMap::new();
+    // Which shards of how many came: `K/N` of each document.
+    let mut shards: Vec<(u32, u32)> = Vec::new();
     for (name, doc) in docs {
+        if let Some((k, n)) = doc.shard.as_deref().and_then(|s| s.split_once('/'))
+            && let (Ok(k), Ok(n)) = (k.parse(), n.parse())
+        {
+            shards.push((k, n));
+        }
         if doc.kind != FLEET_KIND || doc.format_version != FLEET_FORMAT_VERSION {
             return Err(format!(
                 "{name} is not a tagsync fleet JSON document of format version {FLEET_FORMAT_VERSION} (write it with `tagsync fleet plan --format json`)"
@@ -254,10 +270,22 @@ pub fn merge(docs: Vec<(String, FleetDoc)>) -> Result<Summary, String> {
             corps.push(c);
         }
     }
+    // A shard whose job failed or was cancelled left no output: say so, never a summary
+    // that looks whole.
+    let mut missing = Vec::new();
+    if let Some(&(_, n)) = shards.first() {
+        for k in 1..=n {
+            if !shards.iter().any(|&(sk, sn)| sk == k && sn == n) {
+                missing.push(format!("{k}/{n}"));
+            }
+        }
+    }
+    corps.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(Summary {
         mode: mode.unwrap_or_else(|| "plan".into()),
         shard: None,
         corps,
+        missing,
     })
 }
 
@@ -290,6 +318,7 @@ mod tests {
             mode: "plan".into(),
             shard: None,
             corps,
+            missing: Vec::new(),
         };
         let table = s.table(5_000);
         assert!(chars(&table) <= 5_000 + 200, "{}", chars(&table));
