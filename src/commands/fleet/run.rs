@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use tracing::Instrument;
+
 use super::file::{CredentialRef, Fleet, FleetCorp, SecretRef};
 use super::output::{CorpResult, Outcome, Sections};
 use super::spill::Spill;
@@ -95,14 +97,19 @@ pub async fn run_fleet(
                     let (corps, fleet_path, opts) =
                         (corps.clone(), fleet_path.clone(), opts.clone());
                     let interrupted = interrupted.clone();
-                    let task = tokio::spawn(async move {
-                        match corps.get(i) {
-                            Some(corp) => {
-                                Some(run_corp(corp, &fleet_path, &opts, interrupted).await)
+                    // Every log line of this corp's run names it.
+                    let span = tracing::info_span!("corp", id = %corp.id);
+                    let task = tokio::spawn(
+                        async move {
+                            match corps.get(i) {
+                                Some(corp) => {
+                                    Some(run_corp(corp, &fleet_path, &opts, interrupted).await)
+                                }
+                                None => None,
                             }
-                            None => None,
                         }
-                    });
+                        .instrument(span),
+                    );
                     match task.await {
                         Ok(Some(row)) => row,
                         Ok(None) => break,
