@@ -1031,3 +1031,19 @@ fn a_shard_stopped_by_an_invalid_fleet_file_puts_its_message_in_the_comment() {
     assert!(md.contains("the shard stopped before any corp"), "{md}");
     assert!(md.contains("unknown key `colour`"), "{md}");
 }
+
+#[test]
+fn a_missing_corp_file_points_at_the_fleet_file() {
+    let (out, _, _dir) = offline(
+        &[(
+            "fleet.yaml",
+            "version: 1\ncorps:\n  - id: acme\n    corp_id: ww-acme\n    secret_env: ACME\n    files: [corps/nope.yaml]\n",
+        )],
+        &["validate"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    let err = text(&out.stderr);
+    assert!(err.contains("corps/nope.yaml"), "{err}");
+    assert!(err.contains("check the corp's `files:`"), "{err}");
+    assert!(!err.contains("given to -c"), "{err}");
+}

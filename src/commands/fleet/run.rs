@@ -295,9 +295,18 @@ pub fn files_label(files: &[PathBuf]) -> String {
 pub fn load_desired(files: &[PathBuf]) -> Result<desired::Desired, CommandError> {
     let mut parts = Vec::with_capacity(files.len());
     for f in files {
+        // The path came from the fleet file, not from `-c`: the fix is there.
+        let bytes = desired::read_file(f).map_err(|mut d| {
+            for item in &mut d.items {
+                item.help = "check the corp's `files:` (and `defaults.files`) in the fleet file: \
+                             paths are relative to it, each a readable regular file"
+                    .into();
+            }
+            d
+        })?;
         parts.push(Part {
             name: f.display().to_string(),
-            bytes: desired::read_file(f)?,
+            bytes,
         });
     }
     Ok(desired::load_merged(&parts)?)
