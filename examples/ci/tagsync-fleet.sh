@@ -50,6 +50,7 @@ args=(fleet "$mode" -f "$fleet" --format json)
 [ "$mode" = plan ] && args+=(--detailed-exitcode)
 [ -n "$shard" ] && args+=(--shard "$shard")
 errs="$out.err"
+mkdir -p "$(dirname "$out")"
 rm -f "$errs"
 # In a subshell: the secrets become environment variables of tagsync alone, exported (not
 # passed as arguments, which `ps` would show); never echoed; a key that is not a variable

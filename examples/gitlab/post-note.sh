@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Posts BODY_FILE as the merge request's one tagsync note: the note that starts with the
-# hidden marker `<!-- tagsync-plan -->` is edited in place, or created the first time.
+# hidden marker (`<!-- tagsync-plan -->`, or MARKER) is edited in place, or created the
+# first time.
 # Needs curl, jq and tagsync-api.sh beside this script.
 #
 # Environment (GitLab CI sets the CI_ ones in a merge request pipeline):
 #   CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID
 #   GITLAB_TOKEN   a project access token with the `api` scope (a masked CI/CD variable)
 #   BODY_FILE      the note (default: tagsync-plan.md, written by tagsync-pr.sh)
+#   MARKER         the hidden first line that finds the note (default: the plan's;
+#                  '<!-- tagsync-fleet -->' for the fleet's)
 # Prints `note=<created|updated> <id>`.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../ci source=tagsync-api.sh
 . "$(dirname "$0")/tagsync-api.sh"
 
-marker='<!-- tagsync-plan -->'
+marker=${MARKER:-'<!-- tagsync-plan -->'}
 body=${BODY_FILE:-tagsync-plan.md}
 notes="projects/${CI_PROJECT_ID:?set CI_PROJECT_ID}/merge_requests/${CI_MERGE_REQUEST_IID:?not a merge request pipeline}/notes"
 

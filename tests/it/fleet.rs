@@ -773,6 +773,46 @@ fn the_kit_applies_shards_and_hands_over_each_corps_ledger_once() {
     for i in (0..CORPS).filter(|i| ![BAD_SECRET, BLOCKED].contains(i)) {
         assert_eq!(fx.groups(i), expected_groups(i), "corp {i}");
     }
+    // The last job: a fresh checkout (no .tagsync) gathers the shards' ledgers and commits
+    // them back in one commit.
+    let git = |dir: &std::path::Path, args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", both(&out));
+        text(&out.stdout)
+    };
+    let remote = tempfile::tempdir().unwrap();
+    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+    std::fs::remove_dir_all(fx.dir.path().join(".tagsync")).unwrap();
+    git(fx.dir.path(), &["init", "-q", "-b", "main"]);
+    git(fx.dir.path(), &["add", "fleet.yaml"]);
+    git(fx.dir.path(), &["commit", "-q", "-m", "fleet"]);
+    let url = remote.path().display().to_string();
+    git(fx.dir.path(), &["remote", "add", "origin", &url]);
+    git(fx.dir.path(), &["push", "-q", "origin", "main"]);
+    let out = bash(
+        "tagsync-fleet-ledgers.sh",
+        &[
+            ("TAGSYNC_LEDGERS_IN", "out".into()),
+            ("TAGSYNC_PUSH_BRANCH", "main".into()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        text(&out.stdout).contains(&format!("gathered={}", expected.len())),
+        "{}",
+        both(&out)
+    );
+    let files = git(remote.path(), &["ls-tree", "-r", "--name-only", "main"]);
+    let committed = files
+        .lines()
+        .filter(|f| f.starts_with(".tagsync/ledger-"))
+        .count();
+    assert_eq!(committed, expected.len(), "{files}");
 }
 
 #[test]

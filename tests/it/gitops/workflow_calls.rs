@@ -302,6 +302,78 @@ pub(super) fn the_gitlab_pipeline_has_the_described_jobs_and_calls_the_scripts()
 }
 
 #[test]
+pub(super) fn the_gitlab_fleet_pipeline_shards_merges_and_commits_through_the_scripts() {
+    let ci = yaml("examples/gitlab/tagsync-fleet.gitlab-ci.yml");
+    let script = |job: &str| -> Vec<String> {
+        ci[job]["script"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{job} has a script"))
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|s| s.trim().to_string())
+            .collect()
+    };
+    let calls = |job: &str| -> Vec<String> {
+        script(job)
+            .iter()
+            .flat_map(|l| assert_does_work_through_scripts(l, &["ci", "gitlab"]))
+            .collect()
+    };
+    // The same shards plan and apply (`parallel:` gives the script CI_NODE_INDEX/TOTAL).
+    assert_eq!(ci["fleet-plan"]["parallel"], ci["fleet-apply"]["parallel"]);
+    assert!(ci["fleet-plan"]["parallel"].as_u64().is_some_and(|n| n > 1));
+    assert_eq!(calls("fleet-plan"), ["tagsync-fleet.sh"]);
+    assert_eq!(ci["fleet-plan"]["variables"]["TAGSYNC_FLEET_MODE"], "plan");
+    assert_eq!(calls("fleet-apply"), ["tagsync-fleet.sh"]);
+    assert_eq!(
+        ci["fleet-apply"]["variables"]["TAGSYNC_FLEET_MODE"],
+        "apply"
+    );
+    assert_eq!(
+        ci["fleet-apply"]["variables"]["TAGSYNC_LEDGER_OUT"],
+        "ledgers"
+    );
+    // The note and the ledgers come after every shard, whatever they exited with.
+    for (job, needs) in [
+        ("fleet-comment", "fleet-plan"),
+        ("fleet-ledgers", "fleet-apply"),
+    ] {
+        assert_eq!(ci[job]["needs"], serde_json::json!([needs]), "{job}");
+        assert_eq!(ci[job]["rules"][0]["when"], "always", "{job}");
+        assert!(ci[job]["after_script"].is_null(), "{job}");
+        assert_eq!(
+            script(job).last().map(String::as_str),
+            Some("exit \"$rc\""),
+            "{job}"
+        );
+    }
+    assert_eq!(
+        calls("fleet-comment"),
+        ["tagsync-fleet-merge.sh", "post-note.sh"]
+    );
+    assert!(script("fleet-comment")[1].starts_with("MARKER='<!-- tagsync-fleet -->'"));
+    assert_eq!(
+        calls("fleet-ledgers"),
+        ["tagsync-fleet-merge.sh", "tagsync-fleet-ledgers.sh"]
+    );
+    // Merge requests plan; pushes to the default branch apply.
+    let rule = |job: &str| {
+        ci[job]["rules"][0]["if"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(rule("fleet-plan").contains("merge_request_event"));
+    assert!(
+        rule("fleet-apply").contains("$CI_DEFAULT_BRANCH") && rule("fleet-apply").contains("push")
+    );
+    assert_eq!(
+        ci["default"]["image"]["name"],
+        format!("ghcr.io/OWNER/tagsync:{}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
 pub(super) fn every_script_of_the_kit_is_called_by_a_workflow() {
     let mut called: Vec<String> = Vec::new();
     for w in [
@@ -309,7 +381,9 @@ pub(super) fn every_script_of_the_kit_is_called_by_a_workflow() {
         "examples/github/tagsync-apply.yml",
         "examples/github/tagsync-drift.yml",
         "examples/github/tagsync-fleet.yml",
+        "examples/github/tagsync-fleet-apply.yml",
         "examples/gitlab/.gitlab-ci.yml",
+        "examples/gitlab/tagsync-fleet.gitlab-ci.yml",
     ] {
         let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(w))
             .expect("workflow");
