@@ -8,7 +8,7 @@ use crate::common;
 use common::bin::{CORP, Fixture, OURS_GROUP, OURS_NORMAL, OURS_VIP, both, text};
 use common::{OTHER_SECRET, SECRET};
 use serde_json::{Value, json};
-use tagsync::emulator::{CONSOLE_EDIT_PATH, SeedGroup};
+use tagsync::emulator::SeedGroup;
 use tagsync::ledger::Ledger;
 
 const FILE: &str = "version: 1\ngroups:\n  - name: 渠道\n    tags: [官网, 小程序, 展会]\n";
@@ -43,19 +43,7 @@ fn id_of(fx: &Fixture, name: &str) -> String {
 
 /// An admin-console edit, over HTTP to the emulator's console endpoint.
 fn console_edit(fx: &Fixture, body: Value) {
-    let url = format!("http://{}{CONSOLE_EDIT_PATH}", fx.emu().addr());
-    let answer: Value = fx.rt.block_on(async {
-        common::http()
-            .post(url)
-            .json(&body)
-            .send()
-            .await
-            .expect("console edit sent")
-            .json()
-            .await
-            .expect("JSON answer")
-    });
-    assert_eq!(answer["errcode"], 0, "{answer}");
+    fx.console_edit(body);
 }
 
 fn deletes(fx: &Fixture) -> usize {

@@ -6,7 +6,7 @@ use crate::common;
 use common::bin::{CORP, Fixture, text};
 use common::{LEGACY_SECRET, OTHER_SECRET, SECRET, errcode, group, start, tag, three_apps};
 use serde_json::{Value, json};
-use tagsync::emulator::{CONSOLE_EDIT_PATH, CallKind, EmulatorConfig, SeedGroup};
+use tagsync::emulator::{CallKind, EmulatorConfig, SeedGroup};
 use tagsync::wire::{self, path};
 
 /// Rule groups 1 (华东销售) and 2 (华南销售), first-level; 3 (上海门店), a child of 1.
@@ -442,18 +442,7 @@ fn renames_reorders_and_deletes_in_a_rule_group_keep_ids_as_for_corp_tags() {
 fn a_console_rename_in_a_rule_group_is_drift_renamed_back() {
     let (fx, cfg) = bootstrapped();
     let id = id_of(&fx, "纺织");
-    let edit = fx.rt.block_on(async {
-        common::http()
-            .post(format!("http://{}{CONSOLE_EDIT_PATH}", fx.emu().addr()))
-            .json(&json!({"id": id, "name": "纺织品"}))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    });
-    assert_eq!(errcode(&edit), 0, "{edit}");
+    fx.console_edit(json!({"id": id, "name": "纺织品"}));
     let (_, plan) = json_plan(&fx, &cfg, &[]);
     let steps = plan["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 1, "{plan}");
@@ -795,18 +784,7 @@ fn rule_group_tags_made_before_the_first_run_are_bound_and_their_drift_put_back(
         fx.owned(&fx.ledger_path())
             .contains("etOldRuleTag00000000000000000000")
     );
-    let edit = fx.rt.block_on(async {
-        common::http()
-            .post(format!("http://{}{CONSOLE_EDIT_PATH}", fx.emu().addr()))
-            .json(&json!({"id": "etOldRuleTag00000000000000000000", "name": "纺织品"}))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    });
-    assert_eq!(errcode(&edit), 0, "{edit}");
+    fx.console_edit(json!({"id": "etOldRuleTag00000000000000000000", "name": "纺织品"}));
     let (_, plan) = json_plan(&fx, &cfg, &[]);
     let steps = plan["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 1, "a rename back, no delete: {plan}");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::common;
 use common::bin::{CORP, Fixture, OURS_VIP, both};
-use tagsync::emulator::{self, CONSOLE_EDIT_PATH, CallKind, CallbackTarget};
+use tagsync::emulator::{self, CallKind, CallbackTarget};
 
 const TOKEN: &str = "wAtChToKeN";
 
@@ -279,19 +279,7 @@ fn corp_calling(port: u16) -> Fixture {
 
 /// An admin-console edit in the emulator (it sends the callback).
 fn console_rename(fx: &Fixture, id: &str, name: &str) {
-    let url = format!("http://{}{CONSOLE_EDIT_PATH}", fx.emu().addr());
-    let answer: serde_json::Value = fx.rt.block_on(async {
-        common::http()
-            .post(url)
-            .json(&serde_json::json!({"id": id, "name": name}))
-            .send()
-            .await
-            .expect("console edit")
-            .json()
-            .await
-            .expect("json")
-    });
-    assert_eq!(answer["errcode"], 0, "{answer}");
+    fx.console_edit(serde_json::json!({"id": id, "name": name}));
 }
 
 #[test]

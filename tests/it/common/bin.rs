@@ -150,6 +150,28 @@ impl Fixture {
 }
 
 impl Fixture {
+    /// An admin-console edit (an `edit_corp_tag` body, any item of either family, whoever
+    /// made it), over HTTP to the emulator's console endpoint; it must succeed.
+    pub fn console_edit(&self, body: serde_json::Value) {
+        let url = format!(
+            "http://{}{}",
+            self.emu().addr(),
+            emulator::CONSOLE_EDIT_PATH
+        );
+        let answer: serde_json::Value = self.rt.block_on(async {
+            super::http()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("console edit sent")
+                .json()
+                .await
+                .expect("JSON answer")
+        });
+        assert_eq!(answer["errcode"], 0, "{answer}");
+    }
+
     /// Stop the emulator, as if WeCom went away (what it logged stays readable only
     /// until then).
     pub fn stop_emulator(&mut self) {
