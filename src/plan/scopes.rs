@@ -473,7 +473,6 @@ fn moves(plan: &mut Plan, remote: &Snapshot) {
             .find(|g| g.id == group)
             .and_then(|g| g.tags.iter().find(|t| t.name == name))
             .map(|t| t.id.clone())
-            .unwrap_or_default()
     };
     // Every tag added, by name: (step, index in its tags, scope, group).
     let mut added: Vec<(usize, usize, Scope, String, String)> = Vec::new();
@@ -491,7 +490,8 @@ fn moves(plan: &mut Plan, remote: &Snapshot) {
             }
         }
     }
-    let mut links: Vec<(usize, usize, usize, String)> = Vec::new();
+    // (delete step, add step, index in the add's tags, the old tag's id when known)
+    let mut links: Vec<(usize, usize, usize, Option<String>)> = Vec::new();
     for s in plan.steps.iter_mut() {
         let scope = s.scope.clone();
         let StepKind::Delete { groups, tags } = &mut s.kind else {
@@ -510,7 +510,7 @@ fn moves(plan: &mut Plan, remote: &Snapshot) {
                     t.name,
                     to.label()
                 ));
-                links.push((s.id, step, i, t.id.clone()));
+                links.push((s.id, step, i, Some(t.id.clone())));
             }
         }
         for g in groups.iter() {
@@ -540,9 +540,7 @@ fn moves(plan: &mut Plan, remote: &Snapshot) {
             &mut plan.steps[add].kind
             && let Some(t) = tags.get_mut(i)
         {
-            if !old_id.is_empty() {
-                t.replaces = Some(old_id);
-            }
+            t.replaces = old_id;
             let note = format!(
                 "tag `{}` comes from {from}: a replace; the old tag is deleted by step {}",
                 t.name,
