@@ -136,6 +136,10 @@ impl FleetFx {
                 corp_id(i),
                 label(i)
             ));
+            // A gate of its own, too low for its deletes: the command line must win.
+            if i == BLOCKED {
+                fleet.push_str("    allow_delete: 5\n");
+            }
         }
         fx.write("fleet.yaml", &fleet);
         // The blocked corp's ledger: tagsync made the 12 tags and their group.
@@ -279,6 +283,10 @@ fn a_fleet_of_20_plans_and_applies_past_a_bad_secret_and_a_blocked_corp() {
         text(&out.stderr).contains("gettoken"),
         "the logs name the calls"
     );
+    assert!(
+        text(&out.stderr).contains(&format!("corp{{id={}}}: read the corp", label(0))),
+        "each corp's log lines name it"
+    );
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -381,7 +389,8 @@ fn a_fleet_of_20_plans_and_applies_past_a_bad_secret_and_a_blocked_corp() {
         );
     }
 
-    // The blocked corp applies once its deletes are allowed, through the same gates.
+    // The blocked corp applies once its deletes are allowed, through the same gates: the
+    // command line's `--allow-delete` over the corp's own `allow_delete: 5`.
     let out = fx.run(&["apply", "--allow-delete", "12", "--format", "markdown"]);
     assert_eq!(
         out.status.code(),

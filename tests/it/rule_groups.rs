@@ -649,7 +649,10 @@ fn export_writes_the_rule_groups_and_reads_back_to_no_changes() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let exported = text(&out.stdout);
     assert!(exported.contains("strategies:"), "{exported}");
-    assert!(exported.contains("strategy_id: 1"), "{exported}");
+    assert!(
+        exported.contains("- strategy_id: 1  # 华东销售\n"),
+        "the name beside the id: {exported}"
+    );
     assert!(exported.contains("华南渠道"), "{exported}");
     assert!(
         !exported.contains("华东活动"),
