@@ -201,7 +201,62 @@ pub fn json() -> String {
     if let Some(defs) = schema.get_mut("$defs").and_then(|d| d.as_object_mut()) {
         defs.insert("Name".to_owned(), name_schema());
     }
-    serde_json::to_string_pretty(&schema).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    let mut value = schema.to_value();
+    // `groups:`, `strategies:`, `previously:` and `tags:` with no value read as empty
+    // lists; every other key refuses `~`.
+    forbid_null(&mut value, &["groups", "strategies", "previously", "tags"]);
+    serde_json::to_string_pretty(&value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// Takes `null` out of every property's schema but those named in `keep`: schemars
+/// allows `null` for every `Option` field, while the parsers refuse `key: ~` (with a
+/// diagnostic) for all but a few keys; a schema that accepted it would let an editor
+/// pass a file that `validate` refuses.
+pub fn forbid_null(schema: &mut serde_json::Value, keep: &[&str]) {
+    use serde_json::Value;
+    fn strip(s: &mut Value) {
+        let Some(obj) = s.as_object_mut() else {
+            return;
+        };
+        if let Some(Value::Array(types)) = obj.get_mut("type") {
+            types.retain(|t| t != "null");
+            if let [one] = types.as_slice() {
+                let one = one.clone();
+                obj.insert("type".into(), one);
+            }
+        }
+        if let Some(Value::Array(any)) = obj.get_mut("anyOf") {
+            any.retain(|sub| sub.get("type").is_none_or(|t| t != "null"));
+            if let [one] = any.as_slice()
+                && let Some(inner) = one.as_object()
+            {
+                let inner = inner.clone();
+                obj.remove("anyOf");
+                for (k, v) in inner {
+                    obj.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+    fn walk(s: &mut Value, keep: &[&str]) {
+        match s {
+            Value::Object(obj) => {
+                if let Some(Value::Object(props)) = obj.get_mut("properties") {
+                    for (name, sub) in props.iter_mut() {
+                        if !keep.contains(&name.as_str()) {
+                            strip(sub);
+                        }
+                    }
+                }
+                for v in obj.values_mut() {
+                    walk(v, keep);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, keep)),
+            _ => {}
+        }
+    }
+    walk(schema, keep);
 }
 
 #[cfg(test)]

@@ -878,9 +878,17 @@ fn the_fleet_schema_accepts_the_readme_fleet_file_and_refuses_a_secret_in_it() {
     // (The evaluator reads no `pattern`: the variable-name rule is in the schema.)
     let secret_env = &schema["$defs"]["Corp"]["properties"]["secret_env"];
     assert_eq!(
-        secret_env["pattern"], "^[A-Za-z_][A-Za-z0-9_]*$",
-        "{secret_env}"
+        secret_env["pattern"], "^[A-Z_][A-Z0-9_]*$",
+        "{secret_env}: the parser's rule (upper case), not a looser one"
     );
+    // The parser refuses `key: ~` for every fleet key; so does the schema.
+    for null in [
+        "version: 1\ndefaults: ~\ncorps:\n  - {id: a, corp_id: b, secret_env: C}\n",
+        "version: 1\ncorps:\n  - {id: a, corp_id: b, secret_env: C, allow_delete: ~}\n",
+        "version: 1\ncorps:\n  - {id: a, corp_id: b, secret_env: C, files: ~}\n",
+    ] {
+        assert!(!valid(null), "{null}");
+    }
     assert!(!valid("version: 1\ncorps: []\n"), "no corps");
     assert!(!valid(
         "version: 2\ncorps:\n  - {id: a, corp_id: b, secret_env: C}\n"

@@ -209,3 +209,35 @@ fn the_evaluator_refuses_what_it_should() {
         assert!(!valid(&root, &root, &bad), "{bad}");
     }
 }
+
+#[test]
+fn a_key_with_no_value_is_judged_alike_by_the_validator_and_the_schema() {
+    let root = schema();
+    let dir = tempfile::tempdir().unwrap();
+    let group =
+        |extra: &str| format!("version: 1\ngroups:\n  - name: 客户等级\n{extra}    tags: [A, B]\n");
+    // (file, accepted): `previously:` and `strategies:` with no value are empty lists.
+    let cases = [
+        (group("    previously: ~\n"), true),
+        (format!("{}strategies: ~\n", group("")), true),
+        (format!("ownership: ~\n{}", group("")), false),
+        (group("    id: ~\n"), false),
+        (group("    managed: ~\n"), false),
+        (group("    order: ~\n"), false),
+        (
+            "version: 1\ngroups:\n  - name: g\n    tags:\n      - {name: A, id: ~}\n".into(),
+            false,
+        ),
+        (
+            "version: 1\ngroups:\n  - name: g\n    tags:\n      - {name: A, order: ~}\n".into(),
+            false,
+        ),
+    ];
+    for (i, (text, accepted)) in cases.iter().enumerate() {
+        let f = dir.path().join(format!("{i}.yaml"));
+        std::fs::write(&f, text).unwrap();
+        let by_validator = tagsync::desired::load(&f).is_ok();
+        let by_schema = valid(&root, &root, &as_json(&f.display().to_string()));
+        assert_eq!((by_validator, by_schema), (*accepted, *accepted), "{text}");
+    }
+}

@@ -40,12 +40,12 @@ struct Defaults {
 struct Suite {
     suite_id: String,
     /// The environment variable holding the suite secret.
-    #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    #[schemars(pattern(r"^[A-Z_][A-Z0-9_]*$"))]
     secret_env: Option<String>,
     /// A file whose first line is the suite secret.
     secret_file: Option<String>,
     /// The environment variable holding the latest suite ticket.
-    #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    #[schemars(pattern(r"^[A-Z_][A-Z0-9_]*$"))]
     ticket_env: Option<String>,
     /// A file whose first line is the latest suite ticket.
     ticket_file: Option<String>,
@@ -64,12 +64,12 @@ struct Corp {
     corp_id: String,
     /// The environment variable holding the app's secret (a custom-developed app's:
     /// the corp's permanent code).
-    #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    #[schemars(pattern(r"^[A-Z_][A-Z0-9_]*$"))]
     secret_env: Option<String>,
     /// A file whose first line is the app's secret.
     secret_file: Option<String>,
     /// A third-party app: the variable holding the corp's permanent code (with `suite`).
-    #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    #[schemars(pattern(r"^[A-Z_][A-Z0-9_]*$"))]
     permanent_code_env: Option<String>,
     /// A third-party app: a file whose first line is the corp's permanent code.
     permanent_code_file: Option<String>,
@@ -86,6 +86,7 @@ struct Corp {
 
 /// The schema as pretty-printed JSON.
 pub fn json() -> String {
-    let schema = schemars::schema_for!(FleetFile);
+    let mut schema = schemars::schema_for!(FleetFile).to_value();
+    crate::desired::schema::forbid_null(&mut schema, &[]);
     serde_json::to_string_pretty(&schema).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
