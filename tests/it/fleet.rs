@@ -1104,3 +1104,54 @@ fn a_missing_corp_file_points_at_the_fleet_file() {
     assert!(err.contains("check the corp's `files:`"), "{err}");
     assert!(!err.contains("given to -c"), "{err}");
 }
+
+#[test]
+fn validate_checks_the_credentials_only_when_asked_and_never_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let put = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    put(
+        "base.yaml",
+        "version: 1\ngroups:\n  - name: A\n    tags: [a]\n",
+    );
+    put("acme.secret", "acme-file-secret-value\n");
+    put("empty.secret", "\n");
+    put(
+        "fleet.yaml",
+        "version: 1\ndefaults:\n  files: [base.yaml]\ncorps:\n  - id: acme\n    corp_id: ww-acme\n    secret_file: acme.secret\n  - id: beta\n    corp_id: ww-beta\n    secret_env: TAGSYNC_TEST_BETA_SECRET\n  - id: gamma\n    corp_id: ww-gamma\n    secret_env: TAGSYNC_TEST_GAMMA_SECRET\n  - id: delta\n    corp_id: ww-delta\n    secret_file: empty.secret\n",
+    );
+    let validate = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tagsync"))
+            .args(["fleet", "validate", "-f"])
+            .arg(dir.path().join("fleet.yaml"))
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .env("TAGSYNC_TEST_BETA_SECRET", "beta-env-secret-value")
+            .env_remove("TAGSYNC_TEST_GAMMA_SECRET")
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap()
+    };
+    // Offline and without secrets (a PR job from a fork): the files alone.
+    let plain = validate(&[]);
+    assert_eq!(plain.status.code(), Some(0), "{}", both(&plain));
+    let checked = validate(&["--check-credentials"]);
+    assert_eq!(checked.status.code(), Some(1), "{}", both(&checked));
+    let err = text(&checked.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].ends_with("fleet.yaml:11: corp gamma: TAGSYNC_TEST_GAMMA_SECRET is not set: it must hold the app secret"),
+        "{err}"
+    );
+    assert!(lines[1].contains("fleet.yaml:14: corp delta: "), "{err}");
+    assert!(
+        lines[1].ends_with("empty.secret is empty: its first line must hold the app secret"),
+        "{err}"
+    );
+    assert_eq!(lines[2], "error: 2 of 4 corps lack their credentials here");
+    // The secret file is found beside the fleet file, not in the working directory.
+    assert!(!err.contains("acme"), "{err}");
+    for secret in ["acme-file-secret-value", "beta-env-secret-value"] {
+        assert!(!both(&checked).contains(secret), "{secret} shown");
+    }
+}

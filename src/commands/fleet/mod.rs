@@ -4,8 +4,9 @@
 //! at most N at once; [`output`] prints the summary table and each corp's plan;
 //! [`shard`] picks a stable 1/N of the corps for a CI matrix.
 //!
-//! - `tagsync fleet validate -f fleet.yaml`: the fleet file and every corp's merged
-//!   desired files, offline; exit 1 on any problem.
+//! - `tagsync fleet validate -f fleet.yaml [--check-credentials]`: the fleet file and
+//!   every corp's merged desired files (and, asked, that each credential it names is
+//!   there), offline; exit 1 on any problem.
 //! - `tagsync fleet plan|apply -f fleet.yaml [--shard K/N]`: the exit code is the worst
 //!   corp's ([`output::severity`]).
 //! - `tagsync fleet merge A.json B.json …`: the shards' JSON as one summary.
@@ -44,7 +45,7 @@ Environment:
 #[derive(Debug, Subcommand)]
 pub enum FleetCommand {
     /// Check the fleet file and every corp's desired files, offline.
-    Validate(FleetFileArg),
+    Validate(ValidateArgs),
     /// Plan every corp (or one shard of them); change nothing.
     #[command(after_help = FLEET_ENV)]
     Plan(FleetArgs),
@@ -62,6 +63,17 @@ pub struct FleetFileArg {
     /// The fleet file.
     #[arg(short, long, default_value = "fleet.yaml")]
     pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub fleet: FleetFileArg,
+    /// Also check that every credential the corps name is there: each variable set and
+    /// not empty, each file readable with a first line (as `fleet plan` will read them;
+    /// nothing is sent, no value is shown).
+    #[arg(long)]
+    pub check_credentials: bool,
 }
 
 #[derive(Debug, Args)]
@@ -123,28 +135,48 @@ pub fn cmd_fleet(command: &FleetCommand) -> Exit {
     result.unwrap_or_else(|e| report(&e))
 }
 
-fn validate(args: &FleetFileArg) -> Result<Exit, CommandError> {
-    let fleet = file::load(&args.file)?;
+fn validate(args: &ValidateArgs) -> Result<Exit, CommandError> {
+    let fleet = file::load(&args.fleet.file)?;
     let mut bad = 0;
+    let mut missing = 0;
     for corp in &fleet.corps {
+        let label = crate::sanitize::for_terminal(&corp.id);
         if let Err(e) = run::load_desired(&corp.files) {
             bad += 1;
-            eprintln!("corp {}:", crate::sanitize::for_terminal(&corp.id));
+            eprintln!("corp {label}:");
             report(&e);
             eprintln!();
         }
+        if args.check_credentials
+            && let Err(problem) = run::resolve(&corp.credentials, &corp.corp_id)
+        {
+            missing += 1;
+            eprintln!(
+                "error: {}:{}: corp {label}: {}",
+                args.fleet.file.display(),
+                corp.pos.line,
+                crate::sanitize::for_terminal(&problem)
+            );
+        }
     }
+    let n = fleet.corps.len();
     if bad > 0 {
-        eprintln!(
-            "error: {bad} of {} corps have invalid desired files",
-            fleet.corps.len()
-        );
+        eprintln!("error: {bad} of {n} corps have invalid desired files");
+    }
+    if missing > 0 {
+        eprintln!("error: {missing} of {n} corps lack their credentials here");
+    }
+    if bad + missing > 0 {
         return Ok(Exit::Error);
     }
     eprintln!(
-        "{}: {} corps, every desired file valid",
-        args.file.display(),
-        fleet.corps.len()
+        "{}: {n} corps, every desired file valid{}",
+        args.fleet.file.display(),
+        if args.check_credentials {
+            ", every credential there"
+        } else {
+            ""
+        }
     );
     Ok(Exit::Success)
 }
