@@ -2,7 +2,8 @@
 //! their credentials by reference and the desired files each takes (merged in order by
 //! `desired::merge`); [`run`] plans (and applies) every corp as `tagsync plan` would,
 //! at most N at once; [`output`] prints the summary table and each corp's plan;
-//! [`shard`] picks a stable 1/N of the corps for a CI matrix.
+//! [`shard`] picks a stable 1/N of the corps for a CI matrix; [`pool`] runs the corps,
+//! each in its own task.
 //!
 //! - `tagsync fleet validate -f fleet.yaml [--check-credentials]`: the fleet file and
 //!   every corp's merged desired files (and, asked, that each credential it names is
@@ -13,6 +14,7 @@
 
 pub mod file;
 pub mod output;
+pub mod pool;
 pub mod run;
 pub mod schema;
 pub mod shard;

@@ -7,7 +7,7 @@
 //! dropped, so memory grows with the corps in flight, not with the fleet.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tracing::Instrument;
@@ -77,61 +77,46 @@ pub async fn run_fleet(
         .map_err(|e| CommandError::Other(format!("cannot make a temporary file: {e}")))?;
     let spill = Arc::new(Mutex::new(spill));
     let corps = Arc::new(corps);
-    let next = Arc::new(AtomicUsize::new(0));
     let rows: Arc<Mutex<Vec<Option<CorpResult>>>> =
         Arc::new(Mutex::new((0..n).map(|_| None).collect()));
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..opts.concurrency.clamp(1, n.max(1)) {
-        let (corps, next, rows, spill) = (corps.clone(), next.clone(), rows.clone(), spill.clone());
-        let (opts, interrupted) = (opts.clone(), interrupted.clone());
+    let job = {
+        let (corps, opts, interrupted) = (corps.clone(), opts.clone(), interrupted.clone());
         let fleet_path = fleet.path.clone();
-        workers.spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(corp) = corps.get(i) else { break };
-                let mut row = if interrupted.load(Ordering::SeqCst) {
+        move |i: usize| {
+            let (corps, opts, interrupted) = (corps.clone(), opts.clone(), interrupted.clone());
+            let fleet_path = fleet_path.clone();
+            let corp = &corps[i];
+            // Every log line of this corp's run names it.
+            let span = tracing::info_span!("corp", id = %corp.id);
+            async move {
+                let corp = &corps[i];
+                if interrupted.load(Ordering::SeqCst) {
                     CorpResult::failed(corp, "interrupted before this corp was started".into())
                 } else {
-                    // Its own task: should a corp's run panic, that corp fails, and this
-                    // worker goes on with the next.
-                    let (corps, fleet_path, opts) =
-                        (corps.clone(), fleet_path.clone(), opts.clone());
-                    let interrupted = interrupted.clone();
-                    // Every log line of this corp's run names it.
-                    let span = tracing::info_span!("corp", id = %corp.id);
-                    let task = tokio::spawn(
-                        async move {
-                            match corps.get(i) {
-                                Some(corp) => {
-                                    Some(run_corp(corp, &fleet_path, &opts, interrupted).await)
-                                }
-                                None => None,
-                            }
-                        }
-                        .instrument(span),
-                    );
-                    match task.await {
-                        Ok(Some(row)) => row,
-                        Ok(None) => break,
-                        Err(e) => CorpResult::failed(corp, format!("this corp's run stopped: {e}")),
-                    }
-                };
-                tracing::info!(corp = %corp.id, result = row.result.word(), "corp done");
-                let parts = row.parts(opts.format);
-                let kept = lock(&spill).put(i, parts);
-                if let Err(e) = kept {
-                    row = CorpResult::failed(corp, format!("cannot keep this corp's output: {e}"));
-                    let _ = lock(&spill).put(i, row.parts(opts.format));
+                    run_corp(corp, &fleet_path, &opts, interrupted).await
                 }
-                lock(&rows)[i] = Some(row);
             }
-        });
-    }
-    while let Some(joined) = workers.join_next().await {
-        if let Err(e) = joined {
-            tracing::error!("a fleet worker stopped: {e}");
+            .instrument(span)
         }
-    }
+    };
+    let done = {
+        let (corps, rows, spill, format) =
+            (corps.clone(), rows.clone(), spill.clone(), opts.format);
+        move |i: usize, result: Result<CorpResult, String>| {
+            let corp = &corps[i];
+            let mut row = result.unwrap_or_else(|stopped| CorpResult::failed(corp, stopped));
+            tracing::info!(corp = %corp.id, result = row.result.word(), "corp done");
+            let kept = lock(&spill).put(i, row.parts(format));
+            if let Err(e) = kept {
+                row = CorpResult::failed(corp, format!("cannot keep this corp's output: {e}"));
+                let _ = lock(&spill).put(i, row.parts(format));
+            }
+            lock(&rows)[i] = Some(row);
+        }
+    };
+    // Each corp in its own task: should a corp's run panic, that corp fails and the
+    // others run on (`pool`).
+    super::pool::run_each(n, opts.concurrency, job, done).await;
     let mut spill = lock(&spill);
     let rows = std::mem::take(&mut *lock(&rows))
         .into_iter()
