@@ -445,8 +445,9 @@ impl Shaper<'_> {
         }
     }
 
-    /// A name: a string, a whole number (kept as written), or nothing (the empty name,
-    /// which validation reports). Booleans and fractions must be quoted. `what` is the
+    /// A name: a string, a whole number (kept as written), or nothing written (the empty
+    /// name, which validation reports). Booleans, fractions and a spelt-out `~` or `null`
+    /// must be quoted. `what` is the
     /// kind of name: "tag", "group name", "old name".
     fn name(&mut self, node: &Node, what: &str) -> Field<String> {
         let given = |value| {
@@ -456,10 +457,14 @@ impl Shaper<'_> {
             })
         };
         match &node.value {
-            Value::Str(_) | Value::Int(_) | Value::Null => {
-                given(node.spelling(self.src).unwrap_or_default())
+            Value::Str(_) | Value::Int(_) => given(node.spelling(self.src).unwrap_or_default()),
+            // Nothing written: the empty name, which validation reports.
+            Value::Null if node.spelling(self.src).is_none_or(|s| s.is_empty()) => {
+                given(String::new())
             }
-            Value::Bool(_) | Value::Float(_) => {
+            // `~` or `null` is YAML's nothing, not a name: quoting it is the fix, as for
+            // `true` or `1.0`.
+            Value::Null | Value::Bool(_) | Value::Float(_) => {
                 let shown = node.spelling(self.src).unwrap_or_default();
                 let mut pos = node.pos;
                 pos.len = pos.len.max(1);

@@ -180,6 +180,7 @@ fn files_refused_for_their_structure_are_refused_by_the_schema_too() {
         "ownership_unknown",
         "name_empty",
         "name_too_long",
+        "name_tilde_or_null",
         "rule_group_without_groups",
         "rule_group_bad_id",
     ] {

@@ -85,6 +85,7 @@ fixtures!(
     name_empty,
     name_null,
     name_surrounding_spaces,
+    name_tilde_or_null,
     name_too_long,
     name_zero_width,
     order_ignore_conflict,
