@@ -101,8 +101,8 @@ pub struct FleetArgs {
     /// Exit 2 when a plan has changes (fleet plan).
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Allow up to N deleted or replaced tags past each corp's safety gate (a corp's
-    /// `allow_delete` in the fleet file wins).
+    /// Allow up to N deleted or replaced tags past each corp's safety gate; this wins
+    /// over a corp's `allow_delete` in the fleet file.
     #[arg(long, value_name = "N")]
     pub allow_delete: Option<usize>,
     /// Steps run at once within one corp's apply, 1 to 64.

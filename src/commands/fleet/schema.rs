@@ -79,7 +79,9 @@ struct Corp {
     files: Option<Vec<String>>,
     /// This corp's API base, over `defaults.api_base`.
     api_base: Option<String>,
-    /// This corp's delete gate: up to N deleted or replaced tags allowed.
+    /// Lets up to N deleted or replaced tags past this corp's safety gate, as
+    /// `--allow-delete N` would (an allowance above the default gate, never a stricter
+    /// gate); the command line's `--allow-delete` wins.
     #[schemars(range(max = 10000))]
     allow_delete: Option<u32>,
 }
