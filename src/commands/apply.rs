@@ -62,9 +62,7 @@ async fn check_and_apply(
         .await
         .map_err(|e| CommandError::Other(e.to_string()))?;
     super::plan::rule_group_names(desired, &snapshot)?;
-    if let Err(stale) = apply::saved::check_fresh(saved, &remote.corp_id, bytes, &snapshot) {
-        return Err(CommandError::Other(stale.to_string()));
-    }
+    let stale = apply::saved::check_fresh(saved, &remote.corp_id, bytes, &snapshot).err();
     // The file's steps are not trusted: plan again (the planner is deterministic) with
     // the flags the file records, and go on only if the same calls come out in the same
     // order (kind and fields, dependencies, blocked or not); what is shown and run is the
@@ -84,6 +82,21 @@ async fn check_and_apply(
         ..PlanOptions::default()
     };
     let (again, bindings) = plan::plan_with_ledger(desired, &snapshot, &ledger, &options);
+    if let Some(stale) = stale {
+        // Stale, yet the corp already equals the file: the plan was applied before (or
+        // the same changes were made another way). Nothing is left to do; saying "stale"
+        // with the plan's own changes listed as remote edits would mislead.
+        if again.is_empty() && !saved.plan.is_empty() {
+            eprintln!(
+                "Nothing to apply: the corp already equals {}, so {} was applied before (or \
+                 the same changes were made another way); nothing was sent.",
+                crate::sanitize::for_terminal(&config.display().to_string()),
+                crate::sanitize::for_terminal(&args.plan.display().to_string()),
+            );
+            return Ok(Exit::Success);
+        }
+        return Err(CommandError::Other(stale.to_string()));
+    }
     if let Some(at) = first_difference(&saved.plan, &again) {
         return Err(CommandError::Other(format!(
             "{} does not hold the calls that {} and the corp give now (from step {}; {} \

@@ -281,6 +281,19 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_the_corp_changed() {
     let out = fx.run(&["apply", "plan.json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Apply complete"));
+    // Applied a second time: stale, but the corp already equals the file, which is said
+    // as such (not as console edits of what the plan itself changed).
+    let writes_before = fx.writes();
+    let again = fx.run(&["apply", "plan.json"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    let stderr = text(&again.stderr);
+    assert!(
+        stderr.contains("Nothing to apply: the corp already equals")
+            && stderr.contains("plan.json was applied before"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("stale"), "{stderr}");
+    assert_eq!(fx.writes(), writes_before, "nothing sent");
 
     // A new plan, then someone renames a tag it touches in the admin console.
     let cfg2 = fx.write("tags2.yaml", SAME);
