@@ -285,6 +285,11 @@ pub fn on_interrupt(interrupted: Arc<AtomicBool>) -> tokio::task::JoinHandle<()>
             );
             if ctrl_c.next().await {
                 crate::ledger::remove_lock_files();
+                eprintln!(
+                    "stopped at once: the steps in flight may or may not have been done \
+                     (the ledger keeps the adds sent, for the next run to claim); plan \
+                     again to see what is left"
+                );
                 std::process::exit(130);
             }
         }

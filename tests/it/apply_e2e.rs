@@ -614,6 +614,12 @@ fn a_second_sigint_exits_130_without_leaving_the_lock_file() {
     let status = child.wait().expect("reaped");
     let read = |n: &str| std::fs::read_to_string(corp.fx.dir.path().join(n)).expect("output");
     assert_eq!(status.code(), Some(130), "{}", read("killed.stderr"));
+    assert!(
+        read("killed.stderr").contains("stopped at once")
+            && read("killed.stderr").contains("plan again to see what is left"),
+        "{}",
+        read("killed.stderr")
+    );
     assert!(!lock.exists(), "the lock file was removed");
     rerun_after_kill(&corp, &file, "after a second interrupt");
 }
