@@ -181,6 +181,66 @@ pub(super) fn fault_answer(kind: CallKind, fault: FaultKind) -> (Option<i64>, Re
             None,
             html_response(StatusCode::OK, "Network login required"),
         ),
+        FaultKind::RepeatedId => {
+            let bytes: &[u8] = match kind {
+                CallKind::List | CallKind::StrategyList => {
+                    br#"{"errcode":0,"errmsg":"ok","tag_group":[{"group_id":"etBROKENG","group_name":"broken","order":0,"tag":[{"id":"etBROKENT","name":"kept","order":0},{"id":"etBROKENT","name":"gone","order":0}]}]}"#
+                }
+                CallKind::Add | CallKind::StrategyAdd => {
+                    br#"{"errcode":0,"errmsg":"ok","tag_group":{"group_id":"etBROKENG","group_name":"broken","order":0,"tag":[{"id":"etBROKENT","name":"kept","order":0},{"id":"etBROKENT","name":"gone","order":0}]}}"#
+                }
+                _ => wrong_shape(kind),
+            };
+            (
+                errcode_of(bytes),
+                json_response(StatusCode::OK, bytes.to_vec()),
+            )
+        }
+        FaultKind::Oversized => (
+            Some(errcode::OK),
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json; charset=UTF-8")
+                .body(Body::new(Oversized { left: 17 }))
+                .unwrap_or_else(|_| html_response(StatusCode::BAD_GATEWAY, "502 Bad Gateway")),
+        ),
+        FaultKind::FloodedErrmsg => status(errcode::INVALID_PARAMETER, &"E".repeat(100_000)),
+    }
+}
+
+/// A JSON answer of `left` megabytes, sent a megabyte at a time with no length given.
+struct Oversized {
+    left: usize,
+}
+
+impl http_body::Body for Oversized {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        const MB: usize = 1024 * 1024;
+        let chunk = match self.left {
+            0 => return Poll::Ready(None),
+            1 => {
+                let mut last = vec![b'a'; MB - 2];
+                last.extend_from_slice(b"\"}");
+                last
+            }
+            _ => vec![b'a'; MB],
+        };
+        let first = self.left == 17;
+        self.left -= 1;
+        let chunk = if first {
+            let mut c = br#"{"errcode":0,"errmsg":""#.to_vec();
+            c.extend_from_slice(&chunk);
+            c
+        } else {
+            chunk
+        };
+        Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::from(chunk)))))
     }
 }
 

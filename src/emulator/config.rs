@@ -369,7 +369,8 @@ pub use crate::wire::Call as CallKind;
 /// A fault the emulator can inject instead of (or after) the real answer.
 ///
 /// `SystemBusy`, `VersionConflict`, `FrequencyLimit`, `ConcurrencyLimit`, `Http500`,
-/// `BadGateway`, `WrongShape` and `NotJson` answer *instead of* the call: nothing changes. `TruncatedJson` and
+/// `BadGateway`, `WrongShape`, `NotJson`, `RepeatedId`, `Oversized` and `FloodedErrmsg` answer
+/// *instead of* the call: nothing changes. `TruncatedJson` and
 /// `CommitThenDrop` run the call (its change is committed) and then spoil the answer:
 /// cut the JSON short, or drop the connection before the body arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -396,6 +397,14 @@ pub enum FaultKind {
     TruncatedJson,
     /// The call is committed; the connection drops before the answer's body.
     CommitThenDrop,
+    /// A broken server: a list or add answer in which two tags share one id (other
+    /// calls: as `WrongShape`).
+    RepeatedId,
+    /// A broken server: a 17 MB answer sent without a length (chunked), past any real
+    /// WeCom answer.
+    Oversized,
+    /// A broken server: errcode 40058 with a 100,000-character `errmsg`.
+    FloodedErrmsg,
 }
 
 impl FaultKind {

@@ -124,6 +124,46 @@ struct CachedToken {
     generation: u64,
 }
 
+/// The most an answer may hold: a corp's full list of 10,000 tags is about 1.5 MB, so
+/// this is ten times any real answer. More is refused unread, not buffered: a broken or
+/// hostile server could otherwise fill the memory within the request timeout.
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
+/// The body of `response`, at most [`MAX_ANSWER_BYTES`].
+async fn read_bounded(call: Call, mut response: reqwest::Response) -> Result<Vec<u8>, ClientError> {
+    let mb = MAX_ANSWER_BYTES / (1024 * 1024);
+    let too_big = |detail: String| ClientError::Decode {
+        call,
+        detail,
+        truncated: false,
+    };
+    if let Some(len) = response.content_length()
+        && len > MAX_ANSWER_BYTES as u64
+    {
+        return Err(too_big(format!(
+            "the answer is {len} bytes, more than the {mb} MB any WeCom answer fits in; not read"
+        )));
+    }
+    let mut body = Vec::new();
+    loop {
+        let chunk = response.chunk().await.map_err(|e| {
+            let mut err = transport_error(call, e);
+            if let ClientError::Transport { sent, .. } = &mut err {
+                *sent = true;
+            }
+            err
+        })?;
+        let Some(chunk) = chunk else { break };
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_big(format!(
+                "the answer passes {mb} MB, more than any WeCom answer; not read further"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn transport_error(call: Call, err: reqwest::Error) -> ClientError {
     // Only the origin (scheme, host, port) of the URL: never its path, query or userinfo.
     let origin = err.url().map(|u| u.origin().ascii_serialization());
@@ -237,6 +277,7 @@ impl Client {
     ) -> Result<Vec<wire::TagGroup>, ClientError> {
         let call = Call::List.in_family(family);
         let answer: wire::TagListResponse = self.tag_call(call, req).await?;
+        super::answer::check_list(call, &answer.tag_group)?;
         Ok(answer.tag_group)
     }
 
@@ -276,11 +317,13 @@ impl Client {
             return Err(refuse("no rule group (strategy_id)"));
         }
         let answer: wire::AddTagResponse = self.tag_call(call, req).await?;
-        answer.tag_group.ok_or_else(|| ClientError::Decode {
+        let group = answer.tag_group.ok_or_else(|| ClientError::Decode {
             call,
             detail: "missing field `tag_group`".into(),
             truncated: false,
-        })
+        })?;
+        super::answer::check_list(call, std::slice::from_ref(&group))?;
+        Ok(group)
     }
 
     /// Rename and/or reorder one tag or group.
@@ -472,13 +515,7 @@ impl Client {
         let result = async {
             let response = request.send().await.map_err(|e| transport_error(call, e))?;
             let status = response.status();
-            let bytes = response.bytes().await.map_err(|e| {
-                let mut err = transport_error(call, e);
-                if let ClientError::Transport { sent, .. } = &mut err {
-                    *sent = true;
-                }
-                err
-            })?;
+            let bytes = read_bounded(call, response).await?;
             if !status.is_success() {
                 return Err(ClientError::Http {
                     call,

@@ -130,8 +130,24 @@ pub(super) fn decode<A: Answer>(call: Call, body: &[u8]) -> Result<A, ClientErro
         return Err(ClientError::Api {
             call,
             errcode: status.errcode,
-            errmsg: status.errmsg.clone(),
+            errmsg: shortened(&status.errmsg),
         });
     }
     Ok(answer)
+}
+
+/// The most of a vendor's `errmsg` kept in an error: WeCom's are one line with a hint
+/// link (under 200 characters); a longer one is cut, so that a broken server cannot flood
+/// the log or the PR comment.
+pub(super) const MAX_ERRMSG_CHARS: usize = 500;
+
+fn shortened(errmsg: &str) -> String {
+    match errmsg.char_indices().nth(MAX_ERRMSG_CHARS) {
+        None => errmsg.to_owned(),
+        Some((at, _)) => format!(
+            "{}… ({} more characters)",
+            &errmsg[..at],
+            errmsg[at..].chars().count()
+        ),
+    }
 }

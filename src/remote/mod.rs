@@ -1,5 +1,6 @@
 //! The remote side: the WeCom client (it reads the corp into a [`Snapshot`]).
 
+mod answer;
 pub mod base_url;
 pub mod client;
 pub mod config;

@@ -983,3 +983,80 @@ async fn the_rate_limiter_holds_calls_back_before_they_reach_wecom() {
         t.abort();
     }
 }
+
+// --- A broken or hostile server ------------------------------------------------------
+
+/// Two tags sharing one id: a delete of one would be a delete of the other, so the
+/// answer is refused before anything is planned, naming the call.
+#[tokio::test]
+async fn a_list_answer_giving_two_tags_one_id_is_refused() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    seed(&client).await;
+    handle.set_faults(
+        faults()
+            .script(CallKind::List, 1, FaultKind::RepeatedId)
+            .script(CallKind::Add, 1, FaultKind::RepeatedId),
+    );
+    let e = client.snapshot().await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.call()),
+        (ErrorKind::Fatal, Some(Call::List)),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .starts_with("get_corp_tag_list: the answer is not what WeCom sends (the id etBROKENT is given to two items"),
+        "{e}"
+    );
+    let e = client
+        .add(&add_request("来源", &["官网"]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.call(), Some(Call::Add), "{e}");
+    assert!(
+        e.to_string()
+            .contains("the id etBROKENT is given to two items"),
+        "{e}"
+    );
+    assert_eq!(client.stats().retries, 0);
+}
+
+/// An answer past any real one is refused as it arrives (here sent without a length),
+/// not buffered whole.
+#[tokio::test]
+async fn an_oversized_answer_is_refused_unread() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    handle.set_faults(faults().script(CallKind::List, 1, FaultKind::Oversized));
+    let e = client.snapshot().await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.call()),
+        (ErrorKind::Fatal, Some(Call::List)),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("the answer passes 16 MB, more than any WeCom answer"),
+        "{e}"
+    );
+    // The fault is used up: the next list is read.
+    client.snapshot().await.expect("a normal answer");
+}
+
+/// A vendor message is cut to a bounded length in the error.
+#[tokio::test]
+async fn a_flood_of_errmsg_is_cut_in_the_error() {
+    let handle = emulator().await;
+    let client = client(&handle);
+    handle.set_faults(faults().script(CallKind::List, 1, FaultKind::FloodedErrmsg));
+    let e = client.snapshot().await.unwrap_err();
+    assert_eq!(e.errcode(), Some(40058), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains(" more characters)"),
+        "{}",
+        &text[text.len() - 300..]
+    );
+    assert!(text.len() < 1_500, "{} bytes", text.len());
+}

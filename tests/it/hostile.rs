@@ -345,3 +345,34 @@ fn a_diagnostic_quoting_a_secret_shows_it_masked() {
         "{err}"
     );
 }
+
+#[test]
+fn a_broken_list_answer_stops_the_run_before_any_call_that_changes_something() {
+    use tagsync::emulator::{CallKind, FaultKind, Faults};
+    // The file drops a tag tagsync owns: a delete would be planned from a sound answer.
+    let (fx, cfg) =
+        Fixture::owning_ours_with("version: 1\ngroups:\n  - name: 客户等级\n    tags: [VIP]\n");
+    for fault in [
+        FaultKind::RepeatedId,
+        FaultKind::Oversized,
+        FaultKind::FloodedErrmsg,
+    ] {
+        fx.emu()
+            .set_faults(Faults::default().script(CallKind::List, 1, fault));
+        let writes = fx.writes();
+        let out = fx.run(&["plan", "-c", &cfg, "--apply", "--allow-delete", "5"]);
+        assert_eq!(out.status.code(), Some(1), "{fault:?}: {}", both(&out));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.starts_with("error: get_corp_tag_list: "),
+            "{fault:?}: {stderr:.300}"
+        );
+        assert!(stderr.len() < 2_000, "{fault:?}: {} bytes", stderr.len());
+        assert!(out.stdout.is_empty(), "{fault:?}: no plan shown");
+        assert_eq!(fx.writes(), writes, "{fault:?}: nothing sent");
+    }
+    // A sound answer again: the delete is planned and applied.
+    fx.emu().set_faults(Faults::default());
+    let out = fx.run(&["plan", "-c", &cfg, "--apply", "--allow-delete", "5"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+}
