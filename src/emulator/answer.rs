@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use serde::Serialize;
 
-use super::config::{CallKind, FaultKind};
+use super::config::CallKind;
+use super::faults::FaultKind;
 use super::state::ApiError;
 use crate::wire::{self, errcode};
 

@@ -1,13 +1,145 @@
-//! The fault layer's state: which injected fault (and latency) each call gets, from the
-//! scripted faults first, then each call kind's seeded random stream.
+//! The fault layer: the faults an emulator can be told to inject ([`Faults`]: scripted and
+//! seeded random ones, and latency), and its state: which fault (and latency) each call
+//! gets, from the scripted faults first, then each call kind's seeded random stream.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::config::{CallKind, FaultKind, Faults, ScriptedFault};
+use serde::{Deserialize, Serialize};
+
+use crate::wire::Call as CallKind;
+
+/// A fault the emulator can inject instead of (or after) the real answer.
+///
+/// `SystemBusy`, `VersionConflict`, `FrequencyLimit`, `ConcurrencyLimit`, `Http500`,
+/// `BadGateway`, `WrongShape`, `NotJson`, `RepeatedId`, `Oversized` and `FloodedErrmsg` answer
+/// *instead of* the call: nothing changes. `TruncatedJson` and
+/// `CommitThenDrop` run the call (its change is committed) and then spoil the answer:
+/// cut the JSON short, or drop the connection before the body arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// errcode -1.
+    SystemBusy,
+    /// errcode 6000.
+    VersionConflict,
+    /// errcode 45009.
+    FrequencyLimit,
+    /// errcode 45033.
+    ConcurrencyLimit,
+    /// HTTP 500 with a plain-text body.
+    Http500,
+    /// HTTP 502 with an HTML page (a non-JSON answer from a gateway).
+    BadGateway,
+    /// HTTP 200 with JSON of the wrong shape: errcode 0 but the call's field has the
+    /// wrong type (`"tag_group":"oops"`, a number for `access_token`, a string errcode).
+    WrongShape,
+    /// HTTP 200 with an HTML page (a captive portal or a misconfigured proxy).
+    NotJson,
+    /// The call is committed; the JSON answer is cut in the middle.
+    TruncatedJson,
+    /// The call is committed; the connection drops before the answer's body.
+    CommitThenDrop,
+    /// A broken server: a list or add answer in which two tags share one id (other
+    /// calls: as `WrongShape`).
+    RepeatedId,
+    /// A broken server: a 17 MB answer sent without a length (chunked), past any real
+    /// WeCom answer.
+    Oversized,
+    /// A broken server: errcode 40058 with a 100,000-character `errmsg`.
+    FloodedErrmsg,
+}
+
+impl FaultKind {
+    /// Whether the call is executed (and its change committed) before the fault.
+    pub fn commits(self) -> bool {
+        matches!(self, FaultKind::TruncatedJson | FaultKind::CommitThenDrop)
+    }
+}
+
+/// Added delay before a call of one kind is answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Latency {
+    pub fixed: Duration,
+    /// A uniformly drawn extra delay in [0, jitter].
+    pub jitter: Duration,
+}
+
+/// Random faults of one call kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KindFaults {
+    pub latency: Latency,
+    /// Each entry fires with its probability (checked in list order; the first that
+    /// fires wins).
+    pub random: Vec<(FaultKind, f64)>,
+}
+
+/// A script: the next `count` calls of `kind` fail with `fault`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptedFault {
+    pub kind: CallKind,
+    pub count: u32,
+    pub fault: FaultKind,
+}
+
+/// Faults to inject, deterministic from `seed` (one random stream per call kind, so
+/// calls of other kinds do not disturb it). Scripted faults come before random ones.
+///
+/// Faults apply to calls that pass the token check, the app's access checks and its
+/// frequency and concurrency limits (a call refused by those gets its errcode, no fault,
+/// and does not use up a script); token calls are always eligible. Latency is served while the
+/// call counts as in flight.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Faults {
+    pub seed: u64,
+    pub per_kind: BTreeMap<CallKind, KindFaults>,
+    pub scripted: Vec<ScriptedFault>,
+}
+
+impl Faults {
+    /// No faults at all.
+    pub fn none() -> Self {
+        Faults::default()
+    }
+
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The next `count` calls of `kind` fail with `fault` (appended after earlier scripts).
+    pub fn script(mut self, kind: CallKind, count: u32, fault: FaultKind) -> Self {
+        self.scripted.push(ScriptedFault { kind, count, fault });
+        self
+    }
+
+    /// Calls of `kind` fail with `fault` with this probability (0.0..=1.0).
+    pub fn random(mut self, kind: CallKind, fault: FaultKind, probability: f64) -> Self {
+        self.per_kind
+            .entry(kind)
+            .or_default()
+            .random
+            .push((fault, probability));
+        self
+    }
+
+    /// Calls of `kind` wait `fixed` plus up to `jitter` before they are answered.
+    pub fn latency(mut self, kind: CallKind, fixed: Duration, jitter: Duration) -> Self {
+        self.per_kind.entry(kind).or_default().latency = Latency { fixed, jitter };
+        self
+    }
+
+    /// The same latency on every call kind.
+    pub fn latency_all(mut self, fixed: Duration, jitter: Duration) -> Self {
+        for kind in CallKind::ALL {
+            self = self.latency(kind, fixed, jitter);
+        }
+        self
+    }
+}
 
 /// Each call kind's random stream is seeded by this place, the one it has had since
 /// streams were first seeded, so a seed gives the same faults as it always did.

@@ -68,9 +68,9 @@ use std::time::Duration;
 
 pub use config::{
     App, AppAccess, AppEntry, AppsFile, CallKind, CallbackTarget, EmulatorConfig, EmulatorError,
-    FaultKind, Faults, KindFaults, Latency, ScriptedFault, SeedFile, SeedGroup, SeedTag, Suite,
-    load_apps, load_seed, load_seed_file,
+    SeedFile, SeedGroup, SeedTag, Suite, load_apps, load_seed, load_seed_file,
 };
+pub use faults::{FaultKind, Faults, KindFaults, Latency, ScriptedFault};
 pub use hosts::{CorpEntry, CorpsFile, load_corps};
 pub use profile::{
     DelInvalidIds, DeletedFalse, EmptyEdit, ExistingTagName, ForeignGroupAdds, ForeignGroupDelete,

@@ -9,8 +9,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::config::{App, AppAccess, CallKind, EmulatorConfig, FaultKind, Faults, Suite};
+use super::config::{App, AppAccess, CallKind, EmulatorConfig, Suite};
 use super::faults::FaultState;
+use super::faults::{FaultKind, Faults};
 use super::state::{ApiError, Caller, Corp};
 use crate::wire;
 

@@ -46,6 +46,7 @@ use super::decode::{Answer, decode};
 use super::error::{Call, ClientError};
 use super::redact::Redactor;
 use super::retry::{Attempts, explained_by_commit, lost_detail};
+use super::transport;
 use crate::snapshot::Snapshot;
 use crate::wire::{self, Family, errcode};
 
@@ -122,68 +123,6 @@ struct CachedToken {
     token: Secret,
     renew_at: Instant,
     generation: u64,
-}
-
-/// The most an answer may hold: a corp's full list of 10,000 tags is about 1.5 MB, so
-/// this is ten times any real answer. More is refused unread, not buffered: a broken or
-/// hostile server could otherwise fill the memory within the request timeout.
-pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
-
-/// The body of `response`, at most [`MAX_ANSWER_BYTES`].
-async fn read_bounded(call: Call, mut response: reqwest::Response) -> Result<Vec<u8>, ClientError> {
-    let mb = MAX_ANSWER_BYTES / (1024 * 1024);
-    let too_big = |detail: String| ClientError::Decode {
-        call,
-        detail,
-        truncated: false,
-    };
-    if let Some(len) = response.content_length()
-        && len > MAX_ANSWER_BYTES as u64
-    {
-        return Err(too_big(format!(
-            "the answer is {len} bytes, more than the {mb} MB any WeCom answer fits in; not read"
-        )));
-    }
-    let mut body = Vec::new();
-    loop {
-        let chunk = response.chunk().await.map_err(|e| {
-            let mut err = transport_error(call, e);
-            if let ClientError::Transport { sent, .. } = &mut err {
-                *sent = true;
-            }
-            err
-        })?;
-        let Some(chunk) = chunk else { break };
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(too_big(format!(
-                "the answer passes {mb} MB, more than any WeCom answer; not read further"
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-fn transport_error(call: Call, err: reqwest::Error) -> ClientError {
-    // Only the origin (scheme, host, port) of the URL: never its path, query or userinfo.
-    let origin = err.url().map(|u| u.origin().ascii_serialization());
-    let err = err.without_url();
-    let sent = !err.is_connect();
-    let mut detail = if err.is_timeout() {
-        format!("timed out ({err})")
-    } else {
-        err.to_string()
-    };
-    if let Some(origin) = origin.filter(|o| o != "null") {
-        detail = format!("{origin}: {detail}");
-    }
-    let mut source = std::error::Error::source(&err);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
-    ClientError::Transport { call, detail, sent }
 }
 
 /// Install rustls's crypto provider for the process (ring; see Cargo.toml), once. Every
@@ -513,9 +452,12 @@ impl Client {
         inner.sent[call.index()].fetch_add(1, Ordering::Relaxed);
         tracing::debug!(call = %call, "sending");
         let result = async {
-            let response = request.send().await.map_err(|e| transport_error(call, e))?;
+            let response = request
+                .send()
+                .await
+                .map_err(|e| transport::error(call, e))?;
             let status = response.status();
-            let bytes = read_bounded(call, response).await?;
+            let bytes = transport::read_bounded(call, response).await?;
             if !status.is_success() {
                 return Err(ClientError::Http {
                     call,

@@ -11,6 +11,7 @@ pub mod limit;
 mod redact;
 mod retry;
 pub mod rule_groups;
+mod transport;
 
 pub use crate::snapshot::{RemoteGroup, RemoteRuleGroup, RemoteTag, Snapshot};
 pub use base_url::{DEFAULT_API_BASE, parse_api_base};
