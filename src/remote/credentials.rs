@@ -81,7 +81,13 @@ impl Credentials {
         lookup: impl Fn(&str) -> Option<String>,
         secret_file: Option<&Path>,
     ) -> Result<Self, ClientError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        // Trimmed: a value pasted into a CI secret often ends in a newline, which is never
+        // part of a WeCom id or secret (sent as is, it is refused as a wrong secret).
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         // Every variable missing is named at once, not one per run.
         let missing = std::cell::RefCell::new(Vec::new());
         let require = |name: &str, what: &str| {
@@ -224,6 +230,22 @@ mod tests {
     fn corp_credentials_from_env() {
         let c = Credentials::from_lookup(
             lookup(&[(ENV_CORP_ID, "ww1"), (ENV_CORP_SECRET, "sek")]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            Credentials::Corp {
+                corp_id: "ww1".into(),
+                secret: Secret::new("sek")
+            }
+        );
+    }
+
+    #[test]
+    fn values_are_trimmed_as_a_pasted_ci_secret_needs() {
+        let c = Credentials::from_lookup(
+            lookup(&[(ENV_CORP_ID, " ww1\n"), (ENV_CORP_SECRET, "sek\r\n")]),
             None,
         )
         .unwrap();

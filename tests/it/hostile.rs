@@ -376,3 +376,13 @@ fn a_broken_list_answer_stops_the_run_before_any_call_that_changes_something() {
     let out = fx.run(&["plan", "-c", &cfg, "--apply", "--allow-delete", "5"]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
 }
+
+#[test]
+fn a_secret_pasted_with_a_trailing_newline_still_works() {
+    let (fx, cfg) = Fixture::owning_ours_with(
+        "version: 1\ngroups:\n  - name: 客户等级\n    tags: [VIP, 普通客户]\n",
+    );
+    let pasted = format!("{}\n", crate::common::SECRET);
+    let out = fx.run_with_secret(&pasted, &["plan", "-c", &cfg]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+}
