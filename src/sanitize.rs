@@ -131,8 +131,9 @@ pub fn for_markdown(s: &str) -> String {
             '#' => out.push_str("\\#<!-- -->"),
             // `GH-123` links an issue too.
             '-' if out.to_ascii_lowercase().ends_with("gh") => out.push_str("<!-- -->\\-"),
+            // `$`: GitHub renders `$…$` as math (`$\Huge{APPROVED}$` would shout).
             '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '+' | '-' | '.' | '!'
-            | '|' | '~' | '>' => {
+            | '|' | '~' | '>' | '$' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -294,5 +295,6 @@ mod tests {
         assert_eq!(for_markdown("@everyone"), "@<!-- -->everyone");
         assert_eq!(for_markdown("see #123"), "see \\#<!-- -->123");
         assert_eq!(for_markdown("GH-9 gh-1"), "GH<!-- -->\\-9 gh<!-- -->\\-1");
+        assert_eq!(for_markdown("$\\Huge{X}$"), "\\$\\\\Huge\\{X\\}\\$");
     }
 }
