@@ -236,11 +236,13 @@ pub struct WatchArgs {
     /// Wait this long after the last event of a burst before reading the corp, in ms.
     #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub debounce_ms: u64,
-    /// POST the Markdown plan of each drift to this WeCom group-robot webhook.
+    /// POST the Markdown plan of each drift to this WeCom group-robot webhook (https;
+    /// plain http only on loopback; redirects are not followed).
     #[arg(long, value_name = "URL")]
     pub notify_url: Option<String>,
     /// POST `{"event_type":"tagsync-drift",…}` to this URL on each drift (a GitHub
-    /// `repository_dispatch` URL, or a GitLab pipeline trigger URL with its token and ref).
+    /// `repository_dispatch` URL, or a GitLab pipeline trigger URL with its token and ref;
+    /// https, plain http only on loopback; redirects are not followed).
     #[arg(long, value_name = "URL")]
     pub trigger_url: Option<String>,
     /// The receive id the messages must carry (default: the corp id; a third-party

@@ -109,6 +109,14 @@ async fn run(args: &WatchArgs) -> Result<Exit, CommandError> {
                 ))
             })
     };
+    for (flag, url) in [
+        ("--notify-url", &args.notify_url),
+        ("--trigger-url", &args.trigger_url),
+    ] {
+        if let Some(url) = url {
+            crate::remote::base_url::check_webhook_url(flag, url).map_err(CommandError::Other)?;
+        }
+    }
     let token = secret(ENV_CALLBACK_TOKEN)?;
     let key = secret(ENV_CALLBACK_AES_KEY)?;
     // The file must be valid to start; later edits are read before each plan.
@@ -237,8 +245,11 @@ impl<'a> Worker<'a> {
         };
         let http = (args.notify_url.is_some() || args.trigger_url.is_some()).then(|| {
             crate::remote::install_crypto_provider();
+            // No redirects: a redirect could carry the plan or the trigger token to a
+            // host the flags did not name.
             reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default()
         });

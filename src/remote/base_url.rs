@@ -58,6 +58,24 @@ pub fn parse_api_base(text: &str) -> Result<Url, ClientError> {
     Ok(url)
 }
 
+/// Check a URL tagsync posts to on its own (a webhook): `https` anywhere, plain `http`
+/// only on loopback, as for the API base, since what is posted (a plan, a bearer token)
+/// must not cross the network in the clear. `what` names the flag in the message. A query
+/// is allowed: webhook URLs carry their key there.
+pub fn check_webhook_url(what: &str, text: &str) -> Result<Url, String> {
+    let url = Url::parse(text.trim()).map_err(|e| format!("{what} is not a URL ({e})"))?;
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(url),
+        "http" if is_loopback(url.host()) => Ok(url),
+        "http" => Err(format!(
+            "{what} uses plain http to a non-loopback host: use https (plain http is allowed \
+             only for 127.0.0.0/8, ::1 and localhost)"
+        )),
+        "https" => Err(format!("{what} has no host")),
+        other => Err(format!("{what} has scheme `{other}`: use https")),
+    }
+}
+
 fn is_loopback(host: Option<Host<&str>>) -> bool {
     match host {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),

@@ -469,6 +469,33 @@ fn watch_needs_its_token_and_key_and_says_so() {
 }
 
 #[test]
+fn watch_refuses_a_webhook_in_plain_http_off_loopback() {
+    let fx = Fixture::new();
+    fx.write("tags.yaml", "version: 1\ngroups: []\n");
+    for (flag, url, expected) in [
+        (
+            "--trigger-url",
+            "http://ci.example.com/trigger?token=x",
+            "--trigger-url uses plain http to a non-loopback host",
+        ),
+        (
+            "--notify-url",
+            "ftp://qyapi.weixin.qq.com/robot",
+            "--notify-url has scheme `ftp`",
+        ),
+    ] {
+        let out = fx
+            .command(&["watch", "--listen", "127.0.0.1:0", flag, url])
+            .env("WECOM_CALLBACK_TOKEN", "token")
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}
+
+#[test]
 fn the_emulator_sends_a_signed_sealed_event_for_each_item_an_apply_changes() {
     let (base, seen) = recorder();
     let (_, aes_key) = key();
