@@ -36,11 +36,14 @@ pub enum Command {
         /// The desired-state file.
         #[arg(short, long, default_value = "tags.yaml")]
         config: PathBuf,
+        /// The desired-state file, given without `-c` (as `tagsync validate tags.yaml`).
+        #[arg(value_name = "FILE", conflicts_with = "config")]
+        file: Option<PathBuf>,
     },
     // `override_usage`: clap's usage line after an error lists the options present, and
     // WECOM_API_BASE in the environment counts as `--api-base` given.
     /// Read the corp, print the plan; change nothing unless --apply.
-    #[command(after_help = REMOTE_ENV, override_usage = "tagsync plan [OPTIONS]")]
+    #[command(after_help = REMOTE_ENV, override_usage = "tagsync plan [OPTIONS] [FILE]")]
     Plan(PlanArgs),
     /// Apply a plan saved with `plan --out`, refusing it if anything changed since.
     #[command(after_help = REMOTE_ENV, override_usage = "tagsync apply [OPTIONS] <PLAN>")]
@@ -82,6 +85,21 @@ pub enum Command {
 }
 
 /// Run a parsed command line. Diagnostics and errors go to stderr, results to stdout.
+/// A line to print after clap's usage error, where the error alone leaves a newcomer
+/// stuck: `tagsync apply` with no plan file (a Terraform user's habit).
+pub fn usage_tip(e: &clap::Error) -> Option<&'static str> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let missing_plan = e.kind() == ErrorKind::MissingRequiredArgument
+        && matches!(
+            e.get(ContextKind::InvalidArg),
+            Some(ContextValue::Strings(args)) if args.iter().any(|a| a == "<PLAN>")
+        );
+    missing_plan.then_some(
+        "tip: `tagsync apply` applies a plan saved with `tagsync plan --out plan.json`; to plan \
+         and apply in one go, run `tagsync plan --apply`",
+    )
+}
+
 pub fn run(cli: Cli) -> Exit {
     init_logging(cli.verbose);
     match cli.command {
@@ -94,9 +112,16 @@ pub fn run(cli: Cli) -> Exit {
         Command::Man { dir } => man(dir.as_deref()),
         Command::Emulator(args) => crate::commands::emulator::cmd_emulator(&args),
         Command::Watch(args) => crate::commands::watch::cmd_watch(&args),
-        Command::Validate { config } => crate::commands::validate::cmd_validate(&config),
+        Command::Validate { config, file } => {
+            crate::commands::validate::cmd_validate(&file.unwrap_or(config))
+        }
         Command::Schema => crate::commands::validate::cmd_schema(),
-        Command::Plan(args) => crate::commands::plan::cmd_plan(&args),
+        Command::Plan(mut args) => {
+            if let Some(file) = args.file.take() {
+                args.config = file;
+            }
+            crate::commands::plan::cmd_plan(&args)
+        }
         Command::Export(args) => crate::commands::export::cmd_export(&args),
         Command::Adopt(args) => crate::commands::adopt::cmd_adopt(&args),
         Command::Disown(args) => crate::commands::adopt::cmd_disown(&args),

@@ -44,6 +44,9 @@ pub struct PlanArgs {
     /// The desired-state file.
     #[arg(short, long, default_value = "tags.yaml")]
     pub config: PathBuf,
+    /// The desired-state file, given without `-c` (as `tagsync plan tags.yaml`).
+    #[arg(value_name = "FILE", conflicts_with = "config")]
+    pub file: Option<PathBuf>,
     /// How the plan is printed: text (for a terminal), markdown (a pull-request
     /// comment), json (versioned, for programs).
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -83,7 +86,8 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The plan saved with `tagsync plan --out`.
+    /// The plan saved with `tagsync plan --out` (to plan and apply in one go, run
+    /// `tagsync plan --apply` instead).
     pub plan: PathBuf,
     /// The desired-state file (default: the path recorded in the saved plan); it must be
     /// byte for byte the file the plan was made from.

@@ -233,6 +233,7 @@ impl<'a> Worker<'a> {
     fn new(args: &WatchArgs, remote: &'a Remote) -> Worker<'a> {
         let plan_args = PlanArgs {
             config: args.config.clone(),
+            file: None,
             format: Format::Json,
             detailed_exitcode: false,
             apply: false,

@@ -659,7 +659,43 @@ fn help_describes_every_option_and_the_environment_and_hides_its_values() {
         .output()
         .expect("run");
     let err = text(&out.stderr);
-    assert!(err.contains("Usage: tagsync plan [OPTIONS]\n"), "{err}");
+    assert!(
+        err.contains("Usage: tagsync plan [OPTIONS] [FILE]\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_file_may_be_given_without_c_and_a_bare_apply_points_at_plan_apply() {
+    let fx = Fixture::new();
+    let cfg = fx.write(
+        "mine.yaml",
+        "version: 1\ngroups:\n  - name: A\n    tags: [a]\n",
+    );
+    let cfg = cfg.to_str().expect("path");
+    let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
+        .args(["validate", cfg])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        text(&out.stdout).contains("mine.yaml: ok"),
+        "{}",
+        both(&out)
+    );
+    let out = fx.run(&["plan", cfg]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(text(&out.stdout).contains("add group A"), "{}", both(&out));
+    // Both ways at once is a usage error, not a guess.
+    let out = fx.run(&["plan", cfg, "-c", cfg]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    let out = fx.run(&["apply"]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains("to plan and apply in one go, run `tagsync plan --apply`"),
+        "{}",
+        both(&out)
+    );
 }
 
 #[test]
