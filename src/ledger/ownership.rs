@@ -74,12 +74,24 @@ impl Binding {
 /// Bindings by id.
 pub type Bindings = BTreeMap<String, Binding>;
 
-/// One rename tagsync applied: the item's name before and after (a cycle's two halves
-/// merge into one record, from the original name to the final one).
+/// The renames tagsync applied to one item: its name before the first and after the
+/// last (renames that continue one another merge into one record, a cycle's two halves
+/// included), and the names it went through between them, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Renamed {
     pub from: String,
     pub to: String,
+    /// The names between `from` and `to` (at most [`History::VIA_KEPT`], the latest).
+    /// Absent in ledgers written before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
+}
+
+impl Renamed {
+    /// Whether the item was called `name` before its last rename by tagsync.
+    pub fn was(&self, name: &str) -> bool {
+        self.from == name || self.via.iter().any(|v| v == name)
+    }
 }
 
 /// Renames tagsync has applied, by id (kept in the ledger). A swap file is otherwise
@@ -93,19 +105,41 @@ pub struct History {
 }
 
 impl History {
-    /// Record a rename of `id`; a rename continuing the last one keeps its origin.
+    /// The most intermediate names kept per item.
+    pub const VIA_KEPT: usize = 8;
+
+    /// Record a rename of `id`; a rename continuing the last one keeps its origin, and
+    /// the name it continues from joins the names between.
     pub fn record(&mut self, id: &str, from: &str, to: &str) {
-        let from = match self.renamed.get(id) {
-            Some(r) if r.to == from => r.from.clone(),
-            _ => from.to_string(),
+        let (from, via) = match self.renamed.remove(id) {
+            Some(mut r) if r.to == from => {
+                if r.from != from && !r.via.iter().any(|v| v == from) {
+                    r.via.push(from.to_string());
+                }
+                let extra = r.via.len().saturating_sub(Self::VIA_KEPT);
+                r.via.drain(..extra);
+                (r.from, r.via)
+            }
+            _ => (from.to_string(), Vec::new()),
         };
+        // Back where it started: nothing between is worth keeping.
+        let via = if from == to { Vec::new() } else { via };
         self.renamed.insert(
             id.to_string(),
             Renamed {
                 from,
                 to: to.to_string(),
+                via,
             },
         );
+    }
+
+    /// Whether some item other than `not` was renamed by tagsync from `from` to `to`
+    /// (directly or through names between): a `previously` entry already carried out.
+    pub fn carried_out(&self, from: &str, to: &str, not: &str) -> bool {
+        self.renamed
+            .iter()
+            .any(|(id, r)| id != not && r.to == to && r.was(from))
     }
 
     /// Whether tagsync renamed `id` from `from` to `to`.

@@ -280,13 +280,21 @@ pub fn check_previously(
                 if g.tags.iter().any(|r| known(&r.id, &r.name, p)) {
                     continue;
                 }
+                let what = format!("tag `{}` in group `{}`", t.name, dg.name);
+                // The old name is a tag of another group: WeCom cannot move a tag.
+                let elsewhere = remote.groups.iter().enumerate().find_map(|(og, other)| {
+                    (og != rg)
+                        .then(|| other.tags.iter().find(|r| known(&r.id, &r.name, p)))
+                        .flatten()
+                        .map(|r| (other.name.as_str(), r.id.as_str()))
+                });
+                if let Some((other, id)) = elsewhere {
+                    moved_away(plan, &what, p, other, id);
+                    continue;
+                }
                 let names = named(g.tags.iter().map(|r| (&r.id, &r.name)), bindings);
                 let near = nearest_item(p, &names);
-                typos.push((
-                    format!("tag `{}` in group `{}`", t.name, dg.name),
-                    p.clone(),
-                    near,
-                ));
+                typos.push((what, p.clone(), near));
             }
         }
     }
@@ -341,6 +349,32 @@ pub fn check_previously(
             )),
         }
     }
+}
+
+/// `what` (an added tag) names `old` in `previously`, but `old` is the tag `id` of group
+/// `other`. WeCom cannot move a tag between groups, so the rename the file asks for is a
+/// delete there and an add here; when the plan deletes that tag, the delete is blocked.
+fn moved_away(plan: &mut Plan, what: &str, old: &str, other: &str, id: &str) {
+    let delete = plan.steps.iter_mut().find(
+        |s| matches!(&s.kind, StepKind::Delete { tags, .. } if tags.iter().any(|t| t.id == id)),
+    );
+    let Some(step) = delete else {
+        plan.notes.push(format!(
+            "{what}: `previously: [{old}]` names a tag of group `{other}`; a tag cannot move to another group, so the entry does nothing here"
+        ));
+        return;
+    };
+    plan.notes.push(format!(
+        "{what}: `previously: [{old}]` names a tag of group `{other}`, which this plan deletes; a tag cannot move to another group: the delete is blocked"
+    ));
+    step.blocked.get_or_insert_with(|| Blocked {
+        reason: format!(
+            "{what} says `previously: [{old}]`, but `{old}` is in group `{other}`: WeCom cannot move a tag to another group, so this plan deletes it there (every customer who carries it loses it) and adds a new one"
+        ),
+        fix: format!(
+            "keep `{old}` in group `{other}` (rename it there with `previously`, which works within a group); or, to move it anyway, remove `{old}` from `previously` and review the delete"
+        ),
+    });
 }
 
 /// Note the deletes that look like something else: an owned tag deleted from a group

@@ -118,7 +118,7 @@ fn match_names(
     used: &mut [bool],
     result: &mut [Option<usize>],
     shadowed: &mut Vec<(usize, String)>,
-) {
+) -> Vec<usize> {
     let remote_ids = &names.ids;
     let by_name = names.by_bound();
     let wanted: std::collections::HashSet<&str> = wants.iter().map(|w| w.name).collect();
@@ -140,7 +140,34 @@ fn match_names(
         let Some(&r) = drifted_by_live.get(w.name) else {
             continue;
         };
-        if !used[r] && w.previously.iter().any(|p| p == names.bound[r]) {
+        // Unless tagsync itself already carried that old name over to this name on
+        // another item (a swap applied, its entries left in the file): then the console
+        // undid tagsync's rename, which is drift to put back, not a rename to accept.
+        let bound = names.bound[r];
+        if !used[r]
+            && w.previously.iter().any(|p| p == bound)
+            && !history.carried_out(bound, w.name, remote_ids[r])
+        {
+            used[r] = true;
+            result[wi] = Some(r);
+        }
+    }
+    // A rename cycle interrupted after its first half, as the history records it: the
+    // item went from one of this item's old names to a temporary name (`~~X`, or
+    // `~~tagsync-N` when `~~X` was taken), on its way here.
+    for (wi, w) in wants.iter().enumerate() {
+        if result[wi].is_some() || w.previously.is_empty() {
+            continue;
+        }
+        let on_its_way = (0..remote_ids.len()).find(|&r| {
+            !used[r]
+                && names.live[r].starts_with(TEMP_PREFIX)
+                && history
+                    .renamed
+                    .get(remote_ids[r])
+                    .is_some_and(|h| h.to == names.live[r] && w.previously.iter().any(|p| h.was(p)))
+        });
+        if let Some(r) = on_its_way {
             used[r] = true;
             result[wi] = Some(r);
         }
@@ -199,30 +226,59 @@ fn match_names(
             result[wi] = Some(r);
         }
     }
-    if names.bound == names.live {
-        return;
+    if names.bound != names.live {
+        // Under the names the corp shows now: an item renamed outside tagsync whose new name
+        // the file took up (the binding follows on the next apply).
+        let by_live: HashMap<&str, usize> = names
+            .live
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (*n, i))
+            .collect();
+        for (wi, w) in wants.iter().enumerate() {
+            if result[wi].is_some() {
+                continue;
+            }
+            let found = std::iter::once(w.name)
+                .chain(w.previously.iter().map(String::as_str))
+                .filter_map(|n| by_live.get(n).copied())
+                .find(|&r| !used[r]);
+            if let Some(r) = found {
+                used[r] = true;
+                result[wi] = Some(r);
+            }
+        }
     }
-    // Under the names the corp shows now: an item renamed outside tagsync whose new name
-    // the file took up (the binding follows on the next apply).
-    let by_live: HashMap<&str, usize> = names
-        .live
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (*n, i))
-        .collect();
+    // Still unmatched: an item tagsync renamed away from this name, itself unmatched. The
+    // file went back to the name (a reverted rename, or a swap interrupted and then
+    // reverted): rename it back, keeping its id and customers, rather than add a new
+    // item and delete the old one. The remote items so matched are returned, for notes.
+    let mut back = Vec::new();
     for (wi, w) in wants.iter().enumerate() {
         if result[wi].is_some() {
             continue;
         }
-        let found = std::iter::once(w.name)
-            .chain(w.previously.iter().map(String::as_str))
-            .filter_map(|n| by_live.get(n).copied())
-            .find(|&r| !used[r]);
-        if let Some(r) = found {
+        let renamed_away = (0..remote_ids.len()).find(|&r| {
+            !used[r]
+                && history.renamed.get(remote_ids[r]).is_some_and(|h| {
+                    (h.to == names.live[r] || h.to == names.bound[r]) && h.was(w.name)
+                })
+        });
+        if let Some(r) = renamed_away {
             used[r] = true;
             result[wi] = Some(r);
+            back.push(r);
         }
     }
+    back
+}
+
+/// The note on an item matched because tagsync renamed it away from the name the file
+/// gives again.
+fn back_note(what: &str, was: &str) -> String {
+    format!(
+        "{what} was renamed by tagsync from `{was}`, the name the file gives again: it is renamed back (same id, its customers kept), not deleted and made anew"
+    )
 }
 
 /// Whether the history says tagsync renamed `id` from one of `w`'s old names to its
@@ -304,7 +360,7 @@ pub fn match_all(
         bindings,
     );
     let mut shadowed = Vec::new();
-    match_names(
+    let back = match_names(
         &wants,
         &names,
         history,
@@ -312,6 +368,13 @@ pub fn match_all(
         &mut m.groups,
         &mut shadowed,
     );
+    for (di, r) in m.groups.iter().enumerate() {
+        if let Some(r) = r.filter(|r| back.contains(r)) {
+            let g = &remote.groups[r];
+            let what = format!("group `{}`", g.name);
+            m.notes.push(back_note(&what, &desired.groups[di].name));
+        }
+    }
     for (r, why) in shadowed.drain(..) {
         if !gused[r] {
             m.shadowed.insert(remote.groups[r].id.clone(), why);
@@ -385,7 +448,7 @@ pub fn match_all(
                 local[wi] = Some(usize::MAX);
             }
         }
-        match_names(
+        let back = match_names(
             &wants,
             &names,
             history,
@@ -393,6 +456,12 @@ pub fn match_all(
             &mut local,
             &mut shadowed,
         );
+        for (wi, l) in local.iter().enumerate() {
+            if let Some(t) = l.filter(|t| back.contains(t)) {
+                let what = format!("tag `{}` in group `{}`", rgroup.tags[t].name, rgroup.name);
+                m.notes.push(back_note(&what, &g.tags[wi].name));
+            }
+        }
         for (wi, l) in local.into_iter().enumerate() {
             if !pinned_elsewhere[wi] {
                 m.tags[di][wi] = l.map(|t| (rg, t));

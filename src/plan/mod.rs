@@ -171,4 +171,7 @@ pub(crate) mod testutil;
 mod tests;
 
 #[cfg(test)]
+mod tests_history;
+
+#[cfg(test)]
 mod props;

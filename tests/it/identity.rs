@@ -475,3 +475,86 @@ fn deleting_a_group_forgets_its_tags_ids_too() {
     assert!(ledger.owned.is_empty(), "{:?}", ledger.owned);
     assert!(ledger.bindings.is_empty(), "{:?}", ledger.bindings);
 }
+
+const SWAP: &str = "version: 1\ngroups:\n  - name: 渠道\n    tags:\n      - name: 展会\n        previously: [官网]\n      - 小程序\n      - name: 官网\n        previously: [展会]\n";
+
+/// Plan and apply `file`, then plan it again: nothing left, no delete ever sent.
+fn applies_without_delete(fx: &Fixture, cfg: &str, file: &str) -> String {
+    fx.write("tags.yaml", file);
+    let out = fx.run(&["plan", "-c", cfg, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let again = fx.run(&["plan", "-c", cfg, "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", both(&again));
+    assert_eq!(deletes(fx), 0, "no delete");
+    text(&out.stdout)
+}
+
+#[test]
+fn a_reverted_rename_pull_request_renames_the_tag_back() {
+    let (fx, cfg) = applied();
+    let id = id_of(&fx, "官网");
+    let renamed = FILE.replace("官网", "{name: 官方网站, previously: [官网]}");
+    applies_without_delete(&fx, &cfg, &renamed);
+    assert_eq!(id_of(&fx, "官方网站"), id);
+    // The pull request is reverted: the file says `官网` again, with no `previously`.
+    let stdout = applies_without_delete(&fx, &cfg, FILE);
+    assert!(
+        stdout.contains("was renamed by tagsync from `官网`"),
+        "{stdout}"
+    );
+    assert_eq!(id_of(&fx, "官网"), id, "same id, customers kept");
+}
+
+#[test]
+fn a_swap_stopped_half_way_and_then_reverted_renames_the_temporary_tag_back() {
+    let (fx, cfg) = applied();
+    let id = id_of(&fx, "官网");
+    // The swap's first half ran (官网 → ~~展会) and was recorded; the run then stopped.
+    console_edit(&fx, json!({"id": id, "name": "~~展会"}));
+    let path = fx.ledger_path();
+    let mut ledger: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("ledger")).expect("json");
+    ledger["renamed"][&id] = json!({"from": "官网", "to": "~~展会"});
+    ledger["bindings"][&id]["name"] = json!("~~展会");
+    std::fs::write(&path, ledger.to_string()).expect("write the ledger");
+    // Planned again with the swap, it resumes; reverted, it goes back: both keep the id.
+    fx.write("tags.yaml", SWAP);
+    let resumed = fx.run(&["plan", "-c", &cfg]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", both(&resumed));
+    assert!(
+        !text(&resumed.stdout).contains("delete"),
+        "{}",
+        both(&resumed)
+    );
+    applies_without_delete(&fx, &cfg, FILE);
+    assert_eq!(id_of(&fx, "官网"), id, "same id, customers kept");
+}
+
+#[test]
+fn a_console_swap_back_after_an_applied_swap_is_put_back_as_drift() {
+    let (fx, cfg) = applied();
+    let (a, b) = (id_of(&fx, "官网"), id_of(&fx, "展会"));
+    applies_without_delete(&fx, &cfg, SWAP);
+    assert_eq!(
+        (id_of(&fx, "展会"), id_of(&fx, "官网")),
+        (a.clone(), b.clone())
+    );
+    // An admin swaps the names back in the console; the file still holds the swap.
+    console_edit(&fx, json!({"id": a, "name": "临时"}));
+    console_edit(&fx, json!({"id": b, "name": "展会"}));
+    console_edit(&fx, json!({"id": a, "name": "官网"}));
+    let plan = fx.run(&["plan", "-c", &cfg, "--detailed-exitcode"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(2),
+        "drift is seen: {}",
+        both(&plan)
+    );
+    assert!(
+        text(&plan.stdout).contains("renamed outside tagsync"),
+        "{}",
+        both(&plan)
+    );
+    applies_without_delete(&fx, &cfg, SWAP);
+    assert_eq!((id_of(&fx, "展会"), id_of(&fx, "官网")), (a, b));
+}
