@@ -107,14 +107,27 @@ async fn adopt(args: &AdoptArgs) -> Result<Exit, CommandError> {
         }
     }
     // What the file lists: an adopted item it does not list is deleted by the next plan.
-    let file = crate::desired::load(&args.config).ok();
+    let file = crate::desired::load(&args.config);
+    if file.is_err() && args.config.exists() {
+        println!(
+            "  note: {} does not validate, so whether it lists these items was not checked; an item it does not list is deleted by the next `tagsync plan`",
+            for_terminal(&args.config.display().to_string())
+        );
+    }
     let mut new = 0;
     for item in &found {
+        // Already owned and bound: the binding is what tagsync last applied, the record
+        // that tells a console rename (drift, renamed back) from the file's own names.
+        // Re-binding it to the live name would turn that drift into a delete and an add.
+        if l.ledger.owned.contains(&item.id) && l.ledger.bindings.contains_key(&item.id) {
+            println!("adopted {} (already owned; its record kept)", item.label);
+            continue;
+        }
         let fresh = l.ledger.record_bound(&item.id, item.binding.clone());
         new += usize::from(fresh);
         let was = if fresh { "" } else { " (already owned)" };
         println!("adopted {}{was}", item.label);
-        if let Some(d) = &file
+        if let Ok(d) = &file
             && !lists(d, &l.snapshot, &item.id)
         {
             println!(
@@ -203,14 +216,18 @@ fn lists(d: &crate::desired::Desired, snap: &Snapshot, id: &str) -> bool {
                 .any(|dg| named(&g.name, &dg.name, &dg.previously));
         }
         if let Some(t) = g.tags.iter().find(|t| t.id == id) {
+            // A `managed: false` group is read-only with all its tags: nothing in it is
+            // deleted, listed or not.
             return d
                 .groups
                 .iter()
                 .filter(|dg| named(&g.name, &dg.name, &dg.previously))
                 .any(|dg| {
-                    dg.tags
-                        .iter()
-                        .any(|dt| named(&t.name, &dt.name, &dt.previously))
+                    !dg.managed
+                        || dg
+                            .tags
+                            .iter()
+                            .any(|dt| named(&t.name, &dt.name, &dt.previously))
                 });
         }
     }

@@ -558,3 +558,47 @@ fn a_console_swap_back_after_an_applied_swap_is_put_back_as_drift() {
     applies_without_delete(&fx, &cfg, SWAP);
     assert_eq!((id_of(&fx, "展会"), id_of(&fx, "官网")), (a, b));
 }
+
+#[test]
+fn adopting_again_keeps_the_record_that_tells_drift_from_the_files_names() {
+    let (fx, cfg) = applied();
+    let id = id_of(&fx, "官网");
+    console_edit(&fx, json!({"id": id, "name": "官方网站"}));
+    let group = channel(&fx).group_id.clone();
+    // A natural way to adopt a few more tags of an owned group.
+    let out = fx.run(&["adopt", &group, "--with-tags", "-c", &cfg]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("(already owned; its record kept)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("warning"), "{stdout}");
+    let plan = fx.run(&["plan", "-c", &cfg]);
+    assert!(
+        text(&plan.stdout).contains("renamed outside tagsync"),
+        "{}",
+        both(&plan)
+    );
+    assert!(!text(&plan.stdout).contains("delete"), "{}", both(&plan));
+}
+
+#[test]
+fn adopting_into_a_read_only_group_warns_of_no_delete_and_a_bad_file_is_said() {
+    let fx = Fixture::new();
+    let read_only =
+        "version: 1\ngroups:\n  - name: 客户等级\n    managed: false\n    tags: [VIP]\n";
+    fx.write("tags.yaml", read_only);
+    let out = fx.run(&["adopt", OURS_NORMAL]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(!text(&out.stdout).contains("warning"), "{}", both(&out));
+    fx.write("tags.yaml", "version: 1\ngroups: [oops\n");
+    let out = fx.run(&["adopt", OURS_VIP]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        text(&out.stdout)
+            .contains("does not validate, so whether it lists these items was not checked"),
+        "{}",
+        both(&out)
+    );
+}
