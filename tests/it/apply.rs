@@ -999,3 +999,45 @@ async fn an_unreachable_wecom_stops_the_apply_after_one_step() {
         "no write reached the emulator"
     );
 }
+
+/// Another app (here an admin) makes a group of the same name between the read and the
+/// add: WeCom merges the add into that group. The tags are ours, the group is not, and
+/// the report says so.
+#[tokio::test]
+async fn an_add_merged_into_a_group_made_meanwhile_does_not_claim_that_group() {
+    let mut env = env(Vec::new()).await;
+    let d = desired(
+        "version: 1\ngroups:\n  - name: 新组\n    tags: [N1]\n  - name: 另组\n    tags: [M1]\n",
+    );
+    let options = PlanOptions::default();
+    let plan = env.plan(&d, &options).await;
+    assert_eq!(plan.calls(), 2, "{plan:#?}");
+    common::add_as_admin(&env.emu, "新组", "别人的").await;
+    let report = env.apply_plan(&plan, &d, &options).await;
+    assert_eq!(report.counts.applied, 2, "{report}");
+    let text = report.to_string();
+    assert!(
+        text.contains("group `新组` already existed when the add arrived"),
+        "{text}"
+    );
+    let groups = env.emu.dump();
+    let theirs = groups
+        .iter()
+        .find(|g| g.group_name == "新组")
+        .expect("新组");
+    let ours = groups
+        .iter()
+        .find(|g| g.group_name == "另组")
+        .expect("另组");
+    let n1 = theirs
+        .tag
+        .iter()
+        .find(|t| t.name == "N1")
+        .expect("N1 went in");
+    assert!(!env.ledger.owned.contains(&theirs.group_id), "not claimed");
+    assert!(env.ledger.owned.contains(&n1.id), "the tag made is ours");
+    assert!(
+        env.ledger.owned.contains(&ours.group_id),
+        "a group really made is ours"
+    );
+}
