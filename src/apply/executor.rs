@@ -249,6 +249,7 @@ pub async fn execute(
     let mut running: JoinSet<Done> = JoinSet::new();
     let mut task_step: HashMap<tokio::task::Id, usize> = HashMap::new();
     let mut error: Option<String> = None;
+    let mut made_groups: Vec<(usize, String)> = Vec::new();
     // Set once a step finds WeCom unreachable: nothing more is sent (a circuit breaker),
     // so a dead server ends the run within one call's retries, not one per step.
     let mut down: Option<String> = None;
@@ -329,6 +330,9 @@ pub async fn execute(
                     down.get_or_insert_with(|| why.clone());
                 }
                 record_created(ledger, &step.kind, &done);
+                if let Some((gid, _)) = &done.group {
+                    made_groups.push((id, gid.clone()));
+                }
                 if !done.unsettled {
                     ledger.pending.retain(|p| p.step != id);
                 }
@@ -404,6 +408,7 @@ pub async fn execute(
         steps,
         error,
         verify: None,
+        made_groups,
     }
 }
 
@@ -452,6 +457,7 @@ fn unsent(
         steps,
         error,
         verify: None,
+        made_groups: Vec::new(),
     }
 }
 

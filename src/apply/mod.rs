@@ -133,7 +133,22 @@ pub async fn apply(
     let mut report = execute(plan, client, ledger, ledger_path, opts).await;
     if !report.refused && !plan.is_empty() && report.error.is_none() {
         let before = ledger.bindings.clone();
-        report.verify = Some(verify::verify(client, desired, ledger, plan_options).await);
+        let made = std::mem::take(&mut report.made_groups);
+        let (result, notes) = verify::verify(client, desired, ledger, plan_options, &made).await;
+        report.verify = Some(result);
+        for (step, note) in notes {
+            if let Some(StepStatus::Applied { note: n }) = report
+                .steps
+                .iter_mut()
+                .find(|o| o.step_id == step)
+                .map(|o| &mut o.status)
+            {
+                *n = Some(match n.take() {
+                    Some(earlier) => format!("{earlier}; {note}"),
+                    None => note,
+                });
+            }
+        }
         if ledger.bindings != before
             && let Some(path) = ledger_path
             && let Err(e) = ledger.save(path)

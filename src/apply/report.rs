@@ -141,6 +141,9 @@ pub struct ApplyReport {
     /// The re-read after the last step (absent when nothing was sent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify: Option<VerifyResult>,
+    /// The groups this run made, by the step that made them: checked by the verify.
+    #[serde(skip)]
+    pub made_groups: Vec<(usize, String)>,
 }
 
 impl ApplyReport {
@@ -152,6 +155,7 @@ impl ApplyReport {
             counts: Counts::default(),
             error: None,
             verify: None,
+            made_groups: Vec::new(),
         }
     }
 

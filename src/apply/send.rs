@@ -93,29 +93,7 @@ async fn add(client: &Client, mut req: wire::AddTagRequest, scope: &Scope) -> Do
         let lost = match client.add_in(scope.family(), &req).await {
             Ok(group) => {
                 if req.group_id.is_none() {
-                    match merged_into_existing(client, &group, scope).await {
-                        Ok(false) => {
-                            done.group = Some((group.group_id.clone(), group.group_name.clone()));
-                        }
-                        Ok(true) => {
-                            done.note = Some(format!(
-                                "group `{}` already existed when the add arrived (made by another app or in the admin console since the corp was read): WeCom put the new tags into it; the tags are recorded as owned, the group is not",
-                                crate::sanitize::for_terminal(&group.group_name)
-                            ))
-                        }
-                        // Unknown: most likely made here (the race is seconds wide), so
-                        // recorded, as before the check; should it be another app's,
-                        // WeCom refuses tagsync's edits of it, and the note says how to
-                        // let it go.
-                        Err(e) => {
-                            done.group = Some((group.group_id.clone(), group.group_name.clone()));
-                            done.note = Some(format!(
-                                "group `{}` was made, but re-reading it to check that it is new failed ({e}); it is recorded as owned (`tagsync disown {}` if another app made it)",
-                                crate::sanitize::for_terminal(&group.group_name),
-                                crate::sanitize::for_terminal(&group.group_id)
-                            ));
-                        }
-                    }
+                    done.group = Some((group.group_id.clone(), group.group_name.clone()));
                 }
                 done.home = Some(group.group_id);
                 done.tags.extend(
@@ -198,30 +176,6 @@ async fn add(client: &Client, mut req: wire::AddTagRequest, scope: &Scope) -> Do
     )));
     done.unsettled = true;
     done
-}
-
-/// Whether an add of a new group by name landed in a group that already existed: WeCom
-/// merges an add into the group of that name (spec: add_corp_tag), so when another app
-/// (or an admin) made the group between the read and the add, the answer names that
-/// group. It then holds tags other than the ones just made (a group is never empty).
-/// One list call per new group.
-async fn merged_into_existing(
-    client: &Client,
-    answer: &wire::TagGroup,
-    scope: &Scope,
-) -> Result<bool, ClientError> {
-    let req = wire::TagListRequest {
-        strategy_id: scope.strategy_id(),
-        tag_id: Vec::new(),
-        group_id: vec![answer.group_id.clone()],
-    };
-    let now = client.list_in(scope.family(), &req).await?;
-    let made: std::collections::HashSet<&str> = answer.tag.iter().map(|t| t.id.as_str()).collect();
-    Ok(now
-        .iter()
-        .filter(|g| g.group_id == answer.group_id)
-        .flat_map(|g| &g.tag)
-        .any(|t| !t.deleted && !made.contains(t.id.as_str())))
 }
 
 /// The group an add went into, as it is now: by id, or (a new group) by name.

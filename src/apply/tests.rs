@@ -102,6 +102,7 @@ fn report(steps: Vec<StepOutcome>, verify: Option<VerifyResult>) -> ApplyReport 
         steps,
         error: None,
         verify,
+        made_groups: Vec::new(),
     }
 }
 

@@ -66,27 +66,66 @@ pub fn replan(
 
 /// Re-read the corp and confirm a fresh plan is empty. When it is, every owned item the
 /// file lists is bound to its name in the ledger (in memory: the caller saves).
+///
+/// `made` are the groups this run made (step, group id). A new group is added by name,
+/// and WeCom puts the tags into an existing group of that name: if another app or an
+/// admin made the group between the read and the add, the answer named their group, and
+/// it was recorded as owned. Such a group holds tags this app does not own (a group is
+/// never empty); it is let go here, its tags made by this run kept, and the returned
+/// notes (step, note) say so. The re-read is the verify's own: no extra call.
 pub async fn verify(
     client: &Client,
     desired: &Desired,
     ledger: &mut Ledger,
     options: &PlanOptions,
-) -> VerifyResult {
+    made: &[(usize, String)],
+) -> (VerifyResult, Vec<(usize, String)>) {
     let read = super::rule_groups_to_read(desired);
     match client.snapshot_with(read.as_ref()).await {
-        Err(e) => VerifyResult::ReadFailed {
-            error: e.to_string(),
-        },
+        Err(e) => (
+            VerifyResult::ReadFailed {
+                error: e.to_string(),
+            },
+            Vec::new(),
+        ),
         Ok(remote) => {
+            let notes = let_go_merged(&remote, ledger, made);
             let (p, bindings) = plan::plan_with_ledger(desired, &remote, ledger, options);
             let result = verdict(p);
             if result == VerifyResult::Converged {
                 ledger.record(plan::scopes::listed_rule_group_ids(desired, &remote));
                 ledger.bind_all(bindings);
             }
-            result
+            (result, notes)
         }
     }
+}
+
+/// The groups of `made` that hold tags this app does not own: forgotten by the ledger
+/// (their tags stay owned), with a note each.
+fn let_go_merged(
+    remote: &Snapshot,
+    ledger: &mut Ledger,
+    made: &[(usize, String)],
+) -> Vec<(usize, String)> {
+    let mut notes = Vec::new();
+    for (step, gid) in made {
+        let Some(g) = remote.groups.iter().find(|g| g.id == *gid) else {
+            continue;
+        };
+        if g.tags.iter().all(|t| ledger.owned.contains(&t.id)) {
+            continue;
+        }
+        ledger.forget([gid.as_str()]);
+        notes.push((
+            *step,
+            format!(
+                "group `{}` already existed when the add arrived (made by another app or in the admin console since the corp was read): WeCom put the new tags into it; they are recorded as owned, the group is not",
+                for_terminal(&g.name)
+            ),
+        ));
+    }
+    notes
 }
 
 /// [`verify`] on a snapshot already read.

@@ -780,6 +780,7 @@ fn every_apply_report_field_is_documented_in_the_readme() {
         steps,
         error: Some("cannot write the ledger".into()),
         verify: Some(VerifyResult::Converged),
+        made_groups: Vec::new(),
     };
     let s = scenarios().into_iter().next().expect("a scenario");
     let doc = render::json::render_applied(&plan_of(&s), &ctx(&s), &report);
