@@ -349,6 +349,7 @@ mod tests {
             verify: Some(VerifyResult::Remaining {
                 steps: vec!["rename a tag".repeat(100); 50],
             }),
+            made_groups: Vec::new(),
         }
     }
 
