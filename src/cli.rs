@@ -162,6 +162,9 @@ another API base (https; plain http only on loopback), e.g. the emulator
 TAGSYNC_RATE_SHARE
 the percentage (1 to 100, default 80) of WeCom's 10,000 calls a minute per API tagsync may use
 .TP
+TAGSYNC_RETRY_BACKOFF_MS
+the retry delays MIN,MAX,LIMIT in milliseconds: the first backoff, the largest, the floor after errcode 45009 (default 250,8000,5000; shorten them only against the emulator)
+.TP
 NO_COLOR
 no colour in the text output
 .TP

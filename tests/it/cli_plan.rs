@@ -679,19 +679,42 @@ fn man_prints_exit_codes_and_environment_and_writes_one_page_per_command() {
 
 #[test]
 fn help_describes_every_option_and_the_environment_and_hides_its_values() {
-    for cmd in ["plan", "apply", "export", "adopt", "disown"] {
+    let help_of = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
-            .args([cmd, "--help"])
+            .args(args)
+            .arg("--help")
             .env("WECOM_API_BASE", "http://127.0.0.1:9/secret-path")
             .output()
             .expect("run");
         let help = text(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{help}");
+        help
+    };
+    // Every variable the client reads is in the Environment section of every command
+    // that reaches a corp.
+    let tuning = [
+        tagsync::remote::ENV_RATE_SHARE,
+        tagsync::remote::ENV_RETRY_BACKOFF_MS,
+    ];
+    for cmd in [
+        &["plan"][..],
+        &["apply"],
+        &["export"],
+        &["adopt"],
+        &["disown"],
+        &["ledger", "rebind"],
+    ] {
+        let help = help_of(cmd);
+        let cmd = cmd.join(" ");
         for needle in [
+            "\nEnvironment:\n",
             "WECOM_CORP_ID",
             "WECOM_CORP_SECRET",
             "[env: WECOM_API_BASE]",
-        ] {
+        ]
+        .into_iter()
+        .chain(tuning)
+        {
             assert!(help.contains(needle), "{cmd}: {needle} missing:\n{help}");
         }
         assert!(
@@ -710,6 +733,27 @@ fn help_describes_every_option_and_the_environment_and_hides_its_values() {
                 "{help}"
             );
         }
+    }
+    for cmd in [&["watch"][..], &["fleet", "plan"], &["fleet", "apply"]] {
+        let help = help_of(cmd);
+        let section = help
+            .split("\nEnvironment:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{cmd:?}: no Environment section:\n{help}"));
+        for needle in tuning {
+            assert!(
+                section.contains(needle),
+                "{cmd:?}: {needle} missing:\n{help}"
+            );
+        }
+    }
+    let mut man = Command::new(env!("CARGO_BIN_EXE_tagsync"));
+    let man = text(&man.arg("man").output().expect("run").stdout);
+    for needle in tuning {
+        assert!(
+            man.contains(&format!(".TP\n{needle}\n")),
+            "tagsync.1: {needle}"
+        );
     }
     // An error's usage line is the command's, whatever the environment holds.
     let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
