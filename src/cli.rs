@@ -72,8 +72,8 @@ pub enum Command {
     Schema,
     /// Print the man page (roff), e.g. `tagsync man > /usr/local/share/man/man1/tagsync.1`.
     Man {
-        /// Write tagsync.1 and one page per command (tagsync-plan.1, …) into this
-        /// directory instead of printing tagsync.1.
+        /// Write tagsync.1 and one page per command, nested ones included (tagsync-plan.1,
+        /// tagsync-fleet-plan.1, …), into this directory instead of printing tagsync.1.
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
@@ -84,7 +84,6 @@ pub enum Command {
     },
 }
 
-/// Run a parsed command line. Diagnostics and errors go to stderr, results to stdout.
 /// A line to print after clap's usage error, where the error alone leaves a newcomer
 /// stuck: `tagsync apply` with no plan file (a Terraform user's habit).
 pub fn usage_tip(e: &clap::Error) -> Option<&'static str> {
@@ -100,6 +99,7 @@ pub fn usage_tip(e: &clap::Error) -> Option<&'static str> {
     )
 }
 
+/// Run a parsed command line. Diagnostics and errors go to stderr, results to stdout.
 pub fn run(cli: Cli) -> Exit {
     init_logging(cli.verbose);
     match cli.command {
@@ -131,7 +131,6 @@ pub fn run(cli: Cli) -> Exit {
     }
 }
 
-/// Write generated text to stdout; a reader that went away (`| head`) is not an error.
 /// Sections the generated page lacks: what the exit codes and variables mean.
 const MAN_EXTRA: &str = r#".SH "EXIT STATUS"
 .TP
@@ -163,6 +162,9 @@ another API base (https; plain http only on loopback), e.g. the emulator
 TAGSYNC_RATE_SHARE
 the percentage (1 to 100, default 80) of WeCom's 10,000 calls a minute per API tagsync may use
 .TP
+TAGSYNC_RETRY_BACKOFF_MS
+the retry delays MIN,MAX,LIMIT in milliseconds: the first backoff, the largest, the floor after errcode 45009 (default 250,8000,5000; shorten them only against the emulator)
+.TP
 NO_COLOR
 no colour in the text output
 .TP
@@ -172,16 +174,18 @@ log filter (logs go to stderr)
 .TP
 \&.tagsync/ledger\-CORP.json
 beside the desired file: the ids tagsync created (its ownership ledger); commit it with the file
-.SH "SEE ALSO"
-tagsync\-plan(1), tagsync\-apply(1), tagsync\-validate(1), tagsync\-export(1), tagsync\-adopt(1), tagsync\-disown(1), tagsync\-ledger(1), tagsync\-emulator(1) (written by tagsync man \-\-dir DIR)
 "#;
 
 /// `tagsync man`: the main page with exit codes, environment and files; with `--dir`,
-/// that page and one per command.
+/// that page and one page per command, nested ones included (tagsync-fleet-plan.1), each
+/// with a SEE ALSO that names only pages written beside it.
 fn man(dir: Option<&Path>) -> Exit {
     use clap::CommandFactory;
-    // No `help` command on the page: `--dir` writes no tagsync-help(1).
-    let cmd = Cli::command().disable_help_subcommand(true);
+    // No `help` command at any level: `--dir` writes no tagsync-help(1) or
+    // tagsync-fleet-help(1), so no page may name one. Built, so that every nested command
+    // knows its page name (`tagsync-fleet-plan`) and its usage (`tagsync fleet plan`).
+    let mut cmd = without_help(Cli::command());
+    cmd.build();
     let main_page = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
         let man = clap_mangen::Man::new(cmd.clone());
         man.render_title(w)?;
@@ -191,6 +195,12 @@ fn man(dir: Option<&Path>) -> Exit {
         man.render_options_section(w)?;
         man.render_subcommands_section(w)?;
         w.write_all(MAN_EXTRA.as_bytes())?;
+        let pages: Vec<String> = pages_below(&cmd).collect();
+        writeln!(
+            w,
+            ".SH \"SEE ALSO\"\n{} (written by tagsync man \\-\\-dir DIR)",
+            roff_list(&pages)
+        )?;
         man.render_version_section(w)
     };
     let Some(dir) = dir else {
@@ -208,19 +218,7 @@ fn man(dir: Option<&Path>) -> Exit {
         let mut page = Vec::new();
         main_page(&mut page)?;
         std::fs::write(dir.join("tagsync.1"), &page)?;
-        let mut n = 1;
-        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
-            let name = format!("tagsync-{}", sub.get_name());
-            let mut page = Vec::new();
-            let sub = sub
-                .clone()
-                .display_name(name.clone())
-                .bin_name(format!("tagsync {}", sub.get_name()));
-            clap_mangen::Man::new(sub).render(&mut page)?;
-            std::fs::write(dir.join(format!("{name}.1")), &page)?;
-            n += 1;
-        }
-        Ok(n)
+        Ok(1 + write_pages_below(&cmd, dir)?)
     };
     match write_all() {
         Ok(n) => {
@@ -237,6 +235,56 @@ fn man(dir: Option<&Path>) -> Exit {
     }
 }
 
+fn without_help(cmd: clap::Command) -> clap::Command {
+    cmd.disable_help_subcommand(true)
+        .mut_subcommands(without_help)
+}
+
+/// The commands directly below `cmd` that get a page.
+fn shown(cmd: &clap::Command) -> impl Iterator<Item = &clap::Command> {
+    cmd.get_subcommands().filter(|s| !s.is_hide_set())
+}
+
+/// The page name of a built command: `tagsync-fleet-plan`.
+fn page_name(cmd: &clap::Command) -> &str {
+    cmd.get_display_name().unwrap_or_else(|| cmd.get_name())
+}
+
+/// The pages of the commands directly below `cmd`.
+fn pages_below(cmd: &clap::Command) -> impl Iterator<Item = String> {
+    shown(cmd).map(|s| page_name(s).to_string())
+}
+
+/// `a(1), b(1)` in roff (a `-` is written `\-`).
+fn roff_list(pages: &[String]) -> String {
+    pages
+        .iter()
+        .map(|p| format!("{}(1)", p.replace('-', "\\-")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Writes a page for every command below `cmd`, at any depth; returns how many. Each
+/// page ends with SEE ALSO: the page of the command above it and those below it.
+fn write_pages_below(cmd: &clap::Command, dir: &Path) -> std::io::Result<usize> {
+    use std::io::Write;
+    let mut n = 0;
+    for sub in shown(cmd) {
+        let mut page = Vec::new();
+        // The footer names tagsync, not the command (`fleet 0.1.0`).
+        clap_mangen::Man::new(sub.clone())
+            .source(format!("tagsync {}", env!("CARGO_PKG_VERSION")))
+            .render(&mut page)?;
+        let mut see_also = vec![page_name(cmd).to_string()];
+        see_also.extend(pages_below(sub));
+        writeln!(page, ".SH \"SEE ALSO\"\n{}", roff_list(&see_also))?;
+        std::fs::write(dir.join(format!("{}.1", page_name(sub))), &page)?;
+        n += 1 + write_pages_below(sub, dir)?;
+    }
+    Ok(n)
+}
+
+/// Write generated text to stdout; a reader that went away (`| head`) is not an error.
 fn write_stdout(bytes: &[u8], what: &str) -> Exit {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();

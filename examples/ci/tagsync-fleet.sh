@@ -10,9 +10,13 @@
 #   TAGSYNC_SHARD        K/N, this job's shard (default: GitLab's CI_NODE_INDEX/CI_NODE_TOTAL
 #                        under `parallel:`, else the whole fleet)
 #   TAGSYNC_FLEET_OUT    where the JSON goes                   (default: tagsync-fleet.json)
-#   TAGSYNC_SECRETS_JSON optional: a JSON object of secrets (GitHub: `toJSON(secrets)`);
-#                        each becomes an environment variable of tagsync only, so the
-#                        fleet file's `secret_env` names resolve. Never printed.
+#   TAGSYNC_SECRETS_JSON optional: a JSON object of secrets (GitHub: `toJSON(secrets)`,
+#                        every secret of the repository, for a fleet too large to list
+#                        its variables in the step's env); each becomes an environment
+#                        variable of tagsync only, so the fleet file's `secret_env` names
+#                        resolve. Never printed. Variables already in the environment
+#                        (the narrower way: the step's env lists each secret) reach
+#                        tagsync as they are.
 #   WECOM_API_BASE       optional: the API base of corps the fleet file gives none
 #   TAGSYNC_LEDGER_OUT   optional, for apply: a directory this shard's corps' ledgers are
 #                        copied to (only theirs, so the shards' copies never overlap: a

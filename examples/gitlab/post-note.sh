@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Posts BODY_FILE as the merge request's one tagsync note: the note that starts with the
-# hidden marker (`<!-- tagsync-plan -->`, or MARKER) is edited in place, or created the
-# first time.
+# Posts BODY_FILE as the merge request's one tagsync note: the note by the token's own
+# user that starts with the hidden marker (`<!-- tagsync-plan -->`, or MARKER) is edited
+# in place, or created the first time. A note by anyone else is never edited, even one
+# that starts with the marker (a reviewer quoting the plan).
 # Needs curl, jq and tagsync-api.sh beside this script.
 #
 # Environment (GitLab CI sets the CI_ ones in a merge request pipeline):
@@ -10,6 +11,8 @@
 #   BODY_FILE      the note (default: tagsync-plan.md, written by tagsync-pr.sh)
 #   MARKER         the hidden first line that finds the note (default: the plan's;
 #                  '<!-- tagsync-fleet -->' for the fleet's)
+#   COMMENT_AUTHOR the username whose note is edited (default: the token's user, as
+#                  GET /user says: a project access token's bot user)
 # Prints `note=<created|updated> <id>`.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../ci source=tagsync-api.sh
@@ -25,8 +28,19 @@ if [ ! -s "$body" ]; then
 fi
 api_init "${CI_API_V4_URL:?set CI_API_V4_URL}" "PRIVATE-TOKEN: ${GITLAB_TOKEN:?set GITLAB_TOKEN}"
 
-id=$(api_find "$notes?sort=asc&order_by=created_at" \
-  "select(.body // \"\" | startswith(\"$marker\")) | .id")
+author=${COMMENT_AUTHOR:-}
+if [ -z "$author" ]; then
+  api_need GET user
+  author=$(jq -r '.username // empty' "$api_answer")
+  if [ -z "$author" ]; then
+    echo "tagsync: GET /user named no username; set COMMENT_AUTHOR to the token's user" >&2
+    exit 1
+  fi
+fi
+
+# Through the environment, so no value can change the jq program.
+id=$(TAGSYNC_AUTHOR=$author TAGSYNC_MARKER=$marker api_find "$notes?sort=asc&order_by=created_at" \
+  'select(.author.username == env.TAGSYNC_AUTHOR and (.body // "" | startswith(env.TAGSYNC_MARKER))) | .id')
 payload=$(api_body "$body")
 if [ -n "$id" ]; then
   api_need PUT "$notes/$id" "$payload"

@@ -36,6 +36,10 @@ Environment:
                        a third-party app instead of WECOM_CORP_SECRET
   TAGSYNC_RATE_SHARE   percent of WeCom's 10,000 calls a minute per API tagsync may use
                        (default 80; lower it when other apps call the tag API too)
+  TAGSYNC_RETRY_BACKOFF_MS
+                       retry delays MIN,MAX,LIMIT in ms: first backoff, largest, floor
+                       after errcode 45009 (default 250,8000,5000; shorten only for the
+                       emulator)
   NO_COLOR             no colour in the text output
   RUST_LOG             the log filter (logs go to stderr)";
 
@@ -154,6 +158,7 @@ pub struct DisownArgs {
 pub enum LedgerCommand {
     /// Accept the secret this run uses as the ledger's app (after its secret was
     /// rotated): first checks that the secret may edit an item tagsync created.
+    #[command(after_help = REMOTE_ENV)]
     Rebind(RebindArgs),
 }
 
@@ -224,7 +229,8 @@ Environment:
   WECOM_CALLBACK_TOKEN     the callback URL's Token (admin console: the app's API receiving settings)
   WECOM_CALLBACK_AES_KEY   its EncodingAESKey (43 characters)
   TAGSYNC_TRIGGER_TOKEN    sent as `Authorization: Bearer …` to --trigger-url, when set
-  WECOM_CORP_ID, WECOM_CORP_SECRET, WECOM_API_BASE: as for `tagsync plan`";
+  WECOM_CORP_ID, WECOM_CORP_SECRET, WECOM_API_BASE, TAGSYNC_RATE_SHARE,
+  TAGSYNC_RETRY_BACKOFF_MS, NO_COLOR, RUST_LOG: as for `tagsync plan`";
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {

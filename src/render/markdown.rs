@@ -6,9 +6,10 @@
 //! Layout: the hidden [`MARKER`] line (CI finds its own comment by it and edits it
 //! instead of adding another), a title, the summary table, blocked steps (visible, with
 //! reason and fix), then above the fold in order of importance: every item deleted for
-//! good (with the consequence), what was changed outside tagsync and is put back, the
-//! renames; notes, the unmanaged line, then every step and the file-level diff inside
-//! `<details>`. Only adds and moves are seen only there. When the plan touches more than
+//! good (with the consequence), what was changed outside tagsync and is to be put back
+//! (the apply report says when it was), the renames; notes, the unmanaged line, then
+//! every step and the file-level diff inside `<details>`. Only adds and moves are seen
+//! only there. When the plan touches more than
 //! [`SECTIONS_FROM`] groups, the steps inside the details read group by group: one
 //! heading per group (the delete, which spans groups, under its own), each step keeping
 //! its number. Every string from the corp or the file is escaped with
@@ -159,7 +160,7 @@ fn top(plan: &Plan, ctx: &Context<'_>, cap: usize, esc: &dyn Fn(&str) -> String)
         let _ = writeln!(head);
     }
     // Above the fold, in order of what matters: what is destroyed, what was changed
-    // outside tagsync and is put back, what is renamed. Only adds and moves wait for the
+    // outside tagsync and is to be put back, what is renamed. Only adds and moves wait for the
     // details.
     let gone = destroyed(plan, esc);
     if !gone.is_empty() {
@@ -186,7 +187,7 @@ fn top(plan: &Plan, ctx: &Context<'_>, cap: usize, esc: &dyn Fn(&str) -> String)
     if !drift.is_empty() {
         let _ = writeln!(
             head,
-            "**Changed outside tagsync, put back** ({}):\n",
+            "**Changed outside tagsync, to be put back** ({}):\n",
             drift.len()
         );
         budgeted(&mut head, drift.into_iter(), cap / 10, "change", ctx);

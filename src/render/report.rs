@@ -113,6 +113,9 @@ pub fn text(report: &ApplyReport, plan: &Plan, ctx: &Context<'_>) -> String {
     out
 }
 
+/// Ends the line of an applied step that undid a change made outside tagsync.
+const PUT_BACK: &str = " — put back (it had been changed outside tagsync)";
+
 /// The report's share of a CI comment, in characters: with the plan before it (at most
 /// [`super::markdown::MAX_CHARS`]) the comment stays within GitHub's 65,536 characters.
 pub const MARKDOWN_MAX_CHARS: usize = 5_000;
@@ -186,8 +189,19 @@ pub fn markdown_capped(report: &ApplyReport, plan: &Plan, ctx: &Context<'_>, cap
             })
             .collect()
     };
-    let applied: Vec<String> = of(|s| matches!(s, StepStatus::Applied { .. }))
-        .map(|(head, _)| format!("- {head}\n"))
+    // The plan above says what is to be put back; here it has been.
+    let applied: Vec<String> = report
+        .steps
+        .iter()
+        .filter(|s| matches!(s.status, StepStatus::Applied { .. }))
+        .map(|s| {
+            let back = plan.steps.get(s.step_id).is_some_and(|p| p.drift);
+            format!(
+                "- {}{}\n",
+                headline(plan, s.step_id, ctx, &esc),
+                if back { PUT_BACK } else { "" }
+            )
+        })
         .collect();
 
     let sections = [

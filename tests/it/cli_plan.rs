@@ -605,34 +605,116 @@ fn man_prints_exit_codes_and_environment_and_writes_one_page_per_command() {
         plan.contains("allow\\-delete"),
         "the plan page lists its options"
     );
-    // Every page the main page refers to was written.
-    let main = std::fs::read_to_string(dir.path().join("tagsync.1")).expect("page");
-    for name in main.split("tagsync\\-").skip(1) {
-        let Some((cmd, _)) = name.split_once("(1)") else {
-            continue;
-        };
-        if cmd.chars().all(|c| c.is_ascii_lowercase()) {
-            let page = dir.path().join(format!("tagsync-{cmd}.1"));
-            assert!(page.exists(), "tagsync.1 refers to {cmd}(1), not written");
+    // Every page names only pages that were written (SUBCOMMANDS and SEE ALSO), and every
+    // page but tagsync.1 is named by another: nested commands get pages too.
+    let pages: std::collections::BTreeMap<String, String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| {
+            let path = e.expect("entry").path();
+            let name = path
+                .file_stem()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            let page = std::fs::read_to_string(&path).expect("page");
+            // roff writes `-` as `\-`.
+            (name, page.replace("\\-", "-"))
+        })
+        .collect();
+    let mut named = std::collections::BTreeSet::new();
+    for (name, page) in &pages {
+        for (at, _) in page.match_indices("tagsync") {
+            let rest = &page[at..];
+            let len = rest
+                .find(|c: char| !(c.is_ascii_lowercase() || c == '-'))
+                .unwrap_or(rest.len());
+            if rest[len..].starts_with("(1)") {
+                let target = &rest[..len];
+                assert!(
+                    pages.contains_key(target),
+                    "{name}.1 refers to {target}(1), which was not written"
+                );
+                if target != name {
+                    named.insert(target.to_string());
+                }
+            }
         }
     }
+    for name in pages.keys().filter(|n| *n != "tagsync") {
+        assert!(named.contains(name), "no page refers to {name}(1)");
+    }
+    for name in [
+        "tagsync-fleet-plan",
+        "tagsync-ledger-rebind",
+        "tagsync-watch",
+    ] {
+        assert!(
+            pages.contains_key(name),
+            "{name}.1 is missing: {:?}",
+            pages.keys()
+        );
+    }
+    assert!(
+        !pages.keys().any(|n| n.ends_with("-help")),
+        "no page for clap's help command: {:?}",
+        pages.keys()
+    );
+    let see_also = pages["tagsync"]
+        .split(".SH \"SEE ALSO\"")
+        .nth(1)
+        .expect("tagsync.1 has SEE ALSO");
+    for cmd in ["watch", "fleet", "ledger", "plan"] {
+        assert!(
+            see_also.contains(&format!("tagsync-{cmd}(1)")),
+            "{cmd}: {see_also}"
+        );
+    }
+    let fleet_plan = &pages["tagsync-fleet-plan"];
+    assert!(fleet_plan.contains("--shard"), "{fleet_plan}");
+    assert!(
+        fleet_plan.contains("tagsync fleet plan"),
+        "its usage: {fleet_plan}"
+    );
 }
 
 #[test]
 fn help_describes_every_option_and_the_environment_and_hides_its_values() {
-    for cmd in ["plan", "apply", "export", "adopt", "disown"] {
+    let help_of = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))
-            .args([cmd, "--help"])
+            .args(args)
+            .arg("--help")
             .env("WECOM_API_BASE", "http://127.0.0.1:9/secret-path")
             .output()
             .expect("run");
         let help = text(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{help}");
+        help
+    };
+    // Every variable the client reads is in the Environment section of every command
+    // that reaches a corp.
+    let tuning = [
+        tagsync::remote::ENV_RATE_SHARE,
+        tagsync::remote::ENV_RETRY_BACKOFF_MS,
+    ];
+    for cmd in [
+        &["plan"][..],
+        &["apply"],
+        &["export"],
+        &["adopt"],
+        &["disown"],
+        &["ledger", "rebind"],
+    ] {
+        let help = help_of(cmd);
+        let cmd = cmd.join(" ");
         for needle in [
+            "\nEnvironment:\n",
             "WECOM_CORP_ID",
             "WECOM_CORP_SECRET",
             "[env: WECOM_API_BASE]",
-        ] {
+        ]
+        .into_iter()
+        .chain(tuning)
+        {
             assert!(help.contains(needle), "{cmd}: {needle} missing:\n{help}");
         }
         assert!(
@@ -651,6 +733,27 @@ fn help_describes_every_option_and_the_environment_and_hides_its_values() {
                 "{help}"
             );
         }
+    }
+    for cmd in [&["watch"][..], &["fleet", "plan"], &["fleet", "apply"]] {
+        let help = help_of(cmd);
+        let section = help
+            .split("\nEnvironment:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{cmd:?}: no Environment section:\n{help}"));
+        for needle in tuning {
+            assert!(
+                section.contains(needle),
+                "{cmd:?}: {needle} missing:\n{help}"
+            );
+        }
+    }
+    let mut man = Command::new(env!("CARGO_BIN_EXE_tagsync"));
+    let man = text(&man.arg("man").output().expect("run").stdout);
+    for needle in tuning {
+        assert!(
+            man.contains(&format!(".TP\n{needle}\n")),
+            "tagsync.1: {needle}"
+        );
     }
     // An error's usage line is the command's, whatever the environment holds.
     let out = Command::new(env!("CARGO_BIN_EXE_tagsync"))

@@ -65,9 +65,26 @@ fn a_console_rename_of_an_owned_tag_is_applied_as_one_edit_back() {
     let stdout = text(&plan.stdout);
     assert!(stdout.contains("renamed outside tagsync"), "{stdout}");
     assert!(!stdout.contains("delete"), "{stdout}");
+    // The PR comment (and the drift issue) says what is to be done, not that it was; the
+    // apply report below it says it was done.
+    let comment = text(&fx.run(&["plan", "-c", &cfg, "--format", "markdown"]).stdout);
+    assert!(
+        comment.contains("**Changed outside tagsync, to be put back** (1):"),
+        "{comment}"
+    );
+    assert!(!comment.contains("put back (it had been"), "{comment}");
     let writes = fx.writes();
-    let out = fx.run(&["plan", "-c", &cfg, "--apply"]);
+    let out = fx.run(&["plan", "-c", &cfg, "--apply", "--format", "markdown"]);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let report = text(&out.stdout);
+    let report = report
+        .split("### Apply complete")
+        .nth(1)
+        .unwrap_or_else(|| panic!("an apply report: {report}"));
+    assert!(
+        report.contains("官方网站 → 官网 — put back (it had been changed outside tagsync)"),
+        "{report}"
+    );
     assert_eq!(fx.writes(), writes + 1, "one edit");
     assert_eq!(deletes(&fx), 0);
     assert_eq!(id_of(&fx, "官网"), id, "same id, customers kept");

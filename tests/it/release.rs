@@ -634,7 +634,18 @@ fn the_pre_commit_hooks_validate_each_desired_file() {
     let hooks = yaml(".pre-commit-hooks.yaml");
     let hooks = hooks.as_array().expect("a list");
     let ids: Vec<&str> = hooks.iter().filter_map(|h| h["id"].as_str()).collect();
-    assert_eq!(ids, ["tagsync-validate", "tagsync-validate-system"]);
+    assert_eq!(
+        ids,
+        [
+            "tagsync-validate",
+            "tagsync-validate-system",
+            "tagsync-fleet-validate",
+            "tagsync-fleet-validate-system"
+        ]
+    );
+    let (fleet_hooks, hooks): (Vec<_>, Vec<_>) = hooks
+        .iter()
+        .partition(|h| h["id"].as_str().is_some_and(|id| id.contains("fleet")));
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::create_dir_all(dir.path().join("infra")).expect("mkdir");
     std::fs::copy(
@@ -656,22 +667,19 @@ fn the_pre_commit_hooks_validate_each_desired_file() {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    fleet_hooks_validate_the_fleet(&fleet_hooks, &path);
     for hook in hooks {
         let entry = hook["entry"].as_str().expect("entry");
-        let files = hook["files"].as_str().expect("files");
-        // pre-commit's `files` is a Python regex; this one is also a POSIX ERE.
-        for (name, matches) in [
-            ("tags.yaml", true),
-            ("infra/tags.yml", true),
-            ("other.yaml", false),
-            ("mytags.yaml", false),
-        ] {
-            let out = Command::new("bash")
-                .args(["-c", "[[ $1 =~ $2 ]]", "-", name, files])
-                .output()
-                .expect("bash");
-            assert_eq!(out.status.success(), matches, "{files} on {name}");
-        }
+        files_match(
+            hook,
+            &[
+                ("tags.yaml", true),
+                ("infra/tags.yml", true),
+                ("other.yaml", false),
+                ("mytags.yaml", false),
+                ("fleet.yaml", false),
+            ],
+        );
         // pre-commit runs `ENTRY FILE…` from the repository's root.
         let hook_run = |files: &[&str]| {
             Command::new("bash")
@@ -690,5 +698,81 @@ fn the_pre_commit_hooks_validate_each_desired_file() {
         let out = hook_run(&["infra/tags.yaml", "tags.yaml"]);
         assert_eq!(out.status.code(), Some(1), "{}", both(&out));
         assert!(both(&out).contains("infra/tags.yaml"), "{}", both(&out));
+    }
+}
+
+/// The hook's `files` matches each name that should, and only those. pre-commit reads it
+/// as a Python regex; these are also POSIX EREs, which bash's `=~` matches.
+fn files_match(hook: &serde_json::Value, cases: &[(&str, bool)]) {
+    let files = hook["files"].as_str().expect("files");
+    for (name, matches) in cases {
+        let out = Command::new("bash")
+            .args(["-c", "[[ $1 =~ $2 ]]", "-", name, files])
+            .output()
+            .expect("bash");
+        assert_eq!(out.status.success(), *matches, "{files} on {name}");
+    }
+}
+
+/// The fleet hooks run once, with no file names (`pass_filenames: false`), in a copy of
+/// examples/fleet: clean, then with a corp's file broken.
+fn fleet_hooks_validate_the_fleet(hooks: &[&serde_json::Value], path: &str) {
+    assert_eq!(hooks.len(), 2);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
+    std::fs::create_dir_all(dir.path().join("corps")).expect("mkdir");
+    for f in [
+        "fleet.yaml",
+        "base.yaml",
+        "corps/acme.yaml",
+        "corps/initech.yaml",
+    ] {
+        std::fs::copy(from.join(f), dir.path().join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
+    for hook in hooks {
+        assert_eq!(hook["pass_filenames"], false, "{hook}");
+        files_match(
+            hook,
+            &[
+                ("fleet.yaml", true),
+                ("base.yml", true),
+                ("corps/acme.yaml", true),
+                ("infra/corps/acme.yaml", true),
+                ("tags.yaml", false),
+                ("myfleet.yaml", false),
+                ("corps/acme.json", false),
+            ],
+        );
+        let args: Vec<&str> = hook["args"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .map(|a| a.as_str().expect("an argument"))
+            .collect();
+        let entry = hook["entry"].as_str().expect("entry");
+        let run = || {
+            Command::new("bash")
+                .arg("-c")
+                .arg(format!("{entry} \"$@\""))
+                .arg("-")
+                .args(&args)
+                .current_dir(dir.path())
+                .env("PATH", path)
+                .env("NO_COLOR", "1")
+                .output()
+                .expect("run the hook")
+        };
+        let out = run();
+        assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+        let good = std::fs::read(dir.path().join("corps/acme.yaml")).expect("read");
+        std::fs::write(
+            dir.path().join("corps/acme.yaml"),
+            "version: 1\ngroups:\n  - name: G\n    tag: [a]\n",
+        )
+        .expect("write");
+        let out = run();
+        assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+        assert!(both(&out).contains("corps/acme.yaml"), "{}", both(&out));
+        std::fs::write(dir.path().join("corps/acme.yaml"), good).expect("write");
     }
 }

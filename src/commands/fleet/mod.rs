@@ -42,7 +42,8 @@ Environment:
   the variables the fleet file names (secret_env, permanent_code_env, …)
   WECOM_API_BASE       the API base of corps the fleet file gives none (--api-base wins)
   TAGSYNC_RATE_SHARE   percent of WeCom's 10,000 calls a minute per API each corp's run may use
-  NO_COLOR, RUST_LOG   as for `tagsync plan`";
+  TAGSYNC_RETRY_BACKOFF_MS, NO_COLOR, RUST_LOG
+                       as for `tagsync plan`";
 
 #[derive(Debug, Subcommand)]
 pub enum FleetCommand {

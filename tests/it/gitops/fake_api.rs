@@ -2,7 +2,10 @@
 //! example scripts call: pull request comments, issues and labels (GitHub, at `/`), merge
 //! request notes and issues (GitLab, at `/api/v4`). It checks the token, pages lists
 //! (`per_page`, `page`) and refuses bodies over GitHub's 65,536 characters, as the real
-//! ones do. Every request is logged as `METHOD path`.
+//! ones do. Each token acts as a user: a comment records who wrote it, and `GET /user`
+//! answers as the real APIs do (GitHub refuses it to the workflow's `GITHUB_TOKEN`, an
+//! installation token whose comments are by `github-actions[bot]`). Every request is
+//! logged as `METHOD path`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,8 +17,17 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+/// A workflow's `GITHUB_TOKEN`: writes as [`ACTIONS_BOT`], may not read `/user`.
 pub const GITHUB_TOKEN: &str = "gh-test-token";
+/// A personal access token of [`PAT_USER`].
+pub const GITHUB_PAT: &str = "gh-pat-token";
 pub const GITLAB_TOKEN: &str = "gl-test-token";
+pub const ACTIONS_BOT: &str = "github-actions[bot]";
+pub const PAT_USER: &str = "tagsync-bot";
+/// The bot user of a GitLab project access token.
+pub const GITLAB_BOT: &str = "project_42_bot";
+/// Who wrote the seeded comments: a person on the pull request.
+pub const REVIEWER: &str = "a-reviewer";
 /// GitHub's limit on a comment or issue body, in characters.
 pub const BODY_LIMIT: usize = 65_536;
 
@@ -25,6 +37,8 @@ pub struct Comment {
     pub id: u64,
     /// The issue, pull or merge request number.
     pub on: u64,
+    /// Who wrote it (the login, or GitLab's username).
+    pub user: String,
     pub body: String,
 }
 
@@ -54,12 +68,18 @@ impl Store {
         self.next_id
     }
 
-    /// Seed a comment that is not tagsync's.
+    /// Seed a comment by [`REVIEWER`].
     pub fn add_comment(&mut self, on: u64, body: &str) {
+        self.add_comment_by(on, REVIEWER, body);
+    }
+
+    /// Seed a comment by `user`.
+    pub fn add_comment_by(&mut self, on: u64, user: &str, body: &str) {
         let id = self.id();
         self.comments.push(Comment {
             id,
             on,
+            user: user.into(),
             body: body.into(),
         });
     }
@@ -118,17 +138,20 @@ async fn handle(
             .collect();
     lock(&s).requests.push(format!("{method} {}", uri.path()));
     let parts: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
-    let gitlab = parts.starts_with(&["api", "v4", "projects"]) && parts.len() > 4;
+    let gitlab = parts.starts_with(&["api", "v4"]);
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let allowed = if gitlab {
-        header("private-token") == Some(GITLAB_TOKEN)
+    let user = if gitlab {
+        header("private-token").and_then(|t| (t == GITLAB_TOKEN).then_some(GITLAB_BOT))
     } else {
-        header("authorization") == Some(&format!("Bearer {GITHUB_TOKEN}"))
+        match header("authorization").and_then(|a| a.strip_prefix("Bearer ")) {
+            Some(GITHUB_TOKEN) => Some(ACTIONS_BOT),
+            Some(GITHUB_PAT) => Some(PAT_USER),
+            _ => None,
+        }
     };
-    let answer = if !allowed {
-        Err(error(StatusCode::UNAUTHORIZED, "Bad credentials"))
-    } else {
-        parse(&body).and_then(|body| route(&s, &method, &parts, gitlab, &q, &body))
+    let answer = match user {
+        None => Err(error(StatusCode::UNAUTHORIZED, "Bad credentials")),
+        Some(user) => parse(&body).and_then(|body| route(&s, &method, &parts, user, &q, &body)),
     };
     match answer {
         Ok((status, v)) => (status, axum::Json(v)).into_response(),
@@ -154,16 +177,24 @@ fn route(
     s: &Shared,
     method: &Method,
     parts: &[&str],
-    gitlab: bool,
+    user: &str,
     q: &HashMap<String, String>,
     body: &Value,
 ) -> Answer {
-    if gitlab {
-        gitlab_api(s, method, &parts[4..], q, body)
-    } else if parts.first() == Some(&"repos") && parts.len() > 3 {
-        github_api(s, method, &parts[3..], q, body)
-    } else {
-        Err(not_found())
+    match (method.as_str(), parts) {
+        ("GET", ["user"]) if user == ACTIONS_BOT => Err(error(
+            StatusCode::FORBIDDEN,
+            "Resource not accessible by integration",
+        )),
+        ("GET", ["user"]) => Ok((StatusCode::OK, json!({ "login": user }))),
+        ("GET", ["api", "v4", "user"]) => Ok((StatusCode::OK, json!({ "username": user }))),
+        (_, ["api", "v4", "projects", _, rest @ ..]) if !rest.is_empty() => {
+            gitlab_api(s, method, rest, user, q, body)
+        }
+        (_, ["repos", _, _, rest @ ..]) if !rest.is_empty() => {
+            github_api(s, method, rest, user, q, body)
+        }
+        _ => Err(not_found()),
     }
 }
 
@@ -248,10 +279,17 @@ fn list_comments(
     Ok((StatusCode::OK, page(list, q)))
 }
 
-fn add_comment(st: &mut Store, on: u64, body: &Value, render: fn(&Comment) -> Value) -> Answer {
+fn add_comment(
+    st: &mut Store,
+    on: u64,
+    user: &str,
+    body: &Value,
+    render: fn(&Comment) -> Value,
+) -> Answer {
     let c = Comment {
         id: st.id(),
         on,
+        user: user.into(),
         body: text(body, "body")?,
     };
     let v = render(&c);
@@ -259,6 +297,8 @@ fn add_comment(st: &mut Store, on: u64, body: &Value, render: fn(&Comment) -> Va
     Ok((StatusCode::CREATED, v))
 }
 
+/// Anyone's comment may be edited, as on GitHub by a token with write access: that a
+/// script edits only its own is for the scripts to see to, and the tests to check.
 fn edit_comment(st: &mut Store, id: u64, body: &Value, render: fn(&Comment) -> Value) -> Answer {
     let text = text(body, "body")?;
     let c = st
@@ -335,6 +375,7 @@ fn github_api(
     s: &Shared,
     method: &Method,
     rest: &[&str],
+    user: &str,
     q: &HashMap<String, String>,
     body: &Value,
 ) -> Answer {
@@ -342,7 +383,7 @@ fn github_api(
     let st = &mut *st;
     match (method.as_str(), rest) {
         ("GET", ["issues", n, "comments"]) => list_comments(st, n, q, gh_comment),
-        ("POST", ["issues", n, "comments"]) => add_comment(st, number(n)?, body, gh_comment),
+        ("POST", ["issues", n, "comments"]) => add_comment(st, number(n)?, user, body, gh_comment),
         ("PATCH", ["issues", "comments", id]) => edit_comment(st, number(id)?, body, gh_comment),
         ("GET", ["issues"]) => Ok((StatusCode::OK, list_issues(st, q, "open", gh_issue))),
         ("POST", ["issues"]) => {
@@ -379,6 +420,7 @@ fn gitlab_api(
     s: &Shared,
     method: &Method,
     rest: &[&str],
+    user: &str,
     q: &HashMap<String, String>,
     body: &Value,
 ) -> Answer {
@@ -387,7 +429,7 @@ fn gitlab_api(
     match (method.as_str(), rest) {
         ("GET", ["merge_requests", n, "notes"]) => list_comments(st, n, q, gl_note),
         ("POST", ["merge_requests" | "issues", n, "notes"]) => {
-            add_comment(st, number(n)?, body, gl_note)
+            add_comment(st, number(n)?, user, body, gl_note)
         }
         ("PUT", ["merge_requests", _, "notes", id]) => edit_comment(st, number(id)?, body, gl_note),
         ("GET", ["issues"]) => Ok((StatusCode::OK, list_issues(st, q, "opened", gl_issue))),
@@ -411,6 +453,7 @@ fn gitlab_api(
 fn gh_comment(c: &Comment) -> Value {
     json!({
         "id": c.id,
+        "user": { "login": c.user, "type": if c.user.ends_with("[bot]") { "Bot" } else { "User" } },
         "body": c.body,
         "html_url": format!("https://github.example/pull/{}#issuecomment-{}", c.on, c.id),
     })
@@ -432,7 +475,7 @@ fn gh_issue(i: &Issue) -> Value {
 }
 
 fn gl_note(c: &Comment) -> Value {
-    json!({ "id": c.id, "body": c.body, "system": false })
+    json!({ "id": c.id, "author": { "username": c.user }, "body": c.body, "system": false })
 }
 
 fn gl_issue(i: &Issue) -> Value {

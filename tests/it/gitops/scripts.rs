@@ -536,6 +536,65 @@ pub(super) fn github_comment_is_created_once_then_updated_in_place() {
 }
 
 #[test]
+pub(super) fn github_comment_edits_only_a_comment_by_the_tokens_own_user() {
+    use fake_api::{ACTIONS_BOT, GITHUB_PAT, PAT_USER, REVIEWER};
+    let kit = Kit::new(Platform::GitHub);
+    let quoted = format!("{MARKER}\nquoted by a reviewer, who starts with the marker");
+    let by_pat = format!("{MARKER}\nan older plan, posted with a personal token");
+    {
+        let mut st = lock(&kit.api);
+        st.add_comment_by(7, REVIEWER, &quoted);
+        st.add_comment_by(7, PAT_USER, &by_pat);
+    }
+    let body_of = |user: &str| -> Vec<String> {
+        lock(&kit.api)
+            .comments_on(7)
+            .iter()
+            .filter(|c| c.user == user)
+            .map(|c| c.body.clone())
+            .collect()
+    };
+    let post = |env: &[(&str, &str)], expect: &str| {
+        let mut env = env.to_vec();
+        env.push(("PR_NUMBER", "7"));
+        let out = kit.script("post-comment.sh", &env);
+        assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+        assert!(
+            text(&out.stdout).starts_with(&format!("comment={expect} ")),
+            "{}",
+            both(&out)
+        );
+    };
+    // The workflow's GITHUB_TOKEN may not read /user: its comments are by
+    // github-actions[bot], which has none here yet.
+    kit.write("tagsync-plan.md", &format!("{MARKER}\nfirst plan\n"));
+    post(&[], "created");
+    assert_eq!(body_of(ACTIONS_BOT), [kit.read("tagsync-plan.md")]);
+    kit.write("tagsync-plan.md", &format!("{MARKER}\nsecond plan\n"));
+    post(&[], "updated");
+    assert_eq!(body_of(ACTIONS_BOT), [kit.read("tagsync-plan.md")]);
+    assert_eq!(body_of(PAT_USER), [by_pat]);
+    // A personal token's user, as GET /user names it, edits its own comment.
+    kit.write("tagsync-plan.md", &format!("{MARKER}\nthird plan\n"));
+    post(&[("GITHUB_TOKEN", GITHUB_PAT)], "updated");
+    assert_eq!(body_of(PAT_USER), [kit.read("tagsync-plan.md")]);
+    assert!(body_of(ACTIONS_BOT)[0].contains("second plan"));
+    // COMMENT_AUTHOR names the author instead (a GitHub App's token, APP[bot]).
+    kit.write("tagsync-plan.md", &format!("{MARKER}\nfourth plan\n"));
+    post(&[("COMMENT_AUTHOR", ACTIONS_BOT)], "updated");
+    assert!(body_of(ACTIONS_BOT)[0].contains("fourth plan"));
+    // Whatever happened, the reviewer's comment is as written.
+    assert_eq!(body_of(REVIEWER), [quoted]);
+    let st = lock(&kit.api);
+    assert_eq!(st.comments_on(7).len(), 3);
+    assert!(
+        st.requests.iter().any(|r| r == "GET /user"),
+        "{:?}",
+        st.requests
+    );
+}
+
+#[test]
 pub(super) fn github_comment_errors_name_the_problem() {
     let kit = Kit::new(Platform::GitHub);
     kit.write("tagsync-plan.md", &format!("{MARKER}\nplan\n"));
@@ -573,6 +632,9 @@ pub(super) fn gitlab_note_is_created_once_then_updated_in_place() {
             st.add_comment(3, &format!("added {i} commits"));
         }
     }
+    // A reviewer's note that quotes the plan from its first line is never edited.
+    let quoted = format!("{MARKER}\nquoted by a reviewer");
+    lock(&kit.api).add_comment(3, &quoted);
     let env = [("CI_MERGE_REQUEST_IID", "3")];
     let (out, _) = pr(&kit, CHANGED);
     assert_eq!(out.status.code(), Some(0), "{}", both(&out));
@@ -597,12 +659,16 @@ pub(super) fn gitlab_note_is_created_once_then_updated_in_place() {
     let ours: Vec<_> = st
         .comments_on(3)
         .into_iter()
-        .filter(|c| c.body.starts_with(MARKER))
+        .filter(|c| c.user == fake_api::GITLAB_BOT)
         .collect();
     assert_eq!(ours.len(), 1, "one note");
     assert_eq!(ours[0].body, kit.read("tagsync-plan.md"));
     assert!(ours[0].body.contains("**Blocked:**"));
-    assert_eq!(st.comments_on(3).len(), 106);
+    assert_eq!(st.comments_on(3).len(), 107);
+    assert!(
+        st.comments_on(3).iter().any(|c| c.body == quoted),
+        "the reviewer's note is as written"
+    );
 }
 
 // ---- drift-issue.sh -------------------------------------------------------------------

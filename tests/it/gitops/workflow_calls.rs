@@ -412,3 +412,73 @@ pub(super) fn every_script_of_the_kit_is_called_by_a_workflow() {
         }
     }
 }
+
+/// Every value of a key ending in `_env` in `v`: the variables a fleet file names.
+fn env_names(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v.as_str() {
+                    Some(name) if k.ends_with("_env") => {
+                        out.insert(name.to_string());
+                    }
+                    _ => env_names(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| env_names(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+pub(super) fn the_github_fleet_workflows_pass_only_the_secrets_the_fleet_file_names() {
+    let mut wanted = std::collections::BTreeSet::new();
+    env_names(&yaml("examples/fleet/fleet.yaml"), &mut wanted);
+    assert!(wanted.len() >= 4, "{wanted:?}");
+    for w in [
+        "examples/github/tagsync-fleet.yml",
+        "examples/github/tagsync-fleet-apply.yml",
+    ] {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(w))
+            .expect("workflow");
+        // The YAML, less its comments (which may name the alternative).
+        let code: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .collect();
+        assert!(
+            !code.iter().any(|l| l.contains("toJSON(secrets)")),
+            "{w}: every repository secret reaches a step"
+        );
+        let workflow = yaml(w);
+        let mut steps = workflow["jobs"]
+            .as_object()
+            .expect("jobs")
+            .values()
+            .flat_map(|j| j["steps"].as_array().into_iter().flatten())
+            .filter(|s| s["run"] == "bash ci/tagsync-fleet.sh");
+        let step = steps.next().unwrap_or_else(|| panic!("{w}: no shard step"));
+        assert!(steps.next().is_none(), "{w}: one shard step");
+        let mut passed = std::collections::BTreeSet::new();
+        for (k, v) in step["env"].as_object().expect("env") {
+            if let Some(name) = v
+                .as_str()
+                .and_then(|v| v.strip_prefix("${{ secrets."))
+                .and_then(|v| v.strip_suffix(" }}"))
+            {
+                assert_eq!(k, name, "{w}: the variable is named as its secret");
+                passed.insert(name.to_string());
+            }
+        }
+        assert_eq!(passed, wanted, "{w}: the secrets the step passes");
+        // Nowhere else in the workflow does a secret appear.
+        assert_eq!(
+            code.iter()
+                .map(|l| l.matches("secrets.").count())
+                .sum::<usize>(),
+            wanted.len(),
+            "{w}: a secret outside the shard step"
+        );
+    }
+}
