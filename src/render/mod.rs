@@ -335,7 +335,7 @@ pub fn unmanaged_line(plan: &Plan, esc: &dyn Fn(&str) -> String) -> Option<Strin
             .map(|t| format!("{} / {}", esc(&t.group), esc(&t.name))),
     );
     Some(format!(
-        "Unmanaged (not in the file, not created by tagsync; left alone): {} tag{} — {}",
+        "Unmanaged (not in the file and not tagsync's to change; left alone): {} tag{} — {}",
         u.tag_count,
         plural(u.tag_count),
         name_list(names.drain(..))
