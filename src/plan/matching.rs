@@ -155,18 +155,21 @@ fn match_names(
     // A rename cycle interrupted after its first half, as the history records it: the
     // item went from one of this item's old names to a temporary name (`~~X`, or
     // `~~tagsync-N` when `~~X` was taken), on its way here.
+    // Each unmatched remote item tagsync renamed (the record still names it as it is),
+    // under every name it had before: what the two history phases look up, built once
+    // (a scan per desired item would be quadratic in a large group).
+    let was_named = former_names(names, history, used);
     for (wi, w) in wants.iter().enumerate() {
         if result[wi].is_some() || w.previously.is_empty() {
             continue;
         }
-        let on_its_way = (0..remote_ids.len()).find(|&r| {
-            !used[r]
-                && names.live[r].starts_with(TEMP_PREFIX)
-                && history
-                    .renamed
-                    .get(remote_ids[r])
-                    .is_some_and(|h| h.to == names.live[r] && w.previously.iter().any(|p| h.was(p)))
-        });
+        let on_its_way = w
+            .previously
+            .iter()
+            .filter_map(|p| was_named.get(p.as_str()))
+            .flatten()
+            .copied()
+            .find(|&r| !used[r] && names.live[r].starts_with(TEMP_PREFIX));
         if let Some(r) = on_its_way {
             used[r] = true;
             result[wi] = Some(r);
@@ -258,12 +261,9 @@ fn match_names(
         if result[wi].is_some() {
             continue;
         }
-        let renamed_away = (0..remote_ids.len()).find(|&r| {
-            !used[r]
-                && history.renamed.get(remote_ids[r]).is_some_and(|h| {
-                    (h.to == names.live[r] || h.to == names.bound[r]) && h.was(w.name)
-                })
-        });
+        let renamed_away = was_named
+            .get(w.name)
+            .and_then(|rs| rs.iter().copied().find(|&r| !used[r]));
         if let Some(r) = renamed_away {
             used[r] = true;
             result[wi] = Some(r);
@@ -271,6 +271,35 @@ fn match_names(
         }
     }
     back
+}
+
+/// Remote items of `names` not yet `used` whose rename record is current (its `to` is
+/// the name the item has, or is bound to), by each name the record says it had before;
+/// in remote order.
+fn former_names<'a>(
+    names: &Names<'a>,
+    history: &'a History,
+    used: &[bool],
+) -> HashMap<&'a str, Vec<usize>> {
+    let mut by: HashMap<&str, Vec<usize>> = HashMap::new();
+    if history.renamed.is_empty() {
+        return by;
+    }
+    for r in (0..names.ids.len()).filter(|&r| !used[r]) {
+        let Some(h) = history.renamed.get(names.ids[r]) else {
+            continue;
+        };
+        if h.to != names.live[r] && h.to != names.bound[r] {
+            continue;
+        }
+        for former in std::iter::once(&h.from).chain(&h.via) {
+            let at = by.entry(former.as_str()).or_default();
+            if !at.contains(&r) {
+                at.push(r);
+            }
+        }
+    }
+    by
 }
 
 /// The note on an item matched because tagsync renamed it away from the name the file
