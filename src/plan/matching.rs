@@ -179,9 +179,19 @@ fn match_names(
         if result[wi].is_some() {
             continue;
         }
-        // A rename cycle interrupted after its temporary rename left `~~name`.
+        // A rename cycle interrupted after its temporary rename left `~~name`. When the
+        // history records where that item came from, the history decides (above, and in
+        // `undone_renames`): the name alone is only for a record lost to a kill.
         let temp = temp_name(w.name);
-        let resume = (!wanted.contains(temp.as_str())).then_some(temp);
+        let recorded = |t: &str| {
+            by_name.get(t).is_some_and(|&r| {
+                history
+                    .renamed
+                    .get(remote_ids[r])
+                    .is_some_and(|h| h.to == names.live[r] || h.to == names.bound[r])
+            })
+        };
+        let resume = (!wanted.contains(temp.as_str()) && !recorded(&temp)).then_some(temp);
         // The item of this name got it from tagsync renaming one of the old names: the
         // rename is done; it is this item's, and no other item's old name takes it.
         if let Some(&r) = by_name.get(w.name)
@@ -217,6 +227,18 @@ fn match_names(
                 ),
             ));
         }
+    }
+    // Renames undone: an item tagsync renamed away from this name goes back to it when
+    // the file no longer wants the name the item has now, or when the item that wants
+    // that name goes back to an old name of its own (a chain of renames reverted, each
+    // link back in place). Before names alone decide, which would give each name to the
+    // item that holds it now. A cycle (an applied swap) is never undone this way: a file
+    // that keeps a swap and drops its `previously` entries looks the same.
+    let mut back = Vec::new();
+    for (wi, r) in undone_renames(wants, names, &was_named, used, result) {
+        used[r] = true;
+        result[wi] = Some(r);
+        back.push(r);
     }
     for (wi, w) in wants.iter().enumerate() {
         if result[wi].is_some() {
@@ -256,7 +278,6 @@ fn match_names(
     // file went back to the name (a reverted rename, or a swap interrupted and then
     // reverted): rename it back, keeping its id and customers, rather than add a new
     // item and delete the old one. The remote items so matched are returned, for notes.
-    let mut back = Vec::new();
     for (wi, w) in wants.iter().enumerate() {
         if result[wi].is_some() {
             continue;
@@ -271,6 +292,77 @@ fn match_names(
         }
     }
     back
+}
+
+/// The (desired item, remote item) pairs of renames to undo: the remote item was renamed
+/// by tagsync away from the desired item's name, and the name it has now is either not
+/// wanted by the file or wanted by an item that itself goes back (recursively; a cycle
+/// never qualifies). Items already matched take no part.
+fn undone_renames(
+    wants: &[Want<'_>],
+    names: &Names<'_>,
+    was_named: &HashMap<&str, Vec<usize>>,
+    used: &[bool],
+    result: &[Option<usize>],
+) -> Vec<(usize, usize)> {
+    if was_named.is_empty() {
+        return Vec::new();
+    }
+    // Each unmatched desired item's candidate: the first free item renamed away from
+    // its name.
+    let claim: Vec<Option<usize>> = wants
+        .iter()
+        .enumerate()
+        .map(|(wi, w)| {
+            if result[wi].is_some() {
+                return None;
+            }
+            was_named
+                .get(w.name)
+                .and_then(|rs| rs.iter().copied().find(|&r| !used[r]))
+        })
+        .collect();
+    let wanted_by: HashMap<&str, usize> = wants
+        .iter()
+        .enumerate()
+        .map(|(wi, w)| (w.name, wi))
+        .collect();
+    let mut valid = vec![false; wants.len()];
+    // A fixpoint: each round validates claims whose item's present name is free (no
+    // desired item wants it, or the one that does goes back too).
+    loop {
+        let mut changed = false;
+        for wi in 0..wants.len() {
+            let Some(r) = claim[wi].filter(|_| !valid[wi]) else {
+                continue;
+            };
+            let free = match wanted_by.get(names.bound[r]) {
+                None => true,
+                // The item that wants the name is matched already (to another item:
+                // this one is free), or goes back to an old name of its own.
+                Some(&other) => {
+                    other != wi
+                        && (result[other].is_some() || (valid[other] && claim[other] != Some(r)))
+                }
+            };
+            if free {
+                valid[wi] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for wi in (0..wants.len()).filter(|&wi| valid[wi]) {
+        if let Some(r) = claim[wi]
+            && !out.iter().any(|&(_, taken)| taken == r)
+        {
+            out.push((wi, r));
+        }
+    }
+    out
 }
 
 /// Remote items of `names` not yet `used` whose rename record is current (its `to` is

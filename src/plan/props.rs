@@ -685,6 +685,7 @@ fn check_resume(c: &Case, p: &Plan, opts: &PlanOptions) -> Result<(), TestCaseEr
         history: history_of(&first.steps),
         ..opts.clone()
     };
+    check_revert(c, &half, &owned, &resume_opts, k)?;
     let p2 = plan(&c.desired, &half, &owned, &resume_opts);
     prop_assert!(!p2.blocked(), "resume blocked after {} steps: {:#?}", k, p2);
     let out = simulate(&half, &p2, &owned)
@@ -702,6 +703,70 @@ fn check_resume(c: &Case, p: &Plan, opts: &PlanOptions) -> Result<(), TestCaseEr
         k,
         again
     );
+    Ok(())
+}
+
+/// The apply stopped after `k` steps and the file was reverted (to the corp as it was):
+/// every item of the start still there is kept, never deleted, unless its old name is
+/// now another item's (then names alone decide). The history is what tells.
+fn check_revert(
+    c: &Case,
+    half: &Snapshot,
+    owned: &Owned,
+    opts: &PlanOptions,
+    k: usize,
+) -> Result<(), TestCaseError> {
+    let reverted = crate::plan::export(&c.corp, &c.owned);
+    let p = plan(&reverted, half, owned, opts);
+    let deleted: Vec<&str> = p
+        .steps
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StepKind::Delete { groups, tags } => Some(
+                groups
+                    .iter()
+                    .map(|g| g.id.as_str())
+                    .chain(tags.iter().map(|t| t.id.as_str()))
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    for g0 in &c.corp.groups {
+        let Some(g) = half.groups.iter().find(|g| g.id == g0.id) else {
+            continue;
+        };
+        let name_taken = |n: &str| half.groups.iter().any(|o| o.id != g.id && o.name == n);
+        if !name_taken(&g0.name) {
+            prop_assert!(
+                !deleted.contains(&g.id.as_str()),
+                "revert after {} steps deletes group {} (was `{}`, now `{}`): {:#?}",
+                k,
+                g.id,
+                g0.name,
+                g.name,
+                p
+            );
+        }
+        for t0 in &g0.tags {
+            let Some(t) = g.tags.iter().find(|t| t.id == t0.id) else {
+                continue;
+            };
+            let taken = g.tags.iter().any(|o| o.id != t.id && o.name == t0.name);
+            if !taken && !name_taken(&g0.name) {
+                prop_assert!(
+                    !deleted.contains(&t.id.as_str()),
+                    "revert after {} steps deletes tag {} (was `{}`, now `{}`): {:#?}",
+                    k,
+                    t.id,
+                    t0.name,
+                    t.name,
+                    p
+                );
+            }
+        }
+    }
     Ok(())
 }
 
