@@ -85,6 +85,15 @@ pub struct Renamed {
     /// Absent in ledgers written before it was kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
+    /// When the last of these renames was recorded, as a count over the whole history
+    /// (1 the first): of two items that left one name, the later left it last. 0 in
+    /// ledgers written before it was kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub seq: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Renamed {
@@ -124,12 +133,14 @@ impl History {
         };
         // Back where it started: nothing between is worth keeping.
         let via = if from == to { Vec::new() } else { via };
+        let seq = self.renamed.values().map(|r| r.seq).max().unwrap_or(0) + 1;
         self.renamed.insert(
             id.to_string(),
             Renamed {
                 from,
                 to: to.to_string(),
                 via,
+                seq,
             },
         );
     }

@@ -158,7 +158,7 @@ fn match_names(
     // Each unmatched remote item tagsync renamed (the record still names it as it is),
     // under every name it had before: what the two history phases look up, built once
     // (a scan per desired item would be quadratic in a large group).
-    let was_named = former_names(names, history, used);
+    let was_named = former_names(names, history);
     for (wi, w) in wants.iter().enumerate() {
         if result[wi].is_some() || w.previously.is_empty() {
             continue;
@@ -166,9 +166,7 @@ fn match_names(
         let on_its_way = w
             .previously
             .iter()
-            .filter_map(|p| was_named.get(p.as_str()))
-            .flatten()
-            .copied()
+            .filter_map(|p| was_named.get(p.as_str()).copied())
             .find(|&r| !used[r] && names.live[r].starts_with(TEMP_PREFIX));
         if let Some(r) = on_its_way {
             used[r] = true;
@@ -282,9 +280,7 @@ fn match_names(
         if result[wi].is_some() {
             continue;
         }
-        let renamed_away = was_named
-            .get(w.name)
-            .and_then(|rs| rs.iter().copied().find(|&r| !used[r]));
+        let renamed_away = was_named.get(w.name).copied().filter(|&r| !used[r]);
         if let Some(r) = renamed_away {
             used[r] = true;
             result[wi] = Some(r);
@@ -301,7 +297,7 @@ fn match_names(
 fn undone_renames(
     wants: &[Want<'_>],
     names: &Names<'_>,
-    was_named: &HashMap<&str, Vec<usize>>,
+    was_named: &HashMap<&str, usize>,
     used: &[bool],
     result: &[Option<usize>],
 ) -> Vec<(usize, usize)> {
@@ -317,9 +313,7 @@ fn undone_renames(
             if result[wi].is_some() {
                 return None;
             }
-            was_named
-                .get(w.name)
-                .and_then(|rs| rs.iter().copied().find(|&r| !used[r]))
+            was_named.get(w.name).copied().filter(|&r| !used[r])
         })
         .collect();
     let wanted_by: HashMap<&str, usize> = wants
@@ -365,19 +359,18 @@ fn undone_renames(
     out
 }
 
-/// Remote items of `names` not yet `used` whose rename record is current (its `to` is
-/// the name the item has, or is bound to), by each name the record says it had before;
-/// in remote order.
-fn former_names<'a>(
-    names: &Names<'a>,
-    history: &'a History,
-    used: &[bool],
-) -> HashMap<&'a str, Vec<usize>> {
-    let mut by: HashMap<&str, Vec<usize>> = HashMap::new();
+/// For each name, the remote item of `names` (its rename record current: its `to` is the
+/// name the item has, or is bound to) that tagsync renamed away from that name last;
+/// whoever looks it up checks it is not matched already. Only the last: an item that left the name earlier saw it taken again
+/// after, so the name no longer points back to it. Two that cannot be told apart (no
+/// `seq`, ledgers from before it was kept) are a guess not made: the name points to none.
+fn former_names<'a>(names: &Names<'a>, history: &'a History) -> HashMap<&'a str, usize> {
+    let mut last: HashMap<&str, (u64, Option<usize>)> = HashMap::new();
     if history.renamed.is_empty() {
-        return by;
+        return HashMap::new();
     }
-    for r in (0..names.ids.len()).filter(|&r| !used[r]) {
+    // Items already matched count too: they may have left the name last.
+    for r in 0..names.ids.len() {
         let Some(h) = history.renamed.get(names.ids[r]) else {
             continue;
         };
@@ -385,13 +378,20 @@ fn former_names<'a>(
             continue;
         }
         for former in std::iter::once(&h.from).chain(&h.via) {
-            let at = by.entry(former.as_str()).or_default();
-            if !at.contains(&r) {
-                at.push(r);
+            match last.get_mut(former.as_str()) {
+                None => {
+                    last.insert(former.as_str(), (h.seq, Some(r)));
+                }
+                Some((seq, at)) if *at == Some(r) => *seq = (*seq).max(h.seq),
+                Some((seq, at)) if h.seq > *seq => (*seq, *at) = (h.seq, Some(r)),
+                Some((seq, at)) if h.seq == *seq => *at = None,
+                Some(_) => {}
             }
         }
     }
-    by
+    last.into_iter()
+        .filter_map(|(name, (_, at))| at.map(|r| (name, r)))
+        .collect()
 }
 
 /// The note on an item matched because tagsync renamed it away from the name the file

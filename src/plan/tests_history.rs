@@ -265,3 +265,51 @@ fn previously_naming_a_tag_of_another_group_blocks_its_delete() {
         p.notes
     );
 }
+
+#[test]
+fn a_name_left_by_two_items_points_back_to_the_last_one_only() {
+    // X left `A` (A → B); a new `A` was made and left it too (Y: A → C).
+    let s = snap(&[(
+        "g",
+        "G",
+        1,
+        &[("x", "B", 30), ("y", "C", 20), ("z", "Z", 10)],
+    )]);
+    let owned = ["g", "x", "y", "z"];
+    let history = [("x", "A", "B"), ("y", "A", "C")];
+    let bound = [("x", "B"), ("y", "C"), ("z", "Z")];
+    // The last pull request reverted, B dropped: C goes back to A.
+    let d = desired(
+        Ownership::Ledger,
+        vec![group("G", vec![tag("A"), tag("Z")])],
+    );
+    let p = plan_remembering(&d, &s, &owned, &history, &bound);
+    assert_eq!(renames(&p), vec![r("y", "C", "A")], "{p:#?}");
+    assert_eq!(p.summary().delete_tags, 1, "B goes: {p:#?}");
+    // B dropped, C kept, a new A: the name A was reused after X left it, so it does not
+    // point back to X; names decide.
+    let d = desired(
+        Ownership::Ledger,
+        vec![group("G", vec![tag("A"), tag("C"), tag("Z")])],
+    );
+    let p = plan_remembering(&d, &s, &owned, &history, &bound);
+    assert!(renames(&p).is_empty(), "{p:#?}");
+    assert_eq!(p.summary().add_tags, 1, "{p:#?}");
+    // Two that cannot be told apart (a ledger from before `seq`): no guess.
+    let mut h = History::default();
+    h.record("x", "A", "B");
+    h.record("y", "A", "C");
+    for r in h.renamed.values_mut() {
+        r.seq = 0;
+    }
+    let options = PlanOptions {
+        history: h,
+        ..PlanOptions::default()
+    };
+    let d = desired(
+        Ownership::Ledger,
+        vec![group("G", vec![tag("A"), tag("Z")])],
+    );
+    let p = plan(&d, &s, &owns(&owned), &options);
+    assert!(renames(&p).is_empty(), "{p:#?}");
+}
