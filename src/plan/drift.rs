@@ -258,8 +258,27 @@ pub fn check_previously(
     let known = |id: &str, live: &str, name: &str| {
         live == name || bindings.get(id).is_some_and(|b| b.name == name)
     };
+    // The tag `p` of a group other than `home` (None: any group), as (group name, group
+    // id, tag id).
+    let tag_elsewhere = |p: &str, home: Option<usize>| {
+        remote.groups.iter().enumerate().find_map(|(og, other)| {
+            (Some(og) != home)
+                .then(|| other.tags.iter().find(|r| known(&r.id, &r.name, p)))
+                .flatten()
+                .map(|r| (other.name.clone(), other.id.clone(), r.id.clone()))
+        })
+    };
     for (di, dg) in desired.groups.iter().enumerate() {
         if m.groups[di].is_none() {
+            // A new group's tags can only be new: an old name of one is a tag elsewhere.
+            for t in &dg.tags {
+                for p in &t.previously {
+                    if let Some(at) = tag_elsewhere(p, None) {
+                        let what = format!("tag `{}` in group `{}`", t.name, dg.name);
+                        moved_away(plan, &what, p, at);
+                    }
+                }
+            }
             for p in dg.previously.iter().filter(|p| **p != temp_name(&dg.name)) {
                 if remote.groups.iter().any(|g| known(&g.id, &g.name, p)) {
                     continue;
@@ -282,14 +301,8 @@ pub fn check_previously(
                 }
                 let what = format!("tag `{}` in group `{}`", t.name, dg.name);
                 // The old name is a tag of another group: WeCom cannot move a tag.
-                let elsewhere = remote.groups.iter().enumerate().find_map(|(og, other)| {
-                    (og != rg)
-                        .then(|| other.tags.iter().find(|r| known(&r.id, &r.name, p)))
-                        .flatten()
-                        .map(|r| (other.name.as_str(), r.id.as_str()))
-                });
-                if let Some((other, id)) = elsewhere {
-                    moved_away(plan, &what, p, other, id);
+                if let Some(at) = tag_elsewhere(p, Some(rg)) {
+                    moved_away(plan, &what, p, at);
                     continue;
                 }
                 let names = named(g.tags.iter().map(|r| (&r.id, &r.name)), bindings);
@@ -354,10 +367,13 @@ pub fn check_previously(
 /// `what` (an added tag) names `old` in `previously`, but `old` is the tag `id` of group
 /// `other`. WeCom cannot move a tag between groups, so the rename the file asks for is a
 /// delete there and an add here; when the plan deletes that tag, the delete is blocked.
-fn moved_away(plan: &mut Plan, what: &str, old: &str, other: &str, id: &str) {
-    let delete = plan.steps.iter_mut().find(
-        |s| matches!(&s.kind, StepKind::Delete { tags, .. } if tags.iter().any(|t| t.id == id)),
-    );
+fn moved_away(plan: &mut Plan, what: &str, old: &str, at: (String, String, String)) {
+    let (other, group_id, id) = (at.0.as_str(), at.1.as_str(), at.2.as_str());
+    // Deleted alone, or with its whole group.
+    let delete = plan.steps.iter_mut().find(|s| {
+        matches!(&s.kind, StepKind::Delete { tags, groups }
+            if tags.iter().any(|t| t.id == id) || groups.iter().any(|g| g.id == group_id))
+    });
     let Some(step) = delete else {
         plan.notes.push(format!(
             "{what}: `previously: [{old}]` names a tag of group `{other}`; a tag cannot move to another group, so the entry does nothing here"
@@ -375,6 +391,89 @@ fn moved_away(plan: &mut Plan, what: &str, old: &str, other: &str, id: &str) {
             "keep `{old}` in group `{other}` (rename it there with `previously`, which works within a group); or, to move it anyway, remove `{old}` from `previously` and review the delete"
         ),
     });
+}
+
+/// `previously` entries that name an item of another scope (the corp's tags and each
+/// rule group's are apart: nothing moves between them): when the plan deletes that item
+/// there while adding the new one here, the delete is blocked, and the per-scope note
+/// that the entry "matches nothing" (true only within its scope) is replaced.
+pub fn previously_across_scopes<'a>(
+    plan: &mut Plan,
+    scopes: impl Iterator<Item = (&'a super::model::Scope, &'a Desired)>,
+) {
+    // (scope, what, old name, whether the old name is a group's)
+    let mut claims = Vec::new();
+    for (scope, d) in scopes {
+        for g in &d.groups {
+            let added_group = plan.steps.iter().any(|s| {
+                s.scope == *scope
+                    && matches!(&s.kind, StepKind::AddGroup { name, .. } if *name == g.name)
+            });
+            if added_group {
+                for p in g.previously.iter().filter(|p| **p != temp_name(&g.name)) {
+                    claims.push((
+                        scope.clone(),
+                        format!("group `{}`", g.name),
+                        p.clone(),
+                        true,
+                    ));
+                }
+            }
+            for t in &g.tags {
+                let added = plan.steps.iter().any(|s| {
+                    s.scope == *scope
+                        && match &s.kind {
+                            StepKind::AddGroup { name, tags, .. } => {
+                                *name == g.name && tags.iter().any(|n| n.name == t.name)
+                            }
+                            StepKind::AddTags {
+                                group_name, tags, ..
+                            } => *group_name == g.name && tags.iter().any(|n| n.name == t.name),
+                            _ => false,
+                        }
+                });
+                if added {
+                    for p in &t.previously {
+                        let what = format!("tag `{}` in group `{}`", t.name, g.name);
+                        claims.push((scope.clone(), what, p.clone(), false));
+                    }
+                }
+            }
+        }
+    }
+    for (scope, what, old, is_group) in claims {
+        let delete = plan.steps.iter_mut().find(|s| {
+            s.scope != scope
+                && match &s.kind {
+                    StepKind::Delete { groups, .. } if is_group => {
+                        groups.iter().any(|g| g.name == old)
+                    }
+                    StepKind::Delete { groups, tags } => {
+                        tags.iter().any(|t| t.name == old)
+                            || groups.iter().any(|g| g.tags.contains(&old))
+                    }
+                    _ => false,
+                }
+        });
+        let Some(step) = delete else { continue };
+        let there = step.scope.label();
+        let kind = if is_group { "group" } else { "tag" };
+        step.blocked.get_or_insert_with(|| Blocked {
+            reason: format!(
+                "{what} ({}) says `previously: [{old}]`, but `{old}` is a {kind} of {there}: nothing moves between the corp's tags and a rule group's, so this plan deletes it there (every customer who carries it loses it) and adds a new one",
+                scope.label()
+            ),
+            fix: format!(
+                "keep `{old}` where it is in the file; or, to replace it anyway, remove `{old}` from `previously` and review the delete"
+            ),
+        });
+        let spent = format!("`previously: [{old}]` matches nothing");
+        plan.notes
+            .retain(|n| !(n.contains(&what) && n.contains(&spent)));
+        plan.notes.push(format!(
+            "{what}: `previously: [{old}]` names a {kind} of {there}, which this plan deletes; nothing moves between the corp's tags and a rule group's: the delete is blocked"
+        ));
+    }
 }
 
 /// Note the deletes that look like something else: an owned tag deleted from a group

@@ -375,6 +375,10 @@ pub(super) fn plan_scopes(
     }
     plan.notes.extend(notes);
     moves(&mut plan, remote);
+    drift::previously_across_scopes(
+        &mut plan,
+        parts.iter().map(|p| (&p.scope, p.desired.as_ref())),
+    );
     let owned_tags = remote
         .groups
         .iter()

@@ -313,3 +313,34 @@ fn a_name_left_by_two_items_points_back_to_the_last_one_only() {
     let p = plan(&d, &s, &owns(&owned), &options);
     assert!(renames(&p).is_empty(), "{p:#?}");
 }
+
+#[test]
+fn previously_across_groups_blocks_when_the_target_is_new_or_the_source_goes_whole() {
+    let s = snap(&[("g1", "H", 20, &[("h", "h", 2), ("m", "m", 1)])]);
+    let owned = ["g1", "h", "m"];
+    let blocked_delete = |p: &Plan| {
+        p.steps.iter().any(|s| {
+            matches!(s.kind, StepKind::Delete { .. })
+                && s.blocked
+                    .as_ref()
+                    .is_some_and(|b| b.reason.contains("but `m` is in group `H`"))
+        })
+    };
+    // a) into a new group.
+    let d = desired(
+        Ownership::Ledger,
+        vec![
+            group("H", vec![tag("h")]),
+            group("N", vec![renamed("mm", "m")]),
+        ],
+    );
+    let p = plan_remembering(&d, &s, &owned, &[], &[]);
+    assert!(blocked_delete(&p), "{p:#?}");
+    // b) its group left out of the file whole.
+    let d = desired(
+        Ownership::Ledger,
+        vec![group("G", vec![renamed("mm", "m")])],
+    );
+    let p = plan_remembering(&d, &s, &owned, &[], &[]);
+    assert!(blocked_delete(&p), "{p:#?}");
+}

@@ -821,3 +821,33 @@ fn the_legacy_secret_is_told_it_may_not_read_rule_groups() {
     assert!(err.contains("remove `strategies:`"), "{err}");
     assert!(!err.contains(LEGACY_SECRET), "{err}");
 }
+
+#[test]
+fn previously_naming_a_tag_of_another_scope_blocks_its_delete() {
+    let (fx, cfg) = bootstrapped();
+    // A corp tag says it was rule group 1's 纺织, which the file drops there.
+    let file = BOOTSTRAP
+        .replace(
+            "tags: [官网]",
+            "tags: [官网, {name: 纺织品, previously: [纺织]}]",
+        )
+        .replace("[汽车零部件, 跨境电商, 纺织]", "[汽车零部件, 跨境电商]");
+    fx.write("tags.yaml", &file);
+    let writes_before = writes(&fx).len();
+    let (code, plan) = json_plan(&fx, &cfg, &["--allow-delete", "5"]);
+    assert_eq!(code, 3, "blocked: {plan}");
+    let delete = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["scope"]["strategy_id"] == 1 && s["call"]["type"] == "delete")
+        .unwrap_or_else(|| panic!("{plan}"));
+    let reason = delete["blocked"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("but `纺织` is a tag of rule group 华东销售 (1): nothing moves"),
+        "{plan}"
+    );
+    let notes = plan["notes"].to_string();
+    assert!(!notes.contains("matches nothing"), "{notes}");
+    assert_eq!(writes(&fx).len(), writes_before, "a plan sends nothing");
+}
