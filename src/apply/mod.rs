@@ -77,7 +77,14 @@ pub fn claim_pending(ledger: &mut Ledger, remote: &Snapshot) -> usize {
             .filter(|t| p.names.contains(&t.name))
             .map(|t| &t.id)
             .collect();
-        if p.group_id.is_none() && !tags.is_empty() {
+        // A new group's add lands in an existing group of its name (WeCom merges by
+        // name): a group holding tags that are neither this add's nor owned was made by
+        // someone else meanwhile, and only the tags are claimed (as the verify does).
+        let foreign = group
+            .tags
+            .iter()
+            .any(|t| !p.names.contains(&t.name) && !ledger.owned.contains(&t.id));
+        if p.group_id.is_none() && !tags.is_empty() && !foreign {
             ids.push(group.id.clone());
         }
         ids.extend(tags.into_iter().cloned());

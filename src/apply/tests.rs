@@ -46,6 +46,17 @@ fn pending_adds_are_claimed_only_where_they_landed() {
     assert!(ledger.pending.is_empty());
 }
 
+#[test]
+fn a_pending_new_group_found_holding_others_tags_is_not_claimed() {
+    // Another app made `新组` between the read and the add; WeCom put `a` into it.
+    let remote = snap(&[("g9", "新组", 1, &[("f1", "theirs", 0), ("t1", "a", 0)])]);
+    let mut ledger = Ledger::new("ww");
+    ledger.pending = vec![pending(0, None, "新组", &["a"])];
+    assert_eq!(claim_pending(&mut ledger, &remote), 1);
+    let owned: Vec<&str> = ledger.owned.iter().map(String::as_str).collect();
+    assert_eq!(owned, ["t1"], "the tag made, not their group");
+}
+
 fn edit(target: Target, id: &str, to_name: Option<&str>, to_order: Option<u32>) -> StepKind {
     StepKind::Edit {
         id: id.into(),
