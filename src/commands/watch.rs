@@ -244,16 +244,20 @@ impl<'a> Worker<'a> {
             parallelism: 1,
             remote: args.remote.clone(),
         };
-        let http = (args.notify_url.is_some() || args.trigger_url.is_some()).then(|| {
-            crate::remote::install_crypto_provider();
-            // No redirects: a redirect could carry the plan or the trigger token to a
-            // host the flags did not name.
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default()
-        });
+        let http = (args.notify_url.is_some() || args.trigger_url.is_some())
+            .then(|| {
+                crate::remote::install_crypto_provider();
+                // No redirects: a redirect could carry the plan or the trigger token to a
+                // host the flags did not name. A client that cannot be built that way
+                // sends nothing (never a default one, which follows redirects).
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| tracing::error!("no webhook will be called: {e}"))
+                    .ok()
+            })
+            .flatten();
         Worker {
             args: plan_args,
             remote,

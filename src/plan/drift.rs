@@ -401,6 +401,10 @@ pub fn previously_across_scopes<'a>(
     plan: &mut Plan,
     scopes: impl Iterator<Item = (&'a super::model::Scope, &'a Desired)>,
 ) {
+    let scopes: Vec<_> = scopes.collect();
+    if scopes.len() < 2 {
+        return;
+    }
     // (scope, what, old name, whether the old name is a group's)
     let mut claims = Vec::new();
     for (scope, d) in scopes {
@@ -419,7 +423,7 @@ pub fn previously_across_scopes<'a>(
                     ));
                 }
             }
-            for t in &g.tags {
+            for t in g.tags.iter().filter(|t| !t.previously.is_empty()) {
                 let added = plan.steps.iter().any(|s| {
                     s.scope == *scope
                         && match &s.kind {

@@ -344,3 +344,47 @@ fn previously_across_groups_blocks_when_the_target_is_new_or_the_source_goes_who
     let p = plan_remembering(&d, &s, &owned, &[], &[]);
     assert!(blocked_delete(&p), "{p:#?}");
 }
+
+#[test]
+fn a_swap_whose_last_record_was_lost_with_bindings_kept_is_done() {
+    // B listed first: `a` went A → ~~B (recorded, bound ~~B), `b` B → A (recorded),
+    // `a` ~~B → B ran but its record was lost to a kill.
+    let s = snap(&[("g", "G", 1, &[("a", "B", 20), ("b", "A", 10)])]);
+    let d = desired(
+        Ownership::Ledger,
+        vec![group("G", vec![renamed("B", "A"), renamed("A", "B")])],
+    );
+    let p = plan_remembering(
+        &d,
+        &s,
+        &["g", "a", "b"],
+        &[("a", "A", "~~B"), ("b", "B", "A")],
+        &[("a", "~~B"), ("b", "A")],
+    );
+    assert!(renames(&p).is_empty() && !adds_or_deletes(&p), "{p:#?}");
+}
+
+#[test]
+fn a_name_held_now_by_another_item_is_not_taken_back() {
+    // `r` was renamed A → B by tagsync; since, an admin made another `A`.
+    let s = snap(&[("g", "G", 1, &[("r", "B", 20), ("x", "A", 10)])]);
+    let d = desired(Ownership::Ledger, vec![group("G", vec![tag("A")])]);
+    let p = plan_remembering(&d, &s, &["g", "r"], &[("r", "A", "B")], &[("r", "B")]);
+    assert!(renames(&p).is_empty(), "the holder of `A` keeps it: {p:#?}");
+    // A swap stopped after its first half, then a file keeping `B` where it is: the
+    // temporary item is not handed `B` (its holder stays), it goes back to `A`.
+    let s = snap(&[("g", "G", 1, &[("a", "~~B", 20), ("b", "B", 10)])]);
+    let d = desired(
+        Ownership::Ledger,
+        vec![group("G", vec![renamed("B", "A"), tag("A")])],
+    );
+    let p = plan_remembering(
+        &d,
+        &s,
+        &["g", "a", "b"],
+        &[("a", "A", "~~B")],
+        &[("a", "~~B"), ("b", "B")],
+    );
+    assert_eq!(renames(&p), vec![r("a", "~~B", "A")], "{p:#?}");
+    assert!(!adds_or_deletes(&p), "{p:#?}");
+}

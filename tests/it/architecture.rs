@@ -316,7 +316,7 @@ fn the_checker_finds_paths_files_and_circles() {
     );
     assert_eq!(
         resolve(&["plan".into(), "matching".into(), "temp_name".into()]),
-        Some(PathBuf::from("plan/matching.rs"))
+        Some(PathBuf::from("plan/matching/mod.rs"))
     );
     assert_eq!(
         resolve(&["plan".into(), "steps".into(), "build".into()]),

@@ -833,7 +833,6 @@ fn previously_naming_a_tag_of_another_scope_blocks_its_delete() {
         )
         .replace("[汽车零部件, 跨境电商, 纺织]", "[汽车零部件, 跨境电商]");
     fx.write("tags.yaml", &file);
-    let writes_before = writes(&fx).len();
     let (code, plan) = json_plan(&fx, &cfg, &["--allow-delete", "5"]);
     assert_eq!(code, 3, "blocked: {plan}");
     let delete = plan["steps"]
@@ -849,5 +848,4 @@ fn previously_naming_a_tag_of_another_scope_blocks_its_delete() {
     );
     let notes = plan["notes"].to_string();
     assert!(!notes.contains("matches nothing"), "{notes}");
-    assert_eq!(writes(&fx).len(), writes_before, "a plan sends nothing");
 }

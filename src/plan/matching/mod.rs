@@ -2,9 +2,12 @@
 //!
 //! In this order, each remote item used at most once: a pinned `id`; the ledger's
 //! binding; a `previously` name (when the remote item of that name is still unmatched and
-//! the desired item's own name is absent remotely or is itself being renamed away); the
-//! current `name`. Tags match only within their own group, except a pinned tag id found
-//! in another group: that is a *move* (the planner turns it into a replace).
+//! the desired item's own name is absent remotely or is itself being renamed away), or
+//! the item the rename history shows on its way there under a temporary `~~` name; an
+//! item tagsync renamed away from this name, when the file undoes that rename
+//! ([`history`]); the current `name`; last, an item tagsync renamed away from this name
+//! that nothing else took. Tags match only within their own group, except a pinned tag
+//! id found in another group: that is a *move* (the planner turns it into a replace).
 //!
 //! **Bindings** ([`Bindings`], from the ledger) say what name tagsync last applied to each
 //! id it owns. Names are matched first as tagsync left them: an owned item renamed
@@ -32,9 +35,23 @@
 //! - Every desired item `X` has an implicit last `previously` entry `~~X` (unless the
 //!   file itself lists an item named `~~X`): the temporary name a rename cycle uses on
 //!   its way to `X`. An apply that failed between the two halves of a cycle thus resumes
-//!   on the next plan instead of deleting the item left under its temporary name.
+//!   on the next plan instead of deleting the item left under its temporary name. When
+//!   the history records where a `~~` item came from, the history decides instead (a
+//!   fallback `~~tagsync-N` name says nothing of its target; a file reverted meanwhile
+//!   sends the item back).
+//! - A file that gives an old name again undoes tagsync's rename (same id, customers
+//!   kept), but only the rename of the item that left the name last, only when the
+//!   desired item's own name is free, and never around a cycle: a swap applied and then
+//!   written without its `previously` entries looks the same as a reverted swap, and
+//!   stays applied.
 
 use std::collections::{BTreeMap, HashMap};
+
+mod history;
+mod names;
+
+use history::{Undo, former_names, undone_renames};
+use names::{Names, Want};
 
 use super::model::{Bindings, History};
 use crate::desired::model::Desired;
@@ -63,51 +80,6 @@ pub struct Matching {
     /// name instead of renaming the old one: remote id → explanation.
     pub shadowed: BTreeMap<String, String>,
     pub notes: Vec<String>,
-}
-
-/// One desired item as the name matcher sees it.
-struct Want<'a> {
-    name: &'a str,
-    previously: &'a [String],
-}
-
-/// The names of one namespace's remote items: as tagsync last applied them (`bound`,
-/// equal to `live` for items without a binding) and as the corp shows them now.
-struct Names<'a> {
-    bound: Vec<&'a str>,
-    live: Vec<&'a str>,
-    ids: Vec<&'a str>,
-}
-
-impl<'a> Names<'a> {
-    fn new(items: impl Iterator<Item = (&'a str, &'a str)>, bindings: &'a Bindings) -> Self {
-        let mut n = Names {
-            bound: Vec::new(),
-            live: Vec::new(),
-            ids: Vec::new(),
-        };
-        for (id, name) in items {
-            n.ids.push(id);
-            n.live.push(name);
-            n.bound
-                .push(bindings.get(id).map_or(name, |b| b.name.as_str()));
-        }
-        n
-    }
-
-    /// Bound name → item. Where a drifted item's bound name is also another item's live
-    /// name, the live one wins.
-    fn by_bound(&self) -> HashMap<&'a str, usize> {
-        let mut by: HashMap<&str, usize> = HashMap::new();
-        let drifted = |i: &usize| self.bound[*i] != self.live[*i];
-        for i in (0..self.ids.len()).filter(drifted) {
-            by.insert(self.bound[i], i);
-        }
-        for i in (0..self.ids.len()).filter(|i| !drifted(i)) {
-            by.insert(self.bound[i], i);
-        }
-        by
-    }
 }
 
 /// Phases 1b, 2 and 3 within one namespace. `result` holds phase-1 (pin) matches already.
@@ -163,11 +135,17 @@ fn match_names(
         if result[wi].is_some() || w.previously.is_empty() {
             continue;
         }
+        // As for `previously` below: only when this item's own name is free (absent,
+        // taken already, or itself being renamed away).
+        let own_free = match by_name.get(w.name) {
+            None => true,
+            Some(&h) => used[h] || renamed_away.contains(w.name),
+        };
         let on_its_way = w
             .previously
             .iter()
             .filter_map(|p| was_named.get(p.as_str()).copied())
-            .find(|&r| !used[r] && names.live[r].starts_with(TEMP_PREFIX));
+            .find(|&r| own_free && !used[r] && names.live[r].starts_with(TEMP_PREFIX));
         if let Some(r) = on_its_way {
             used[r] = true;
             result[wi] = Some(r);
@@ -186,7 +164,7 @@ fn match_names(
                 history
                     .renamed
                     .get(remote_ids[r])
-                    .is_some_and(|h| h.to == names.live[r] || h.to == names.bound[r])
+                    .is_some_and(|h| h.to == names.live[r])
             })
         };
         let resume = (!wanted.contains(temp.as_str()) && !recorded(&temp)).then_some(temp);
@@ -233,7 +211,12 @@ fn match_names(
     // item that holds it now. A cycle (an applied swap) is never undone this way: a file
     // that keeps a swap and drops its `previously` entries looks the same.
     let mut back = Vec::new();
-    for (wi, r) in undone_renames(wants, names, &was_named, used, result) {
+    let undo = Undo {
+        was_named: &was_named,
+        by_name: &by_name,
+        renamed_away: &renamed_away,
+    };
+    for (wi, r) in undone_renames(wants, names, &undo, used, result) {
         used[r] = true;
         result[wi] = Some(r);
         back.push(r);
@@ -288,110 +271,6 @@ fn match_names(
         }
     }
     back
-}
-
-/// The (desired item, remote item) pairs of renames to undo: the remote item was renamed
-/// by tagsync away from the desired item's name, and the name it has now is either not
-/// wanted by the file or wanted by an item that itself goes back (recursively; a cycle
-/// never qualifies). Items already matched take no part.
-fn undone_renames(
-    wants: &[Want<'_>],
-    names: &Names<'_>,
-    was_named: &HashMap<&str, usize>,
-    used: &[bool],
-    result: &[Option<usize>],
-) -> Vec<(usize, usize)> {
-    if was_named.is_empty() {
-        return Vec::new();
-    }
-    // Each unmatched desired item's candidate: the first free item renamed away from
-    // its name.
-    let claim: Vec<Option<usize>> = wants
-        .iter()
-        .enumerate()
-        .map(|(wi, w)| {
-            if result[wi].is_some() {
-                return None;
-            }
-            was_named.get(w.name).copied().filter(|&r| !used[r])
-        })
-        .collect();
-    let wanted_by: HashMap<&str, usize> = wants
-        .iter()
-        .enumerate()
-        .map(|(wi, w)| (w.name, wi))
-        .collect();
-    let mut valid = vec![false; wants.len()];
-    // A fixpoint: each round validates claims whose item's present name is free (no
-    // desired item wants it, or the one that does goes back too).
-    loop {
-        let mut changed = false;
-        for wi in 0..wants.len() {
-            let Some(r) = claim[wi].filter(|_| !valid[wi]) else {
-                continue;
-            };
-            let free = match wanted_by.get(names.bound[r]) {
-                None => true,
-                // The item that wants the name is matched already (to another item:
-                // this one is free), or goes back to an old name of its own.
-                Some(&other) => {
-                    other != wi
-                        && (result[other].is_some() || (valid[other] && claim[other] != Some(r)))
-                }
-            };
-            if free {
-                valid[wi] = true;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    let mut out: Vec<(usize, usize)> = Vec::new();
-    for wi in (0..wants.len()).filter(|&wi| valid[wi]) {
-        if let Some(r) = claim[wi]
-            && !out.iter().any(|&(_, taken)| taken == r)
-        {
-            out.push((wi, r));
-        }
-    }
-    out
-}
-
-/// For each name, the remote item of `names` (its rename record current: its `to` is the
-/// name the item has, or is bound to) that tagsync renamed away from that name last;
-/// whoever looks it up checks it is not matched already. Only the last: an item that left the name earlier saw it taken again
-/// after, so the name no longer points back to it. Two that cannot be told apart (no
-/// `seq`, ledgers from before it was kept) are a guess not made: the name points to none.
-fn former_names<'a>(names: &Names<'a>, history: &'a History) -> HashMap<&'a str, usize> {
-    let mut last: HashMap<&str, (u64, Option<usize>)> = HashMap::new();
-    if history.renamed.is_empty() {
-        return HashMap::new();
-    }
-    // Items already matched count too: they may have left the name last.
-    for r in 0..names.ids.len() {
-        let Some(h) = history.renamed.get(names.ids[r]) else {
-            continue;
-        };
-        if h.to != names.live[r] && h.to != names.bound[r] {
-            continue;
-        }
-        for former in std::iter::once(&h.from).chain(&h.via) {
-            match last.get_mut(former.as_str()) {
-                None => {
-                    last.insert(former.as_str(), (h.seq, Some(r)));
-                }
-                Some((seq, at)) if *at == Some(r) => *seq = (*seq).max(h.seq),
-                Some((seq, at)) if h.seq > *seq => (*seq, *at) = (h.seq, Some(r)),
-                Some((seq, at)) if h.seq == *seq => *at = None,
-                Some(_) => {}
-            }
-        }
-    }
-    last.into_iter()
-        .filter_map(|(name, (_, at))| at.map(|r| (name, r)))
-        .collect()
 }
 
 /// The note on an item matched because tagsync renamed it away from the name the file
@@ -481,14 +360,16 @@ pub fn match_all(
         bindings,
     );
     let mut shadowed = Vec::new();
-    let back = match_names(
+    let back: std::collections::HashSet<usize> = match_names(
         &wants,
         &names,
         history,
         &mut gused,
         &mut m.groups,
         &mut shadowed,
-    );
+    )
+    .into_iter()
+    .collect();
     for (di, r) in m.groups.iter().enumerate() {
         if let Some(r) = r.filter(|r| back.contains(r)) {
             let g = &remote.groups[r];
@@ -569,14 +450,16 @@ pub fn match_all(
                 local[wi] = Some(usize::MAX);
             }
         }
-        let back = match_names(
+        let back: std::collections::HashSet<usize> = match_names(
             &wants,
             &names,
             history,
             &mut tused[rg],
             &mut local,
             &mut shadowed,
-        );
+        )
+        .into_iter()
+        .collect();
         for (wi, l) in local.iter().enumerate() {
             if let Some(t) = l.filter(|t| back.contains(t)) {
                 let what = format!("tag `{}` in group `{}`", rgroup.tags[t].name, rgroup.name);
