@@ -28,7 +28,7 @@ use crate::desired::Desired;
 use crate::desired::model::RuleGroupRef;
 use crate::ledger::{Ledger, LedgerError};
 use crate::plan::{Plan, PlanOptions};
-use crate::remote::{Client, ClientError, RuleGroupRead, Snapshot};
+use crate::remote::{Client, ClientError, RemoteGroup, RuleGroupRead, Snapshot};
 
 /// Errors before any step runs.
 #[derive(Debug, thiserror::Error)]
@@ -80,16 +80,22 @@ pub fn claim_pending(ledger: &mut Ledger, remote: &Snapshot) -> usize {
         // A new group's add lands in an existing group of its name (WeCom merges by
         // name): a group holding tags that are neither this add's nor owned was made by
         // someone else meanwhile, and only the tags are claimed (as the verify does).
-        let foreign = group
-            .tags
-            .iter()
-            .any(|t| !p.names.contains(&t.name) && !ledger.owned.contains(&t.id));
-        if p.group_id.is_none() && !tags.is_empty() && !foreign {
+        if p.group_id.is_none() && !tags.is_empty() && !holds_others(group, ledger, &p.names) {
             ids.push(group.id.clone());
         }
         ids.extend(tags.into_iter().cloned());
     }
     ledger.record(ids)
+}
+
+/// Whether `group`, which an add of a new group landed in, holds tags that are neither
+/// owned nor among `ours` (the add's names): then it was made by someone else meanwhile
+/// and WeCom merged the add into it (a group is never empty).
+pub(crate) fn holds_others(group: &RemoteGroup, ledger: &Ledger, ours: &[String]) -> bool {
+    group
+        .tags
+        .iter()
+        .any(|t| !ours.contains(&t.name) && !ledger.owned.contains(&t.id))
 }
 
 /// Which rule groups a read for `desired` asks for: none without a `strategies:`

@@ -113,7 +113,7 @@ fn let_go_merged(
         let Some(g) = remote.groups.iter().find(|g| g.id == *gid) else {
             continue;
         };
-        if g.tags.iter().all(|t| ledger.owned.contains(&t.id)) {
+        if !super::holds_others(g, ledger, &[]) {
             continue;
         }
         ledger.forget([gid.as_str()]);

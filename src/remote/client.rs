@@ -261,7 +261,15 @@ impl Client {
             detail: "missing field `tag_group`".into(),
             truncated: false,
         })?;
-        super::answer::check_list(call, std::slice::from_ref(&group))?;
+        // WeCom said errcode 0, so the tags were most likely made: an answer that cannot
+        // be trusted is a lost answer (the executor re-reads the group and claims what
+        // is there), not a failure that would leave made tags unowned.
+        super::answer::check_list(call, std::slice::from_ref(&group)).map_err(|e| {
+            ClientError::Ambiguous {
+                call,
+                detail: format!("its answer cannot be trusted: {e}"),
+            }
+        })?;
         Ok(group)
     }
 

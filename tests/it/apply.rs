@@ -1041,3 +1041,36 @@ async fn an_add_merged_into_a_group_made_meanwhile_does_not_claim_that_group() {
         "a group really made is ours"
     );
 }
+
+/// An add answered errcode 0 with an answer that cannot be trusted (two tags, one id) is
+/// a lost answer, not a failure: the group is re-read and what is there is claimed (here
+/// the broken answer committed nothing, so the add is sent again).
+#[tokio::test]
+async fn an_add_answer_that_cannot_be_trusted_is_settled_by_a_re_read() {
+    let mut env = env(Vec::new()).await;
+    let d = desired("version: 1\ngroups:\n  - name: 新组\n    tags: [N1, N2]\n");
+    let options = PlanOptions::default();
+    let plan = env.plan(&d, &options).await;
+    env.emu
+        .set_faults(Faults::none().script(CallKind::Add, 1, FaultKind::RepeatedId));
+    let report = env.apply_plan(&plan, &d, &options).await;
+    assert_eq!(report.counts.applied, 1, "{report}");
+    assert!(
+        matches!(report.verify, Some(VerifyResult::Converged)),
+        "{report}"
+    );
+    let group = env
+        .emu
+        .dump()
+        .into_iter()
+        .find(|g| g.group_name == "新组")
+        .expect("made once");
+    assert!(env.ledger.owned.contains(&group.group_id), "{report}");
+    for t in &group.tag {
+        assert!(env.ledger.owned.contains(&t.id), "{} owned", t.name);
+    }
+    assert!(
+        !env.ledger.owned.contains("etBROKENT"),
+        "nothing of the broken answer"
+    );
+}
