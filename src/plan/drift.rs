@@ -260,20 +260,29 @@ pub fn check_previously(
     };
     // The tag `p` of a group other than `home` (None: any group), as (group name, group
     // id, tag id).
-    let tag_elsewhere = |p: &str, home: Option<usize>| {
-        remote.groups.iter().enumerate().find_map(|(og, other)| {
-            (Some(og) != home)
-                .then(|| other.tags.iter().find(|r| known(&r.id, &r.name, p)))
-                .flatten()
-                .map(|r| (other.name.clone(), other.id.clone(), r.id.clone()))
-        })
+    // Every one: several groups may hold a tag of that name.
+    let tag_elsewhere = |p: &str, home: Option<usize>| -> Vec<(String, String, String)> {
+        remote
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(og, _)| Some(*og) != home)
+            .flat_map(|(_, other)| {
+                other
+                    .tags
+                    .iter()
+                    .filter(|r| known(&r.id, &r.name, p))
+                    .map(|r| (other.name.clone(), other.id.clone(), r.id.clone()))
+            })
+            .collect()
     };
     for (di, dg) in desired.groups.iter().enumerate() {
         if m.groups[di].is_none() {
             // A new group's tags can only be new: an old name of one is a tag elsewhere.
             for t in &dg.tags {
                 for p in &t.previously {
-                    if let Some(at) = tag_elsewhere(p, None) {
+                    let at = tag_elsewhere(p, None);
+                    if !at.is_empty() {
                         let what = format!("tag `{}` in group `{}`", t.name, dg.name);
                         moved_away(plan, &what, p, at);
                     }
@@ -301,7 +310,8 @@ pub fn check_previously(
                 }
                 let what = format!("tag `{}` in group `{}`", t.name, dg.name);
                 // The old name is a tag of another group: WeCom cannot move a tag.
-                if let Some(at) = tag_elsewhere(p, Some(rg)) {
+                let at = tag_elsewhere(p, Some(rg));
+                if !at.is_empty() {
                     moved_away(plan, &what, p, at);
                     continue;
                 }
@@ -367,13 +377,20 @@ pub fn check_previously(
 /// `what` (an added tag) names `old` in `previously`, but `old` is the tag `id` of group
 /// `other`. WeCom cannot move a tag between groups, so the rename the file asks for is a
 /// delete there and an add here; when the plan deletes that tag, the delete is blocked.
-fn moved_away(plan: &mut Plan, what: &str, old: &str, at: (String, String, String)) {
-    let (other, group_id, id) = (at.0.as_str(), at.1.as_str(), at.2.as_str());
-    // Deleted alone, or with its whole group.
-    let delete = plan.steps.iter_mut().find(|s| {
+fn moved_away(plan: &mut Plan, what: &str, old: &str, at: Vec<(String, String, String)>) {
+    // Deleted alone, or with its whole group: the first of them the plan deletes.
+    let deletes = |s: &super::model::Step, group_id: &str, id: &str| {
         matches!(&s.kind, StepKind::Delete { tags, groups }
             if tags.iter().any(|t| t.id == id) || groups.iter().any(|g| g.id == group_id))
-    });
+    };
+    let chosen = at
+        .iter()
+        .find(|(_, g, t)| plan.steps.iter().any(|s| deletes(s, g, t)))
+        .or(at.first());
+    let Some((other, group_id, id)) = chosen else {
+        return;
+    };
+    let delete = plan.steps.iter_mut().find(|s| deletes(s, group_id, id));
     let Some(step) = delete else {
         plan.notes.push(format!(
             "{what}: `previously: [{old}]` names a tag of group `{other}`; a tag cannot move to another group, so the entry does nothing here"

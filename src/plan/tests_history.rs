@@ -388,3 +388,22 @@ fn a_name_held_now_by_another_item_is_not_taken_back() {
     assert_eq!(renames(&p), vec![r("a", "~~B", "A")], "{p:#?}");
     assert!(!adds_or_deletes(&p), "{p:#?}");
 }
+
+#[test]
+fn previously_naming_a_tag_that_two_other_groups_hold_blocks_the_one_deleted() {
+    let s = snap(&[
+        ("g1", "K", 30, &[("k1", "m", 1), ("k2", "k", 2)]),
+        ("g2", "H", 20, &[("h1", "h", 2), ("m1", "m", 1)]),
+    ]);
+    // K keeps its `m`; H's `m` is dropped while a new group claims `m` as an old name.
+    let d = desired(
+        Ownership::Ledger,
+        vec![
+            group("K", vec![tag("m"), tag("k")]),
+            group("H", vec![tag("h")]),
+            group("N", vec![renamed("mm", "m")]),
+        ],
+    );
+    let p = plan_remembering(&d, &s, &["g1", "g2", "k1", "k2", "h1", "m1"], &[], &[]);
+    assert!(p.blocked(), "{p:#?}");
+}
