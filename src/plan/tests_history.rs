@@ -51,6 +51,14 @@ fn adds_or_deletes(p: &Plan) -> bool {
         .any(|s| !matches!(s.kind, StepKind::Edit { .. }))
 }
 
+/// Group `G` with `A` and `B` swapping names.
+fn swap_a_b() -> crate::desired::model::Desired {
+    desired(
+        Ownership::Ledger,
+        vec![group("G", vec![renamed("B", "A"), renamed("A", "B")])],
+    )
+}
+
 fn r(id: &str, from: &str, to: &str) -> (String, String, String) {
     (id.into(), from.into(), to.into())
 }
@@ -164,10 +172,7 @@ fn a_console_swap_back_under_a_carried_out_swap_is_drift_put_back() {
     // The file swapped A and B and tagsync applied it; then both names were swapped back
     // in the console. The file's `previously` entries are the spent swap's.
     let s = snap(&[("g", "G", 1, &[("t1", "A", 20), ("t2", "B", 10)])]);
-    let d = desired(
-        Ownership::Ledger,
-        vec![group("G", vec![renamed("B", "A"), renamed("A", "B")])],
-    );
+    let d = swap_a_b();
     let p = plan_remembering(
         &d,
         &s,
@@ -350,10 +355,7 @@ fn a_swap_whose_last_record_was_lost_with_bindings_kept_is_done() {
     // B listed first: `a` went A → ~~B (recorded, bound ~~B), `b` B → A (recorded),
     // `a` ~~B → B ran but its record was lost to a kill.
     let s = snap(&[("g", "G", 1, &[("a", "B", 20), ("b", "A", 10)])]);
-    let d = desired(
-        Ownership::Ledger,
-        vec![group("G", vec![renamed("B", "A"), renamed("A", "B")])],
-    );
+    let d = swap_a_b();
     let p = plan_remembering(
         &d,
         &s,

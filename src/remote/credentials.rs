@@ -227,35 +227,22 @@ mod tests {
     }
 
     #[test]
-    fn corp_credentials_from_env() {
-        let c = Credentials::from_lookup(
-            lookup(&[(ENV_CORP_ID, "ww1"), (ENV_CORP_SECRET, "sek")]),
-            None,
-        )
-        .unwrap();
-        assert_eq!(
-            c,
-            Credentials::Corp {
-                corp_id: "ww1".into(),
-                secret: Secret::new("sek")
-            }
-        );
-    }
-
-    #[test]
-    fn values_are_trimmed_as_a_pasted_ci_secret_needs() {
-        let c = Credentials::from_lookup(
-            lookup(&[(ENV_CORP_ID, " ww1\n"), (ENV_CORP_SECRET, "sek\r\n")]),
-            None,
-        )
-        .unwrap();
-        assert_eq!(
-            c,
-            Credentials::Corp {
-                corp_id: "ww1".into(),
-                secret: Secret::new("sek")
-            }
-        );
+    fn corp_credentials_from_env_trimmed_as_a_pasted_ci_secret_needs() {
+        for (id, secret) in [("ww1", "sek"), (" ww1\n", "sek\r\n")] {
+            let c = Credentials::from_lookup(
+                lookup(&[(ENV_CORP_ID, id), (ENV_CORP_SECRET, secret)]),
+                None,
+            )
+            .unwrap();
+            assert_eq!(
+                c,
+                Credentials::Corp {
+                    corp_id: "ww1".into(),
+                    secret: Secret::new("sek")
+                },
+                "{id:?} {secret:?}"
+            );
+        }
     }
 
     #[test]
