@@ -97,6 +97,15 @@ pub(super) fn html_response(status: StatusCode, title: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "text/html")], page).into_response()
 }
 
+/// An HTTP 200 JSON answer whose body is produced as it is sent (a fault's).
+fn streamed_json(body: Body) -> Response {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json; charset=UTF-8")
+        .body(body)
+        .unwrap_or_else(|_| html_response(StatusCode::BAD_GATEWAY, "502 Bad Gateway"))
+}
+
 /// A body that announces `len` bytes and then fails: hyper drops the connection.
 struct Dropped {
     len: u64,
@@ -199,11 +208,7 @@ pub(super) fn fault_answer(kind: CallKind, fault: FaultKind) -> (Option<i64>, Re
         }
         FaultKind::Oversized => (
             Some(errcode::OK),
-            Response::builder()
-                .status(StatusCode::OK)
-                .header(header::CONTENT_TYPE, "application/json; charset=UTF-8")
-                .body(Body::new(Oversized { left: 17 }))
-                .unwrap_or_else(|_| html_response(StatusCode::BAD_GATEWAY, "502 Bad Gateway")),
+            streamed_json(Body::new(Oversized { left: 17 })),
         ),
         FaultKind::FloodedErrmsg => status(errcode::INVALID_PARAMETER, &"E".repeat(100_000)),
     }
@@ -255,11 +260,7 @@ pub(super) fn committed_answer(json: Json, fault: Option<FaultKind>) -> Response
         }
         Some(FaultKind::CommitThenDrop) => {
             let len = json.bytes.len() as u64;
-            Response::builder()
-                .status(StatusCode::OK)
-                .header(header::CONTENT_TYPE, "application/json; charset=UTF-8")
-                .body(Body::new(Dropped { len }))
-                .unwrap_or_else(|_| html_response(StatusCode::BAD_GATEWAY, "502 Bad Gateway"))
+            streamed_json(Body::new(Dropped { len }))
         }
         _ => json_response(StatusCode::OK, json.bytes),
     }
